@@ -1,0 +1,164 @@
+"""Group shares, equity gaps and the concentration index (who is left behind).
+
+All functions are pure and vectorised; :func:`observe` gathers one month's metrics into a flat dict
+whose keys become the columns of ``timeseries.parquet``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from sim.config import AGE_BANDS, LEVERS, REGIONS
+from sim.state import LAPSED, USER, State
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+REGION_KEYS = [slug(r) for r in REGIONS]
+AGE_KEYS = ["age_" + slug(a.replace("+", "p")) for a in AGE_BANDS]
+
+
+def group_shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Share of ``flag`` within each group (NaN for an empty group)."""
+    counts = np.bincount(groups, minlength=n_groups)
+    hits = np.bincount(groups, weights=flag.astype(np.float64), minlength=n_groups)
+    return np.divide(hits, counts, out=np.full(n_groups, np.nan), where=counts > 0)
+
+
+def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
+    """Concentration index of ``outcome`` over income rank: 2 cov(y, R) / mean(y).
+
+    0 means equal shares across the income distribution; positive means concentrated among the
+    richer (Wagstaff, van Doorslaer & Paci 1991). Returns 0 when nobody has the outcome.
+    """
+    y = outcome.astype(np.float64)
+    mean = y.mean()
+    if mean <= 0:
+        return 0.0
+    cov = np.mean((y - mean) * (income_rank - income_rank.mean()))
+    return float(2.0 * cov / mean)
+
+
+def _gap(shares: np.ndarray) -> float:
+    valid = shares[~np.isnan(shares)]
+    return float(valid.max() - valid.min()) if valid.size else 0.0
+
+
+def adoption_by_group(state: State) -> dict[str, float]:
+    c = state.citizens
+    users = c.state == USER
+    out: dict[str, float] = {}
+    urban = group_shares(users, c.urban.astype(np.int64), 2)
+    out["adoption_rural"], out["adoption_urban"] = float(urban[0]), float(urban[1])
+    for key, share in zip(REGION_KEYS, group_shares(users, c.region, len(REGIONS)), strict=True):
+        out[f"adoption_{key}"] = float(share)
+    for q, share in enumerate(group_shares(users, c.quintile, 5), start=1):
+        out[f"adoption_q{q}"] = float(share)
+    for key, share in zip(AGE_KEYS, group_shares(users, c.age_band, len(AGE_BANDS)), strict=True):
+        out[f"adoption_{key}"] = float(share)
+    for t, share in enumerate(group_shares(users, c.literacy_tercile, 3), start=1):
+        out[f"adoption_literacy_t{t}"] = float(share)
+    return out
+
+
+def equity_gaps(state: State, groups: dict[str, float]) -> dict[str, float]:
+    c = state.citizens
+    regions = np.array([groups[f"adoption_{k}"] for k in REGION_KEYS])
+    return {
+        "gap_urban_rural": groups["adoption_urban"] - groups["adoption_rural"],
+        "gap_income_q5_q1": groups["adoption_q5"] - groups["adoption_q1"],
+        "gap_region_max_min": _gap(regions),
+        "gap_age_young_old": groups[f"adoption_{AGE_KEYS[0]}"] - groups[f"adoption_{AGE_KEYS[-1]}"],
+        "gap_literacy_t3_t1": groups["adoption_literacy_t3"] - groups["adoption_literacy_t1"],
+        "concentration_index": concentration_index(c.state == USER, c.income_rank),
+    }
+
+
+def observe(
+    state: State,
+    month: int,
+    spent_bn: dict[str, float],
+    needs: int,
+    digital_attempts: int,
+    digital_successes: int,
+    hours: float,
+    breach: bool,
+    breach_probability: float,
+) -> dict[str, float]:
+    """One month's metrics as a flat dict of floats."""
+    c, s, p = state.citizens, state.staff, state.platform
+    row: dict[str, float] = {"month": float(month)}
+    row["adoption"] = float(np.mean(c.state == USER))
+    row["lapsed"] = float(np.mean(c.state == LAPSED))
+    row["awareness"] = float(np.mean(c.aware))
+    row["access"] = float(np.mean(c.access))
+    row["literacy_mean"] = float(np.mean(c.literacy))
+    row["trust_mean"] = float(np.mean(c.trust))
+    row["digital_staff_share"] = float(np.mean(s.digital))
+    row["trained_staff_share"] = float(np.mean(s.trained))
+    row["resistance_mean"] = float(np.mean(s.resistance))
+    row["competence_mean"] = float(np.mean(s.competence))
+    row["office_readiness_mean"] = float(np.mean(state.offices.readiness))
+    row["usability"] = float(p.usability)
+    row["accessibility"] = float(p.accessibility)
+    row["security"] = float(p.security)
+    row["transparency"] = float(p.transparency)
+    row["success_rate"] = digital_successes / digital_attempts if digital_attempts else 0.0
+    row["digital_transaction_share"] = digital_successes / needs if needs else 0.0
+    row["hours_per_transaction"] = hours / needs if needs else 0.0
+    row["citizen_hours_million"] = hours * state.people_per_citizen / 1e6
+    row["breach"] = float(breach)
+    row["breaches_cumulative"] = float(p.breaches)
+    row["breach_probability"] = float(breach_probability)
+    for lever in LEVERS:
+        row[f"spend_{lever}_idr_bn"] = float(spent_bn.get(lever, 0.0))
+    row["spend_total_idr_bn"] = float(sum(spent_bn.values()))
+    groups = adoption_by_group(state)
+    row.update(groups)
+    row.update(equity_gaps(state, groups))
+    return row
+
+
+def months_to(series: np.ndarray, months: np.ndarray, level: float) -> float | None:
+    """First month at which ``series`` reaches ``level`` (None if never)."""
+    hit = np.flatnonzero(series >= level)
+    return float(months[hit[0]]) if hit.size else None
+
+
+def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
+    """Per-run summary: final values, months to 25 % and 50 %, trust change, total cost."""
+    first, last = rows[0], rows[-1]
+    adoption = np.array([r["adoption"] for r in rows])
+    months = np.array([r["month"] for r in rows])
+    summary: dict[str, float | None] = {
+        "adoption_initial": first["adoption"],
+        "adoption_final": last["adoption"],
+        "months_to_25pct": months_to(adoption, months, 0.25),
+        "months_to_50pct": months_to(adoption, months, 0.50),
+        "trust_mean_final": last["trust_mean"],
+        "trust_change": last["trust_mean"] - first["trust_mean"],
+        "digital_staff_share_final": last["digital_staff_share"],
+        "resistance_mean_final": last["resistance_mean"],
+        "competence_mean_final": last["competence_mean"],
+        "awareness_final": last["awareness"],
+        "access_final": last["access"],
+        "literacy_mean_final": last["literacy_mean"],
+        "usability_final": last["usability"],
+        "success_rate_final": last["success_rate"],
+        "digital_transaction_share_final": last["digital_transaction_share"],
+        "citizen_hours_million_total": float(sum(r["citizen_hours_million"] for r in rows)),
+        "breaches_total": last["breaches_cumulative"],
+        "cost_idr_bn": float(sum(r["spend_total_idr_bn"] for r in rows)),
+    }
+    for lever in LEVERS:
+        summary[f"cost_{lever}_idr_bn"] = float(sum(r[f"spend_{lever}_idr_bn"] for r in rows))
+    for key, value in last.items():
+        if key.startswith("adoption_") and key != "adoption":
+            summary[f"{key}_final"] = value
+        if key.startswith("gap_") or key == "concentration_index":
+            summary[key] = value
+    return summary

@@ -1,0 +1,246 @@
+"""The mesa.Model: owns the state arrays and runs the monthly schedule.
+
+One step is one month. The schedule (DESIGN section 3) is:
+
+1. Government applies the policy (spending per lever, targeted).
+2. Civil servants: training effects (in 1), resistance, learning, digital practice.
+3. Offices: readiness and fairness.
+4. Citizens: awareness, adoption, service experiences.
+5. Trust: experience, procedural justice, transparency, social averaging.
+6. Co-production: users' feedback raises usability.
+7. Security incidents.
+8. Observation.
+
+Every phase is a vectorised function over arrays (see :mod:`sim.rules`); within a phase updates are
+synchronous. Every random draw comes from a stream spawned from the run's seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+from tqdm.auto import tqdm
+
+from sim.agents import Citizen, CivilServant, ServiceOffice
+from sim.config import REGIONS, SimConfig, compose, to_sim_config
+from sim.metrics import observe, summarise
+from sim.networks import build_network, degrees
+from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
+from sim.rules.adoption import step_citizens, step_reduced_form
+from sim.rules.bureaucracy import update_offices, update_staff
+from sim.rules.platform import breach_probability, coproduction_feedback, security_incidents
+from sim.rules.policy import apply_policy, platform_decay
+from sim.rules.trust import update_trust
+from sim.state import USER, State
+
+AUTO_MATERIALISE_LIMIT = 50_000
+STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security")
+
+
+def _cell_coverage(region: np.ndarray, urban: np.ndarray, access: np.ndarray) -> np.ndarray:
+    cell = region.astype(np.int64) * 2 + urban
+    n_cells = 2 * len(REGIONS)
+    counts = np.bincount(cell, minlength=n_cells)
+    covered = np.bincount(cell, weights=access, minlength=n_cells)
+    return np.divide(covered, counts, out=np.zeros(n_cells), where=counts > 0)
+
+
+class DigitalAdoptionModel(mesa.Model):
+    """Citizens and civil servants taking up digital public services, month by month.
+
+    Build it from keyword parameters (what ``mesa.batch_run`` and SolaraViz pass)::
+
+        DigitalAdoptionModel(n_citizens=5000, policy="training", seed=3)
+
+    or from a full config (``sim.config.compose(...)`` or a Hydra ``DictConfig``). Any other
+    parameter can be set with ``overrides={"params.trust.social_rate": 0.1}`` or, for batch runs,
+    as a keyword with ``__`` for dots: ``policy__political_will=0.9``.
+    """
+
+    def __init__(
+        self,
+        n_citizens: int | None = None,
+        policy: str = "baseline",
+        population: str = "indonesia",
+        network: str = "homophilous",
+        steps: int | None = None,
+        seed: int | None = None,
+        config: SimConfig | DictConfig | None = None,
+        overrides: dict[str, Any] | None = None,
+        **dotted: Any,
+    ) -> None:
+        extra = dict(overrides or {})
+        extra.update({key.replace("__", "."): value for key, value in dotted.items()})
+        if n_citizens is not None:
+            extra["population.n_citizens"] = n_citizens
+        if steps is not None:
+            extra["steps"] = steps
+        if seed is not None:
+            extra["seed"] = seed
+        if config is None:
+            cfg = compose(policy=policy, population=population, network=network, overrides=extra)
+        else:
+            cfg = to_sim_config(config)
+            if extra:
+                from omegaconf import OmegaConf
+
+                merged = OmegaConf.structured(cfg)
+                for key, value in extra.items():
+                    OmegaConf.update(merged, key, value, merge=True)
+                cfg = to_sim_config(merged)
+        self.cfg: SimConfig = cfg
+        super().__init__(seed=cfg.seed)
+
+        streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
+        self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
+        self.state = self._build_state()
+        self.month = 0
+        self.rows: list[dict[str, float]] = []
+        self._observe(spent={}, outcome=None, breach=False)
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={key: _latest(key) for key in self.rows[0]}
+        )
+        self.datacollector.collect(self)
+
+        choice = cfg.materialise_agents
+        if choice == "always" or (
+            choice == "auto" and cfg.population.n_citizens <= AUTO_MATERIALISE_LIMIT
+        ):
+            self.materialise_agents()
+
+    # ----------------------------------------------------------------- construction
+    def _build_state(self) -> State:
+        cfg = self.cfg
+        pop, adoption = cfg.population, cfg.params.adoption
+        rng = self.rngs["population"]
+        citizens = synthesise_citizens(pop, adoption, rng)
+        offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
+        reduced_form = adoption.rule != "utaut"
+        if reduced_form or not cfg.mechanisms.infrastructure:
+            citizens.access[:] = True  # F4 off / reduced forms: access never limits
+        if reduced_form:
+            citizens.aware[:] = True
+        block = (
+            citizens.region.astype(np.int64) * 10 + citizens.urban.astype(np.int64) * 5
+            + citizens.quintile
+        )
+        adjacency = build_network(cfg.network, citizens.n, block, self.rngs["network"])
+        total_staff_real = pop.population_total / pop.residents_per_civil_servant
+        state = State(
+            citizens=citizens,
+            staff=staff,
+            offices=offices,
+            platform=initial_platform(cfg.params.platform),
+            adjacency=adjacency,
+            degree=degrees(adjacency, citizens.n),
+            people_per_citizen=pop.population_total / citizens.n,
+            civil_servants_per_staff=total_staff_real / staff.n,
+            cell_coverage_base=_cell_coverage(citizens.region, citizens.urban, citizens.access),
+        )
+        update_offices(state.staff, state.offices)
+        return state
+
+    def materialise_agents(self) -> None:
+        """Create the mesa Agent views (once). Costs about 1 KB and a few microseconds per agent."""
+        if getattr(self, "_materialised", False):
+            return
+        for i in range(self.state.offices.n):
+            ServiceOffice(self, i)
+        for i in range(self.state.staff.n):
+            CivilServant(self, i)
+        for i in range(self.state.citizens.n):
+            Citizen(self, i)
+        self._materialised = True
+
+    # ----------------------------------------------------------------- the monthly schedule
+    def step(self) -> None:
+        cfg, state, rngs = self.cfg, self.state, self.rngs
+        mech = cfg.mechanisms
+        spent = apply_policy(state, cfg, self.month, rngs["policy"])
+        update_staff(state.staff, state.offices, cfg.params.bureaucracy,
+                     cfg.policy.political_will, mech, rngs["bureaucracy"])
+        update_offices(state.staff, state.offices)
+        if cfg.params.adoption.rule == "utaut":
+            outcome, offline = step_citizens(state, cfg.params.adoption, cfg.params.platform,
+                                             mech, rngs["citizens"])
+            if mech.trust_dynamics:
+                update_trust(state, cfg.params.trust, offline)
+        else:
+            step_reduced_form(state, cfg.params.adoption, rngs["citizens"])
+            outcome = None
+        if mech.coproduction:
+            coproduction_feedback(state, cfg.params.platform)
+        platform_decay(state, cfg)
+        breach = False
+        if mech.infrastructure:
+            trust_params = cfg.params.trust
+            if not mech.trust_dynamics:
+                trust_params = type(trust_params)(**{**vars(trust_params), "breach_loss": 0.0})
+            breach = security_incidents(state, cfg.params.platform, trust_params, rngs["security"])
+        self.month += 1
+        self._observe(spent, outcome, breach)
+        self.datacollector.collect(self)
+        if self.month >= cfg.steps:
+            self.running = False
+
+    def _observe(self, spent: dict[str, float], outcome: Any, breach: bool) -> None:
+        self.rows.append(
+            observe(
+                self.state,
+                self.month,
+                spent,
+                needs=outcome.needs if outcome else 0,
+                digital_attempts=outcome.digital_attempts if outcome else 0,
+                digital_successes=outcome.digital_successes if outcome else 0,
+                hours=outcome.hours if outcome else 0.0,
+                breach=breach,
+                breach_probability=breach_probability(self.state, self.cfg.params.platform),
+            )
+        )
+
+    # ----------------------------------------------------------------- running and results
+    def run(self, progress: bool | None = None) -> DigitalAdoptionModel:
+        """Run the remaining months, with a progress bar unless switched off."""
+        show = self.cfg.progress if progress is None else progress
+        remaining = self.cfg.steps - self.month
+        for _ in tqdm(range(remaining), desc=f"{self.cfg.policy.name} seed {self.cfg.seed}",
+                      unit="month", disable=not show, leave=False):
+            self.step()
+        return self
+
+    @property
+    def latest(self) -> dict[str, float]:
+        return self.rows[-1]
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per month (0 = initial state), one column per metric."""
+        return pd.DataFrame(self.rows)
+
+    def summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "policy": self.cfg.policy.name,
+            "population": self.cfg.population.name,
+            "network": self.cfg.network.kind,
+            "seed": self.cfg.seed,
+            "n_citizens": self.cfg.population.n_citizens,
+            "months": self.month,
+        }
+        summary.update(summarise(self.rows))
+        return summary
+
+    @property
+    def adoption(self) -> float:
+        return float(np.mean(self.state.citizens.state == USER))
+
+
+def _latest(key: str):
+    def reporter(model: DigitalAdoptionModel) -> float:
+        return model.latest[key]
+
+    reporter.__name__ = f"latest_{key}"
+    return reporter

@@ -1,0 +1,238 @@
+"""Synthesise citizens, civil servants and service offices from a population profile.
+
+Citizens' island group, urban/rural and age band are drawn from the profile's shares. Internet access
+is drawn from a logistic model whose group offsets are raked (iterative proportional fitting on the
+logit scale) so that access by island group, by urban/rural and by age band matches the published
+marginals. The age marginals of APJII average above its own national figure, so they are first shifted
+by one common logit offset to agree with the national rate implied by the island-group figures
+(documented in docs/ODD.md). Literacy is logit-normal with group effects, its intercept solved so that
+the mean equals the published index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logit
+
+from sim.config import REGIONS, AdoptionParams, PlatformParams, PopulationConfig
+from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
+
+RAKING_ITERATIONS = 60
+
+
+def _group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    counts = np.bincount(groups, minlength=n_groups)
+    sums = np.bincount(groups, weights=values, minlength=n_groups)
+    return np.divide(sums, counts, out=np.zeros(n_groups), where=counts > 0)
+
+
+def consistent_age_targets(pop: PopulationConfig) -> np.ndarray:
+    """Shift the age-band access targets by one logit offset to match the island-group national rate."""
+    national = float(np.dot(pop.region_shares, pop.access_by_region))
+    age_logits = logit(np.clip(pop.access_by_age, 1e-6, 1 - 1e-6))
+    lo, hi = -5.0, 5.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if np.dot(pop.age_shares, expit(age_logits + mid)) > national:
+            hi = mid
+        else:
+            lo = mid
+    return expit(age_logits + (lo + hi) / 2)
+
+
+def rake_access_probability(
+    region: np.ndarray,
+    urban: np.ndarray,
+    age_band: np.ndarray,
+    quintile: np.ndarray,
+    pop: PopulationConfig,
+) -> np.ndarray:
+    """Per-citizen access probability whose group means match the profile's marginals."""
+    dims = [
+        (region.astype(np.int64), np.asarray(pop.access_by_region, dtype=float)),
+        (urban.astype(np.int64), np.array([pop.access_rural, pop.access_urban])),
+        (age_band.astype(np.int64), consistent_age_targets(pop)),
+    ]
+    base = pop.access_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
+    offsets = [np.zeros(t.size) for _, t in dims]
+    for _ in range(RAKING_ITERATIONS):
+        for k, (groups, target) in enumerate(dims):
+            eta = base + sum(off[g] for off, (g, _) in zip(offsets, dims, strict=True))
+            p = expit(eta)
+            mean = _group_means(p, groups, target.size)
+            slope = _group_means(p * (1 - p), groups, target.size)
+            step = np.divide(target - mean, slope, out=np.zeros_like(mean), where=slope > 0)
+            offsets[k] = offsets[k] + step
+    eta = base + sum(off[g] for off, (g, _) in zip(offsets, dims, strict=True))
+    return expit(eta)
+
+
+def _literacy(
+    region: np.ndarray,
+    urban: np.ndarray,
+    age_band: np.ndarray,
+    quintile: np.ndarray,
+    pop: PopulationConfig,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    eta = (
+        np.asarray(pop.literacy_region_log_odds)[region]
+        + pop.literacy_urban_log_odds * (urban.astype(float) - pop.urban_share)
+        + np.asarray(pop.literacy_age_log_odds)[age_band]
+        + pop.literacy_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
+        + rng.normal(0.0, pop.literacy_sd_logit, region.size)
+    )
+    lo, hi = -8.0, 8.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if expit(eta + mid).mean() > pop.literacy_mean:
+            hi = mid
+        else:
+            lo = mid
+    return expit(eta + (lo + hi) / 2)
+
+
+def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
+    return np.clip(rng.normal(mean, sd, n), 0.0, 1.0)
+
+
+def synthesise_citizens(
+    pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator
+) -> Citizens:
+    """Draw the citizens' attributes; offices are assigned later by :func:`assign_offices`."""
+    n = pop.n_citizens
+    region = rng.choice(len(REGIONS), size=n, p=np.asarray(pop.region_shares)).astype(np.int8)
+    urban = rng.random(n) < pop.urban_share
+    age_band = rng.choice(len(pop.age_shares), size=n, p=np.asarray(pop.age_shares)).astype(np.int8)
+    # Income: a latent score, richer in towns and on Java (assumption), turned into exact ranks.
+    java = (region == 0).astype(float)
+    score = 0.6 * urban + 0.3 * java + rng.normal(0.0, 1.0, n)
+    order = np.argsort(score, kind="stable")
+    income_rank = np.empty(n)
+    income_rank[order] = (np.arange(n) + 0.5) / n
+    quintile = np.minimum((income_rank * 5).astype(np.int8), 4)
+
+    access_p = rake_access_probability(region, urban, age_band, quintile, pop)
+    access = rng.random(n) < access_p
+    literacy = _literacy(region, urban, age_band, quintile, pop, rng)
+    cut = np.quantile(literacy, [1 / 3, 2 / 3])
+    literacy_tercile = np.searchsorted(cut, literacy, side="right").astype(np.int8)
+    trust = _clipped_normal(rng, pop.trust_mean, pop.trust_sd, n)
+
+    aware = rng.random(n) < pop.awareness_initial
+    state = np.full(n, NON_USER, dtype=np.int8)
+    if adoption.rule == "utaut" and adoption.initial_adopters < 0:
+        # Initial users come from those aware and with access, at the profile's overall share.
+        eligible = np.flatnonzero(aware & access)
+        k = min(eligible.size, int(round(pop.adoption_initial * n)))
+        state[rng.choice(eligible, size=k, replace=False)] = USER
+    else:
+        # Reduced forms: every citizen is eligible, initial adopters chosen at random.
+        k = adoption.initial_adopters if adoption.initial_adopters >= 0 else int(
+            round(pop.adoption_initial * n)
+        )
+        state[rng.choice(n, size=k, replace=False)] = USER
+    threshold = np.clip(rng.normal(adoption.threshold, adoption.threshold_sd, n), 0.0, None)
+    if adoption.threshold_sd == 0:
+        threshold = np.full(n, adoption.threshold)
+
+    return Citizens(
+        region=region,
+        urban=urban,
+        age_band=age_band,
+        income_rank=income_rank,
+        quintile=quintile,
+        literacy=literacy,
+        literacy_tercile=literacy_tercile,
+        access=access,
+        trust=trust,
+        aware=aware | (state == USER),
+        state=state,
+        office=np.zeros(n, dtype=np.int32),
+        threshold=threshold,
+        last_experience=np.zeros(n, dtype=np.int8),
+        coproduced=np.zeros(n, dtype=np.bool_),
+        literacy_trained=np.zeros(n, dtype=np.bool_),
+    )
+
+
+def synthesise_offices_and_staff(
+    citizens: Citizens, pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator
+) -> tuple[Offices, Staff]:
+    """One office hierarchy per office; offices per region x urban cell in proportion to residents.
+
+    Every populated cell gets at least one office, so small populations over-represent staff in
+    thinly populated cells; ``civil_servants_per_staff`` keeps costs in real terms.
+    """
+    n_regions = len(REGIONS)
+    cell = citizens.region.astype(np.int64) * 2 + citizens.urban
+    residents = np.bincount(cell, minlength=2 * n_regions)
+    staff_needed = residents / pop.residents_per_civil_servant
+    offices_per_cell = np.where(
+        residents > 0, np.maximum(1, np.round(staff_needed / pop.office_size)), 0
+    ).astype(np.int64)
+    office_cell = np.repeat(np.arange(2 * n_regions), offices_per_cell)
+    n_offices = office_cell.size
+    office_region = (office_cell // 2).astype(np.int8)
+    office_urban = (office_cell % 2).astype(bool)
+
+    # Citizens: a random office of their own cell.
+    first_office = np.concatenate([[0], np.cumsum(offices_per_cell)[:-1]])
+    draw = (rng.random(citizens.n) * offices_per_cell[cell]).astype(np.int64)
+    citizens.office = (first_office[cell] + draw).astype(np.int32)
+
+    # Staff: head, supervisors, then staff reporting round-robin to the supervisors.
+    size, n_sup = pop.office_size, pop.supervisors_per_office
+    n_staff = n_offices * size
+    staff_office = np.repeat(np.arange(n_offices, dtype=np.int32), size)
+    position = np.tile(np.arange(size), n_offices)
+    level = np.where(position == 0, 0, np.where(position <= n_sup, 1, 2)).astype(np.int8)
+    office_start = staff_office.astype(np.int64) * size
+    sup_position = np.where(level == 2, 1 + (position - n_sup - 1) % n_sup, 0)
+    supervisor = np.where(level == 0, -1, office_start + sup_position).astype(np.int32)
+
+    competence = _clipped_normal(rng, pop.staff_competence_mean, pop.staff_competence_sd, n_staff)
+    resistance = _clipped_normal(rng, pop.staff_resistance_mean, pop.staff_resistance_sd, n_staff)
+    fairness = _clipped_normal(rng, pop.staff_fairness_mean, 0.1, n_staff)
+    # Initial digital practice: the most competent, least resistant are the first to work digitally.
+    propensity = competence - resistance + rng.normal(0.0, 0.1, n_staff)
+    k = int(round(pop.staff_digital_initial * n_staff))
+    digital = np.zeros(n_staff, dtype=np.bool_)
+    if k > 0:
+        digital[np.argsort(-propensity, kind="stable")[:k]] = True
+
+    capacity_base = np.where(office_urban, pop.office_capacity_urban, pop.office_capacity_rural)
+    offline_hours = np.where(
+        office_urban, adoption.offline_hours_urban, adoption.offline_hours_rural
+    ).astype(float)
+    offices = Offices(
+        region=office_region,
+        urban=office_urban,
+        capacity_base=capacity_base.astype(float),
+        capacity=capacity_base.astype(float).copy(),
+        readiness=np.zeros(n_offices),
+        digital_share=np.zeros(n_offices),
+        fairness=np.zeros(n_offices),
+        offline_hours=offline_hours,
+    )
+    staff = Staff(
+        office=staff_office,
+        level=level,
+        supervisor=supervisor,
+        competence=competence,
+        resistance=resistance,
+        fairness=fairness,
+        trained=np.zeros(n_staff, dtype=np.bool_),
+        digital=digital,
+    )
+    return offices, staff
+
+
+def initial_platform(params: PlatformParams) -> Platform:
+    return Platform(
+        usability=params.usability_initial,
+        accessibility=params.accessibility_initial,
+        security=params.security_initial,
+        transparency=params.transparency_initial,
+    )
+

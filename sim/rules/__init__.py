@@ -1,0 +1,1 @@
+"""Submodels of the monthly schedule, one module per mechanism (vectorised over state arrays)."""

@@ -1,0 +1,63 @@
+"""Civil servants and offices: resistance in the hierarchy (F1, C1), digital practice, readiness.
+
+Each month, in this order:
+
+1. Resistance falls with top-down pressure (a head feels the national directive, scaled by political
+   will; everyone else feels their supervisor's digital practice, scaled by political will) and with
+   the share of office peers already working digitally; without pressure it drifts back up.
+   Because practice has to pass head -> supervisor -> staff, the hierarchy delays diffusion (C1).
+2. Digital staff learn by doing (competence rises).
+3. A share of staff reconsider how they work: digital with probability
+   sigmoid(slope * (competence * office capacity - resistance)).
+4. Offices: readiness = capacity * mean over staff of digital * (0.5 + 0.5 * competence);
+   fairness = mean staff fairness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from sim.config import BureaucracyParams, Mechanisms
+from sim.state import Offices, Staff
+
+
+def office_means(values: np.ndarray, office: np.ndarray, n_offices: int) -> np.ndarray:
+    counts = np.bincount(office, minlength=n_offices)
+    sums = np.bincount(office, weights=values, minlength=n_offices)
+    return np.divide(sums, counts, out=np.zeros(n_offices), where=counts > 0)
+
+
+def update_staff(
+    staff: Staff,
+    offices: Offices,
+    params: BureaucracyParams,
+    political_will: float,
+    mechanisms: Mechanisms,
+    rng: np.random.Generator,
+) -> None:
+    digital = staff.digital.astype(np.float64)
+    if mechanisms.resistance_dynamics:
+        is_head = staff.supervisor < 0
+        supervisor_digital = np.where(is_head, 1.0, digital[np.maximum(staff.supervisor, 0)])
+        top_down = political_will * supervisor_digital
+        peers = office_means(digital, staff.office, offices.n)[staff.office]
+        fall = params.top_down_rate * top_down + params.peer_rate * peers
+        rise = params.resistance_rebound * (1.0 - top_down) * (1.0 - peers)
+        staff.resistance = np.clip(
+            staff.resistance * (1.0 - fall) + rise * (1.0 - staff.resistance), 0.0, 1.0
+        )
+    staff.competence += params.learning_by_doing * digital * (1.0 - staff.competence)
+
+    reconsider = rng.random(staff.n) < params.switch_rate
+    capacity = offices.capacity[staff.office]
+    p_digital = expit(params.switch_slope * (staff.competence * capacity - staff.resistance))
+    choice = rng.random(staff.n) < p_digital
+    staff.digital = np.where(reconsider, choice, staff.digital)
+
+
+def update_offices(staff: Staff, offices: Offices) -> None:
+    practice = staff.digital * (0.5 + 0.5 * staff.competence)
+    offices.readiness = offices.capacity * office_means(practice, staff.office, offices.n)
+    offices.digital_share = office_means(staff.digital.astype(float), staff.office, offices.n)
+    offices.fairness = office_means(staff.fairness, staff.office, offices.n)
