@@ -14,9 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,bench]"
 	touch $(STAMP)
 
-## The main job: one default simulation (becomes the policy comparison).
+## The main job: every policy scenario x 10 seeds, tables, figures and report (pass ARGS="seeds=20").
 run: install
-	$(BIN)/python -m sim
+	$(BIN)/python -m experiments.compare $(ARGS)
+
+## Budget frontier: one budget split between training and infrastructure (pass ARGS="n_splits=21").
+frontier: install
+	$(BIN)/python -m experiments.frontier $(ARGS)
+
+## Validation: published diffusion results, Indonesian marginals, factor ablation (docs/validation.md).
+validate: install
+	$(BIN)/python -m experiments.validate
 
 ## One simulation with the defaults (pass ARGS="policy=training seed=3").
 simulate: install

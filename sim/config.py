@@ -186,7 +186,10 @@ class AdoptionParams:
     p: float = 0.03
     q: float = 0.38
     threshold: float = 0.18
-    threshold_sd: float = 0.0
+    threshold_sd: float = 0.0  # spread of a normal threshold distribution (clipped at 0); 0: one value
+    # Explicit thresholds: one per citizen, in order, when the list is as long as the population;
+    # otherwise an empirical distribution each citizen draws from. Empty: use threshold, threshold_sd.
+    thresholds: list[float] = field(default_factory=list)
     initial_adopters: int = -1  # -1: use the profile's adoption_initial share
 
 
@@ -443,6 +446,8 @@ def validate(cfg: SimConfig) -> None:
     ])
     _check(ad.required_literacy > 0, "params.adoption.required_literacy", ad.required_literacy,
            "a number > 0")
+    for i, v in enumerate(ad.thresholds):
+        _check(0.0 <= v <= 1.0, f"params.adoption.thresholds[{i}]", v, _UNIT_INTERVAL)
     _check(ad.initial_adopters >= -1 and ad.initial_adopters <= pop.n_citizens,
            "params.adoption.initial_adopters", ad.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")

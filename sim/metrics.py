@@ -34,7 +34,15 @@ def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
 
     0 means equal shares across the income distribution; positive means concentrated among the
     richer (Wagstaff, van Doorslaer & Paci 1991). Returns 0 when nobody has the outcome.
+    For a yes/no outcome, cov(y, R) = mean(y R) - mean(y) mean(R) needs only the ranks of those
+    with the outcome.
     """
+    if outcome.dtype == np.bool_:
+        mean = np.count_nonzero(outcome) / outcome.size
+        if mean <= 0:
+            return 0.0
+        cov = income_rank[outcome].sum() / outcome.size - mean * income_rank.mean()
+        return float(2.0 * cov / mean)
     y = outcome.astype(np.float64)
     mean = y.mean()
     if mean <= 0:
@@ -48,25 +56,61 @@ def _gap(shares: np.ndarray) -> float:
     return float(valid.max() - valid.min()) if valid.size else 0.0
 
 
-def adoption_by_group(state: State) -> dict[str, float]:
+# The fixed groups adoption is reported by, in the axis order of the group-cell table.
+GROUP_AXES = ("urban", "region", "quintile", "age_band", "literacy_tercile")
+
+
+def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Each citizen's cell of urban x region x quintile x age band x literacy tercile, and the
+    number of citizens per cell (a 2 x 6 x 5 x 4 x 3 table). These attributes never change after
+    synthesis, so the codes are computed once per model.
+    """
     c = state.citizens
-    users = c.state == USER
+    sources = tuple(getattr(c, name) for name in GROUP_AXES)
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        shape = (2, len(REGIONS), 5, len(AGE_BANDS), 3)
+        code = np.ravel_multi_index(tuple(a.astype(np.intp) for a in sources), shape)
+        counts = np.bincount(code, minlength=int(np.prod(shape))).reshape(shape)
+        return code.astype(np.int16), counts
+
+    return state.cached("metrics.group_cells", sources, build)
+
+
+def adoption_by_group(state: State, users: np.ndarray | None = None) -> dict[str, float]:
+    """Adoption share by urban/rural, island group, income quintile, age band and literacy tercile.
+
+    One count of users per group cell, then the margins of that table (not one pass per group).
+    """
+    c = state.citizens
+    if users is None:
+        users = c.state == USER
+    code, counts = group_cells(state)
+    hits = np.bincount(code[users], minlength=counts.size).reshape(counts.shape)
+    shares = {}
+    for axis, name in enumerate(GROUP_AXES):
+        others = tuple(i for i in range(len(GROUP_AXES)) if i != axis)
+        k = counts.sum(axis=others)
+        shares[name] = np.divide(hits.sum(axis=others), k, out=np.full(k.size, np.nan), where=k > 0)
     out: dict[str, float] = {}
-    urban = group_shares(users, c.urban.astype(np.int64), 2)
-    out["adoption_rural"], out["adoption_urban"] = float(urban[0]), float(urban[1])
-    for key, share in zip(REGION_KEYS, group_shares(users, c.region, len(REGIONS)), strict=True):
+    out["adoption_rural"], out["adoption_urban"] = float(shares["urban"][0]), float(shares["urban"][1])
+    for key, share in zip(REGION_KEYS, shares["region"], strict=True):
         out[f"adoption_{key}"] = float(share)
-    for q, share in enumerate(group_shares(users, c.quintile, 5), start=1):
+    for q, share in enumerate(shares["quintile"], start=1):
         out[f"adoption_q{q}"] = float(share)
-    for key, share in zip(AGE_KEYS, group_shares(users, c.age_band, len(AGE_BANDS)), strict=True):
+    for key, share in zip(AGE_KEYS, shares["age_band"], strict=True):
         out[f"adoption_{key}"] = float(share)
-    for t, share in enumerate(group_shares(users, c.literacy_tercile, 3), start=1):
+    for t, share in enumerate(shares["literacy_tercile"], start=1):
         out[f"adoption_literacy_t{t}"] = float(share)
     return out
 
 
-def equity_gaps(state: State, groups: dict[str, float]) -> dict[str, float]:
+def equity_gaps(
+    state: State, groups: dict[str, float], users: np.ndarray | None = None
+) -> dict[str, float]:
     c = state.citizens
+    if users is None:
+        users = c.state == USER
     regions = np.array([groups[f"adoption_{k}"] for k in REGION_KEYS])
     return {
         "gap_urban_rural": groups["adoption_urban"] - groups["adoption_rural"],
@@ -74,7 +118,7 @@ def equity_gaps(state: State, groups: dict[str, float]) -> dict[str, float]:
         "gap_region_max_min": _gap(regions),
         "gap_age_young_old": groups[f"adoption_{AGE_KEYS[0]}"] - groups[f"adoption_{AGE_KEYS[-1]}"],
         "gap_literacy_t3_t1": groups["adoption_literacy_t3"] - groups["adoption_literacy_t1"],
-        "concentration_index": concentration_index(c.state == USER, c.income_rank),
+        "concentration_index": concentration_index(users, c.income_rank),
     }
 
 
@@ -92,7 +136,8 @@ def observe(
     """One month's metrics as a flat dict of floats."""
     c, s, p = state.citizens, state.staff, state.platform
     row: dict[str, float] = {"month": float(month)}
-    row["adoption"] = float(np.mean(c.state == USER))
+    users = c.state == USER
+    row["adoption"] = np.count_nonzero(users) / c.n
     row["lapsed"] = float(np.mean(c.state == LAPSED))
     row["awareness"] = float(np.mean(c.aware))
     row["access"] = float(np.mean(c.access))
@@ -117,9 +162,9 @@ def observe(
     for lever in LEVERS:
         row[f"spend_{lever}_idr_bn"] = float(spent_bn.get(lever, 0.0))
     row["spend_total_idr_bn"] = float(sum(spent_bn.values()))
-    groups = adoption_by_group(state)
+    groups = adoption_by_group(state, users)
     row.update(groups)
-    row.update(equity_gaps(state, groups))
+    row.update(equity_gaps(state, groups, users))
     return row
 
 

@@ -24,20 +24,52 @@ from sim.config import NetworkConfig
 
 
 def edges_to_csr(u: np.ndarray, v: np.ndarray, n: int) -> sparse.csr_array:
-    """Undirected simple graph from an edge list: drops self-loops and duplicate edges."""
+    """Undirected simple graph from an edge list: drops self-loops and duplicate edges.
+
+    Each tie becomes one int64 key ``lo * n + hi`` (lo <= hi). One sort of the keys removes the
+    duplicates and lists the upper triangle row by row; one sort of the transposed keys lists the
+    lower triangle row by row. In every row the lower neighbours (columns < row) come before the
+    upper ones (columns > row), so both parts are written straight into the CSR arrays, already in
+    canonical order (sorted, no duplicates): no hashing and no COO -> CSR conversion.
+    """
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
-    keep = u != v
-    lo, hi = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
-    keys = np.unique(lo * n + hi)
-    lo, hi = keys // n, keys % n
-    index_dtype = np.int32 if n < 2**31 else np.int64
-    rows = np.concatenate([lo, hi]).astype(index_dtype)
-    cols = np.concatenate([hi, lo]).astype(index_dtype)
-    data = np.ones(rows.size, dtype=np.float32)
-    matrix = sparse.csr_array((data, (rows, cols)), shape=(n, n))
-    matrix.sort_indices()
+    keys = np.minimum(u, v) * n + np.maximum(u, v)
+    keys.sort()
+    lo, hi = np.divmod(keys, n)
+    first = np.ones(keys.size, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    del keys
+    keep = first & (lo != hi)  # one copy of each tie, no self-loops
+    lo, hi = lo[keep], hi[keep]
+    del first, keep
+    m = lo.size
+    upper_count = np.bincount(lo, minlength=n)
+    lower_count = np.bincount(hi, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(upper_count + lower_count, out=indptr[1:])
+    index_dtype = np.int32 if 2 * m < 2**31 else np.int64
+    indices = np.empty(2 * m, dtype=index_dtype)
+    rank = np.arange(m, dtype=np.int64)
+    # Upper entry j (row lo[j]) goes after every lower entry of rows <= lo[j].
+    indices[rank + np.cumsum(lower_count)[lo]] = hi
+    # Lower entry j of the transposed order (row r) goes after every upper entry of rows < r.
+    transposed = hi * n + lo
+    del lo, hi
+    transposed.sort()
+    row, col = np.divmod(transposed, n)
+    del transposed
+    indices[rank + (np.cumsum(upper_count) - upper_count)[row]] = col
+    del row, col, rank
+    data = np.ones(2 * m, dtype=np.float32)
+    matrix = sparse.csr_array((data, indices, indptr.astype(index_dtype)), shape=(n, n))
+    matrix.has_sorted_indices = True
+    matrix.has_canonical_format = True
     return matrix
+
+
+def _index_dtype(n: int) -> type:
+    return np.int32 if n < 2**31 else np.int64
 
 
 def _n_edges(n: int, mean_degree: float) -> int:
@@ -81,15 +113,19 @@ def homophilous(
     p_in = h*k/size_b + (1-h)*k/n and p_out = (1-h)*k/n.
     """
     m = _n_edges(n, mean_degree)
-    order = np.argsort(block, kind="stable")
+    # Small integer types keep the random look-ups below in cache (block ids are small numbers).
+    block = np.asarray(block).astype(np.min_scalar_type(max(int(block.max(initial=0)), 0)))
+    order = np.argsort(block, kind="stable").astype(_index_dtype(n))
     sizes = np.bincount(block)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     u = rng.integers(0, n, m)
-    inside = rng.random(m) < homophily
-    b = block[u]
-    v_in = order[starts[b] + (rng.random(m) * sizes[b]).astype(np.int64)]
-    v_out = rng.integers(0, n, m)
-    v = np.where(inside, v_in, v_out)
+    inside = np.flatnonzero(rng.random(m) < homophily)
+    outside = np.ones(m, dtype=bool)
+    outside[inside] = False
+    v = np.empty(m, dtype=np.int64)
+    v[outside] = rng.integers(0, n, m - inside.size)  # uniform over everyone
+    b = block[u[inside]]  # uniform over the first end's block
+    v[inside] = order[starts[b] + (rng.random(inside.size) * sizes[b]).astype(np.int64)]
     return edges_to_csr(u, v, n)
 
 

@@ -20,9 +20,16 @@ from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
 RAKING_ITERATIONS = 60
 
 
-def _group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    counts = np.bincount(groups, minlength=n_groups)
-    sums = np.bincount(groups, weights=values, minlength=n_groups)
+def _group_means(
+    values: np.ndarray, groups: np.ndarray, n_groups: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean of ``values`` per group, optionally weighted (e.g. by the number of citizens in a cell)."""
+    if weights is None:
+        counts = np.bincount(groups, minlength=n_groups)
+        sums = np.bincount(groups, weights=values, minlength=n_groups)
+    else:
+        counts = np.bincount(groups, weights=weights, minlength=n_groups)
+        sums = np.bincount(groups, weights=values * weights, minlength=n_groups)
     return np.divide(sums, counts, out=np.zeros(n_groups), where=counts > 0)
 
 
@@ -47,24 +54,38 @@ def rake_access_probability(
     quintile: np.ndarray,
     pop: PopulationConfig,
 ) -> np.ndarray:
-    """Per-citizen access probability whose group means match the profile's marginals."""
+    """Per-citizen access probability whose group means match the profile's marginals.
+
+    The probability depends on the citizen only through the cell region x urban x age band x income
+    quintile (6 x 2 x 4 x 5 = 240 cells), so the raking runs on the table of cell counts (group means
+    are count-weighted cell means) and the result is looked up per citizen: the same fit as raking
+    over the rows, at a cost independent of the population size.
+    """
+    n_regions, n_ages = len(pop.access_by_region), len(pop.access_by_age)
+    shape = (n_regions, 2, n_ages, 5)
+    code = np.ravel_multi_index(
+        (region.astype(np.intp), urban.astype(np.intp), age_band.astype(np.intp),
+         quintile.astype(np.intp)), shape
+    )
+    weight = np.bincount(code, minlength=int(np.prod(shape))).astype(float)
+    cell_region, cell_urban, cell_age, cell_quintile = np.unravel_index(np.arange(weight.size), shape)
     dims = [
-        (region.astype(np.int64), np.asarray(pop.access_by_region, dtype=float)),
-        (urban.astype(np.int64), np.array([pop.access_rural, pop.access_urban])),
-        (age_band.astype(np.int64), consistent_age_targets(pop)),
+        (cell_region, np.asarray(pop.access_by_region, dtype=float)),
+        (cell_urban, np.array([pop.access_rural, pop.access_urban])),
+        (cell_age, consistent_age_targets(pop)),
     ]
-    base = pop.access_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
+    base = pop.access_income_log_odds_per_quintile * (cell_quintile - 2.0)
     offsets = [np.zeros(t.size) for _, t in dims]
     for _ in range(RAKING_ITERATIONS):
         for k, (groups, target) in enumerate(dims):
             eta = base + sum(off[g] for off, (g, _) in zip(offsets, dims, strict=True))
             p = expit(eta)
-            mean = _group_means(p, groups, target.size)
-            slope = _group_means(p * (1 - p), groups, target.size)
+            mean = _group_means(p, groups, target.size, weight)
+            slope = _group_means(p * (1 - p), groups, target.size, weight)
             step = np.divide(target - mean, slope, out=np.zeros_like(mean), where=slope > 0)
             offsets[k] = offsets[k] + step
     eta = base + sum(off[g] for off, (g, _) in zip(offsets, dims, strict=True))
-    return expit(eta)
+    return expit(eta)[code]
 
 
 def _literacy(
@@ -82,14 +103,22 @@ def _literacy(
         + pop.literacy_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
         + rng.normal(0.0, pop.literacy_sd_logit, region.size)
     )
-    lo, hi = -8.0, 8.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if expit(eta + mid).mean() > pop.literacy_mean:
-            hi = mid
+    # Solve mean(expit(eta + shift)) = literacy_mean for shift in [-8, 8]: Newton steps, falling
+    # back to bisection whenever a step would leave the bracket (a handful of passes over the data).
+    lo, hi, shift = -8.0, 8.0, 0.0
+    for _ in range(100):
+        p = expit(eta + shift)
+        gap = p.mean() - pop.literacy_mean
+        if gap > 0:
+            hi = shift
         else:
-            lo = mid
-    return expit(eta + (lo + hi) / 2)
+            lo = shift
+        if abs(gap) < 1e-13 or hi - lo < 1e-12:
+            break
+        slope = float(np.mean(p * (1.0 - p)))
+        newton = shift - gap / slope if slope > 0 else hi + 1.0
+        shift = newton if lo < newton < hi else (lo + hi) / 2
+    return expit(eta + shift)
 
 
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
@@ -135,6 +164,10 @@ def synthesise_citizens(
     threshold = np.clip(rng.normal(adoption.threshold, adoption.threshold_sd, n), 0.0, None)
     if adoption.threshold_sd == 0:
         threshold = np.full(n, adoption.threshold)
+    if len(adoption.thresholds) == n:  # explicit: one threshold per citizen
+        threshold = np.asarray(adoption.thresholds, dtype=float)
+    elif len(adoption.thresholds) > 0:  # an empirical distribution
+        threshold = rng.choice(np.asarray(adoption.thresholds, dtype=float), size=n)
 
     return Citizens(
         region=region,

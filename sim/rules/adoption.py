@@ -36,11 +36,18 @@ class ServiceOutcome:
     hours: float = 0.0  # citizen-agent hours spent on services this month
 
 
+def awareness_probability(params: AdoptionParams, share_aware):
+    """Monthly chance of hearing of the services: outreach, or word of mouth from aware neighbours."""
+    return 1.0 - (1.0 - params.outreach) * (1.0 - params.word_of_mouth * share_aware)
+
+
 def spread_awareness(state: State, params: AdoptionParams, rng: np.random.Generator) -> None:
+    """Citizens not yet aware become aware with :func:`awareness_probability` (one draw each)."""
     c = state.citizens
-    share_aware = state.neighbour_share(c.aware)
-    p = 1.0 - (1.0 - params.outreach) * (1.0 - params.word_of_mouth * share_aware)
-    c.aware |= rng.random(c.n) < p
+    unaware = np.flatnonzero(~c.aware)
+    share_aware = state.neighbour_share(c.aware, rows=unaware, track="aware")
+    p = awareness_probability(params, share_aware)
+    c.aware[unaware[rng.random(unaware.size) < p]] = True
 
 
 def ease_of_use(literacy: np.ndarray, usability: float, accessibility: float,
@@ -50,30 +57,55 @@ def ease_of_use(literacy: np.ndarray, usability: float, accessibility: float,
     return usability * np.minimum(1.0, literacy / needed)
 
 
-def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mechanisms,
-                         social: np.ndarray) -> np.ndarray:
-    c, o, p = state.citizens, state.offices, state.platform
-    office = c.office
-    saved = (o.offline_hours[office] - params.digital_hours) / o.offline_hours[office]
-    usefulness = o.readiness[office] * np.clip(saved, 0.0, 1.0)
+def time_saved_share(offline_hours, digital_hours: float):
+    """Share of the offline time a digital transaction saves, in [0, 1]."""
+    return np.clip((offline_hours - digital_hours) / offline_hours, 0.0, 1.0)
+
+
+def adoption_utility(params: AdoptionParams, usefulness, social, trust, ease=None):
+    """UTAUT/TAM-style utility; ``ease`` is None when the ease-of-use mechanism is off."""
     utility = (
         params.intercept
         + params.w_usefulness * usefulness
         + params.w_social * social
-        + params.w_trust * c.trust
+        + params.w_trust * trust
     )
+    if ease is not None:
+        utility = utility + params.w_ease * ease
+    return utility
+
+
+def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mechanisms,
+                         social: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Adoption probability of every citizen, or of the citizens ``rows`` (``social`` matches)."""
+    c, o, p = state.citizens, state.offices, state.platform
+    office = c.office if rows is None else c.office[rows]
+    usefulness = o.readiness[office] * time_saved_share(o.offline_hours[office], params.digital_hours)
+    ease = None
     if mechanisms.ease_of_use:
-        utility += params.w_ease * ease_of_use(
-            c.literacy, p.usability, p.accessibility, params.required_literacy
-        )
-    return expit(utility)
+        literacy = c.literacy if rows is None else c.literacy[rows]
+        ease = ease_of_use(literacy, p.usability, p.accessibility, params.required_literacy)
+    trust = c.trust if rows is None else c.trust[rows]
+    return expit(adoption_utility(params, usefulness, social, trust, ease))
+
+
+def success_probability(params: AdoptionParams, platform_params: PlatformParams, readiness):
+    """Chance a digital transaction succeeds: platform reliability x office readiness."""
+    return platform_params.reliability * (
+        params.success_floor + (1 - params.success_floor) * readiness
+    )
+
+
+def lapse_probability(params: AdoptionParams, trust):
+    """Chance a user stops using the services after a failed transaction."""
+    return params.lapse_on_failure * (1 - trust)
 
 
 def step_reduced_form(state: State, params: AdoptionParams, rng: np.random.Generator) -> None:
     """Bass or threshold rule: everyone eligible, no lapse, synchronous update."""
     c = state.citizens
     adopters = c.state == USER
-    share = state.neighbour_share(adopters)
+    share = state.neighbour_share(adopters, track="users")
     if params.rule == "bass":
         new = rng.random(c.n) < params.p + params.q * share
     else:
@@ -91,36 +123,44 @@ def step_citizens(
 ) -> tuple[ServiceOutcome, np.ndarray]:
     """UTAUT rule: awareness, adoption among those in need, then service experiences.
 
+    Only citizens in need this month (a share ``need_rate``) take decisions, so after the month's
+    need draw every computation runs on index arrays of those citizens (one random draw each for
+    those who can adopt, succeed or lapse), not on the whole population.
+
     Returns the month's counts and who was served offline (for the fairness-of-encounter rule).
     """
     c, o = state.citizens, state.offices
     spread_awareness(state, params, rng)
     in_need = rng.random(c.n) < params.need_rate
-    social = state.neighbour_share(c.state == USER)
-    eligible = in_need & c.aware & c.access & (c.state != USER)
-    p_adopt = adoption_probability(state, params, mechanisms, social)
-    adopt = eligible & (rng.random(c.n) < p_adopt)
-    c.state = np.where(adopt, USER, c.state).astype(np.int8)
+    need = np.flatnonzero(in_need)
+    status = c.state.copy()
+
+    # Adoption: aware citizens with access, in need, not using the services yet.
+    candidates = need[c.aware[need] & c.access[need] & (status[need] != USER)]
+    social = state.neighbour_share(status == USER, rows=candidates, track="users")
+    p_adopt = adoption_probability(state, params, mechanisms, social, rows=candidates)
+    status[candidates[rng.random(candidates.size) < p_adopt]] = USER
 
     # Service encounters of everyone in need.
-    users = in_need & (c.state == USER)
-    readiness = o.readiness[c.office]
-    p_success = platform_params.reliability * (
-        params.success_floor + (1 - params.success_floor) * readiness
-    )
-    success = users & (rng.random(c.n) < p_success)
-    failure = users & ~success
-    c.last_experience = np.where(success, 1, np.where(failure, -1, 0)).astype(np.int8)
-    lapse = failure & (rng.random(c.n) < params.lapse_on_failure * (1 - c.trust))
-    c.state = np.where(lapse, LAPSED, c.state).astype(np.int8)
+    users = need[status[need] == USER]
+    p_success = success_probability(params, platform_params, o.readiness[c.office[users]])
+    succeeded = rng.random(users.size) < p_success
+    success, failure = users[succeeded], users[~succeeded]
+    experience = np.zeros(c.n, dtype=np.int8)
+    experience[success] = 1
+    experience[failure] = -1
+    c.last_experience = experience
+    lapse = failure[rng.random(failure.size) < lapse_probability(params, c.trust[failure])]
+    status[lapse] = LAPSED
+    c.state = status
 
-    offline = in_need & ~success  # failed digital attempts end at the office too
-    offline_hours = o.offline_hours[c.office]
-    hours = float(params.digital_hours * users.sum() + offline_hours[offline].sum())
+    offline = in_need.copy()  # failed digital attempts end at the office too
+    offline[success] = False
+    offline_hours = o.offline_hours[c.office[np.flatnonzero(offline)]]
+    hours = float(params.digital_hours * users.size + offline_hours.sum())
     return ServiceOutcome(
-        needs=int(in_need.sum()),
-        digital_attempts=int(users.sum()),
-        digital_successes=int(success.sum()),
+        needs=int(need.size),
+        digital_attempts=int(users.size),
+        digital_successes=int(success.size),
         hours=hours,
     ), offline
-

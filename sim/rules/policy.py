@@ -21,22 +21,22 @@ IDR_PER_BN = 1e9
 
 
 def citizen_target_mask(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
-    """Which citizens a targeted lever reaches first."""
+    """Which citizens a targeted lever reaches first (only the masks that targeting needs)."""
     c = state.citizens
-    outer = np.isin(c.region, [REGIONS.index(r) for r in outer_islands])
     masks = {
-        "universal": np.ones(c.n, dtype=bool),
-        "rural": ~c.urban,
-        "low_literacy": c.literacy_tercile == 0,
-        "elderly": c.age_band == 3,
-        "poorest": c.quintile == 0,
-        "outer_islands": outer,
+        "universal": lambda: np.ones(c.n, dtype=bool),
+        "rural": lambda: ~c.urban,
+        "low_literacy": lambda: c.literacy_tercile == 0,
+        "elderly": lambda: c.age_band == 3,
+        "poorest": lambda: c.quintile == 0,
+        "outer_islands": lambda: np.isin(c.region, [REGIONS.index(r) for r in outer_islands]),
     }
     if targeting == "left_behind":
         return (
-            masks["rural"] | masks["low_literacy"] | masks["elderly"] | masks["poorest"] | outer
+            masks["rural"]() | masks["low_literacy"]() | masks["elderly"]() | masks["poorest"]()
+            | masks["outer_islands"]()
         )
-    return masks[targeting]
+    return masks[targeting]()
 
 
 def office_target_mask(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
@@ -174,13 +174,24 @@ def apply_policy(
     return spent
 
 
+def _citizen_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Each citizen's region x urban cell and the number of citizens per cell (fixed; cached)."""
+    c = state.citizens
+    n_cells = state.cell_coverage_base.size
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        cell = c.region.astype(np.int64) * 2 + c.urban
+        return cell, np.bincount(cell, minlength=n_cells)
+
+    return state.cached("policy.citizen_cells", (c.region, c.urban), build)
+
+
 def _update_office_capacity(state: State, capacity_per_infra: float) -> None:
     """Office capacity follows the rise in coverage of the office's region x urban cell."""
     c, o = state.citizens, state.offices
-    cell = c.region.astype(np.int64) * 2 + c.urban
+    cell, counts = _citizen_cells(state)
     n_cells = state.cell_coverage_base.size
-    counts = np.bincount(cell, minlength=n_cells)
-    covered = np.bincount(cell, weights=c.access, minlength=n_cells)
+    covered = np.bincount(cell[c.access], minlength=n_cells)
     coverage = np.divide(covered, counts, out=np.zeros(n_cells), where=counts > 0)
     gain = np.clip(coverage - state.cell_coverage_base, 0.0, None)
     office_cell = o.region.astype(np.int64) * 2 + o.urban

@@ -18,15 +18,30 @@ from sim.state import State
 
 
 def update_trust(state: State, params: TrustParams, offline_visit: np.ndarray) -> None:
+    """Apply the month's trust changes in the order above (experience, visit, transparency, social).
+
+    Experiences and visits concern only the citizens in need, so they are applied to index arrays
+    of those citizens; the transparency and social terms update everyone in place on one copy.
+    """
     c = state.citizens
-    trust = c.trust
-    success = c.last_experience == 1
-    failure = c.last_experience == -1
-    trust = np.where(success, trust + params.success_gain * (1 - trust), trust)
-    trust = np.where(failure, trust - params.failure_loss * trust, trust)
-    fairness = state.offices.fairness[c.office]
-    trust = np.where(offline_visit, trust + params.fairness_rate * (fairness - trust), trust)
-    trust = trust + params.transparency_rate * state.platform.transparency * (1 - trust)
-    neighbours = state.neighbour_mean(trust)
-    trust = trust + params.social_rate * (neighbours - trust)
-    c.trust = np.clip(trust, 0.0, 1.0)
+    trust = c.trust.copy()
+    success = np.flatnonzero(c.last_experience == 1)
+    t = trust[success]
+    trust[success] = t + params.success_gain * (1 - t)
+    failure = np.flatnonzero(c.last_experience == -1)
+    t = trust[failure]
+    trust[failure] = t - params.failure_loss * t
+    visit = np.flatnonzero(offline_visit)
+    t = trust[visit]
+    fairness = state.offices.fairness[c.office[visit]]
+    trust[visit] = t + params.fairness_rate * (fairness - t)
+    # trust += transparency_rate * transparency * (1 - trust)
+    gain = np.subtract(1.0, trust)
+    gain *= params.transparency_rate * state.platform.transparency
+    trust += gain
+    # trust += social_rate * (mean neighbour trust - trust)
+    pull = state.neighbour_mean(trust)
+    pull -= trust
+    pull *= params.social_rate
+    trust += pull
+    c.trust = np.clip(trust, 0.0, 1.0, out=trust)

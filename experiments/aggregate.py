@@ -1,0 +1,296 @@
+"""From many run folders to tables: tidy runs, means with 95 % confidence intervals, effects per IDR bn.
+
+Confidence intervals are across seeds (runs of one scenario that differ only in their seed), from the
+t-distribution: mean +/- t(0.975, n-1) * sd / sqrt(n). They express the model's stochastic variation,
+not the uncertainty of its parameters (that is what sensitivity analysis is for).
+
+Effects against the baseline are paired by seed (the same seed gives both runs the same synthetic
+population and network, common random numbers), which makes them much tighter than a difference of
+two independent means:
+
+- additional adopters (real people) = (adoption_final - baseline adoption_final) * population_total;
+- change of an equity gap = gap - baseline gap (positive: the gap widens);
+- per IDR bn: each of those divided by the run's total cost in IDR billion (``cost_idr_bn``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from sim.config import LEVERS
+from sim.results import read_summaries, read_timeseries
+
+CONFIDENCE = 0.95
+ID_COLUMNS = ("policy", "population", "network", "seed", "n_citizens", "months", "run_dir")
+GAP_METRICS = (
+    "gap_urban_rural",
+    "gap_income_q5_q1",
+    "gap_region_max_min",
+    "gap_age_young_old",
+    "gap_literacy_t3_t1",
+    "concentration_index",
+)
+STAT_SUFFIXES = ("mean", "ci_low", "ci_high")
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --------------------------------------------------------------------------- reading runs
+def _run_config(run_dir: Path) -> dict[str, Any]:
+    """The run's own settings from its Hydra snapshot: scale, budget, the policy's allocation."""
+    with open(run_dir / ".hydra" / "config.yaml") as fh:
+        cfg = yaml.load(fh, Loader=_Loader)
+    pol = cfg.get("policy", {})
+    alloc = pol.get("allocation", {})
+    row: dict[str, Any] = {
+        "population_total": float(cfg["population"]["population_total"]),
+        "budget_idr_bn_per_month": float(cfg["budget_idr_bn_per_month"]),
+        "description": pol.get("description", ""),
+        "targeting": pol.get("targeting", ""),
+        "political_will": float(pol.get("political_will", np.nan)),
+    }
+    for lever in LEVERS:
+        row[f"alloc_{lever}"] = float(alloc.get(lever, 0.0))
+    return row
+
+
+def read_runs(run_dirs: Iterable[Path]) -> pd.DataFrame:
+    """One row per finished run: its summary, its scenario name and its settings."""
+    dirs = sorted(Path(d) for d in run_dirs)
+    summaries = read_summaries(dirs)
+    settings = pd.DataFrame([_run_config(d) for d in dirs])
+    runs = pd.concat([summaries.reset_index(drop=True), settings], axis=1)
+    runs.insert(0, "scenario", runs.pop("policy"))
+    for col in summary_metrics(runs):
+        runs[col] = pd.to_numeric(runs[col], errors="coerce")
+    return runs.sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
+
+
+def tidy_timeseries(run_dirs: Iterable[Path]) -> pd.DataFrame:
+    """One row per run x month: scenario, seed, month, every metric."""
+    ts = read_timeseries(sorted(Path(d) for d in run_dirs))
+    ts = ts.rename(columns={"policy": "scenario"})
+    ts["month"] = ts["month"].astype(int)
+    return ts.sort_values(["scenario", "seed", "month"], kind="stable").reset_index(drop=True)
+
+
+_SETTING_COLUMNS = {"scenario", "population_total", "budget_idr_bn_per_month", "description",
+                    "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS)}
+
+
+def summary_metrics(runs: pd.DataFrame) -> list[str]:
+    """The per-run summary metrics (every column that is not an identifier or a setting)."""
+    return [c for c in runs.columns if c not in ID_COLUMNS and c not in _SETTING_COLUMNS]
+
+
+# --------------------------------------------------------------------------- statistics
+def t_interval(values: Sequence[float] | np.ndarray,
+               confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and t-distribution confidence interval of the non-missing values.
+
+    With one value the interval is undefined (NaN); with identical values it is the mean itself.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if x.size == 1:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """``<metric>_mean``, ``_ci_low``, ``_ci_high`` per group (plus ``n_seeds``)."""
+    rows = []
+    for key, grp in frame.groupby(by, sort=False):
+        row: dict[str, Any] = dict(zip([by] if isinstance(by, str) else by,
+                                       [key] if isinstance(by, str) else key, strict=True))
+        row["n_seeds"] = int(grp["seed"].nunique()) if "seed" in grp else len(grp)
+        for m in metrics:
+            mean, low, high = t_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan))
+            row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = mean, low, high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def bands(tidy: pd.DataFrame, metric: str, by: str = "scenario") -> pd.DataFrame:
+    """Mean and 95 % band of a monthly metric, per group and month (vectorised over months)."""
+    g = tidy.groupby([by, "month"], sort=False)[metric]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    tcrit = stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(out["count"] - 1, 1))
+    half = np.where(out["count"] > 1, tcrit * out["std"] / np.sqrt(out["count"]), np.nan)
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    return out.drop(columns=["std"])
+
+
+# --------------------------------------------------------------------------- effects against a reference
+def paired_effects(runs: pd.DataFrame, reference: pd.DataFrame, gap_metrics: Sequence[str]) -> pd.DataFrame:
+    """Per-seed effects of ``runs`` against the ``reference`` runs with the same seed."""
+    cols = ["seed", "adoption_final", *gap_metrics]
+    merged = runs.merge(reference[cols], on="seed", suffixes=("", "_ref"), how="inner")
+    cost = merged["cost_idr_bn"].to_numpy(dtype=np.float64)
+    per_bn = np.where(cost > 0, 1.0 / np.where(cost > 0, cost, 1.0), np.nan)
+    out = merged.drop(columns=[f"{m}_ref" for m in cols[1:]]).copy()
+    out["adoption_change"] = merged["adoption_final"] - merged["adoption_final_ref"]
+    out["additional_adopters"] = out["adoption_change"] * merged["population_total"]
+    out["additional_adopters_per_idr_bn"] = out["additional_adopters"] * per_bn
+    for m in gap_metrics:
+        out[f"{m}_change"] = merged[m] - merged[f"{m}_ref"]
+        out[f"{m}_change_per_idr_bn"] = out[f"{m}_change"] * per_bn
+    return out
+
+
+def effect_metrics(gap_metrics: Sequence[str]) -> list[str]:
+    out = ["adoption_change", "additional_adopters", "additional_adopters_per_idr_bn"]
+    for m in gap_metrics:
+        out += [f"{m}_change", f"{m}_change_per_idr_bn"]
+    return out
+
+
+def present_gaps(runs: pd.DataFrame) -> list[str]:
+    return [m for m in GAP_METRICS if m in runs.columns]
+
+
+def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str) -> pd.DataFrame:
+    """One row per scenario (in the given order): settings, every summary metric with its 95 % CI,
+    and the paired effects against the baseline (absolute and per IDR bn)."""
+    metrics = summary_metrics(runs)
+    gaps = present_gaps(runs)
+    ref = runs[runs["scenario"] == baseline]
+    effects = pd.concat(
+        [paired_effects(runs[runs["scenario"] == s], ref, gaps) for s in scenarios], ignore_index=True
+    )
+    table = describe(runs, "scenario", metrics).set_index("scenario")
+    eff = describe(effects, "scenario", effect_metrics(gaps)).set_index("scenario").drop(columns="n_seeds")
+    settings = runs.groupby("scenario", sort=False)[
+        ["description", "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS),
+         "budget_idr_bn_per_month", "population_total"]
+    ].first()
+    out = settings.join(table).join(eff)
+    out = out.reindex([s for s in scenarios if s in out.index])
+    return out.reset_index()
+
+
+def paired_difference(runs: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float, float]:
+    """Mean and 95 % CI of ``metric`` in scenario ``a`` minus scenario ``b``, paired by seed."""
+    x = runs[runs["scenario"] == a].set_index("seed")[metric]
+    y = runs[runs["scenario"] == b].set_index("seed")[metric]
+    return t_interval((x - y).dropna().to_numpy())
+
+
+def tied_with_top(runs: pd.DataFrame, summary: pd.DataFrame, metric: str = "adoption_final",
+                  exclude: Sequence[str] = ()) -> list[str]:
+    """Scenarios whose paired difference from the best one (by the mean of ``metric``) includes zero."""
+    ranked = [s for s in ranking(summary, metric)["scenario"] if s not in exclude]
+    if not ranked:
+        return []
+    top = ranked[0]
+    tied = []
+    for other in ranked[1:]:
+        _, low, high = paired_difference(runs, top, other, metric)
+        if np.isfinite(low) and low <= 0 <= high:
+            tied.append(other)
+    return tied
+
+
+def ranking(summary: pd.DataFrame, metric: str = "adoption_final") -> pd.DataFrame:
+    """Scenarios from best to worst by the mean of ``metric`` (rank 1 = highest)."""
+    out = summary.sort_values(f"{metric}_mean", ascending=False, kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+# --------------------------------------------------------------------------- budget frontier
+def allocation_key(values: Sequence[float]) -> tuple[float, ...]:
+    return tuple(round(float(v), 6) for v in values)
+
+
+def split_allocation(lever_a: str, lever_b: str, share_a: float) -> dict[str, float]:
+    """The full allocation (every lever) of a split: share_a to lever_a, the rest to lever_b."""
+    alloc = dict.fromkeys(LEVERS, 0.0)
+    alloc[lever_a] = round(share_a, 6)
+    alloc[lever_b] = round(1.0 - share_a, 6)
+    return alloc
+
+
+def frontier_points(pairs: Sequence[Sequence[str]], n_splits: int) -> list[dict[str, Any]]:
+    """Every (pair, share) point of the frontier with its allocation."""
+    points = []
+    for a, b in pairs:
+        for share in np.linspace(0.0, 1.0, n_splits):
+            points.append({"pair": f"{a}/{b}", "lever_a": a, "lever_b": b, "share_a": round(float(share), 6),
+                           "share_b": round(1.0 - float(share), 6),
+                           "allocation": split_allocation(a, b, float(share))})
+    return points
+
+
+def _best_split(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: int,
+                rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
+    """Paired bootstrap over seeds: how often each share is best, and the 95 % range of the best share."""
+    n_seeds = values.shape[1]
+    if n_boot <= 0 or n_seeds < 2:
+        return np.full(len(shares), np.nan), np.nan, np.nan
+    idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
+    means = values[:, idx].mean(axis=2)  # (shares, resamples)
+    best = means.argmax(axis=0) if maximize else means.argmin(axis=0)
+    p_best = np.bincount(best, minlength=len(shares)) / n_boot
+    low, high = np.percentile(shares[best], [2.5, 97.5])
+    return p_best, float(low), float(high)
+
+
+def frontier_table(runs: pd.DataFrame, pairs: Sequence[Sequence[str]], n_splits: int, objective: str,
+                   maximize: bool = True, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per (pair, share): every summary metric with its 95 % CI, effects against the
+    no-spending reference per IDR bn (when it was run), and the best split with its uncertainty.
+
+    The reference (no extra spending) is a row of its own with ``pair == "reference"``.
+    """
+    alloc_cols = [f"alloc_{lever}" for lever in LEVERS]
+    keys = runs[alloc_cols].apply(lambda r: allocation_key(r.to_numpy()), axis=1)
+    metrics = summary_metrics(runs)
+    gaps = present_gaps(runs)
+    ref_key = allocation_key([0.0] * len(LEVERS))
+    ref = runs[keys == ref_key]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a, b in pairs:
+        pair_rows = []
+        for point in (p for p in frontier_points([(a, b)], n_splits)):
+            sel = runs[keys == allocation_key(list(point["allocation"].values()))]
+            if sel.empty:
+                continue
+            row = {k: point[k] for k in ("pair", "lever_a", "lever_b", "share_a", "share_b")}
+            row.update(describe(sel.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
+            if not ref.empty:
+                eff = paired_effects(sel, ref, gaps).assign(_g=0)
+                row.update(describe(eff, "_g", effect_metrics(gaps)).drop(columns=["_g", "n_seeds"])
+                           .iloc[0].to_dict())
+            row["_values"] = sel.set_index("seed")[objective]
+            pair_rows.append(row)
+        if not pair_rows:
+            continue
+        matrix = pd.concat([r.pop("_values") for r in pair_rows], axis=1).dropna().to_numpy().T
+        shares = np.array([r["share_a"] for r in pair_rows])
+        p_best, low, high = _best_split(matrix, shares, maximize, n_boot, rng)
+        means = np.array([r[f"{objective}_mean"] for r in pair_rows])
+        best = int(np.nanargmax(means) if maximize else np.nanargmin(means))
+        for i, r in enumerate(pair_rows):
+            r.update(p_best=p_best[i], is_best=i == best, best_share_ci_low=low, best_share_ci_high=high)
+        rows += pair_rows
+    if not ref.empty:
+        row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,
+               "is_best": False}
+        row.update(describe(ref.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.insert(5, "objective", objective)
+    return table

@@ -1,0 +1,169 @@
+"""Policy comparison, the main job: ``python -m experiments.compare`` (Hydra app).
+
+Runs every policy scenario x several seeds as one model multirun (joblib launcher, every local core,
+a progress bar, each run written to disk as it finishes), then writes into one folder:
+
+- ``runs/``: every run's folder (``.hydra/``, ``timeseries.parquet``, ``summary.json``) and ``sweep.log``;
+- ``runs.parquet``: one row per run x month (scenario, seed, month, every monthly metric);
+- ``run_summaries.csv``: one row per run (every summary metric);
+- ``scenario_summary.csv``: one row per scenario: ``<metric>_mean/_ci_low/_ci_high`` (95 % across seeds)
+  and the effects against the baseline (additional adopters, change of each equity gap), absolute and per
+  IDR bn;
+- ``figures/*.png`` and ``report.md`` / ``report.html`` (self-contained).
+
+Configuration: ``configs/experiment/compare.yaml``; the folder is Hydra's run folder
+(``hydra.run.dir=...``), printed at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from experiments import aggregate, figures, report
+from experiments.app import (
+    APP_CONFIG_DIR,
+    common_sim_overrides,
+    elapsed,
+    fail,
+    load_run_config,
+    prevalidate,
+    print_table,
+    seed_list,
+    sweep_runs,
+)
+from experiments.config import CompareConfig, check_sim_overrides, validate_compare
+from experiments.sweep import SweepError
+from sim.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+FIGURES = {
+    "adoption": "adoption_over_time.png",
+    "heatmap": "adoption_by_group.png",
+    "gaps": "equity_gaps.png",
+    "trust": "trust_over_time.png",
+    "staff": "digital_staff_over_time.png",
+    "cost": "cost_effectiveness.png",
+}
+
+
+def sweep_overrides(cfg: CompareConfig) -> list[str]:
+    seeds = ",".join(str(s) for s in seed_list(cfg.first_seed, cfg.seeds))
+    return [f"policy={','.join(cfg.scenarios)}", f"seed={seeds}", *common_sim_overrides(cfg)]
+
+
+def collect_runs(cfg: CompareConfig, out: Path) -> list[Path]:
+    """Run the sweep into ``out/runs`` (or, with reuse, take the runs already there)."""
+    n_runs = len(cfg.scenarios) * cfg.seeds
+    size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
+    intro = (f"policy comparison: {len(cfg.scenarios)} scenarios x {cfg.seeds} seeds = {n_runs} runs of "
+             f"{size} x {cfg.steps} months")
+    return sweep_runs(cfg, out / "runs", sweep_overrides(cfg), n_runs, intro)
+
+
+def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: float) -> pd.DataFrame:
+    """Tables, figures and the report from the finished runs; returns the scenario summary."""
+    runs = aggregate.read_runs(run_dirs)
+    missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
+    if missing:
+        raise SweepError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
+    scenarios = list(cfg.scenarios)
+    tidy = aggregate.tidy_timeseries(run_dirs)
+    tidy.to_parquet(out / "runs.parquet", index=False, engine="pyarrow", compression="zstd")
+    runs.to_csv(out / "run_summaries.csv", index=False)
+    summary = aggregate.scenario_summary(runs, scenarios, cfg.baseline)
+    summary.to_csv(out / "scenario_summary.csv", index=False)
+
+    fig_dir = out / "figures"
+    colors = figures.scenario_colors(scenarios, cfg.baseline)
+    gaps = aggregate.present_gaps(runs)
+    paths = {
+        "adoption": figures.over_time(tidy, "adoption", scenarios, colors, fig_dir / FIGURES["adoption"],
+                                      "Adoption of digital public services (share of citizens using them)",
+                                      "adoption"),
+        "heatmap": figures.group_heatmap(summary, fig_dir / FIGURES["heatmap"]),
+        "gaps": figures.equity_gaps(summary, gaps, colors, cfg.baseline, fig_dir / FIGURES["gaps"]),
+        "trust": figures.over_time(tidy, "trust_mean", scenarios, colors, fig_dir / FIGURES["trust"],
+                                   "Mean trust of citizens", "mean trust [0, 1]", percent=False),
+        "staff": figures.over_time(tidy, "digital_staff_share", scenarios, colors, fig_dir / FIGURES["staff"],
+                                   "Civil servants working through the digital system",
+                                   "share of civil servants"),
+        "cost": figures.cost_effectiveness(summary, cfg.baseline, colors, fig_dir / FIGURES["cost"]),
+    }
+    base_runs = runs[runs["scenario"] == cfg.baseline]
+    model_cfg = load_run_config(Path(base_runs["run_dir"].iloc[0]))
+    setup: dict[str, Any] = {
+        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]), "steps": cfg.steps,
+        "seeds": int(runs.groupby("scenario")["seed"].nunique().min()), "network": cfg.network,
+        "population_total": float(runs["population_total"].iloc[0]),
+        "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
+        "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
+        "tied_with_top": aggregate.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline]),
+    }
+    blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps)
+    report.write(blocks, out, "report", "Policy scenario comparison")
+    return summary
+
+
+def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
+    ranked = aggregate.ranking(summary)
+    rows = []
+    for _, r in ranked.iterrows():
+        base = r["scenario"] == baseline
+        rows.append([
+            r["rank"], r["scenario"], report.pct(*report.stat(r, "adoption_final")),
+            "-" if base else report.num(*(v / 1e6 for v in report.stat(r, "additional_adopters")),
+                                        fmt="{:+.1f}"),
+            "-" if base else report.num(r["additional_adopters_per_idr_bn_mean"], fmt="{:,.0f}"),
+            report.pp(r["gap_urban_rural_mean"]).lstrip("+"),
+            report.pp(r["gap_income_q5_q1_mean"]).lstrip("+"),
+        ])
+    print_table(["#", "scenario", "final adoption (95% CI)", "extra adopters, M", "per IDR bn",
+                 "urban-rural gap", "rich-poor gap"], rows)
+
+
+def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> pd.DataFrame:
+    """The whole job without Hydra's app machinery: sweep, tables, figures, report."""
+    started = time.perf_counter() if started is None else started
+    validate_compare(cfg)
+    check_sim_overrides(cfg, cfg.baseline)
+    out.mkdir(parents=True, exist_ok=True)
+    run_dirs = collect_runs(cfg, out)
+    return write_outputs(cfg, out, run_dirs, started)
+
+
+@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="compare")
+def main(cfg: DictConfig) -> None:
+    started = time.perf_counter()
+    out = Path(HydraConfig.get().runtime.output_dir).resolve()
+    try:
+        typed: CompareConfig = OmegaConf.to_object(cfg)
+        summary = run_compare(typed, out, started)
+    except (ConfigError, SweepError) as exc:
+        fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
+    print()
+    print_ranking(summary, typed.baseline)
+    print(f"\nreport: {out / 'report.html'}")
+    print(f"results ({elapsed(started)}): {out}")
+
+
+def entry() -> None:
+    try:
+        prevalidate(sys.argv[1:], "compare", CompareConfig, validate_compare)
+    except ConfigError as exc:
+        fail(str(exc))
+    main()
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,153 @@
+"""Schemas and range checks of the experiment apps (policy comparison, budget frontier).
+
+The YAML files are ``configs/experiment/compare.yaml`` and ``configs/experiment/frontier.yaml``; these
+dataclasses give Hydra the types and the known keys, and :func:`validate_compare` /
+:func:`validate_frontier` the ranges, with a one-line error naming the key, the value and what is
+allowed. Every simulation the experiments launch is also checked against the model's own schema
+(:func:`check_sim_overrides`) before any job starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from hydra.core.config_store import ConfigStore
+
+from sim.config import LEVERS, ConfigError, compose, group_options
+
+EXPERIMENT_CONFIG_DIR = "experiment"  # below sim.config.CONFIG_DIR
+LAUNCHERS = ("joblib", "basic")
+
+
+def default_scenarios() -> list[str]:
+    """Every policy scenario in ``configs/policy/``, baseline first."""
+    names = group_options("policy")
+    return ["baseline", *[n for n in names if n != "baseline"]] if "baseline" in names else names
+
+
+@dataclass
+class CompareConfig:
+    """Policy comparison: every scenario x several seeds on one population profile."""
+
+    population: str = "indonesia"  # population profile (configs/population/)
+    n_citizens: int | None = 20_000  # agents per run; None: the profile's own size
+    network: str = "homophilous"  # social network (configs/network/)
+    steps: int = 60  # months simulated per run
+    seeds: int = 10  # runs per scenario (seeds first_seed .. first_seed + seeds - 1)
+    first_seed: int = 0
+    scenarios: list[str] = field(default_factory=default_scenarios)  # policy scenarios to compare
+    baseline: str = "baseline"  # the scenario the effects are measured against
+    budget_idr_bn_per_month: float | None = None  # None: the model's default (configs/config.yaml)
+    n_jobs: int = -1  # parallel runs (joblib launcher); -1: every local core
+    launcher: str = "joblib"  # joblib (parallel on local cores) or basic (one run after another)
+    overrides: list[str] = field(default_factory=list)  # extra model overrides for every run
+    progress: bool = True  # progress bar
+    reuse: bool = False  # aggregate the runs already in <output>/runs instead of running them
+
+
+@dataclass
+class FrontierConfig:
+    """Budget frontier: one total budget, split between two levers in equal steps."""
+
+    population: str = "indonesia"
+    n_citizens: int | None = 20_000
+    network: str = "homophilous"
+    steps: int = 60
+    seeds: int = 5
+    first_seed: int = 0
+    budget_idr_bn_per_month: float | None = None  # None: the model's default
+    base_policy: str = "baseline"  # targeting and political will come from this scenario
+    pairs: list[list[str]] = field(default_factory=lambda: [["training", "infrastructure"]])
+    n_splits: int = 11  # shares of the first lever: 0, 1/(n-1), ..., 1
+    reference: bool = True  # also run the same seeds with no extra spending
+    objective: str = "adoption_final"  # summary metric that defines the best split
+    maximize: bool = True
+    equity_metrics: list[str] = field(
+        default_factory=lambda: ["gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min"]
+    )
+    bootstrap: int = 2000  # resamples of the seeds for the uncertainty of the best split
+    n_jobs: int = -1
+    launcher: str = "joblib"
+    overrides: list[str] = field(default_factory=list)
+    progress: bool = True
+    reuse: bool = False
+
+
+ConfigStore.instance().store(name="compare_schema", node=CompareConfig)
+ConfigStore.instance().store(name="frontier_schema", node=FrontierConfig)
+
+
+def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: out of range; allowed: {allowed}")
+
+
+def _check_common(cfg: CompareConfig | FrontierConfig) -> None:
+    populations, networks = group_options("population"), group_options("network")
+    _check(cfg.population in populations, "population", cfg.population, ", ".join(populations))
+    _check(cfg.network in networks, "network", cfg.network, ", ".join(networks))
+    _check(cfg.n_citizens is None or cfg.n_citizens >= 10, "n_citizens", cfg.n_citizens,
+           "an integer >= 10 or null for the profile's own size")
+    _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1 (months)")
+    _check(cfg.seeds >= 2, "seeds", cfg.seeds, "an integer >= 2 (a confidence interval needs two runs)")
+    _check(cfg.first_seed >= 0, "first_seed", cfg.first_seed, "an integer >= 0")
+    _check(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
+    _check(cfg.launcher in LAUNCHERS, "launcher", cfg.launcher, ", ".join(LAUNCHERS))
+    if cfg.budget_idr_bn_per_month is not None:
+        _check(cfg.budget_idr_bn_per_month > 0, "budget_idr_bn_per_month", cfg.budget_idr_bn_per_month,
+               "a number > 0 (IDR billion per month) or null for the model's default")
+    for item in cfg.overrides:
+        _check("=" in item and not item.startswith("="), "overrides", item, "a list of key=value strings")
+
+
+def validate_compare(cfg: CompareConfig) -> None:
+    """Range checks of the comparison; raises ConfigError with one line."""
+    _check_common(cfg)
+    policies = group_options("policy")
+    _check(len(cfg.scenarios) >= 1, "scenarios", list(cfg.scenarios), "a non-empty list of scenarios")
+    for name in cfg.scenarios:
+        _check(name in policies, "scenarios", name, ", ".join(policies))
+    _check(len(set(cfg.scenarios)) == len(cfg.scenarios), "scenarios", list(cfg.scenarios),
+           "a list without repeats")
+    _check(cfg.baseline in cfg.scenarios, "baseline", cfg.baseline,
+           f"one of the compared scenarios ({', '.join(cfg.scenarios)})")
+
+
+def validate_frontier(cfg: FrontierConfig) -> None:
+    """Range checks of the frontier; raises ConfigError with one line."""
+    _check_common(cfg)
+    policies = group_options("policy")
+    _check(cfg.base_policy in policies, "base_policy", cfg.base_policy, ", ".join(policies))
+    _check(len(cfg.pairs) >= 1, "pairs", list(cfg.pairs), "a non-empty list of [lever, lever] pairs")
+    for pair in cfg.pairs:
+        _check(len(pair) == 2 and pair[0] != pair[1], "pairs", list(pair), "two different levers")
+        for lever in pair:
+            _check(lever in LEVERS, "pairs", lever, ", ".join(LEVERS))
+    _check(cfg.n_splits >= 2, "n_splits", cfg.n_splits, "an integer >= 2")
+    _check(cfg.bootstrap >= 0, "bootstrap", cfg.bootstrap, "an integer >= 0")
+
+
+def model_overrides(cfg: CompareConfig | FrontierConfig) -> list[str]:
+    """The model overrides every run of the experiment shares (scale, horizon, budget, extras)."""
+    out = [f"steps={cfg.steps}"]
+    if cfg.n_citizens is not None:
+        out.append(f"population.n_citizens={cfg.n_citizens}")
+    if cfg.budget_idr_bn_per_month is not None:
+        out.append(f"budget_idr_bn_per_month={cfg.budget_idr_bn_per_month}")
+    return out + list(cfg.overrides)
+
+
+def check_sim_overrides(cfg: CompareConfig | FrontierConfig, policy: str,
+                        extra: dict[str, Any] | None = None) -> None:
+    """Compose one run's model config, so that a bad model override fails before the sweep."""
+    items = model_overrides(cfg)
+    if extra:
+        parsed: dict[str, Any] = {}
+        for item in items:
+            key, _, raw = item.partition("=")
+            parsed[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        compose(policy=policy, population=cfg.population, network=cfg.network, overrides={**parsed, **extra})
+    else:
+        compose(policy=policy, population=cfg.population, network=cfg.network, overrides=items)

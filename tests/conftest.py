@@ -1,0 +1,117 @@
+"""Shared fixtures: cached simulation runs on the small profile, and a runner for the command line.
+
+Simulation runs are cached for the whole session, so the factor tests and the invariant tests look at
+the same runs instead of repeating them. Runs use ``population=small`` (3000 citizens), no progress
+bar and no mesa Agent objects (the agent tests build their own models).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sim import DigitalAdoptionModel, SimConfig, compose
+from sim.state import State
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The factor comparisons: every scenario runs with these seeds for this many months.
+FACTOR_SEEDS = tuple(range(1, 9))
+FACTOR_STEPS = 36
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the tests need from one finished run."""
+
+    cfg: SimConfig
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    state: State  # the final state arrays
+
+    @property
+    def final(self) -> pd.Series:
+        return self.timeseries.iloc[-1]
+
+
+Simulate = Callable[..., Run]
+
+
+@pytest.fixture(scope="session")
+def simulate() -> Simulate:
+    """``simulate(policy, seed, steps, overrides)`` -> :class:`Run`, cached for the session."""
+    configs: dict[tuple, SimConfig] = {}
+    cache: dict[tuple, Run] = {}
+
+    def run(
+        policy: str = "baseline",
+        seed: int = 1,
+        steps: int = FACTOR_STEPS,
+        overrides: dict[str, Any] | None = None,
+        population: str = "small",
+    ) -> Run:
+        extra = dict(overrides or {})
+        arm = (policy, steps, population, tuple(sorted(extra.items())))
+        if arm not in configs:  # composing costs more than a small run: once per arm
+            configs[arm] = compose(
+                policy=policy,
+                population=population,
+                overrides={"progress": False, "materialise_agents": "never", "steps": steps, **extra},
+            )
+        key = (*arm, seed)
+        if key not in cache:
+            model = DigitalAdoptionModel(config=dataclasses.replace(configs[arm], seed=seed)).run()
+            cache[key] = Run(model.cfg, model.summary(), model.timeseries(), model.state)
+        return cache[key]
+
+    return run
+
+
+@dataclass(frozen=True)
+class CliResult:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.pop("HYDRA_FULL_ERROR", None)  # the default behaviour is what users see
+    return env
+
+
+def run_cli(args: Sequence[str], cwd: Path, timeout: float = 120) -> CliResult:
+    """``python -m sim *args`` in ``cwd``."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return CliResult(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[[list[tuple[Sequence[str], Path]]], list[CliResult]]:
+    """Run several ``python -m sim`` commands, two at a time (each pays ~2 s of imports)."""
+
+    def run_many(jobs: list[tuple[Sequence[str], Path]]) -> list[CliResult]:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(lambda job: run_cli(*job), jobs))
+
+    return run_many

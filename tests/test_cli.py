@@ -1,0 +1,62 @@
+"""Bad input on the command line: one clear line on stderr, a non-zero exit, no traceback, no results.
+
+Each case runs ``python -m sim`` in its own empty folder (so Hydra's default output folders would
+land there too) with the run and sweep folders pointed inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+# (case id, arguments, patterns the one error line must contain: the key, then what is allowed)
+BAD_INPUT = [
+    ("wrong type", ["seed=abc"], [r"\bseed\b", r"'abc'", r"[Ii]nteger"]),
+    ("negative count", ["population.n_citizens=-5"],
+     [r"population\.n_citizens", r"-5", r"allowed: an integer >= 10"]),
+    ("share above one", ["population.urban_share=1.5"],
+     [r"population\.urban_share", r"1\.5", r"allowed: a number in \[0, 1\]"]),
+    ("unknown key in a group", ["population.foo=1"],
+     [r"population\.foo", r"unknown key", r"allowed keys.*\bn_citizens\b"]),
+    ("unknown key appended", ["+bar=1"], [r"\bbar\b", r"unknown key", r"allowed keys.*\bseed\b"]),
+    ("unknown scenario", ["policy=foo"],
+     [r"\bpolicy\b", r"\bfoo\b", r"allowed: .*\bbaseline\b.*\btraining\b"]),
+    ("malformed override", ["seed=[1"], [r"seed=\[1", r"malformed", r"key=value"]),
+    ("bad value inside a sweep", ["-m", "seed=1,x"], [r"\bseed\b", r"'x'", r"[Ii]nteger"]),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_runs(cli, tmp_path_factory) -> dict[str, tuple[Path, object]]:
+    """Run all the bad cases once (two at a time); each in its own folder."""
+    jobs, folders = [], []
+    for case_id, args, _ in BAD_INPUT:
+        folder = tmp_path_factory.mktemp(re.sub(r"\W+", "_", case_id))
+        multirun = args[0] == "-m"
+        flags, overrides = (args[:1], args[1:]) if multirun else ([], args)
+        jobs.append((
+            [*flags, "population=small", "steps=2", *overrides,
+             f"hydra.run.dir={folder / 'run'}", f"hydra.sweep.dir={folder / 'sweep'}"],
+            folder,
+        ))
+        folders.append(folder)
+    results = cli(jobs)
+    return {case[0]: (folder, res) for case, folder, res in zip(BAD_INPUT, folders, results, strict=True)}
+
+
+@pytest.mark.parametrize(("case_id", "args", "patterns"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_gives_one_clear_line_and_no_results(bad_runs, case_id, args, patterns):
+    folder, res = bad_runs[case_id]
+    assert res.returncode != 0, res.stdout
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    line = lines[0]
+    assert "Traceback" not in res.stderr + res.stdout
+    for pattern in patterns:
+        assert re.search(pattern, line), f"{pattern!r} not in {line!r}"
+    assert not list(folder.rglob("summary.json"))
+    assert not (folder / "run").exists() and not (folder / "sweep").exists()
+    assert not (folder / "outputs").exists() and not (folder / "multirun").exists()
+

@@ -1,0 +1,262 @@
+"""The experiment apps end to end (policy comparison, budget frontier) on the small profile, and the
+statistics behind their tables.
+
+Both apps run once, concurrently, as the user runs them (``python -m experiments.<app>`` from the
+repository root, joblib launcher), writing under pytest's tmp_path only.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+
+from experiments import aggregate
+from experiments.app import APP_CONFIG_DIR, prevalidate
+from experiments.compare import FIGURES
+from experiments.config import CompareConfig, FrontierConfig, validate_compare, validate_frontier
+from experiments.sweep import SweepError, run_sweep
+from sim.config import ConfigError, group_options
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = 2
+STEPS = 6
+SCENARIOS = ["baseline", "training", "inclusive"]
+N_SPLITS = 3
+COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2"]
+# names of the files the experiments (and the model runs they launch) write
+OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "run_summaries.csv", "report.md", "report.html",
+                "frontier.csv", "frontier.png", "frontier.md", "frontier.html", "sweep.log", "multirun.yaml",
+                "summary.json", "timeseries.parquet", "compare.log", "frontier.log", "cli.log",
+                *FIGURES.values()}
+SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def _repo_files() -> dict[str, float]:
+    out = {}
+    for root, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")]
+        for name in files:
+            path = Path(root, name)
+            out[str(path.relative_to(REPO))] = path.stat().st_mtime
+    return out
+
+
+def _looks_like_output(rel: str) -> bool:
+    """A file an experiment could have written (single model runs in outputs/runs are not theirs)."""
+    parts = Path(rel).parts
+    if parts[:2] == ("outputs", "runs"):
+        return False
+    return Path(rel).name in OUTPUT_NAMES or parts[0] in {"outputs", "multirun"} or ".hydra" in parts
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Run both apps concurrently from the repository root; return their folders and output."""
+    before = _repo_files()
+    started = time.time()
+    base = tmp_path_factory.mktemp("experiments")
+    jobs = {
+        "compare": (base / "compare", [
+            *COMMON, f"scenarios=[{','.join(SCENARIOS)}]", f"hydra.run.dir={base / 'compare'}"]),
+        "frontier": (base / "frontier", [
+            *COMMON, f"n_splits={N_SPLITS}", "bootstrap=200", f"hydra.run.dir={base / 'frontier'}"]),
+    }
+    procs = {name: subprocess.Popen([sys.executable, "-m", f"experiments.{name}", *args], cwd=REPO,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name, (_, args) in jobs.items()}
+    out = {}
+    for name, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, f"{name} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
+        out[name] = {"dir": jobs[name][0], "stdout": stdout, "stderr": stderr}
+    out["new_repo_files"] = [
+        rel for rel, mtime in _repo_files().items()
+        if _looks_like_output(rel) and (rel not in before or mtime >= started)
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------- default configuration
+def _app_config(name: str):
+    with initialize_config_dir(config_dir=str(APP_CONFIG_DIR), version_base="1.3"):
+        return hydra_compose(config_name=name)
+
+
+def test_default_comparison_covers_every_scenario_on_indonesia():
+    cfg = _app_config("compare")
+    assert set(cfg.scenarios) == set(group_options("policy"))
+    assert len(cfg.scenarios) >= 9
+    assert cfg.baseline in cfg.scenarios
+    assert cfg.population == "indonesia" and cfg.seeds >= 10
+    assert cfg.launcher == "joblib"
+
+
+def test_default_frontier_moves_training_against_infrastructure():
+    cfg = _app_config("frontier")
+    assert ["training", "infrastructure"] in [list(p) for p in cfg.pairs]
+    assert cfg.n_splits >= 11 and cfg.seeds >= 5
+    points = aggregate.frontier_points([["training", "infrastructure"]], cfg.n_splits)
+    shares = [p["share_a"] for p in points]
+    assert shares[0] == 0.0 and shares[-1] == 1.0
+    for p in points:
+        assert sum(p["allocation"].values()) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(("app", "schema", "check", "args", "key"), [
+    ("compare", CompareConfig, validate_compare, ["seeds=1"], "seeds"),
+    ("compare", CompareConfig, validate_compare, ["scenarios=[baseline,nonsense]"], "scenarios"),
+    ("compare", CompareConfig, validate_compare, ["baseline=training", "scenarios=[baseline]"], "baseline"),
+    ("compare", CompareConfig, validate_compare, ["no_such_key=1"], "no_such_key"),
+    ("compare", CompareConfig, validate_compare, ["seeds=abc"], "seeds"),
+    ("frontier", FrontierConfig, validate_frontier, ["pairs=[[training,training]]"], "pairs"),
+    ("frontier", FrontierConfig, validate_frontier, ["n_splits=1"], "n_splits"),
+    ("frontier", FrontierConfig, validate_frontier, ["pairs=[[training,roads]]"], "pairs"),
+])
+def test_bad_settings_are_rejected_with_one_line(app, schema, check, args, key):
+    with pytest.raises(ConfigError) as info:
+        prevalidate(args, app, schema, check)
+    message = str(info.value)
+    assert key in message and "\n" not in message
+
+
+def test_bad_setting_on_the_command_line_exits_with_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "experiments.compare", "seeds=1",
+                           f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: seeds=1") and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_sweep_gives_one_line(tmp_path):
+    with pytest.raises(SweepError) as info:
+        run_sweep(["population=small", "population.n_citizens=-5"], tmp_path / "runs", n_runs=1,
+                  launcher="basic", progress=False)
+    message = str(info.value)
+    assert "population.n_citizens" in message and "\n" not in message
+
+
+# --------------------------------------------------------------------------- statistics
+def test_t_interval_matches_the_textbook():
+    mean, low, high = aggregate.t_interval([1.0, 2.0, 3.0, 4.0])
+    half = 3.182446305284263 * np.std([1, 2, 3, 4], ddof=1) / 2.0  # t(0.975, 3)
+    assert mean == 2.5 and low == pytest.approx(2.5 - half) and high == pytest.approx(2.5 + half)
+    assert aggregate.t_interval([0.3, 0.3, 0.3]) == (0.3, 0.3, 0.3)
+    assert np.isnan(aggregate.t_interval([1.0])[1])
+    assert aggregate.t_interval([1.0, np.nan, 3.0])[0] == 2.0
+
+
+def test_effects_are_paired_by_seed_and_scaled_to_people_and_cost():
+    ref = pd.DataFrame({"seed": [0, 1], "adoption_final": [0.40, 0.50], "gap_urban_rural": [0.20, 0.10],
+                        "cost_idr_bn": [0.0, 0.0], "population_total": [1e6, 1e6]})
+    runs = pd.DataFrame({"seed": [1, 0], "adoption_final": [0.60, 0.45], "gap_urban_rural": [0.05, 0.25],
+                         "cost_idr_bn": [100.0, 50.0], "population_total": [1e6, 1e6]})
+    eff = aggregate.paired_effects(runs, ref, ["gap_urban_rural"]).set_index("seed")
+    assert eff.loc[1, "additional_adopters"] == pytest.approx(0.10 * 1e6)
+    assert eff.loc[0, "additional_adopters"] == pytest.approx(0.05 * 1e6)
+    assert eff.loc[1, "additional_adopters_per_idr_bn"] == pytest.approx(1000.0)
+    assert eff.loc[0, "gap_urban_rural_change"] == pytest.approx(0.05)
+    assert eff.loc[1, "gap_urban_rural_change_per_idr_bn"] == pytest.approx(-0.05 / 100)
+    base = aggregate.paired_effects(ref, ref, ["gap_urban_rural"])
+    assert (base["additional_adopters"] == 0).all() and base["additional_adopters_per_idr_bn"].isna().all()
+
+
+# --------------------------------------------------------------------------- end to end
+def _check_intervals(table: pd.DataFrame) -> None:
+    means = [c[: -len("_mean")] for c in table.columns if c.endswith("_mean")]
+    assert means
+    for m in means:
+        assert {f"{m}_ci_low", f"{m}_ci_high"} <= set(table.columns), m
+        mean, low, high = (table[f"{m}_{s}"].astype(float) for s in ("mean", "ci_low", "ci_high"))
+        ok = mean.notna() & low.notna()
+        assert (low[ok] <= mean[ok]).all() and (mean[ok] <= high[ok]).all(), m
+
+
+def test_comparison_writes_every_file(results):
+    out = results["compare"]["dir"]
+    for name in ["runs.parquet", "scenario_summary.csv", "run_summaries.csv", "report.md", "report.html"]:
+        assert (out / name).is_file(), name
+    for name in FIGURES.values():
+        assert (out / "figures" / name).stat().st_size > 1000, name
+    assert str(out) in results["compare"]["stdout"].strip().splitlines()[-1]
+    assert "runs:" in results["compare"]["stderr"]  # the progress bar
+    assert len(list((out / "runs").glob("*/summary.json"))) == len(SCENARIOS) * SEEDS
+
+
+def test_comparison_tables_are_tidy_and_complete(results):
+    out = results["compare"]["dir"]
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(runs.columns[:3]) == ["scenario", "seed", "month"]
+    for col in ["adoption", "trust_mean", "digital_staff_share", "gap_urban_rural", "adoption_rural",
+                "spend_total_idr_bn"]:
+        assert col in runs.columns
+    assert len(runs) == len(SCENARIOS) * SEEDS * (STEPS + 1)
+    assert not runs.duplicated(["scenario", "seed", "month"]).any()
+    assert set(runs["scenario"]) == set(SCENARIOS)
+
+    per_run = pd.read_csv(out / "run_summaries.csv")
+    summary = pd.read_csv(out / "scenario_summary.csv")
+    assert list(summary["scenario"]) == SCENARIOS
+    assert (summary["n_seeds"] == SEEDS).all()
+    for metric in aggregate.summary_metrics(per_run.rename(columns={"scenario": "policy"})):
+        for suffix in ("mean", "ci_low", "ci_high"):
+            assert f"{metric}_{suffix}" in summary.columns, metric
+    for col in ["additional_adopters", "additional_adopters_per_idr_bn", "gap_urban_rural_change_per_idr_bn",
+                "gap_income_q5_q1_change_per_idr_bn", "gap_region_max_min_change_per_idr_bn",
+                "concentration_index_change_per_idr_bn"]:
+        assert f"{col}_mean" in summary.columns, col
+    _check_intervals(summary)
+    base = summary.set_index("scenario").loc["baseline"]
+    assert base["additional_adopters_mean"] == 0 and np.isnan(base["additional_adopters_per_idr_bn_mean"])
+    assert (summary.set_index("scenario").loc[["training", "inclusive"], "cost_idr_bn_mean"] > 0).all()
+
+
+def test_report_is_self_contained_and_names_every_scenario(results):
+    out = results["compare"]["dir"]
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert 'src="figures/' not in page
+    md = (out / "report.md").read_text()
+    for heading in ["Headline", "What each scenario does", "equity picture", "Assumptions"]:
+        assert heading in md and heading in page
+    for scenario in SCENARIOS:
+        assert f"| {scenario} |" in md
+    for name in FIGURES.values():
+        assert f"figures/{name}" in md
+
+
+def test_frontier_writes_the_table_and_figure(results):
+    out = results["frontier"]["dir"]
+    assert (out / "frontier.png").stat().st_size > 1000
+    assert (out / "frontier.html").is_file() and (out / "frontier.md").is_file()
+    table = pd.read_csv(out / "frontier.csv")
+    curve = table[table["pair"] == "training/infrastructure"]
+    ref = table[table["pair"] == "reference"]
+    assert len(curve) == N_SPLITS and len(ref) == 1
+    assert curve["share_a"].tolist() == [0.0, 0.5, 1.0]
+    assert np.allclose(curve["share_a"] + curve["share_b"], 1.0)
+    for col in ["adoption_final_mean", "gap_urban_rural_mean", "additional_adopters_per_idr_bn_mean",
+                "p_best", "is_best", "best_share_ci_low", "best_share_ci_high", "n_seeds"]:
+        assert col in table.columns, col
+    assert curve["is_best"].astype(bool).sum() == 1
+    assert curve["p_best"].sum() == pytest.approx(1.0)
+    best = curve[curve["is_best"].astype(bool)].iloc[0]
+    assert best["adoption_final_mean"] == curve["adoption_final_mean"].max()
+    assert curve["best_share_ci_low"].iloc[0] <= curve["best_share_ci_high"].iloc[0]
+    assert (curve["n_seeds"] == SEEDS).all()
+    _check_intervals(table)
+    assert str(out) in results["frontier"]["stdout"].strip().splitlines()[-1]
+
+
+def test_nothing_is_written_into_the_repository(results):
+    assert results["new_repo_files"] == []
