@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
+from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
 from sim.config import LEVERS
 from sim.results import read_summaries, read_timeseries
@@ -104,7 +104,7 @@ def t_interval(values: Sequence[float] | np.ndarray,
     mean = float(x.mean())
     if x.size == 1:
         return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(stdtrit(x.size - 1, 0.5 + confidence / 2) * x.std(ddof=1) / np.sqrt(x.size))
     return mean, mean - half, mean + half
 
 
@@ -126,7 +126,7 @@ def bands(tidy: pd.DataFrame, metric: str, by: str = "scenario") -> pd.DataFrame
     """Mean and 95 % band of a monthly metric, per group and month (vectorised over months)."""
     g = tidy.groupby([by, "month"], sort=False)[metric]
     out = g.agg(["mean", "std", "count"]).reset_index()
-    tcrit = stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(out["count"] - 1, 1))
+    tcrit = stdtrit(np.maximum(out["count"] - 1, 1), 0.5 + CONFIDENCE / 2)
     half = np.where(out["count"] > 1, tcrit * out["std"] / np.sqrt(out["count"]), np.nan)
     out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
     return out.drop(columns=["std"])

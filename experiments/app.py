@@ -3,6 +3,7 @@ reading back a run's config, and a one-line exit on bad input."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -101,13 +102,16 @@ def elapsed(started: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def known_summary_metrics() -> list[str]:
+@functools.cache
+def known_summary_metrics() -> tuple[str, ...]:
     """The names of the per-run summary metrics (from a one-month run of a tiny model)."""
+    from experiments.aggregate import ID_COLUMNS
     from sim.model import DigitalAdoptionModel
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     model = DigitalAdoptionModel(population="small", n_citizens=300, steps=1, overrides={"progress": False})
-    return [k for k, v in model.run().summary().items() if not isinstance(v, str)]
+    summary = model.run().summary()
+    return tuple(k for k, v in summary.items() if not isinstance(v, str) and k not in ID_COLUMNS)
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -57,6 +57,12 @@ FIGURES = {
 }
 
 
+def check(cfg: CompareConfig) -> None:
+    """Every check that can fail before the sweep starts (ranges, then one composed model config)."""
+    validate_compare(cfg)
+    check_sim_overrides(cfg, cfg.baseline)
+
+
 def sweep_overrides(cfg: CompareConfig) -> list[str]:
     seeds = ",".join(str(s) for s in seed_list(cfg.first_seed, cfg.seeds))
     return [f"policy={','.join(cfg.scenarios)}", f"seed={seeds}", *common_sim_overrides(cfg)]
@@ -135,8 +141,7 @@ def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
 def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> pd.DataFrame:
     """The whole job without Hydra's app machinery: sweep, tables, figures, report."""
     started = time.perf_counter() if started is None else started
-    validate_compare(cfg)
-    check_sim_overrides(cfg, cfg.baseline)
+    check(cfg)
     out.mkdir(parents=True, exist_ok=True)
     run_dirs = collect_runs(cfg, out)
     return write_outputs(cfg, out, run_dirs, started)
@@ -159,7 +164,7 @@ def main(cfg: DictConfig) -> None:
 
 def entry() -> None:
     try:
-        prevalidate(sys.argv[1:], "compare", CompareConfig, validate_compare)
+        prevalidate(sys.argv[1:], "compare", CompareConfig, check)
     except ConfigError as exc:
         fail(str(exc))
     main()

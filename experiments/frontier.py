@@ -144,7 +144,7 @@ def main(cfg: DictConfig) -> None:
 
 def entry() -> None:
     try:
-        prevalidate(sys.argv[1:], "frontier", FrontierConfig, validate_frontier)
+        prevalidate(sys.argv[1:], "frontier", FrontierConfig, check)
     except ConfigError as exc:
         fail(str(exc))
     main()

@@ -220,7 +220,7 @@ def watts_case(n: int, mean_degrees: list[float], phi: float, realisations: int,
 
     A cascade is global when it reaches more than ``global_share`` of the nodes. Within
     ``edge_margin`` of an analytic window edge finite graphs are known to differ from the infinite
-    limit (the simulated upper edge lies above the analytic one; Watts 2002, Whitney 2010), so those
+    limit (the simulated upper edge lies above the analytic one; Watts 2002, Whitney), so those
     degrees are reported but not scored.
     """
     args = [(n, z, phi, realisations, seed) for z in mean_degrees]
@@ -368,6 +368,18 @@ OUTCOMES = [
     ("gap_literacy_t3_t1", "literacy gap"),
     ("concentration_index", "concentration index"),
 ]
+# Reported beside the scored outcomes, not scored: what F6 acts on first, and the security lottery.
+CONTEXT_OUTCOMES = [
+    ("trust_change", "trust change"),
+    ("breaches_total", "breaches"),
+]
+
+
+def _ratio(effect: float, spread: float) -> float:
+    """|effect| in units of the seed-to-seed spread (inf for an effect where there is no spread)."""
+    if spread > 0:
+        return abs(effect) / spread
+    return float("inf") if effect != 0 else 0.0
 
 
 def ablation_run(n: int, seed: int, steps: int, policy: str, switch_off: str | None,
@@ -377,7 +389,7 @@ def ablation_run(n: int, seed: int, steps: int, policy: str, switch_off: str | N
         overrides[f"mechanisms.{switch_off}"] = False
     model = _model(n, seed, steps, policy=policy, **overrides).run(progress=False)
     summary = model.summary()
-    return {key: float(summary[key]) for key, _ in OUTCOMES}
+    return {key: float(summary[key]) for key, _ in OUTCOMES + CONTEXT_OUTCOMES}
 
 
 def ablation_case(n: int, seeds: list[int], steps: int, policy: str,
@@ -394,21 +406,22 @@ def ablation_case(n: int, seeds: list[int], steps: int, policy: str,
     args = [(n, seed, steps, policy, v, extra) for v in variants for seed in seeds]
     results = (runner or serial)(ablation_run, args)
     table = {v: results[i * len(seeds):(i + 1) * len(seeds)] for i, v in enumerate(variants)}
-    base = {key: np.array([r[key] for r in table[None]]) for key, _ in OUTCOMES}
-    spread = {key: float(np.std(base[key], ddof=1)) if len(seeds) > 1 else 0.0 for key, _ in OUTCOMES}
+    everything = OUTCOMES + CONTEXT_OUTCOMES
+    base = {key: np.array([r[key] for r in table[None]]) for key, _ in everything}
+    spread = {key: float(np.std(base[key], ddof=1)) if len(seeds) > 1 else 0.0 for key, _ in everything}
     effects = []
     for code, name, title in FACTORS:
         row: dict[str, Any] = {"factor": code, "mechanism": name, "title": title}
         best_ratio, best_key = 0.0, OUTCOMES[0][0]
-        for key, _ in OUTCOMES:
+        for key, _ in everything:
             off = np.array([r[key] for r in table[name]])
             diff = off - base[key]
             effect = float(diff.mean())
-            ratio = abs(effect) / spread[key] if spread[key] > 0 else float("inf") * (effect != 0)
+            ratio = _ratio(effect, spread[key])
             row[key] = effect
             row[f"{key}_paired_sd"] = float(np.std(diff, ddof=1)) if len(seeds) > 1 else 0.0
             row[f"{key}_ratio"] = ratio
-            if ratio > best_ratio:
+            if key in dict(OUTCOMES) and ratio > best_ratio:
                 best_ratio, best_key = ratio, key
         row["largest_ratio"] = best_ratio
         row["largest_outcome"] = best_key
@@ -426,7 +439,7 @@ def ablation_case(n: int, seeds: list[int], steps: int, policy: str,
             f"spread {spread[key]:.4f}",
             passed=row["largest_ratio"] > 1.0,
             status="exceeds spread" if row["largest_ratio"] > 1.0 else "fail"))
-    base_mean = {key: float(base[key].mean()) for key, _ in OUTCOMES}
+    base_mean = {key: float(base[key].mean()) for key, _ in everything}
     data = {"effects": effects, "spread": spread, "base_mean": base_mean, "n": n,
             "seeds": list(seeds), "steps": steps, "policy": policy, "extra": dict(extra or {}),
             "label": label}

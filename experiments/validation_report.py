@@ -14,7 +14,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.validation_cases import APJII_2024, FACTORS, IMDI_2024, OUTCOMES  # noqa: E402
+from experiments.validation_cases import (  # noqa: E402
+    APJII_2024,
+    CONTEXT_OUTCOMES,
+    FACTORS,
+    IMDI_2024,
+    OUTCOMES,
+)
 from experiments.validation_theory import cascade_probability  # noqa: E402
 from sim.config import AGE_BANDS, REGIONS  # noqa: E402
 
@@ -136,7 +142,7 @@ def figure_ablation(d: dict[str, Any], out: Path, name: str) -> str:
     ax.invert_yaxis()
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set(xlabel="change in final adoption when switched off (pp)",
-           title=f"{d['label']}: {d['policy']} policy, {d['n']:,} citizens, {len(d['seeds'])} seeds")
+           title=f"{d['label']}\n{d['policy']} policy, {d['n']:,} citizens, {len(d['seeds'])} seeds")
     ax.legend(fontsize=8, loc="lower left")
     raw = np.array([[e[f"{k}_ratio"] for k, _ in OUTCOMES] for e in effects])
     ratios = np.minimum(raw, 30.0)  # colour scale capped at 30
@@ -173,24 +179,27 @@ def _checks_table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def ablation_table(d: dict[str, Any]) -> list[str]:
+    columns = OUTCOMES + CONTEXT_OUTCOMES
     head = "| rank | factor | mechanism switched off | " + " | ".join(lbl for _, lbl in OUTCOMES) + \
-        " | beyond spread |"
-    lines = [head, "|---:|---|---|" + "---:|" * len(OUTCOMES) + ":---:|"]
+        " | " + " | ".join(f"({lbl})" for _, lbl in CONTEXT_OUTCOMES) + " | beyond spread |"
+    lines = [head, "|---:|---|---|" + "---:|" * len(columns) + ":---:|"]
     spread = d["spread"]
     lines.append("| | all on (mean) | | " + " | ".join(
-        f"{d['base_mean'][k]:.4f}" for k, _ in OUTCOMES) + " | |")
+        f"{d['base_mean'][k]:.4f}" for k, _ in columns) + " | |")
     lines.append("| | seed-to-seed spread (s.d.) | | " + " | ".join(
-        f"{spread[k]:.4f}" for k, _ in OUTCOMES) + " | |")
+        f"{spread[k]:.4f}" for k, _ in columns) + " | |")
     for rank, e in enumerate(d["effects"], start=1):
         cells = []
-        for k, _ in OUTCOMES:
+        for k, _ in columns:
             mark = "**" if e[f"{k}_ratio"] > 1 else ""
             cells.append(f"{mark}{e[k]:+.4f}{mark}")
         lines.append(f"| {rank} | {e['factor']} {e['title']} | `mechanisms.{e['mechanism']}=false` | "
                      + " | ".join(cells) + f" | {'yes' if e['largest_ratio'] > 1 else '**no**'} |")
     lines.append("")
     lines.append("Effects are mean paired differences (switched off minus all on, same seed); bold: "
-                 "larger than the seed-to-seed spread of the all-on runs.")
+                 "larger than the seed-to-seed spread of the all-on runs. Columns in brackets are "
+                 "context, not scored: the change in mean trust over the run and the number of "
+                 "security breaches.")
     return lines
 
 

@@ -1,9 +1,10 @@
 """The Mesa SolaraViz dashboard: ``solara run sim/app.py``.
 
-Pick a policy scenario, population profile, network, political will, monthly budget and seed in the
-sidebar, press Reset to build the model, then Step or Play; the plots follow the model's DataCollector
-(one model-level series per metric in :mod:`sim.metrics`). The model stops by itself at its horizon
-(``steps``, 60 months by default).
+Pick the number of citizens, a policy scenario, population profile, network, political will, monthly
+budget and seed in the sidebar and press Reset to rebuild the model with them, then Step or Play; the
+plots follow the model's DataCollector (one model-level series per metric in :mod:`sim.metrics`). The
+model stops by itself at its horizon (``steps``, 60 months by default). The citizens slider overrides
+the profile's own ``n_citizens``.
 
 The populations here are small (up to 20 000 citizens) so that the page stays responsive; use the
 Hydra app (``python -m sim``) for full-size runs.

@@ -412,6 +412,14 @@ def validate(cfg: SimConfig) -> None:
         "staff_fairness_mean", "office_capacity_urban", "office_capacity_rural",
     ])
     _check(0 < pop.literacy_mean < 1, "population.literacy_mean", pop.literacy_mean, "(0, 1)")
+    _check(pop.literacy_sd_logit >= 0, "population.literacy_sd_logit", pop.literacy_sd_logit,
+           "a number >= 0 (logit units)")
+    for key, values, length in (
+        ("literacy_age_log_odds", pop.literacy_age_log_odds, len(AGE_BANDS)),
+        ("literacy_region_log_odds", pop.literacy_region_log_odds, len(REGIONS)),
+    ):
+        _check(len(values) == length, f"population.{key}", list(values),
+               f"a list of {length} numbers (log-odds)")
     _check(pop.adoption_initial <= pop.awareness_initial, "population.adoption_initial",
            pop.adoption_initial, f"a share <= awareness_initial ({pop.awareness_initial})")
 
@@ -442,7 +450,7 @@ def validate(cfg: SimConfig) -> None:
     _check(ad.rule in ADOPTION_RULES, "params.adoption.rule", ad.rule, ", ".join(ADOPTION_RULES))
     _check_unit_fields(ad, "params.adoption", [
         "need_rate", "outreach", "word_of_mouth", "success_floor", "lapse_on_failure", "p", "q",
-        "threshold",
+        "threshold", "literacy_programme_gain", "coproduction_trust_gain",
     ])
     _check(ad.required_literacy > 0, "params.adoption.required_literacy", ad.required_literacy,
            "a number > 0")

@@ -138,9 +138,9 @@ def observe(
     row: dict[str, float] = {"month": float(month)}
     users = c.state == USER
     row["adoption"] = np.count_nonzero(users) / c.n
-    row["lapsed"] = float(np.mean(c.state == LAPSED))
-    row["awareness"] = float(np.mean(c.aware))
-    row["access"] = float(np.mean(c.access))
+    row["lapsed"] = np.count_nonzero(c.state == LAPSED) / c.n
+    row["awareness"] = np.count_nonzero(c.aware) / c.n
+    row["access"] = np.count_nonzero(c.access) / c.n
     row["literacy_mean"] = float(np.mean(c.literacy))
     row["trust_mean"] = float(np.mean(c.trust))
     row["digital_staff_share"] = float(np.mean(s.digital))

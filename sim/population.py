@@ -150,16 +150,17 @@ def synthesise_citizens(
 
     aware = rng.random(n) < pop.awareness_initial
     state = np.full(n, NON_USER, dtype=np.int8)
-    if adoption.rule == "utaut" and adoption.initial_adopters < 0:
-        # Initial users come from those aware and with access, at the profile's overall share.
+    k = (
+        adoption.initial_adopters
+        if adoption.initial_adopters >= 0
+        else int(round(pop.adoption_initial * n))
+    )
+    if adoption.rule == "utaut":
+        # Initial users come from those aware and with access (nobody uses it without either).
         eligible = np.flatnonzero(aware & access)
-        k = min(eligible.size, int(round(pop.adoption_initial * n)))
-        state[rng.choice(eligible, size=k, replace=False)] = USER
+        state[rng.choice(eligible, size=min(k, eligible.size), replace=False)] = USER
     else:
         # Reduced forms: every citizen is eligible, initial adopters chosen at random.
-        k = adoption.initial_adopters if adoption.initial_adopters >= 0 else int(
-            round(pop.adoption_initial * n)
-        )
         state[rng.choice(n, size=k, replace=False)] = USER
     threshold = np.clip(rng.normal(adoption.threshold, adoption.threshold_sd, n), 0.0, None)
     if adoption.threshold_sd == 0:

@@ -218,6 +218,20 @@ class _NetworkCache:
             )
         return self._symmetric
 
+    def row_indices(self, rows: np.ndarray) -> np.ndarray:
+        """Column indices of the given rows, concatenated (the neighbours of those citizens).
+
+        A plain gather through ``indptr``: for a few thousand rows it avoids most of the fixed cost
+        of scipy's fancy indexing.
+        """
+        indptr = self.adjacency.indptr
+        starts = indptr[rows].astype(np.int64)
+        lengths = indptr[rows + 1] - starts
+        ends = np.cumsum(lengths)
+        positions = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64)
+        positions += np.repeat(starts - (ends - lengths), lengths)
+        return self.adjacency.indices[positions]
+
     def tracked_counts(self, name: str, flags: np.ndarray) -> np.ndarray:
         """Number of each citizen's neighbours with ``flags`` set, updated from the last call's."""
         n = flags.size
@@ -232,9 +246,9 @@ class _NetworkCache:
         lost = changed[~flags[changed]]
         # Symmetric: the citizens whose count changes are the changed citizens' neighbours.
         if gained.size:
-            np.add.at(counts, self.adjacency[gained].indices, np.int32(1))
+            np.add.at(counts, self.row_indices(gained), np.int32(1))
         if lost.size:
-            np.add.at(counts, self.adjacency[lost].indices, np.int32(-1))
+            np.add.at(counts, self.row_indices(lost), np.int32(-1))
         snapshot[changed] = flags[changed]
         return counts
 

@@ -44,13 +44,32 @@ class Run:
         return self.timeseries.iloc[-1]
 
 
+Compose = Callable[..., SimConfig]
 Simulate = Callable[..., Run]
 
 
 @pytest.fixture(scope="session")
-def simulate() -> Simulate:
+def composed() -> Compose:
+    """``composed(policy, population, overrides)`` -> validated config, cached for the session.
+
+    Composing costs more than a small run, so each distinct config is composed once.
+    """
+    cache: dict[tuple, SimConfig] = {}
+
+    def get(policy: str = "baseline", population: str = "small",
+            overrides: dict[str, Any] | None = None) -> SimConfig:
+        extra = dict(overrides or {})
+        key = (policy, population, tuple(sorted(extra.items())))
+        if key not in cache:
+            cache[key] = compose(policy=policy, population=population, overrides=extra)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def simulate(composed) -> Simulate:
     """``simulate(policy, seed, steps, overrides)`` -> :class:`Run`, cached for the session."""
-    configs: dict[tuple, SimConfig] = {}
     cache: dict[tuple, Run] = {}
 
     def run(
@@ -61,16 +80,13 @@ def simulate() -> Simulate:
         population: str = "small",
     ) -> Run:
         extra = dict(overrides or {})
-        arm = (policy, steps, population, tuple(sorted(extra.items())))
-        if arm not in configs:  # composing costs more than a small run: once per arm
-            configs[arm] = compose(
-                policy=policy,
-                population=population,
-                overrides={"progress": False, "materialise_agents": "never", "steps": steps, **extra},
-            )
-        key = (*arm, seed)
+        key = (policy, population, tuple(sorted(extra.items())), steps, seed)
         if key not in cache:
-            model = DigitalAdoptionModel(config=dataclasses.replace(configs[arm], seed=seed)).run()
+            cfg = dataclasses.replace(
+                composed(policy, population, extra),
+                seed=seed, steps=steps, progress=False, materialise_agents="never",
+            )
+            model = DigitalAdoptionModel(config=cfg).run()
             cache[key] = Run(model.cfg, model.summary(), model.timeseries(), model.state)
         return cache[key]
 

@@ -155,8 +155,10 @@ def assert_effect(e: Effect, direction: int, against: str = "outcome") -> None:
         assert np.all(direction * e.diff > 0), f"wrong direction in some seed: {e}"
         assert direction * e.mean > NOISE_MULTIPLE * e.sd_diff, f"effect within noise: {e}"
         assert direction * e.mean > NOISE_MULTIPLE * e.sd_outcome, f"effect within seed spread: {e}"
-    else:
+    elif against == "error":
         assert direction * e.mean > T_MIN * e.standard_error, f"effect not significant: {e}"
+    else:
+        raise ValueError(against)
 
 
 # --------------------------------------------------------------------------- F5 training

@@ -13,7 +13,7 @@ from sim import DigitalAdoptionModel, compose
 from sim.config import group_options
 from sim.results import SUMMARY_FILE, TIMESERIES_FILE, write_run
 
-QUIET = {"progress": False}
+QUIET = {"progress": False, "materialise_agents": "never"}
 
 
 def run(seed: int = 3, steps: int = 12, policy: str = "baseline", **overrides) -> DigitalAdoptionModel:
@@ -52,12 +52,11 @@ def test_results_do_not_depend_on_global_random_state_or_other_models():
 
 def test_agent_objects_and_config_route_do_not_change_results():
     """Mesa Agent views draw no random numbers; keywords and a composed config build the same model."""
-    never = run(seed=4, materialise_agents="never")
+    never = run(seed=4)
     always = run(seed=4, materialise_agents="always")
     assert len(always.agents) > 0 and len(never.agents) == 0
     assert_same_run(never, always)
-    cfg = compose(population="small", overrides={**QUIET, "seed": 4, "steps": 12,
-                                                 "materialise_agents": "never"})
+    cfg = compose(population="small", overrides={**QUIET, "seed": 4, "steps": 12})
     assert_same_run(never, DigitalAdoptionModel(config=cfg).run())
 
 
@@ -70,21 +69,18 @@ def test_different_seeds_differ():
     assert not ts_a["trust_mean"].equals(ts_b["trust_mean"])
 
 
-def test_scenarios_with_one_seed_share_the_initial_population():
-    """The basis of paired scenario comparisons: the policy does not touch the initial state."""
-    models = {
-        name: DigitalAdoptionModel(population="small", policy=name, seed=8, steps=1,
-                                   overrides={**QUIET, "materialise_agents": "never"})
-        for name in group_options("policy")
-    }
-    base = models.pop("baseline")
-    first_row = base.timeseries().iloc[0]
-    for name, model in models.items():
-        pd.testing.assert_series_equal(model.timeseries().iloc[0], first_row, check_exact=True,
-                                       obj=name)
-        for attr in ("literacy", "trust", "access", "aware", "state", "office"):
-            np.testing.assert_array_equal(getattr(model.state.citizens, attr),
+def test_scenarios_with_one_seed_share_the_initial_population(simulate):
+    """The basis of paired scenario comparisons: the policy does not touch the initial population."""
+    runs = {name: simulate(name, seed=8, steps=2) for name in group_options("policy")}
+    base = runs.pop("baseline")
+    for name, other in runs.items():
+        pd.testing.assert_series_equal(other.timeseries.iloc[0], base.timeseries.iloc[0],
+                                       check_exact=True, obj=name)
+        for attr in ("region", "urban", "age_band", "income_rank", "literacy_tercile", "office"):
+            np.testing.assert_array_equal(getattr(other.state.citizens, attr),
                                           getattr(base.state.citizens, attr), err_msg=name)
+        assert (other.state.adjacency != base.state.adjacency).nnz == 0, name
+        np.testing.assert_array_equal(other.state.staff.supervisor, base.state.staff.supervisor)
 
 
 def test_cli_runs_are_byte_identical_and_match_the_library(cli, tmp_path: Path):

@@ -28,6 +28,31 @@ def office_means(values: np.ndarray, office: np.ndarray, n_offices: int) -> np.n
     return np.divide(sums, counts, out=np.zeros(n_offices), where=counts > 0)
 
 
+def resistance_next(params: BureaucracyParams, resistance, top_down, peers):
+    """Resistance after a month of top-down pressure and digital office peers (before clipping).
+
+    Works on numbers and arrays alike (shared with the per-agent reference in ``benchmarks``).
+    """
+    fall = params.top_down_rate * top_down + params.peer_rate * peers
+    rise = params.resistance_rebound * (1.0 - top_down) * (1.0 - peers)
+    return resistance * (1.0 - fall) + rise * (1.0 - resistance)
+
+
+def competence_next(params: BureaucracyParams, competence, digital):
+    """Competence after a month of (digital = 1) or without (digital = 0) learning by doing."""
+    return competence + params.learning_by_doing * digital * (1.0 - competence)
+
+
+def digital_utility(params: BureaucracyParams, competence, capacity, resistance):
+    """Log-odds of choosing to work digitally when reconsidering."""
+    return params.switch_slope * (competence * capacity - resistance)
+
+
+def practice(digital, competence):
+    """One civil servant's contribution to office readiness (0 unless working digitally)."""
+    return digital * (0.5 + 0.5 * competence)
+
+
 def update_staff(
     staff: Staff,
     offices: Offices,
@@ -42,22 +67,20 @@ def update_staff(
         supervisor_digital = np.where(is_head, 1.0, digital[np.maximum(staff.supervisor, 0)])
         top_down = political_will * supervisor_digital
         peers = office_means(digital, staff.office, offices.n)[staff.office]
-        fall = params.top_down_rate * top_down + params.peer_rate * peers
-        rise = params.resistance_rebound * (1.0 - top_down) * (1.0 - peers)
         staff.resistance = np.clip(
-            staff.resistance * (1.0 - fall) + rise * (1.0 - staff.resistance), 0.0, 1.0
+            resistance_next(params, staff.resistance, top_down, peers), 0.0, 1.0
         )
-    staff.competence += params.learning_by_doing * digital * (1.0 - staff.competence)
+    staff.competence = competence_next(params, staff.competence, digital)
 
     reconsider = rng.random(staff.n) < params.switch_rate
     capacity = offices.capacity[staff.office]
-    p_digital = expit(params.switch_slope * (staff.competence * capacity - staff.resistance))
+    p_digital = expit(digital_utility(params, staff.competence, capacity, staff.resistance))
     choice = rng.random(staff.n) < p_digital
     staff.digital = np.where(reconsider, choice, staff.digital)
 
 
 def update_offices(staff: Staff, offices: Offices) -> None:
-    practice = staff.digital * (0.5 + 0.5 * staff.competence)
-    offices.readiness = offices.capacity * office_means(practice, staff.office, offices.n)
+    contribution = practice(staff.digital, staff.competence)
+    offices.readiness = offices.capacity * office_means(contribution, staff.office, offices.n)
     offices.digital_share = office_means(staff.digital.astype(float), staff.office, offices.n)
     offices.fairness = office_means(staff.fairness, staff.office, offices.n)

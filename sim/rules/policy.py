@@ -42,13 +42,11 @@ def citizen_target_mask(state: State, targeting: str, outer_islands: list[str]) 
 def office_target_mask(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
     """Which offices' staff a targeted training lever reaches first (person-level targets: all)."""
     o = state.offices
-    outer = np.isin(o.region, [REGIONS.index(r) for r in outer_islands])
     if targeting == "rural":
         return ~o.urban
-    if targeting == "outer_islands":
-        return outer
-    if targeting == "left_behind":
-        return ~o.urban | outer
+    if targeting in ("outer_islands", "left_behind"):
+        outer = np.isin(o.region, [REGIONS.index(r) for r in outer_islands])
+        return outer if targeting == "outer_islands" else ~o.urban | outer
     return np.ones(o.n, dtype=bool)
 
 
@@ -181,7 +179,7 @@ def _citizen_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
 
     def build() -> tuple[np.ndarray, np.ndarray]:
         cell = c.region.astype(np.int64) * 2 + c.urban
-        return cell, np.bincount(cell, minlength=n_cells)
+        return cell.astype(np.int16), np.bincount(cell, minlength=n_cells)
 
     return state.cached("policy.citizen_cells", (c.region, c.urban), build)
 
@@ -191,7 +189,7 @@ def _update_office_capacity(state: State, capacity_per_infra: float) -> None:
     c, o = state.citizens, state.offices
     cell, counts = _citizen_cells(state)
     n_cells = state.cell_coverage_base.size
-    covered = np.bincount(cell[c.access], minlength=n_cells)
+    covered = counts - np.bincount(cell[~c.access], minlength=n_cells)  # most have access
     coverage = np.divide(covered, counts, out=np.zeros(n_cells), where=counts > 0)
     gain = np.clip(coverage - state.cell_coverage_base, 0.0, None)
     office_cell = o.region.astype(np.int64) * 2 + o.urban

@@ -6,7 +6,7 @@ Each month:
   offline visit: trust += fairness_rate * (office fairness - trust)   (procedural justice)
   transparency: trust += transparency_rate * transparency * (1 - trust)  (published performance data)
   social:       trust += social_rate * (mean neighbour trust - trust)
-Breaches are applied by :mod:`sim.rules.security`.
+Breaches are applied by :mod:`sim.rules.platform`.
 """
 
 from __future__ import annotations
@@ -17,31 +17,42 @@ from sim.config import TrustParams
 from sim.state import State
 
 
+def after_success(params: TrustParams, trust):
+    return trust + params.success_gain * (1 - trust)
+
+
+def after_failure(params: TrustParams, trust):
+    return trust - params.failure_loss * trust
+
+
+def after_visit(params: TrustParams, trust, fairness):
+    """Procedural justice: an offline visit pulls trust towards the office's fairness."""
+    return trust + params.fairness_rate * (fairness - trust)
+
+
+def after_transparency(params: TrustParams, trust, transparency: float):
+    return trust + params.transparency_rate * transparency * (1 - trust)
+
+
+def after_social(params: TrustParams, trust, neighbour_mean):
+    return trust + params.social_rate * (neighbour_mean - trust)
+
+
 def update_trust(state: State, params: TrustParams, offline_visit: np.ndarray) -> None:
     """Apply the month's trust changes in the order above (experience, visit, transparency, social).
 
     Experiences and visits concern only the citizens in need, so they are applied to index arrays
-    of those citizens; the transparency and social terms update everyone in place on one copy.
+    of those citizens. The ``after_*`` functions work on numbers and arrays alike (they are shared
+    with the per-agent reference in ``benchmarks``).
     """
     c = state.citizens
     trust = c.trust.copy()
     success = np.flatnonzero(c.last_experience == 1)
-    t = trust[success]
-    trust[success] = t + params.success_gain * (1 - t)
+    trust[success] = after_success(params, trust[success])
     failure = np.flatnonzero(c.last_experience == -1)
-    t = trust[failure]
-    trust[failure] = t - params.failure_loss * t
+    trust[failure] = after_failure(params, trust[failure])
     visit = np.flatnonzero(offline_visit)
-    t = trust[visit]
-    fairness = state.offices.fairness[c.office[visit]]
-    trust[visit] = t + params.fairness_rate * (fairness - t)
-    # trust += transparency_rate * transparency * (1 - trust)
-    gain = np.subtract(1.0, trust)
-    gain *= params.transparency_rate * state.platform.transparency
-    trust += gain
-    # trust += social_rate * (mean neighbour trust - trust)
-    pull = state.neighbour_mean(trust)
-    pull -= trust
-    pull *= params.social_rate
-    trust += pull
+    trust[visit] = after_visit(params, trust[visit], state.offices.fairness[c.office[visit]])
+    trust = after_transparency(params, trust, state.platform.transparency)
+    trust = after_social(params, trust, state.neighbour_mean(trust))
     c.trust = np.clip(trust, 0.0, 1.0, out=trust)
