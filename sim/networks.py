@@ -24,31 +24,50 @@ from sim.config import NetworkConfig
 
 
 def edges_to_csr(u: np.ndarray, v: np.ndarray, n: int) -> sparse.csr_array:
-    """Undirected simple graph from an edge list: drops self-loops and duplicate edges.
+    """Undirected simple graph from an edge list: drops self-loops and duplicate edges."""
+    return keys_to_csr(unique_keys(u, v, n), n)
 
-    Each tie becomes one int64 key ``lo * n + hi`` (lo <= hi). One sort of the keys removes the
-    duplicates and lists the upper triangle row by row; one sort of the transposed keys lists the
-    lower triangle row by row. In every row the lower neighbours (columns < row) come before the
-    upper ones (columns > row), so both parts are written straight into the CSR arrays, already in
-    canonical order (sorted, no duplicates): no hashing and no COO -> CSR conversion.
+
+def unique_keys(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    """The distinct ties of an edge list as sorted int64 keys ``lo * n + hi`` (lo < hi).
+
+    One sort, then a comparison with the neighbour (numpy's hash-based ``np.unique`` is many
+    times slower on tens of millions of keys).
     """
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     keys = np.minimum(u, v) * n + np.maximum(u, v)
-    keys.sort()
+    keys = keys[u != v]
+    return _sorted_unique(keys)
+
+
+def _sorted_unique(keys: np.ndarray, runs: bool = False) -> np.ndarray:
+    """Sorted distinct keys. ``runs``: the keys are a few sorted runs one after the other, which
+    the stable sort (timsort) merges in linear time."""
+    keys = np.sort(keys, kind="stable" if runs else None)
+    if keys.size:
+        first = np.empty(keys.size, dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys = keys[first]
+    return keys
+
+
+def keys_to_csr(keys: np.ndarray, n: int) -> sparse.csr_array:
+    """Symmetric CSR adjacency (float32 ones) from sorted distinct keys ``lo * n + hi``, lo < hi.
+
+    The keys list the upper triangle row by row; one sort of the transposed keys lists the lower
+    triangle row by row. In every row the lower neighbours (columns < row) come before the upper
+    ones (columns > row), so both parts are written straight into the CSR arrays, already in
+    canonical order (sorted, no duplicates): no COO -> CSR conversion.
+    """
     lo, hi = np.divmod(keys, n)
-    first = np.ones(keys.size, dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    del keys
-    keep = first & (lo != hi)  # one copy of each tie, no self-loops
-    lo, hi = lo[keep], hi[keep]
-    del first, keep
     m = lo.size
     upper_count = np.bincount(lo, minlength=n)
     lower_count = np.bincount(hi, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(upper_count + lower_count, out=indptr[1:])
-    index_dtype = np.int32 if 2 * m < 2**31 else np.int64
+    index_dtype = _index_dtype(max(n, 2 * m))
     indices = np.empty(2 * m, dtype=index_dtype)
     rank = np.arange(m, dtype=np.int64)
     # Upper entry j (row lo[j]) goes after every lower entry of rows <= lo[j].
@@ -68,6 +87,26 @@ def edges_to_csr(u: np.ndarray, v: np.ndarray, n: int) -> sparse.csr_array:
     return matrix
 
 
+def distinct_ties(draw, n: int, m: int, rng: np.random.Generator, max_rounds: int = 50) -> np.ndarray:
+    """``m`` distinct ties (sorted keys) from a tie sampler ``draw(k) -> (u, v)``.
+
+    Self-loops and repeated ties are dropped and the shortfall is drawn again from the same sampler
+    (so a graph has its intended number of ties even where small groups make repeats common); a
+    random few are dropped if the last round overshoots. Stops after ``max_rounds`` if the sampler
+    cannot produce ``m`` distinct ties.
+    """
+    m = min(m, n * (n - 1) // 2)
+    keys = unique_keys(*draw(m), n)
+    for _ in range(max_rounds):
+        if keys.size >= m:
+            break
+        need = int((m - keys.size) * 1.1) + 16
+        keys = _sorted_unique(np.concatenate([keys, unique_keys(*draw(need), n)]), runs=True)
+    if keys.size > m:
+        keys = np.delete(keys, rng.choice(keys.size, keys.size - m, replace=False))
+    return keys
+
+
 def _index_dtype(n: int) -> type:
     return np.int32 if n < 2**31 else np.int64
 
@@ -78,19 +117,11 @@ def _n_edges(n: int, mean_degree: float) -> int:
 
 def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> sparse.csr_array:
     """G(n, m) with m = n * mean_degree / 2 distinct edges."""
-    m = _n_edges(n, mean_degree)
-    max_edges = n * (n - 1) // 2
-    m = min(m, max_edges)
-    keys = np.empty(0, dtype=np.int64)
-    while keys.size < m:
-        need = int((m - keys.size) * 1.1) + 16
-        u = rng.integers(0, n, need)
-        v = rng.integers(0, n, need)
-        keep = u != v
-        lo, hi = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
-        keys = np.unique(np.concatenate([keys, lo * n + hi]))
-    keys = rng.permutation(keys)[:m]
-    return edges_to_csr(keys // n, keys % n, n)
+
+    def draw(k: int) -> tuple[np.ndarray, np.ndarray]:
+        return rng.integers(0, n, k), rng.integers(0, n, k)
+
+    return keys_to_csr(distinct_ties(draw, n, _n_edges(n, mean_degree), rng), n)
 
 
 def small_world(n: int, mean_degree: float, rewire_p: float, rng: np.random.Generator):
@@ -106,42 +137,54 @@ def small_world(n: int, mean_degree: float, rewire_p: float, rng: np.random.Gene
 def homophilous(
     n: int, mean_degree: float, homophily: float, block: np.ndarray, rng: np.random.Generator
 ) -> sparse.csr_array:
-    """Stochastic-block-style graph: each tie stays in the first end's block with prob ``homophily``.
+    """Stochastic block model over the citizens' blocks, a share ``homophily`` of ties inside blocks.
 
-    The first end of each tie is uniform over citizens, the second uniform over the same block (with
-    probability ``homophily``) or over everyone, which is the block model with
-    p_in = h*k/size_b + (1-h)*k/n and p_out = (1-h)*k/n.
+    The networkx reference is ``nx.stochastic_block_model`` with p_in = h*k/size_b + (1-h)*k/n and
+    p_out = (1-h)*k/n. Sampled here as the union of two sets of distinct ties with the same expected
+    numbers: h*k/2 * (n - blocks) ties inside blocks (first end uniform over citizens, second uniform
+    over the first end's block) and (1-h)*k/2 * (n - 1) ties uniform over all pairs.
     """
-    m = _n_edges(n, mean_degree)
     # Small integer types keep the random look-ups below in cache (block ids are small numbers).
     block = np.asarray(block).astype(np.min_scalar_type(max(int(block.max(initial=0)), 0)))
     order = np.argsort(block, kind="stable").astype(_index_dtype(n))
     sizes = np.bincount(block)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    u = rng.integers(0, n, m)
-    inside = np.flatnonzero(rng.random(m) < homophily)
-    outside = np.ones(m, dtype=bool)
-    outside[inside] = False
-    v = np.empty(m, dtype=np.int64)
-    v[outside] = rng.integers(0, n, m - inside.size)  # uniform over everyone
-    b = block[u[inside]]  # uniform over the first end's block
-    v[inside] = order[starts[b] + (rng.random(inside.size) * sizes[b]).astype(np.int64)]
-    return edges_to_csr(u, v, n)
+    n_blocks = int(np.count_nonzero(sizes))
+    m_inside = int(round(homophily * mean_degree / 2 * (n - n_blocks)))
+    m_anywhere = int(round((1 - homophily) * mean_degree / 2 * (n - 1)))
+
+    def inside(k: int) -> tuple[np.ndarray, np.ndarray]:
+        u = rng.integers(0, n, k)
+        b = block[u]
+        return u, order[starts[b] + (rng.random(k) * sizes[b]).astype(np.int64)]
+
+    def anywhere(k: int) -> tuple[np.ndarray, np.ndarray]:
+        return rng.integers(0, n, k), rng.integers(0, n, k)
+
+    max_inside = int(np.sum(sizes * (sizes - 1) // 2))
+    keys = np.concatenate([
+        distinct_ties(inside, n, min(m_inside, max_inside), rng),
+        distinct_ties(anywhere, n, m_anywhere, rng),
+    ])
+    return keys_to_csr(_sorted_unique(keys, runs=True), n)
 
 
 def scale_free(
     n: int, mean_degree: float, exponent: float, rng: np.random.Generator
 ) -> sparse.csr_array:
     """Chung-Lu graph with expected degrees following a power law with the given exponent."""
-    m = _n_edges(n, mean_degree)
     ranks = np.arange(1, n + 1, dtype=float)
     weights = ranks ** (-1.0 / (exponent - 1.0))
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
-    u = np.searchsorted(cdf, rng.random(m), side="right")
-    v = np.searchsorted(cdf, rng.random(m), side="right")
     perm = rng.permutation(n)  # node labels carry no meaning
-    return edges_to_csr(perm[np.minimum(u, n - 1)], perm[np.minimum(v, n - 1)], n)
+
+    def draw(k: int) -> tuple[np.ndarray, np.ndarray]:
+        u = np.searchsorted(cdf, rng.random(k), side="right")
+        v = np.searchsorted(cdf, rng.random(k), side="right")
+        return perm[np.minimum(u, n - 1)], perm[np.minimum(v, n - 1)]
+
+    return keys_to_csr(distinct_ties(draw, n, _n_edges(n, mean_degree), rng), n)
 
 
 def _networkx_graph(cfg: NetworkConfig, n: int, block: np.ndarray, rng: np.random.Generator):

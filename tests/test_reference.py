@@ -62,14 +62,15 @@ def test_both_run_the_whole_horizon_and_move(runs):
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_mean_trajectories_agree_within_the_seed_to_seed_spread(runs, metric):
-    """Every month, the difference of the two means is within 3 standard errors of a difference
-    of means (seed-to-seed spread of both models over 5 seeds), plus a small floor for months
-    when the spread is nearly zero."""
+    """Every month, the difference of the two means is within 4 standard errors of a difference
+    of means (from the seed-to-seed spread of both models over 5 seeds: with so few seeds the
+    spread itself is uncertain, and 25 months are checked), plus a small floor for months when the
+    spread is nearly zero. (With 60 seeds the largest monthly |z| was below 2 for every metric.)"""
     model, ref = runs[0][metric], runs[1][metric]
     n = len(SEEDS)
     difference = np.abs(model.mean(axis=0) - ref.mean(axis=0))
     standard_error = np.sqrt(model.var(axis=0, ddof=1) / n + ref.var(axis=0, ddof=1) / n)
-    allowed = 3.0 * standard_error + 0.005
+    allowed = 4.0 * standard_error + 0.005
     worst = int(np.argmax(difference - allowed))
     assert np.all(difference <= allowed), (
         f"{metric}: month {worst}: model {model.mean(axis=0)[worst]:.4f}, "
