@@ -311,7 +311,11 @@ def _override_items(overrides: dict[str, Any] | list[str]) -> list[tuple[str, An
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"{item!r}: malformed override; expected key=value")
-        items.append((key.strip(), yaml.safe_load(raw) if raw.strip() else ""))
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            raise ConfigError(f"{item!r}: malformed override; expected key=value") from None
+        items.append((key.strip(), value))
     return items
 
 
@@ -325,6 +329,18 @@ def _check_known_key(cfg: DictConfig, dotted_key: str) -> None:
             allowed = ", ".join(node.keys()) if isinstance(node, DictConfig) else "none"
             raise ConfigError(f"{dotted_key}: unknown key; allowed keys at {where}: {allowed}")
         node = node[part]
+
+
+def apply_overrides(cfg: SimConfig, overrides: dict[str, Any] | list[str]) -> SimConfig:
+    """A copy of ``cfg`` with dotted-key overrides applied, checked like :func:`compose`."""
+    merged = OmegaConf.structured(cfg)
+    try:
+        for key, value in _override_items(overrides):
+            _check_known_key(merged, key)
+            OmegaConf.update(merged, key, value, merge=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(describe_omegaconf_error(exc)) from None
+    return to_sim_config(merged)
 
 
 def to_sim_config(cfg: DictConfig | SimConfig) -> SimConfig:

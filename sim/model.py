@@ -26,7 +26,7 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from sim.agents import Citizen, CivilServant, ServiceOffice
-from sim.config import REGIONS, SimConfig, compose, to_sim_config
+from sim.config import REGIONS, SimConfig, apply_overrides, compose, to_sim_config
 from sim.metrics import observe, summarise
 from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
@@ -71,10 +71,10 @@ class DigitalAdoptionModel(mesa.Model):
         seed: int | None = None,
         config: SimConfig | DictConfig | None = None,
         overrides: dict[str, Any] | None = None,
-        **dotted: Any,
+        **kwargs: Any,
     ) -> None:
         extra = dict(overrides or {})
-        extra.update({key.replace("__", "."): value for key, value in dotted.items()})
+        extra.update({key.replace("__", "."): value for key, value in kwargs.items()})
         if n_citizens is not None:
             extra["population.n_citizens"] = n_citizens
         if steps is not None:
@@ -86,12 +86,7 @@ class DigitalAdoptionModel(mesa.Model):
         else:
             cfg = to_sim_config(config)
             if extra:
-                from omegaconf import OmegaConf
-
-                merged = OmegaConf.structured(cfg)
-                for key, value in extra.items():
-                    OmegaConf.update(merged, key, value, merge=True)
-                cfg = to_sim_config(merged)
+                cfg = apply_overrides(cfg, extra)
         self.cfg: SimConfig = cfg
         super().__init__(seed=cfg.seed)
 

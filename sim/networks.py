@@ -141,32 +141,50 @@ def homophilous(
 
     The networkx reference is ``nx.stochastic_block_model`` with p_in = h*k/size_b + (1-h)*k/n and
     p_out = (1-h)*k/n. Sampled here as the union of two sets of distinct ties with the same expected
-    numbers: h*k/2 * (n - blocks) ties inside blocks (first end uniform over citizens, second uniform
-    over the first end's block) and (1-h)*k/2 * (n - 1) ties uniform over all pairs.
+    numbers: in each block b, min(pairs_b, h*k/2 * (size_b - 1)) ties among its members (a small
+    block is complete, as p_in >= 1 makes it in the block model), and (1-h)*k/2 * (n - 1) ties
+    uniform over all pairs.
     """
-    # Small integer types keep the random look-ups below in cache (block ids are small numbers).
-    block = np.asarray(block).astype(np.min_scalar_type(max(int(block.max(initial=0)), 0)))
-    order = np.argsort(block, kind="stable").astype(_index_dtype(n))
+    block = np.asarray(block).astype(np.int64)
+    order = np.argsort(block, kind="stable")
     sizes = np.bincount(block)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    n_blocks = int(np.count_nonzero(sizes))
-    m_inside = int(round(homophily * mean_degree / 2 * (n - n_blocks)))
-    m_anywhere = int(round((1 - homophily) * mean_degree / 2 * (n - 1)))
-
-    def inside(k: int) -> tuple[np.ndarray, np.ndarray]:
-        u = rng.integers(0, n, k)
-        b = block[u]
-        return u, order[starts[b] + (rng.random(k) * sizes[b]).astype(np.int64)]
+    pairs = sizes * (sizes - 1) // 2
+    target = np.minimum(pairs, np.round(homophily * mean_degree / 2 * np.maximum(sizes - 1, 0)))
+    inside = _block_ties(target.astype(np.int64), sizes, starts, order, n, rng)
 
     def anywhere(k: int) -> tuple[np.ndarray, np.ndarray]:
         return rng.integers(0, n, k), rng.integers(0, n, k)
 
-    max_inside = int(np.sum(sizes * (sizes - 1) // 2))
-    keys = np.concatenate([
-        distinct_ties(inside, n, min(m_inside, max_inside), rng),
-        distinct_ties(anywhere, n, m_anywhere, rng),
-    ])
+    m_anywhere = int(round((1 - homophily) * mean_degree / 2 * (n - 1)))
+    keys = np.concatenate([inside, distinct_ties(anywhere, n, m_anywhere, rng)])
     return keys_to_csr(_sorted_unique(keys, runs=True), n)
+
+
+def _block_ties(target: np.ndarray, sizes: np.ndarray, starts: np.ndarray, order: np.ndarray,
+                n: int, rng: np.random.Generator) -> np.ndarray:
+    """Exactly ``target[b]`` distinct ties among the members of each block b (sorted keys).
+
+    Small or dense blocks: a random subset of all their pairs. Large sparse blocks: pairs drawn
+    uniformly, repeats drawn again (:func:`distinct_ties`).
+    """
+    keys = []
+    for b in np.flatnonzero(target):
+        members = order[starts[b]:starts[b] + sizes[b]].astype(np.int64)  # increasing
+        size, t = int(sizes[b]), int(target[b])
+        n_pairs = size * (size - 1) // 2
+        if n_pairs <= 20_000 or n_pairs <= 4 * t:
+            i, j = np.triu_indices(size, k=1)
+            pick = rng.choice(n_pairs, size=t, replace=False)
+            i, j = i[pick], j[pick]
+        else:
+
+            def draw(k: int, size: int = size) -> tuple[np.ndarray, np.ndarray]:
+                return rng.integers(0, size, k), rng.integers(0, size, k)
+
+            i, j = np.divmod(distinct_ties(draw, size, t, rng), size)
+        keys.append(members[i] * n + members[j])  # i < j, so members[i] < members[j]
+    return _sorted_unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
 
 
 def scale_free(

@@ -230,8 +230,8 @@ def test_security_spending_lowers_breach_probability(effect, arm):
 
 BREACH_SEEDS = range(1, 11)
 BREACH_OVERRIDES = {
-    # A breach-prone platform (half the unprotected monthly risk of a sure breach), so that counts
-    # over a few short runs are informative; the breach process does not depend on population size.
+    # A breach-prone platform (monthly breach chance 0.5 x (1 - security), ten times the default),
+    # so that counts over a few short runs are informative; breaches do not depend on population size.
     "params.platform.breach_base": 0.5,
     "population.n_citizens": 300,
 }
