@@ -30,6 +30,11 @@ validate: install
 simulate: install
 	$(BIN)/python -m sim $(ARGS)
 
+## Speed and memory at 10 k, 100 k and 1 M citizens against the per-agent Mesa reference and the
+## bare CSR product; writes benchmarks/results.md (10 M: ARGS="--sizes 10000000 --block large").
+bench: install
+	$(BIN)/python -m benchmarks.run $(ARGS)
+
 lint: install
 	$(BIN)/ruff check sim experiments tests benchmarks
 

@@ -236,11 +236,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"reference, {n:,} citizens x {args.reference_months} months ...", flush=True)
             row["reference"] = _spawn("reference", n, args.reference_months, args.policy, args.seed)
         rows.append(row)
-        print(table(rows[-1:]).splitlines()[-2 if row.get("reference") else -1], flush=True)
+        print("\n".join(table(rows[-1:]).splitlines()[2:]), flush=True)
+    command = " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])
     text = "\n".join([
-        f"Measured {started} with `python -m benchmarks.run {' '.join(argv or sys.argv[1:])}`"
-        .rstrip() + f" (policy `{args.policy}`, seed {args.seed}, homophilous network, mean degree "
-        "10; every size in a fresh process).",
+        f"Measured {started} with `{command}` (policy `{args.policy}`, seed {args.seed}, "
+        "homophilous network, mean degree 10; every size in a fresh process).",
         "",
         f"- Machine: {info['cpu']}; {info['software']}.",
         f"- Load average (1, 5, 15 min) before: {load_before}; after: {_load()} "

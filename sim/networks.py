@@ -146,7 +146,9 @@ def homophilous(
     uniform over all pairs.
     """
     block = np.asarray(block).astype(np.int64)
-    order = np.argsort(block, kind="stable")
+    # A stable sort of small integers is a radix sort (linear): block ids fit in a few bits.
+    small = block.astype(np.min_scalar_type(max(int(block.max(initial=0)), 0)))
+    order = np.argsort(small, kind="stable")
     sizes = np.bincount(block)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     pairs = sizes * (sizes - 1) // 2
