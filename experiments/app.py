@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from experiments.config import EXPERIMENT_CONFIG_DIR, model_overrides
 from experiments.sweep import SweepError, resolve_jobs, run_sweep
+from sim.cli import parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, describe_omegaconf_error
 from sim.results import finished_runs
 
@@ -27,17 +26,7 @@ APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 
 def prevalidate(argv: list[str], config_name: str, schema: type, validate: Callable[[Any], None]) -> None:
     """Check every value of every override against the app's schema and ranges; raise ConfigError."""
-    from hydra._internal.utils import get_args_parser
-
-    args, _ = get_args_parser().parse_known_args(argv)
-    parser = OverridesParser.create()
-    overrides = []
-    for text in args.overrides:
-        try:
-            overrides.extend(parser.parse_overrides([text]))
-        except HydraException as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise ConfigError(f"{text!r}: malformed override ({first}); expected key=value") from None
+    overrides = parse_cli_overrides(argv)
     base = OmegaConf.load(APP_CONFIG_DIR / f"{config_name}.yaml")
     base.pop("defaults", None)
     base.pop("hydra", None)

@@ -48,8 +48,8 @@ def _override_values(override: Any) -> list[Any]:
     return [override.value()]
 
 
-def prevalidate(argv: list[str]) -> None:
-    """Compose the config for every value of every override; raise ConfigError on the first bad one."""
+def parse_cli_overrides(argv: list[str]) -> list[Any]:
+    """Hydra's parse of the command line's overrides; a malformed one raises a one-line ConfigError."""
     from hydra._internal.utils import get_args_parser
 
     args, _ = get_args_parser().parse_known_args(argv)
@@ -61,6 +61,12 @@ def prevalidate(argv: list[str]) -> None:
         except HydraException as exc:
             first = str(exc).strip().splitlines()[0]
             raise ConfigError(f"{text!r}: malformed override ({first}); expected key=value") from None
+    return overrides
+
+
+def prevalidate(argv: list[str]) -> None:
+    """Compose the config for every value of every override; raise ConfigError on the first bad one."""
+    overrides = parse_cli_overrides(argv)
     groups: dict[str, list[Any]] = {}
     values: dict[str, list[Any]] = {}
     for ov in overrides:
