@@ -24,10 +24,16 @@ from sim.results import finished_runs
 APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 
 
-def prevalidate(argv: list[str], config_name: str, schema: type, validate: Callable[[Any], None]) -> None:
+def prevalidate(
+    argv: list[str],
+    config_name: str,
+    schema: type,
+    validate: Callable[[Any], None],
+    config_dir: Path = APP_CONFIG_DIR,
+) -> None:
     """Check every value of every override against the app's schema and ranges; raise ConfigError."""
     overrides = parse_cli_overrides(argv)
-    base = OmegaConf.load(APP_CONFIG_DIR / f"{config_name}.yaml")
+    base = OmegaConf.load(config_dir / f"{config_name}.yaml")
     base.pop("defaults", None)
     base.pop("hydra", None)
     try:

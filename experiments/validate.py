@@ -24,6 +24,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.app import prevalidate
 from experiments.validation_cases import (
     Check,
     ablation_case,
@@ -212,5 +213,15 @@ def main(dcfg: DictConfig) -> int:
     return passed
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """Check the command line's overrides (one-line error, exit 2), then hand over to Hydra."""
+    try:
+        prevalidate(sys.argv[1:], "validate", ValidateConfig, check_config, config_dir=CONFIG_DIR)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     main()
+
+
+if __name__ == "__main__":
+    entry()
