@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff check sim experiments tests benchmarks
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache
