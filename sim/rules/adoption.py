@@ -41,13 +41,17 @@ def awareness_probability(params: AdoptionParams, share_aware):
     return 1.0 - (1.0 - params.outreach) * (1.0 - params.word_of_mouth * share_aware)
 
 
-def spread_awareness(state: State, params: AdoptionParams, rng: np.random.Generator) -> None:
-    """Citizens not yet aware become aware with :func:`awareness_probability` (one draw each)."""
+def spread_awareness(state: State, params: AdoptionParams, uniform: np.ndarray) -> None:
+    """Citizens not yet aware become aware with :func:`awareness_probability`.
+
+    ``uniform`` holds one uniform draw per citizen (see :func:`step_citizens` on why every citizen
+    gets a draw whether or not they need it).
+    """
     c = state.citizens
     unaware = np.flatnonzero(~c.aware)
     share_aware = state.neighbour_share(c.aware, rows=unaware, track="aware")
     p = awareness_probability(params, share_aware)
-    c.aware[unaware[rng.random(unaware.size) < p]] = True
+    c.aware[unaware[uniform[unaware] < p]] = True
 
 
 def ease_of_use(literacy: np.ndarray, usability: float, accessibility: float,
@@ -124,14 +128,18 @@ def step_citizens(
     """UTAUT rule: awareness, adoption among those in need, then service experiences.
 
     Only citizens in need this month (a share ``need_rate``) take decisions, so after the month's
-    need draw every computation runs on index arrays of those citizens (one random draw each for
-    those who can adopt, succeed or lapse), not on the whole population.
+    need draw every computation runs on index arrays of those citizens, not on the whole population.
+    The random numbers, though, are drawn for every citizen and every decision at the start of the
+    month (float32, one array per decision): citizen i's draw for a decision does not depend on how
+    many others face it, so two scenarios run with the same seed share their random numbers
+    (common random numbers), and paired scenario differences are far less noisy.
 
     Returns the month's counts and who was served offline (for the fairness-of-encounter rule).
     """
     c, o = state.citizens, state.offices
-    spread_awareness(state, params, rng)
-    in_need = rng.random(c.n) < params.need_rate
+    awareness_u, need_u, adopt_u, success_u, lapse_u = rng.random((5, c.n), dtype=np.float32)
+    spread_awareness(state, params, awareness_u)
+    in_need = need_u < params.need_rate
     need = np.flatnonzero(in_need)
     status = c.state.copy()
 
@@ -139,18 +147,18 @@ def step_citizens(
     candidates = need[c.aware[need] & c.access[need] & (status[need] != USER)]
     social = state.neighbour_share(status == USER, rows=candidates, track="users")
     p_adopt = adoption_probability(state, params, mechanisms, social, rows=candidates)
-    status[candidates[rng.random(candidates.size) < p_adopt]] = USER
+    status[candidates[adopt_u[candidates] < p_adopt]] = USER
 
     # Service encounters of everyone in need.
     users = need[status[need] == USER]
     p_success = success_probability(params, platform_params, o.readiness[c.office[users]])
-    succeeded = rng.random(users.size) < p_success
+    succeeded = success_u[users] < p_success
     success, failure = users[succeeded], users[~succeeded]
     experience = np.zeros(c.n, dtype=np.int8)
     experience[success] = 1
     experience[failure] = -1
     c.last_experience = experience
-    lapse = failure[rng.random(failure.size) < lapse_probability(params, c.trust[failure])]
+    lapse = failure[lapse_u[failure] < lapse_probability(params, c.trust[failure])]
     status[lapse] = LAPSED
     c.state = status
 
