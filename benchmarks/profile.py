@@ -75,6 +75,10 @@ def breakdown(n: int, months: int, policy: str, seed: int) -> str:
     for name, (w, c) in sorted(totals.items(), key=lambda item: -item[1][0]):
         lines.append(f"| {name.strip()} | {w / months * 1e3:.1f} | {c / months * 1e3:.1f} | "
                      f"{w / wall:.0%} |")
+    other_wall = wall - sum(totals[name][0] for name in PHASES if name in totals)
+    other_cpu = cpu - sum(totals[name][1] for name in PHASES if name in totals)
+    lines.append(f"| other (Mesa's DataCollector, bookkeeping) | {other_wall / months * 1e3:.1f} | "
+                 f"{other_cpu / months * 1e3:.1f} | {other_wall / wall:.0%} |")
     lines.append(f"| whole month | {wall / months * 1e3:.1f} | {cpu / months * 1e3:.1f} | 100% |")
     return "\n".join(lines)
 
