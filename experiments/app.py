@@ -63,6 +63,22 @@ def prevalidate(
         validate(typed)
 
 
+def checked_entry(
+    config_name: str,
+    schema: type,
+    validate: Callable[[Any], None],
+    hydra_main: Callable[[], Any],
+    config_dir: Path = APP_CONFIG_DIR,
+) -> None:
+    """An app's console entry: check the command line (one-line error, exit 2), then run Hydra."""
+    try:
+        prevalidate(sys.argv[1:], config_name, schema, validate, config_dir=config_dir)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    hydra_main()
+
+
 def seed_list(first: int, n: int) -> list[int]:
     return list(range(first, first + n))
 

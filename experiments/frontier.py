@@ -18,7 +18,6 @@ Configuration: ``configs/experiment/frontier.yaml``.
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -32,11 +31,11 @@ from omegaconf import DictConfig, OmegaConf
 from experiments import aggregate, figures, report
 from experiments.app import (
     APP_CONFIG_DIR,
+    checked_entry,
     common_sim_overrides,
     elapsed,
     fail,
     known_summary_metrics,
-    prevalidate,
     print_table,
     seed_list,
     sweep_runs,
@@ -143,11 +142,7 @@ def main(cfg: DictConfig) -> None:
 
 
 def entry() -> None:
-    try:
-        prevalidate(sys.argv[1:], "frontier", FrontierConfig, check)
-    except ConfigError as exc:
-        fail(str(exc))
-    main()
+    checked_entry("frontier", FrontierConfig, check, main)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.app import prevalidate
+from experiments.app import checked_entry
 from experiments.validation_cases import (
     Check,
     ablation_case,
@@ -215,12 +215,7 @@ def main(dcfg: DictConfig) -> int:
 
 def entry() -> None:
     """Check the command line's overrides (one-line error, exit 2), then hand over to Hydra."""
-    try:
-        prevalidate(sys.argv[1:], "validate", ValidateConfig, check_config, config_dir=CONFIG_DIR)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    main()
+    checked_entry("validate", ValidateConfig, check_config, main, config_dir=CONFIG_DIR)
 
 
 if __name__ == "__main__":
