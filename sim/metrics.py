@@ -33,7 +33,7 @@ def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
     """Concentration index of ``outcome`` over income rank: 2 cov(y, R) / mean(y).
 
     0 means equal shares across the income distribution; positive means concentrated among the
-    richer (Wagstaff, van Doorslaer & Paci 1991). Returns 0 when nobody has the outcome.
+    richer (Wagstaff, Paci & van Doorslaer 1991). Returns 0 when nobody has the outcome.
     For a yes/no outcome, cov(y, R) = mean(y R) - mean(y) mean(R) needs only the ranks of those
     with the outcome.
     """

@@ -7,7 +7,8 @@ One step is one month. The schedule (DESIGN section 3) is:
 3. Offices: readiness and fairness.
 4. Citizens: awareness, adoption, service experiences.
 5. Trust: experience, procedural justice, transparency, social averaging.
-6. Co-production: users' feedback raises usability.
+6. Co-production: users' feedback raises usability; platform stocks (transparency, security,
+   accessibility) depreciate towards their initial levels.
 7. Security incidents.
 8. Observation.
 
