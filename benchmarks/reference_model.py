@@ -44,7 +44,7 @@ from sim.rules.adoption import (
 )
 from sim.rules.bureaucracy import competence_next, digital_utility, practice, resistance_next
 from sim.rules.platform import breach_probability
-from sim.rules.policy import IDR_PER_BN, _buy_units, _settle, platform_decay, stock_gain
+from sim.rules.policy import IDR_PER_BN, _buy_units, _settle, invest_in_stocks, platform_decay
 from sim.rules.trust import (
     after_failure,
     after_social,
@@ -433,13 +433,7 @@ class ReferenceModel(mesa.Model):
                 p.accessibility += (
                     min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
                 )
-        for lever in ("transparency", "security", "accessibility"):
-            spend_bn = cfg.budget_idr_bn_per_month * getattr(pol.allocation, lever)
-            level = getattr(self.platform, lever)
-            gain = stock_gain(level, spend_bn, plat.stock_max_monthly_gain,
-                              costs.stock_half_saturation_bn)
-            setattr(self.platform, lever, level + gain)
-            spent[lever] = spend_bn
+        spent.update(invest_in_stocks(self.platform, cfg))
         return spent
 
     # ----------------------------------------------------------------- results

@@ -294,13 +294,9 @@ def compose(
             {"network": _load_group("network", network)},
             {"policy": _load_group("policy", policy)},
         )
-        if overrides:
-            for key, value in _override_items(overrides):
-                _check_known_key(merged, key)
-                OmegaConf.update(merged, key, value, merge=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(describe_omegaconf_error(exc)) from None
-    return to_sim_config(merged)
+    return _apply_and_convert(merged, overrides or {})
 
 
 def _override_items(overrides: dict[str, Any] | list[str]) -> list[tuple[str, Any]]:
@@ -333,7 +329,11 @@ def _check_known_key(cfg: DictConfig, dotted_key: str) -> None:
 
 def apply_overrides(cfg: SimConfig, overrides: dict[str, Any] | list[str]) -> SimConfig:
     """A copy of ``cfg`` with dotted-key overrides applied, checked like :func:`compose`."""
-    merged = OmegaConf.structured(cfg)
+    return _apply_and_convert(OmegaConf.structured(cfg), overrides)
+
+
+def _apply_and_convert(merged: DictConfig, overrides: dict[str, Any] | list[str]) -> SimConfig:
+    """Apply overrides to a structured config (unknown keys and bad types -> ConfigError), validate."""
     try:
         for key, value in _override_items(overrides):
             _check_known_key(merged, key)

@@ -174,10 +174,8 @@ class DigitalAdoptionModel(mesa.Model):
         platform_decay(state, cfg)
         breach = False
         if mech.infrastructure:
-            trust_params = cfg.params.trust
-            if not mech.trust_dynamics:
-                trust_params = type(trust_params)(**{**vars(trust_params), "breach_loss": 0.0})
-            breach = security_incidents(state, cfg.params.platform, trust_params, rngs["security"])
+            breach_loss = cfg.params.trust.breach_loss if mech.trust_dynamics else 0.0
+            breach = security_incidents(state, cfg.params.platform, breach_loss, rngs["security"])
         self.month += 1
         self._observe(spent, outcome, breach)
         self.datacollector.collect(self)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import PlatformParams, TrustParams
+from sim.config import PlatformParams
 from sim.state import USER, State
 
 
@@ -27,13 +27,14 @@ def breach_probability(state: State, params: PlatformParams) -> float:
 
 
 def security_incidents(
-    state: State, params: PlatformParams, trust: TrustParams, rng: np.random.Generator
+    state: State, params: PlatformParams, breach_loss: float, rng: np.random.Generator
 ) -> bool:
-    """Draw this month's breach; on a breach, cut trust. Returns whether one happened."""
+    """Draw this month's breach; on a breach, users lose ``breach_loss`` of their trust and others
+    half as much. Returns whether one happened."""
     breach = bool(rng.random() < breach_probability(state, params))
     if breach:
         c = state.citizens
-        loss = np.where(c.state == USER, trust.breach_loss, trust.breach_loss / 2)
+        loss = np.where(c.state == USER, breach_loss, breach_loss / 2)
         c.trust = c.trust * (1 - loss)
         state.platform.breaches += 1
     return breach

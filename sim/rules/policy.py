@@ -15,9 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import LEVERS, REGIONS, SimConfig
-from sim.state import State
+from sim.state import Platform, State
 
 IDR_PER_BN = 1e9
+# Levers that raise the platform level of the same name (F6, F4, F3) rather than buying units.
+STOCK_LEVERS = ("transparency", "security", "accessibility")
 
 
 def citizen_target_mask(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
@@ -157,17 +159,19 @@ def apply_policy(
         _settle(state, "coproduction", k, chosen.size)
         spent["coproduction"] = chosen.size * unit / IDR_PER_BN
 
-    # Stock levers.
-    for lever, attr in (
-        ("transparency", "transparency"),
-        ("security", "security"),
-        ("accessibility", "accessibility"),
-    ):
-        spend_bn = cfg.budget_idr_bn_per_month * getattr(pol.allocation, lever)
-        level = getattr(state.platform, attr)
-        gain = stock_gain(level, spend_bn, plat.stock_max_monthly_gain,
-                          costs.stock_half_saturation_bn)
-        setattr(state.platform, attr, level + gain)
+    spent.update(invest_in_stocks(state.platform, cfg))
+    return spent
+
+
+def invest_in_stocks(platform: Platform, cfg: SimConfig) -> dict[str, float]:
+    """Raise each stock lever's platform level; returns IDR bn spent per stock lever (its whole share)."""
+    plat, costs = cfg.params.platform, cfg.params.costs
+    spent = {}
+    for lever in STOCK_LEVERS:
+        spend_bn = cfg.budget_idr_bn_per_month * getattr(cfg.policy.allocation, lever)
+        level = getattr(platform, lever)
+        gain = stock_gain(level, spend_bn, plat.stock_max_monthly_gain, costs.stock_half_saturation_bn)
+        setattr(platform, lever, level + gain)
         spent[lever] = spend_bn
     return spent
 
@@ -200,10 +204,6 @@ def platform_decay(state: State, cfg: SimConfig) -> None:
     """Stocks depreciate towards their initial levels without upkeep."""
     plat = cfg.params.platform
     p = state.platform
-    for attr, initial in (
-        ("transparency", plat.transparency_initial),
-        ("security", plat.security_initial),
-        ("accessibility", plat.accessibility_initial),
-    ):
-        level = getattr(p, attr)
-        setattr(p, attr, level - plat.stock_decay * (level - initial))
+    for lever in STOCK_LEVERS:
+        level = getattr(p, lever)
+        setattr(p, lever, level - plat.stock_decay * (level - getattr(plat, f"{lever}_initial")))
