@@ -1,4 +1,4 @@
-"""The same monthly rules written the usual Mesa way: one agent object per person, one ``step`` each.
+"""The same monthly rules written the usual Mesa way: one agent object per person, one method per phase.
 
 This is the yardstick the vectorised :class:`sim.model.DigitalAdoptionModel` is measured against
 (``python -m benchmarks.run``), and ``tests/test_reference.py`` checks that the two agree
@@ -7,22 +7,41 @@ statistically. It is written the way a Mesa modeller would write it:
 * ``Citizen`` is a ``CellAgent`` on a ``mesa.discrete_space.Network`` (one cell per citizen) and
   finds its neighbours through ``self.cell.neighborhood.agents``; ``CivilServant`` and
   ``ServiceOffice`` are plain ``mesa.Agent`` objects holding references to each other.
-* Each phase of the month is ``agents.shuffle_do(...)`` over the agents, with Python's ``random``
-  for the draws. Phases that read other agents' state are synchronous, as in the vectorised model:
-  agents first compute their next value from the others' current values (``step``), then all adopt
-  it (``advance``), the staged activation of Mesa's classic examples.
+* Each phase of the month is ``agents.shuffle_do(...)`` over the agents, with the Mesa model's
+  ``random`` for the draws. Phases that read other agents' state are synchronous, as in the
+  vectorised model: agents first compute their next value from the others' current values, then all
+  adopt it (``advance``, ``commit_*``), the staged activation of Mesa's classic examples.
 * The equations are shared with the vectorised model wherever they are plain arithmetic (the
   helpers in :mod:`sim.rules`), so that both run the same rules; only the loops differ.
 
-The starting population, offices and network are built with the model's own synthesis functions
-and random streams (seed for seed, the two start from identical states); the monthly draws come
-from the Mesa model's ``random``. Only the default mechanisms and the UTAUT rule are implemented.
+The month, in the model's order (:mod:`sim.model`):
+
+1. Policy, inside its spending window: each unit lever of :data:`sim.rules.policy.UNIT_LEVERS`
+   (training, infrastructure, literacy, co-production, outreach, leadership) buys whole units at
+   its unit cost, with carry-over, for recipients who are targeted (at most ``target_share`` of the
+   citizens, most in need first; of the offices, those serving the largest share of targeted
+   citizens first; fixed at the start), eligible and willing (their fixed ``willingness`` draw below
+   the programme's take-up chance); then the platform stocks are bought.
+2. Civil servants (top-down push: the office's will, raised where the head was led), 3. offices.
+4. Citizens: awareness; need (and, under a digital-first mandate, the non-exempt in need become
+   users); adoption, the service encounter and lapse (not for the mandated).
+5. Trust: each citizen's experiences push their anchor (log-odds); a visit to an office is fair
+   with probability = the office's fairness (one draw per visiting citizen); transparency above its
+   initial level pushes too; then the Friedkin-Johnsen mix with the neighbours' trust.
+6. Platform: users' feedback raises usability; stocks depreciate.
+7. Breach: a breach pushes the anchors of users and of others with access, and their expressed
+   trust moves by (1 - susceptibility) x the change of their anchor's level.
+
+The starting population, offices, network and trust anchors are built with the model's own
+synthesis functions and random streams (seed for seed, the two start from identical states); the
+monthly draws come from the Mesa model's ``random``. Only the default mechanisms and the UTAUT rule
+are implemented.
 """
 
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -31,28 +50,46 @@ import numpy as np
 from mesa.agent import AgentSet
 from mesa.discrete_space import CellAgent, Network
 
-from sim.config import LEVERS, REGIONS, Mechanisms, compose
+from sim.config import LEVERS, REGIONS, Mechanisms, SimConfig, apply_overrides, compose, to_sim_config
 from sim.model import STREAMS
-from sim.networks import build_network
+from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import (
     adoption_utility,
     awareness_probability,
+    ease_of_use,
     lapse_probability,
     success_probability,
     time_saved_share,
 )
-from sim.rules.bureaucracy import competence_next, digital_utility, practice, resistance_next
-from sim.rules.platform import breach_probability
-from sim.rules.policy import IDR_PER_BN, _buy_units, _settle, invest_in_stocks, platform_decay
-from sim.rules.trust import (
-    after_failure,
-    after_social,
-    after_success,
-    after_transparency,
-    after_visit,
+from sim.rules.bureaucracy import (
+    competence_next,
+    digital_utility,
+    office_will,
+    practice,
+    resistance_next,
 )
-from sim.state import LAPSED, USER
+from sim.rules.mandate import mandate_active
+from sim.rules.platform import depreciate_stocks, draw_breach, invest_in_stocks
+from sim.rules.policy import (
+    IDR_PER_BN,
+    UNIT_LEVERS,
+    _buy_units,
+    _settle,
+    course_takeup,
+    spending_window,
+    training_takeup,
+    unit_cost_idr,
+)
+from sim.rules.trust import (
+    LOGIT_BOUND,
+    breach_push,
+    encounter_push,
+    expressed_trust,
+    initial_expressed_trust,
+    transparency_push,
+)
+from sim.state import LAPSED, USER, State
 
 
 def _sigmoid(x: float) -> float:
@@ -63,18 +100,46 @@ def _clip01(x: float) -> float:
     return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
 
 
+def _pushed(anchor: float, delta: float) -> float:
+    """An anchor (log-odds) after a push, kept within the model's bounds."""
+    return min(max(anchor + delta, -LOGIT_BOUND), LOGIT_BOUND)
+
+
+def _mark_targets(agents: list[Any], in_group: Callable[[Any], bool], share: float | None,
+                  priority: Callable[[Any], float]) -> None:
+    """Set ``targeted`` on every agent: members of the group, or, if the group is larger than
+    ``share`` of everyone, its members with the highest ``priority`` up to that many (``share``
+    None: no cap)."""
+    group = [a for a in agents if in_group(a)]
+    if share is not None:
+        cap = math.floor(share * len(agents))
+        if len(group) > cap:
+            group = sorted(group, key=priority, reverse=True)[:cap]
+    for agent in agents:
+        agent.targeted = False
+    for agent in group:
+        agent.targeted = True
+
+
+def _need(agent: Any) -> float:
+    return agent.need_score
+
+
 class ServiceOffice(mesa.Agent):
-    """A service office; recomputes its readiness and fairness from its staff each month."""
+    """A service office; recomputes its readiness, digital share and fairness from its staff."""
 
     def __init__(self, model: ReferenceModel, region: int, urban: bool, capacity: float,
-                 offline_hours: float) -> None:
+                 offline_hours: float, need_score: float) -> None:
         super().__init__(model)
         self.region = region
         self.urban = urban
-        self.capacity_base = capacity
         self.capacity = capacity
         self.offline_hours = offline_hours
+        self.need_score = need_score
+        self.led = False
+        self.targeted = True
         self.staff: list[CivilServant] = []
+        self.head: CivilServant | None = None
         self.readiness = 0.0
         self.digital_share = 0.0
         self.fairness = 0.0
@@ -90,12 +155,19 @@ class ServiceOffice(mesa.Agent):
         self.digital_share = sum(s.digital for s in staff) / len(staff)
         self.fairness = sum(s.fairness for s in staff) / len(staff)
 
+    # -- the leadership lever (recipient: the office's head) --------------------------------------
+    def eligible_for_leadership(self) -> bool:
+        return not self.led and self.head.willingness < self.model.cfg.params.bureaucracy.leadership_takeup
+
+    def receive_leadership(self) -> None:
+        self.led = True
+
 
 class CivilServant(mesa.Agent):
     """A civil servant: resistance under hierarchy and peers, learning, choice of digital work."""
 
     def __init__(self, model: ReferenceModel, office: ServiceOffice, competence: float,
-                 resistance: float, fairness: float, digital: bool) -> None:
+                 resistance: float, fairness: float, digital: bool, willingness: float) -> None:
         super().__init__(model)
         self.office = office
         self.supervisor: CivilServant | None = None
@@ -103,25 +175,46 @@ class CivilServant(mesa.Agent):
         self.resistance = resistance
         self.fairness = fairness
         self.digital = digital
+        self.willingness = willingness
         self.trained = False
         self._next_digital = digital
+
+    @property
+    def targeted(self) -> bool:
+        """Staff levers reach the staff of targeted offices."""
+        return self.office.targeted
 
     def step(self) -> None:
         model = self.model
         params = model.cfg.params.bureaucracy
+        office = self.office
         digital = 1.0 if self.digital else 0.0
         supervisor_digital = 1.0 if self.supervisor is None or self.supervisor.digital else 0.0
-        top_down = model.cfg.policy.political_will * supervisor_digital
-        peers = self.office.digital_share_now
+        will = float(office_will(params, model.cfg.policy.political_will, office.led))
+        top_down = will * supervisor_digital
+        # Staff only change their practice in ``advance``, so the office's share from its last
+        # refresh is this month's share of digital peers.
+        peers = office.digital_share
         self.resistance = _clip01(resistance_next(params, self.resistance, top_down, peers))
         self.competence = competence_next(params, self.competence, digital)
         self._next_digital = self.digital
         if self.random.random() < params.switch_rate:
-            utility = digital_utility(params, self.competence, self.office.capacity, self.resistance)
+            utility = digital_utility(params, self.competence, office.capacity, self.resistance)
             self._next_digital = self.random.random() < _sigmoid(utility)
 
     def advance(self) -> None:
         self.digital = self._next_digital
+
+    # -- the training lever --------------------------------------------------------------------
+    def eligible_for_training(self) -> bool:
+        return not self.trained and self.willingness < training_takeup(self.model.cfg, self.resistance)
+
+    def receive_training(self) -> None:
+        bur = self.model.cfg.params.bureaucracy
+        self.competence += bur.training_competence_gain * (1 - self.competence)
+        self.resistance *= 1 - bur.training_resistance_cut
+        self.fairness += bur.training_fairness_gain * (1 - self.fairness)
+        self.trained = True
 
 
 class Citizen(CellAgent):
@@ -132,15 +225,19 @@ class Citizen(CellAgent):
         self.cell = cell
         for key, value in attrs.items():
             setattr(self, key, value)
-        self.last_experience = 0
-        self.offline_visit = False
-        self._next = None
+        self.targeted = True
+        self.in_need = self.mandated = False
+        self.success = self.failure = self.forced_failure = self.offline = False
+        self._next: Any = None
 
-    # -- phase 1: awareness (synchronous) ------------------------------------------------------
+    def neighbours(self) -> list[Citizen]:
+        return list(self.cell.neighborhood.agents)
+
+    # -- awareness (synchronous) ---------------------------------------------------------------
     def hear(self) -> None:
         self._next = self.aware
         if not self.aware:
-            neighbours = list(self.cell.neighborhood.agents)
+            neighbours = self.neighbours()
             share = sum(n.aware for n in neighbours) / max(len(neighbours), 1)
             p = awareness_probability(self.model.cfg.params.adoption, share)
             self._next = self.random.random() < p
@@ -148,63 +245,133 @@ class Citizen(CellAgent):
     def commit_awareness(self) -> None:
         self.aware = self._next
 
-    # -- phase 2: need, adoption, service encounter (synchronous on neighbours' use) --------------
+    # -- need, and the mandate for those in need ------------------------------------------------
+    def exempt(self) -> bool:
+        """Whether a digital-first mandate leaves this citizen the offline channel."""
+        if not self.access:
+            return True
+        model = self.model
+        tests = {
+            "elderly": self.age_band == 3,
+            "low_literacy": self.literacy_tercile == 0,
+            "rural": not self.urban,
+            "outer_islands": self.region in model.outer_regions,
+        }
+        return any(tests.get(group, False) for group in model.cfg.policy.mandate.exempt)
+
+    def need_service(self, mandate: bool) -> None:
+        self.in_need = self.random.random() < self.model.cfg.params.adoption.need_rate
+        self.mandated = mandate and not self.exempt()
+        self.success = self.failure = self.forced_failure = self.offline = False
+        if self.in_need and self.mandated:
+            self.aware = True
+            self.state = USER
+
+    # -- adoption and the service encounter (synchronous on neighbours' use) --------------------
     def step(self) -> None:
+        self._next = self.state
+        if not self.in_need:
+            return
         model = self.model
         params = model.cfg.params.adoption
         office = self.office
-        self._next = self.state
-        self.last_experience = 0
-        self.in_need = self.random.random() < params.need_rate
-        self.offline_visit = False
-        if not self.in_need:
-            return
         state = self.state
         if self.aware and self.access and state != USER:
-            neighbours = list(self.cell.neighborhood.agents)
+            neighbours = self.neighbours()
             social = sum(n.state == USER for n in neighbours) / max(len(neighbours), 1)
-            usefulness = office.readiness * time_saved_share(office.offline_hours,
-                                                             params.digital_hours)
-            needed = max(params.required_literacy * (1.0 - model.platform.accessibility), 1e-9)
-            ease = model.platform.usability * min(1.0, self.literacy / needed)
+            usefulness = office.readiness * time_saved_share(office.offline_hours, params.digital_hours)
+            ease = ease_of_use(self.literacy, model.platform.usability, model.platform.accessibility,
+                               params.required_literacy)
             utility = adoption_utility(params, usefulness, social, self.trust, ease)
             if self.random.random() < _sigmoid(utility):
                 state = USER
-        success = False
         if state == USER:
             p = success_probability(params, model.cfg.params.platform, office.readiness)
-            success = self.random.random() < p
-            self.last_experience = 1 if success else -1
-            if not success and self.random.random() < lapse_probability(params, self.trust):
+            self.success = self.random.random() < p
+            self.failure = not self.success
+            self.forced_failure = self.failure and self.mandated
+            if (self.failure and not self.mandated
+                    and self.random.random() < lapse_probability(params, self.trust)):
                 state = LAPSED
-        self.offline_visit = not success
+        self.offline = not self.success  # failed digital attempts end at the office too
         self._next = state
 
     def advance(self) -> None:
         self.state = self._next
 
-    # -- phase 3: trust (own experience, then the neighbours' mean, synchronous) ----------------
+    # -- trust: own experience moves the anchor, then the neighbours' mix (synchronous) ---------
     def own_trust(self) -> None:
-        params = self.model.cfg.params.trust
-        trust = self.trust
-        if self.last_experience == 1:
-            trust = after_success(params, trust)
-        elif self.last_experience == -1:
-            trust = after_failure(params, trust)
-        if self.offline_visit:
-            trust = after_visit(params, trust, self.office.fairness)
-        self.trust = after_transparency(params, trust, self.model.platform.transparency)
+        model = self.model
+        params = model.cfg.params.trust
+        anchor = self.trust_anchor
+        if self.success:
+            anchor = _pushed(anchor, params.success_gain)
+        if self.failure:
+            anchor = _pushed(anchor, -params.failure_loss)
+        if self.forced_failure:
+            anchor = _pushed(anchor, -params.mandate_failure_loss)
+        if self.offline:
+            fair = self.random.random() < self.office.fairness
+            anchor = _pushed(anchor, float(encounter_push(params, fair)))
+        if model.transparency_rise != 0.0:
+            anchor = _pushed(anchor, float(transparency_push(params, model.transparency_rise,
+                                                             self.access)))
+        self.trust_anchor = anchor
 
     def social_trust(self) -> None:
-        neighbours = list(self.cell.neighborhood.agents)
-        if neighbours:
-            mean = sum(n.trust for n in neighbours) / len(neighbours)
-            self._next = after_social(self.model.cfg.params.trust, self.trust, mean)
-        else:
-            self._next = self.trust
+        neighbours = self.neighbours()
+        mean = sum(n.trust for n in neighbours) / len(neighbours) if neighbours else self.trust
+        self._next = expressed_trust(_sigmoid(self.trust_anchor), mean,
+                                     self.model.cfg.params.trust.susceptibility)
 
     def commit_trust(self) -> None:
-        self.trust = _clip01(self._next)
+        self.trust = self._next
+
+    def hear_of_breach(self) -> None:
+        user = self.state == USER
+        if not (user or self.access):
+            return
+        params = self.model.cfg.params.trust
+        before = _sigmoid(self.trust_anchor)
+        self.trust_anchor = _pushed(self.trust_anchor, float(breach_push(params, user, self.access)))
+        self.trust += (1.0 - params.susceptibility) * (_sigmoid(self.trust_anchor) - before)
+
+    # -- citizen levers ----------------------------------------------------------------------------
+    def _willing(self) -> bool:
+        """Accepts a course or a co-production session (fixed willingness below the take-up chance)."""
+        return self.willingness < course_takeup(self.model.cfg, self.literacy, self.age_band == 3)
+
+    def eligible_for_infrastructure(self) -> bool:
+        return not self.access
+
+    def receive_infrastructure(self) -> None:
+        self.access = True
+
+    def eligible_for_literacy(self) -> bool:
+        return not self.literacy_trained and self._willing()
+
+    def receive_literacy(self) -> None:
+        gain = self.model.cfg.params.adoption.literacy_programme_gain
+        self.literacy += gain * (1 - self.literacy)
+        self.literacy_trained = True
+
+    def eligible_for_coproduction(self) -> bool:
+        return self.aware and not self.coproduced and self._willing()
+
+    def receive_coproduction(self) -> None:
+        self.coproduced = True
+        self.trust_anchor = _pushed(self.trust_anchor, self.model.cfg.params.trust.coproduction_gain)
+
+    def eligible_for_outreach(self) -> bool:
+        return not self.aware
+
+    def receive_outreach(self) -> None:
+        self.aware = True
+
+
+# The agent class that receives each kind of unit lever (the ``recipients`` of UNIT_LEVERS); a lever
+# named L is implemented by its ``eligible_for_L`` and ``receive_L`` methods.
+RECIPIENTS: dict[str, type] = {"citizens": Citizen, "staff": CivilServant, "offices": ServiceOffice}
 
 
 class ReferenceModel(mesa.Model):
@@ -212,36 +379,58 @@ class ReferenceModel(mesa.Model):
 
     def __init__(self, n_citizens: int | None = None, policy: str = "baseline",
                  population: str = "indonesia", network: str = "homophilous",
-                 steps: int | None = None, seed: int = 42,
-                 overrides: dict[str, Any] | None = None) -> None:
+                 steps: int | None = None, seed: int | None = None,
+                 overrides: dict[str, Any] | None = None, config: SimConfig | None = None) -> None:
+        """The same parameters as the model; ``config`` (a composed config) replaces the names."""
         extra = dict(overrides or {})
         if n_citizens is not None:
             extra["population.n_citizens"] = n_citizens
         if steps is not None:
             extra["steps"] = steps
-        extra["seed"] = seed
-        cfg = compose(policy=policy, population=population, network=network, overrides=extra)
+        if seed is not None:
+            extra["seed"] = seed
+        if config is None:
+            cfg = compose(policy=policy, population=population, network=network, overrides=extra)
+        else:
+            cfg = apply_overrides(config, extra) if extra else to_sim_config(config)
         if cfg.params.adoption.rule != "utaut" or cfg.mechanisms != Mechanisms():
             raise ValueError("the reference model implements the UTAUT rule with all mechanisms on")
-        super().__init__(seed=seed)
+        for lever in UNIT_LEVERS:
+            recipient = RECIPIENTS.get(lever.recipients)
+            if getattr(cfg.policy.allocation, lever.name) > 0 and not (
+                hasattr(recipient, f"eligible_for_{lever.name}")
+                and hasattr(recipient, f"receive_{lever.name}")
+            ):
+                raise ValueError(f"the reference model does not implement the lever {lever.name!r}")
+        super().__init__(seed=cfg.seed)
         self.cfg = cfg
         self.month = 0
         self.carry_idr: dict[str, float] = {}
+        self.transparency_rise = 0.0
+        self.outer_regions = {REGIONS.index(r) for r in cfg.population.outer_islands}
         self._build()
+        n, n_staff = len(self.citizens), len(self.civil_servants)
         self.datacollector = mesa.DataCollector(model_reporters={
-            "adoption": lambda m: sum(c.state == USER for c in m.citizens) / len(m.citizens),
-            "awareness": lambda m: sum(c.aware for c in m.citizens) / len(m.citizens),
-            "trust_mean": lambda m: sum(c.trust for c in m.citizens) / len(m.citizens),
-            "digital_staff_share": lambda m: (
-                sum(s.digital for s in m.civil_servants) / len(m.civil_servants)
-            ),
+            "adoption": lambda m: sum(c.state == USER for c in m.citizens) / n,
+            "lapsed": lambda m: sum(c.state == LAPSED for c in m.citizens) / n,
+            "awareness": lambda m: sum(c.aware for c in m.citizens) / n,
+            "access": lambda m: sum(c.access for c in m.citizens) / n,
+            "literacy_mean": lambda m: sum(c.literacy for c in m.citizens) / n,
+            "trust_mean": lambda m: sum(c.trust for c in m.citizens) / n,
+            "digital_staff_share": lambda m: sum(s.digital for s in m.civil_servants) / n_staff,
+            "trained_staff_share": lambda m: sum(s.trained for s in m.civil_servants) / n_staff,
+            "led_office_share": lambda m: sum(o.led for o in m.offices) / len(m.offices),
             "usability": lambda m: m.platform.usability,
+            "accessibility": lambda m: m.platform.accessibility,
+            "transparency": lambda m: m.platform.transparency,
+            "security": lambda m: m.platform.security,
         })
         self.datacollector.collect(self)
 
     # ----------------------------------------------------------------- construction
     def _build(self) -> None:
-        """The model's own synthesis and network with its own streams, then one agent per row."""
+        """The model's own synthesis, network and initial trust with its own streams, then one agent
+        per row."""
         cfg = self.cfg
         pop = cfg.population
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
@@ -250,29 +439,40 @@ class ReferenceModel(mesa.Model):
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
         block = c.region.astype(np.int64) * 10 + c.urban.astype(np.int64) * 5 + c.quintile
         adjacency = build_network(cfg.network, c.n, block, rngs["network"])
-        self.platform = initial_platform(cfg.params.platform)
-        self.people_per_citizen = pop.population_total / c.n
-        self.civil_servants_per_staff = pop.population_total / pop.residents_per_civil_servant / s.n
+        if adjacency is None:
+            raise ValueError("the reference model needs a network (not mean field)")
+        synthesis = State(
+            citizens=c, staff=s, offices=o, platform=initial_platform(cfg.params.platform),
+            adjacency=adjacency, degree=degrees(adjacency, c.n),
+            people_per_citizen=pop.population_total / c.n,
+            civil_servants_per_staff=pop.population_total / pop.residents_per_civil_servant / s.n,
+        )
+        # Initial expressed trust as the model sets it: the synthesised anchors mixed once.
+        c.trust = initial_expressed_trust(synthesis, cfg.params.trust)
+        self.platform = synthesis.platform
+        self.people_per_citizen = synthesis.people_per_citizen
+        self.civil_servants_per_staff = synthesis.civil_servants_per_staff
 
         self.offices = [
-            ServiceOffice(self, int(o.region[i]), bool(o.urban[i]), float(o.capacity_base[i]),
-                          float(o.offline_hours[i]))
+            ServiceOffice(self, int(o.region[i]), bool(o.urban[i]), float(o.capacity[i]),
+                          float(o.offline_hours[i]), float(o.need_score[i]))
             for i in range(o.n)
         ]
         staff = [
             CivilServant(self, self.offices[s.office[i]], float(s.competence[i]),
-                         float(s.resistance[i]), float(s.fairness[i]), bool(s.digital[i]))
+                         float(s.resistance[i]), float(s.fairness[i]), bool(s.digital[i]),
+                         float(s.willingness[i]))
             for i in range(s.n)
         ]
         for i, member in enumerate(staff):
             if s.supervisor[i] >= 0:
                 member.supervisor = staff[s.supervisor[i]]
+            else:
+                member.office.head = member
             member.office.staff.append(member)
         self.civil_servants = AgentSet(staff, random=self.random)
         self.office_set = AgentSet(self.offices, random=self.random)
 
-        if adjacency is None:
-            raise ValueError("the reference model needs a network (not mean field)")
         self.grid = Network(nx.from_scipy_sparse_array(adjacency), random=self.random)
         citizens = []
         for i in range(c.n):
@@ -281,160 +481,118 @@ class ReferenceModel(mesa.Model):
                 "age_band": int(c.age_band[i]), "quintile": int(c.quintile[i]),
                 "income_rank": float(c.income_rank[i]), "literacy": float(c.literacy[i]),
                 "literacy_tercile": int(c.literacy_tercile[i]), "access": bool(c.access[i]),
-                "trust": float(c.trust[i]), "aware": bool(c.aware[i]), "state": int(c.state[i]),
+                "trust": float(c.trust[i]), "trust_anchor": float(c.trust_anchor[i]),
+                "aware": bool(c.aware[i]), "state": int(c.state[i]),
                 "office": self.offices[c.office[i]], "literacy_trained": False,
-                "coproduced": False, "in_need": False,
+                "coproduced": False, "willingness": float(c.willingness[i]),
+                "need_score": float(c.need_score[i]),
             }
             citizens.append(Citizen(self, self.grid[i], attrs))
         self.citizens = AgentSet(citizens, random=self.random)
-        self._coverage_base = self._cell_coverage()
-        self._refresh_offices()
-
-    def _cell_coverage(self) -> dict[tuple[int, bool], float]:
-        counts: dict[tuple[int, bool], list[int]] = {}
-        for c in self.citizens:
-            tally = counts.setdefault((c.region, c.urban), [0, 0])
-            tally[0] += 1
-            tally[1] += c.access
-        return {cell: covered / total for cell, (total, covered) in counts.items()}
-
-    def _refresh_offices(self) -> None:
+        self._mark_targets()
         self.office_set.do("step")
-        for office in self.offices:
-            office.digital_share_now = office.digital_share
 
-    # ----------------------------------------------------------------- the month
-    def step(self) -> None:
-        self.apply_policy()
-        # Civil servants read their peers' practice at the start of the month (synchronous).
-        for office in self.offices:
-            office.digital_share_now = (
-                sum(s.digital for s in office.staff) / len(office.staff) if office.staff else 0.0
-            )
-        self.civil_servants.shuffle_do("step")
-        self.civil_servants.do("advance")
-        self._refresh_offices()
-        self.citizens.shuffle_do("hear")
-        self.citizens.do("commit_awareness")
-        self.citizens.shuffle_do("step")
-        self.citizens.do("advance")
-        self.citizens.shuffle_do("own_trust")
-        self.citizens.shuffle_do("social_trust")
-        self.citizens.do("commit_trust")
-        # Co-production feedback, platform upkeep, security incidents.
-        params = self.cfg.params.platform
-        user_share = sum(c.state == USER for c in self.citizens) / len(self.citizens)
-        p = self.platform
-        p.usability += params.feedback_rate * user_share * (1 - p.usability)
-        platform_decay(SimpleNamespace(platform=p), self.cfg)
-        if self.random.random() < breach_probability(SimpleNamespace(platform=p), params):
-            loss = self.cfg.params.trust.breach_loss
-            for c in self.citizens:
-                c.trust *= 1 - (loss if c.state == USER else loss / 2)
-            p.breaches += 1
-        self.month += 1
-        self.datacollector.collect(self)
-        if self.month >= self.cfg.steps:
-            self.running = False
+    def _mark_targets(self) -> None:
+        """Who the targeted levers may reach (from fixed attributes, so fixed for the whole run).
 
-    # ----------------------------------------------------------------- government
-    def _select(self, candidates: list[Any], priority: Any, k: int) -> list[Any]:
-        """Up to ``k`` candidates, those with ``priority(agent)`` first, at random within groups."""
-        first = [a for a in candidates if priority(a)]
-        if k <= len(first):
-            return self.random.sample(first, k)
-        rest = [a for a in candidates if not priority(a)]
-        return first + self.random.sample(rest, min(k - len(first), len(rest)))
-
-    def _citizen_priority(self) -> Any:
-        targeting = self.cfg.policy.targeting
-        outer = {REGIONS.index(r) for r in self.cfg.population.outer_islands}
-        tests = {
+        Citizens: the named group, capped at ``target_share`` of everyone, most in need first.
+        Offices (their staff and heads): those serving targeted citizens, capped at ``target_share``
+        of the offices, those with the largest share of targeted residents first (office need breaks
+        ties). Universal targeting reaches everyone.
+        """
+        pol = self.cfg.policy
+        outer = self.outer_regions
+        citizen_groups: dict[str, Callable[[Citizen], bool]] = {
             "universal": lambda c: True,
             "rural": lambda c: not c.urban,
             "low_literacy": lambda c: c.literacy_tercile == 0,
             "elderly": lambda c: c.age_band == 3,
             "poorest": lambda c: c.quintile == 0,
             "outer_islands": lambda c: c.region in outer,
+            "left_behind": lambda c: c.need_score >= 1.0,  # at least one disadvantage
         }
-        if targeting == "left_behind":
-            return lambda c: any(tests[t](c) for t in tests if t != "universal")
-        return tests[targeting]
+        if pol.targeting == "universal":
+            _mark_targets(list(self.citizens), citizen_groups["universal"], None, _need)
+            _mark_targets(self.offices, lambda o: True, None, _need)
+            return
+        _mark_targets(list(self.citizens), citizen_groups[pol.targeting], pol.target_share, _need)
+        served = {office: [0, 0] for office in self.offices}  # residents, targeted residents
+        for c in self.citizens:
+            tally = served[c.office]
+            tally[0] += 1
+            tally[1] += c.targeted
+        for office, (residents, targeted) in served.items():
+            office.targeted_share = targeted / residents if residents else 0.0
+        _mark_targets(self.offices, lambda o: o.targeted_share > 0, pol.target_share,
+                      lambda o: o.targeted_share * 1e3 + o.need_score)
 
-    def _office_priority(self) -> Any:
-        targeting = self.cfg.policy.targeting
-        outer = {REGIONS.index(r) for r in self.cfg.population.outer_islands}
-        if targeting == "rural":
-            return lambda s: not s.office.urban
-        if targeting == "outer_islands":
-            return lambda s: s.office.region in outer
-        if targeting == "left_behind":
-            return lambda s: not s.office.urban or s.office.region in outer
-        return lambda s: True
-
-    def apply_policy(self) -> dict[str, float]:
-        """The government's month: the same levers, unit costs and carry-over as the model."""
+    # ----------------------------------------------------------------- the month
+    def step(self) -> None:
         cfg = self.cfg
-        pol, costs, plat = cfg.policy, cfg.params.costs, cfg.params.platform
-        bur, adopt = cfg.params.bureaucracy, cfg.params.adoption
+        self.apply_policy()
+        self.civil_servants.shuffle_do("step")
+        self.civil_servants.do("advance")
+        self.office_set.shuffle_do("step")
+        self.citizens.shuffle_do("hear")
+        self.citizens.do("commit_awareness")
+        self.citizens.shuffle_do("need_service", mandate_active(cfg.policy, self.month))
+        self.citizens.shuffle_do("step")
+        self.citizens.do("advance")
+        self.transparency_rise = self.platform.transparency - cfg.params.platform.transparency_initial
+        self.citizens.shuffle_do("own_trust")
+        self.citizens.shuffle_do("social_trust")
+        self.citizens.do("commit_trust")
+        # Co-production feedback and platform upkeep.
+        params = cfg.params.platform
+        user_share = sum(c.state == USER for c in self.citizens) / len(self.citizens)
+        p = self.platform
+        p.usability += params.feedback_rate * user_share * (1 - p.usability)
+        depreciate_stocks(p, params)
+        # Security incidents (draw_breach reads ``self.platform`` and counts the breach on it).
+        if draw_breach(self, params, self.random):
+            self.citizens.do("hear_of_breach")
+        self.month += 1
+        self.datacollector.collect(self)
+        if self.month >= cfg.steps:
+            self.running = False
+
+    # ----------------------------------------------------------------- government
+    def apply_policy(self) -> dict[str, float]:
+        """The government's month: the model's levers, unit costs, take-up, targets and carry-over."""
+        cfg = self.cfg
         spent = dict.fromkeys(LEVERS, 0.0)
-        if self.month < pol.start_month or cfg.budget_idr_bn_per_month <= 0:
-            return spent
-        budget = cfg.budget_idr_bn_per_month * IDR_PER_BN
-        people = self.people_per_citizen
-        target = self._citizen_priority()
-
-        def buy(lever: str, unit: float, candidates: list[Any], priority: Any) -> list[Any]:
-            k = _buy_units(self, lever, budget * getattr(pol.allocation, lever), unit)
-            chosen = self._select(candidates, priority, k)
-            _settle(self, lever, k, len(chosen))
-            spent[lever] = len(chosen) * unit / IDR_PER_BN
-            return chosen
-
-        if pol.allocation.training > 0:
-            unit = costs.training_per_civil_servant * self.civil_servants_per_staff
-            for s in buy("training", unit, [s for s in self.civil_servants if not s.trained],
-                         self._office_priority()):
-                s.competence += bur.training_competence_gain * (1 - s.competence)
-                s.resistance *= 1 - bur.training_resistance_cut
-                s.fairness += bur.training_fairness_gain * (1 - s.fairness)
-                s.trained = True
-        if pol.allocation.infrastructure > 0:
-            unit = costs.infrastructure_per_person_covered * people
-            chosen = buy("infrastructure", unit, [c for c in self.citizens if not c.access], target)
-            for c in chosen:
-                c.access = True
-            if chosen:
-                coverage = self._cell_coverage()
-                for office in self.offices:
-                    key = (office.region, office.urban)
-                    gain = max(coverage.get(key, 0.0) - self._coverage_base.get(key, 0.0), 0.0)
-                    office.capacity = _clip01(office.capacity_base + bur.capacity_per_infra * gain)
-        if pol.allocation.literacy > 0:
-            unit = costs.literacy_per_learner * people
-            for c in buy("literacy", unit, [c for c in self.citizens if not c.literacy_trained],
-                         target):
-                c.literacy += adopt.literacy_programme_gain * (1 - c.literacy)
-                c.literacy_trained = True
-                c.aware = True
-        if pol.allocation.coproduction > 0:
-            unit = costs.coproduction_per_participant * people
-            chosen = buy("coproduction", unit, [c for c in self.citizens if not c.coproduced],
-                         target)
-            for c in chosen:
-                c.coproduced = True
-                c.aware = True
-                c.trust += adopt.coproduction_trust_gain * (1 - c.trust)
-            if chosen:
-                share = len(chosen) / len(self.citizens)
-                p = self.platform
-                p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
-                low = sum(c.literacy_tercile == 0 or c.age_band == 3 for c in chosen) / len(chosen)
-                p.accessibility += (
-                    min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
-                )
-        spent.update(invest_in_stocks(self.platform, cfg))
+        spending = spending_window(cfg, self.month)
+        if spending:
+            budget = cfg.budget_idr_bn_per_month * IDR_PER_BN
+            recipients = {"citizens": self.citizens, "staff": self.civil_servants,
+                          "offices": self.office_set}
+            for lever in UNIT_LEVERS:
+                money = budget * getattr(cfg.policy.allocation, lever.name)
+                if money <= 0:
+                    continue
+                unit = unit_cost_idr(self, cfg, lever)
+                k = _buy_units(self, lever.name, money, unit)
+                eligible = f"eligible_for_{lever.name}"
+                candidates = [a for a in recipients[lever.recipients]
+                              if a.targeted and getattr(a, eligible)()]
+                chosen = candidates if k >= len(candidates) else self.random.sample(candidates, k)
+                for agent in chosen:
+                    getattr(agent, f"receive_{lever.name}")()
+                if lever.name == "coproduction" and chosen:
+                    self._coproduction_platform(chosen)
+                _settle(self, lever.name, k, len(chosen))
+                spent[lever.name] = len(chosen) * unit / IDR_PER_BN
+        spent.update(invest_in_stocks(self.platform, cfg, spending))
         return spent
+
+    def _coproduction_platform(self, chosen: list[Citizen]) -> None:
+        """Co-production sessions raise usability, and accessibility by the share of participants
+        from the least literate or the oldest."""
+        plat, p = self.cfg.params.platform, self.platform
+        share = len(chosen) / len(self.citizens)
+        low = sum(c.literacy_tercile == 0 or c.age_band == 3 for c in chosen) / len(chosen)
+        p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
+        p.accessibility += min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
 
     # ----------------------------------------------------------------- results
     def timeseries(self):
@@ -442,4 +600,3 @@ class ReferenceModel(mesa.Model):
         frame = self.datacollector.get_model_vars_dataframe()
         frame.insert(0, "month", np.arange(len(frame), dtype=float))
         return frame.reset_index(drop=True)
-

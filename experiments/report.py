@@ -188,9 +188,17 @@ def assumption_items(model_cfg: dict[str, Any], n_citizens: int) -> list[str]:
         f"Unit costs (assumptions): training {million('training_per_civil_servant')} per civil servant; "
         f"connectivity {million('infrastructure_per_person_covered')} per person newly covered; "
         f"literacy course {million('literacy_per_learner', 2)} per learner; co-production "
-        f"{million('coproduction_per_participant', 2)} per participant; the stock levers (transparency, "
+        f"{million('coproduction_per_participant', 2)} per participant; awareness campaign "
+        f"{million('outreach_per_person_reached', 3)} per person reached; leadership programme "
+        f"{million('leadership_per_office_head')} per office head; the stock levers (transparency, "
         "security, accessibility) work at half speed at IDR "
-        f"{costs.get('stock_half_saturation_bn', np.nan):,.0f} bn a month.",
+        f"{costs.get('stock_half_saturation_bn', np.nan):,.0f} bn a month. Each lever acts through its "
+        "named mechanism only (awareness comes from the outreach lever, media and word of mouth).",
+        f"Take-up and targeting (assumptions): at most {bur.get('training_takeup_max', np.nan):.0%} of "
+        "civil servants accept training, fewer the more resistant they are; at most "
+        f"{ad.get('course_takeup_max', np.nan):.0%} of citizens enrol in a course or co-production, fewer "
+        "among the least literate and the oldest; targeted levers reach at most "
+        f"{pol.get('target_share', np.nan):.0%} of the population, those most in need first.",
         f"Citizens' choice (UTAUT-style utility, assumptions calibrated to a slow start): intercept "
         f"{ad.get('intercept', np.nan)}, weights usefulness {ad.get('w_usefulness', np.nan)}, ease of use "
         f"{ad.get('w_ease', np.nan)}, social influence {ad.get('w_social', np.nan)}, trust "
@@ -200,16 +208,22 @@ def assumption_items(model_cfg: dict[str, Any], n_citizens: int) -> list[str]:
         f"{pop.get('awareness_initial', np.nan):.0%} know of them (assumptions); mean trust "
         f"{pop.get('trust_mean', np.nan):.2f} (Edelman 2023); usable internet and digital literacy by "
         "region, age, income and urban/rural from APJII 2024 and IMDI 2024.",
-        f"Bureaucracy: political will {pol.get('political_will', np.nan)} in every scenario; training "
+        f"Bureaucracy: national political will {pol.get('political_will', np.nan)} in every scenario (a "
+        "scenario setting that costs nothing; the costed leadership lever raises it office by office); "
+        "training "
         f"closes {bur.get('training_competence_gain', np.nan):.0%} of a civil servant's competence gap and "
         f"removes {bur.get('training_resistance_cut', np.nan):.0%} of resistance; "
         f"{pop.get('staff_digital_initial', np.nan):.0%} of civil servants work digitally at the start.",
         f"Trust and security: a breach happens with probability up to {plat.get('breach_base', np.nan):.0%} "
-        f"a month at zero security and costs users {trust.get('breach_loss', np.nan):.0%} of their trust; "
-        f"platform reliability {plat.get('reliability', np.nan):.0%}.",
+        f"a month at zero security and costs users {trust.get('breach_loss', np.nan)} log-odds of trust "
+        f"(others with internet access {trust.get('breach_spillover', np.nan):.0%} of that); successes, "
+        "fair encounters and transparency raise trust, failures and unfair encounters lower it; "
+        "neighbours' trust mixes in with weight "
+        f"{trust.get('susceptibility', np.nan)} (Friedkin-Johnsen); platform reliability "
+        f"{plat.get('reliability', np.nan):.0%}.",
         "Reading the results: they compare scenarios under these assumptions; they are not forecasts. The "
         "95% intervals cover only the runs' random variation across seeds, not the uncertainty of the "
-        "parameters above (sensitivity analysis addresses that).",
+        "parameters above, most of which are assumptions.",
     ]
 
 

@@ -30,6 +30,8 @@ LEVERS = (
     "transparency",
     "security",
     "accessibility",
+    "outreach",
+    "leadership",
 )
 TARGETINGS = (
     "universal",
@@ -40,6 +42,8 @@ TARGETINGS = (
     "outer_islands",
     "left_behind",
 )
+# Groups a digital-first mandate can leave the offline channel open for.
+MANDATE_EXEMPTIONS = ("no_access", "elderly", "low_literacy", "rural", "outer_islands")
 NETWORK_KINDS = ("homophilous", "small_world", "random", "scale_free", "mean_field")
 ADOPTION_RULES = ("utaut", "bass", "threshold")
 
@@ -81,7 +85,12 @@ class PopulationConfig:
         default_factory=lambda: [0.10, 0.0, 0.0, -0.10, -0.10, -0.30]
     )  # IMDI 2024: Jakarta 50.5 vs North Maluku 38.3 (shape is an assumption)
     trust_mean: float = 0.76  # Edelman Trust Barometer 2023, Indonesia, trust in government
-    trust_sd: float = 0.15  # assumption
+    trust_sd_logit: float = 0.8  # spread of initial trust on the logit scale (assumption; s.d. ~0.14)
+    # Edelman 2015: informed public 72% vs general population 65% trust in government, about 0.33
+    # log-odds between the richer, more educated and the rest; spread over income quintiles
+    # (q5 - q1 = 4 x 0.08 = 0.32 log-odds). Derived assumption.
+    trust_income_log_odds_per_quintile: float = 0.08
+    trust_urban_log_odds: float = 0.0  # no published urban/rural split (assumption: none)
     awareness_initial: float = 0.30  # share aware of the digital services at t=0 (assumption)
     adoption_initial: float = 0.05  # share already using them at t=0 (assumption)
     staff_competence_mean: float = 0.45  # Rumata & Nugraha 2020: 44.9% good digital literacy
@@ -119,6 +128,16 @@ class Allocation:
     transparency: float = 0.0
     security: float = 0.0
     accessibility: float = 0.0
+    outreach: float = 0.0
+    leadership: float = 0.0
+
+
+@dataclass
+class MandateConfig:
+    """A digital-first mandate: from ``start_month`` the non-exempt must use the digital channel."""
+
+    start_month: int | None = None  # month the mandate takes effect; None: no mandate
+    exempt: list[str] = field(default_factory=lambda: ["no_access"])  # groups kept offline-capable
 
 
 @dataclass
@@ -129,8 +148,16 @@ class PolicyConfig:
     description: str = "No additional spending."
     allocation: Allocation = field(default_factory=Allocation)
     targeting: str = "universal"  # one of TARGETINGS
-    political_will: float = 0.5  # strength of top-down push for digital work [0,1] (assumption)
-    start_month: int = 0
+    # Targeted levers reach at most this share of the population (office levers: of the offices,
+    # those serving the most targeted citizens), the most in need first; once they are all reached,
+    # the lever's money is returned unspent.
+    target_share: float = 0.3
+    # National top-down push for digital work [0,1]: a scenario setting, uncosted (assumption); the
+    # costed ``leadership`` lever raises it office by office.
+    political_will: float = 0.5
+    start_month: int = 0  # first month with spending
+    end_month: int | None = None  # first month without spending again; None: spending never stops
+    mandate: MandateConfig = field(default_factory=MandateConfig)
 
 
 # --------------------------------------------------------------------------- behaviour parameters
@@ -142,6 +169,8 @@ class CostParams:
     infrastructure_per_person_covered: float = 1_500_000.0
     literacy_per_learner: float = 300_000.0
     coproduction_per_participant: float = 500_000.0
+    outreach_per_person_reached: float = 25_000.0  # awareness campaign per person (assumption)
+    leadership_per_office_head: float = 40_000_000.0  # leadership programme per head (assumption)
     stock_half_saturation_bn: float = 200.0  # IDR bn/month at which a stock lever works at half speed
 
 
@@ -158,7 +187,14 @@ class BureaucracyParams:
     training_competence_gain: float = 0.35  # share of the competence gap closed by training
     training_resistance_cut: float = 0.35  # share of resistance removed by training
     training_fairness_gain: float = 0.15  # share of the fairness gap closed by training
-    capacity_per_infra: float = 1.0  # office capacity gain per unit of regional coverage gain
+    # Take-up of training: P(accept) = training_takeup_max x (1 - training_takeup_resistance x
+    # resistance); the most resistant are the least willing (assumption).
+    training_takeup_max: float = 0.9
+    training_takeup_resistance: float = 0.6
+    # Leadership programme: an office whose head took part feels a top-down push of
+    # will + leadership_gain x (1 - will) instead of the national political will (assumption).
+    leadership_gain: float = 0.5
+    leadership_takeup: float = 0.8  # share of heads who accept the programme (assumption)
 
 
 @dataclass
@@ -167,9 +203,14 @@ class AdoptionParams:
 
     rule: str = "utaut"  # one of ADOPTION_RULES
     literacy_programme_gain: float = 0.25  # share of the literacy gap closed by a course
-    coproduction_trust_gain: float = 0.1  # share of the trust gap closed by taking part
+    # Take-up of literacy courses and co-production: P(accept) = takeup_max x (1 - takeup_elderly
+    # for 60+) x (takeup_floor + (1 - takeup_floor) x literacy): the least literate and the oldest
+    # are the hardest to enrol (assumption).
+    course_takeup_max: float = 0.8
+    course_takeup_elderly_cut: float = 0.4
+    course_takeup_floor: float = 0.4
     need_rate: float = 0.15  # share needing a public service each month (assumption)
-    outreach: float = 0.005  # monthly chance of becoming aware from mass media (assumption)
+    media_awareness: float = 0.005  # monthly chance of becoming aware from mass media (assumption)
     word_of_mouth: float = 0.05  # monthly awareness chance x share of aware neighbours
     intercept: float = -4.5  # utility intercept (assumption, calibrated to a slow start)
     w_usefulness: float = 2.5
@@ -195,14 +236,22 @@ class AdoptionParams:
 
 @dataclass
 class TrustParams:
-    """F6 and C3: trust dynamics."""
+    """F6 and C3: trust dynamics (Friedkin-Johnsen anchoring; pushes in log-odds, see rules/trust)."""
 
-    social_rate: float = 0.05  # monthly pull towards neighbours' mean trust
-    success_gain: float = 0.03
-    failure_loss: float = 0.05
-    fairness_rate: float = 0.05  # pull towards the office's fairness after an offline visit
-    transparency_rate: float = 0.01  # monthly trust gain x transparency x (1 - trust)
-    breach_loss: float = 0.10  # share of trust lost by users in a breach (half for non-users)
+    susceptibility: float = 0.3  # weight of neighbours' trust against one's own anchor (FJ)
+    success_gain: float = 0.10  # log-odds gained by a successful digital transaction
+    failure_loss: float = 0.20  # log-odds lost by a failed one (negativity bias: > gain)
+    fair_gain: float = 0.10  # log-odds gained by a fair offline encounter
+    unfair_loss: float = 0.20  # log-odds lost by an unfair one
+    # log-odds / month x rise of transparency above its start. At the largest possible rise (0.3 ->
+    # 1) this is 0.34 log-odds a year, about the fastest observed movement of trust in government
+    # (Edelman: 70 -> 76, 2021 -> 2022, 0.31 log-odds). Assumption bounded by that observation.
+    transparency_rate: float = 0.04
+    transparency_offline_reach: float = 0.25  # reach of published data among people offline
+    breach_loss: float = 0.30  # log-odds lost by users (whose data were exposed) in a breach
+    breach_spillover: float = 0.25  # share of that loss felt by non-users with access (news)
+    coproduction_gain: float = 0.30  # log-odds gained by taking part in co-production
+    mandate_failure_loss: float = 0.20  # extra log-odds lost by a failure under a mandate (non-exempt)
 
 
 @dataclass
@@ -223,14 +272,18 @@ class PlatformParams:
 
 @dataclass
 class Mechanisms:
-    """Switches for each factor's mechanism (all on by default; ablation turns one off)."""
+    """Switches for each factor's mechanism (all on by default; ablation turns one off).
 
-    resistance_dynamics: bool = True  # F1
-    coproduction: bool = True  # F2
-    ease_of_use: bool = True  # F3
-    infrastructure: bool = True  # F4
-    training: bool = True  # F5
-    trust_dynamics: bool = True  # F6
+    Off removes the mechanism's influence and nothing else: the factor is held at its initial state
+    (or its weight is 0); money allocated to a lever whose mechanism is off is still spent.
+    """
+
+    resistance_dynamics: bool = True  # F1 off: staff resistance held at its initial values
+    coproduction: bool = True  # F2 off: usability and accessibility not raised by co-production
+    ease_of_use: bool = True  # F3 off: ease of use has weight 0 in the adoption utility
+    infrastructure: bool = True  # F4 off: citizens' access and platform security held at start
+    training: bool = True  # F5 off: training leaves competence, resistance and fairness unchanged
+    trust_dynamics: bool = True  # F6 off: trust held at its initial values
 
 
 @dataclass
@@ -421,8 +474,11 @@ def validate(cfg: SimConfig) -> None:
     _check_share_list(pop.access_by_age, "population.access_by_age", len(AGE_BANDS), False)
     for region in pop.outer_islands:
         _check(region in REGIONS, "population.outer_islands", region, ", ".join(REGIONS))
+    _check(pop.trust_sd_logit >= 0, "population.trust_sd_logit", pop.trust_sd_logit,
+           "a number >= 0 (logit units)")
+    _check(0 < pop.trust_mean < 1, "population.trust_mean", pop.trust_mean, "(0, 1)")
     _check_unit_fields(pop, "population", [
-        "urban_share", "access_urban", "access_rural", "literacy_mean", "trust_mean", "trust_sd",
+        "urban_share", "access_urban", "access_rural", "literacy_mean", "trust_mean",
         "awareness_initial", "adoption_initial", "staff_competence_mean", "staff_competence_sd",
         "staff_resistance_mean", "staff_resistance_sd", "staff_digital_initial",
         "staff_fairness_mean", "office_capacity_urban", "office_capacity_rural",
@@ -450,7 +506,17 @@ def validate(cfg: SimConfig) -> None:
     pol = cfg.policy
     _check(pol.targeting in TARGETINGS, "policy.targeting", pol.targeting, ", ".join(TARGETINGS))
     _check_unit_fields(pol, "policy", ["political_will"])
+    _check_unit_fields(pol, "policy", ["target_share"])
+    _check(pol.target_share > 0, "policy.target_share", pol.target_share, "a share in (0, 1]")
     _check(pol.start_month >= 0, "policy.start_month", pol.start_month, "an integer >= 0")
+    _check(pol.end_month is None or pol.end_month > pol.start_month, "policy.end_month",
+           pol.end_month, f"null (never) or an integer > start_month ({pol.start_month})")
+    man = pol.mandate
+    _check(man.start_month is None or man.start_month >= 0, "policy.mandate.start_month",
+           man.start_month, "null (no mandate) or an integer >= 0")
+    for group in man.exempt:
+        _check(group in MANDATE_EXEMPTIONS, "policy.mandate.exempt", group,
+               ", ".join(MANDATE_EXEMPTIONS))
     _check_unit_fields(pol.allocation, "policy.allocation", list(LEVERS))
     total = sum(getattr(pol.allocation, lever) for lever in LEVERS)
     _check(total <= 1.0 + 1e-9, "policy.allocation", round(total, 6), "shares summing to <= 1")
@@ -461,12 +527,14 @@ def validate(cfg: SimConfig) -> None:
     _check_unit_fields(par.bureaucracy, "params.bureaucracy", [
         "top_down_rate", "peer_rate", "resistance_rebound", "learning_by_doing", "switch_rate",
         "training_competence_gain", "training_resistance_cut", "training_fairness_gain",
+        "training_takeup_max", "training_takeup_resistance", "leadership_gain", "leadership_takeup",
     ])
     ad = par.adoption
     _check(ad.rule in ADOPTION_RULES, "params.adoption.rule", ad.rule, ", ".join(ADOPTION_RULES))
     _check_unit_fields(ad, "params.adoption", [
-        "need_rate", "outreach", "word_of_mouth", "success_floor", "lapse_on_failure", "p", "q",
-        "threshold", "literacy_programme_gain", "coproduction_trust_gain",
+        "need_rate", "media_awareness", "word_of_mouth", "success_floor", "lapse_on_failure", "p", "q",
+        "threshold", "literacy_programme_gain", "course_takeup_max", "course_takeup_elderly_cut",
+        "course_takeup_floor",
     ])
     _check(ad.required_literacy > 0, "params.adoption.required_literacy", ad.required_literacy,
            "a number > 0")
@@ -476,9 +544,10 @@ def validate(cfg: SimConfig) -> None:
            "params.adoption.initial_adopters", ad.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")
     _check_unit_fields(par.trust, "params.trust", [
-        "social_rate", "success_gain", "failure_loss", "fairness_rate", "transparency_rate",
-        "breach_loss",
+        "susceptibility", "transparency_offline_reach", "breach_spillover",
     ])
+    _check(par.trust.susceptibility < 1, "params.trust.susceptibility", par.trust.susceptibility,
+           "a number in [0, 1) (1 would leave no anchor)")
     _check_unit_fields(par.platform, "params.platform", [
         "usability_initial", "accessibility_initial", "security_initial", "transparency_initial",
         "reliability", "stock_max_monthly_gain", "stock_decay", "breach_base",
@@ -486,6 +555,7 @@ def validate(cfg: SimConfig) -> None:
     _check(par.costs.stock_half_saturation_bn > 0, "params.costs.stock_half_saturation_bn",
            par.costs.stock_half_saturation_bn, "a number > 0")
     for name in ("training_per_civil_servant", "infrastructure_per_person_covered",
-                 "literacy_per_learner", "coproduction_per_participant"):
+                 "literacy_per_learner", "coproduction_per_participant", "outreach_per_person_reached",
+                 "leadership_per_office_head"):
         v = getattr(par.costs, name)
         _check(v > 0, f"params.costs.{name}", v, "a cost > 0 (IDR)")

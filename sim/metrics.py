@@ -7,6 +7,7 @@ whose keys become the columns of ``timeseries.parquet``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -77,6 +78,32 @@ def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
     return state.cached("metrics.group_cells", sources, build)
 
 
+def _group_margins(state: State, hits: np.ndarray) -> dict[str, np.ndarray]:
+    """Margins of a per-cell sum over the group-cell table, as means per group of each axis."""
+    _, counts = group_cells(state)
+    hits = hits.reshape(counts.shape)
+    shares = {}
+    for axis, name in enumerate(GROUP_AXES):
+        others = tuple(i for i in range(len(GROUP_AXES)) if i != axis)
+        k = counts.sum(axis=others)
+        shares[name] = np.divide(hits.sum(axis=others), k, out=np.full(k.size, np.nan), where=k > 0)
+    return shares
+
+
+def _by_group(prefix: str, shares: dict[str, np.ndarray]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    out[f"{prefix}_rural"], out[f"{prefix}_urban"] = float(shares["urban"][0]), float(shares["urban"][1])
+    for key, share in zip(REGION_KEYS, shares["region"], strict=True):
+        out[f"{prefix}_{key}"] = float(share)
+    for q, share in enumerate(shares["quintile"], start=1):
+        out[f"{prefix}_q{q}"] = float(share)
+    for key, share in zip(AGE_KEYS, shares["age_band"], strict=True):
+        out[f"{prefix}_{key}"] = float(share)
+    for t, share in enumerate(shares["literacy_tercile"], start=1):
+        out[f"{prefix}_literacy_t{t}"] = float(share)
+    return out
+
+
 def adoption_by_group(state: State, users: np.ndarray | None = None) -> dict[str, float]:
     """Adoption share by urban/rural, island group, income quintile, age band and literacy tercile.
 
@@ -86,40 +113,107 @@ def adoption_by_group(state: State, users: np.ndarray | None = None) -> dict[str
     if users is None:
         users = c.state == USER
     code, counts = group_cells(state)
-    hits = np.bincount(code[users], minlength=counts.size).reshape(counts.shape)
-    shares = {}
-    for axis, name in enumerate(GROUP_AXES):
-        others = tuple(i for i in range(len(GROUP_AXES)) if i != axis)
-        k = counts.sum(axis=others)
-        shares[name] = np.divide(hits.sum(axis=others), k, out=np.full(k.size, np.nan), where=k > 0)
-    out: dict[str, float] = {}
-    out["adoption_rural"], out["adoption_urban"] = float(shares["urban"][0]), float(shares["urban"][1])
-    for key, share in zip(REGION_KEYS, shares["region"], strict=True):
-        out[f"adoption_{key}"] = float(share)
-    for q, share in enumerate(shares["quintile"], start=1):
-        out[f"adoption_q{q}"] = float(share)
-    for key, share in zip(AGE_KEYS, shares["age_band"], strict=True):
-        out[f"adoption_{key}"] = float(share)
-    for t, share in enumerate(shares["literacy_tercile"], start=1):
-        out[f"adoption_literacy_t{t}"] = float(share)
-    return out
+    hits = np.bincount(code[users], minlength=counts.size)
+    return _by_group("adoption", _group_margins(state, hits))
+
+
+def trust_by_group(state: State) -> dict[str, float]:
+    """Mean trust by the same groups as adoption (one weighted count per group cell)."""
+    code, counts = group_cells(state)
+    sums = np.bincount(code, weights=state.citizens.trust, minlength=counts.size)
+    return _by_group("trust", _group_margins(state, sums))
+
+
+def _gaps(prefix: str, groups: dict[str, float]) -> dict[str, float]:
+    """Urban-rural, richest-poorest, youngest-oldest, most-least literate and island-group gaps."""
+    regions = np.array([groups[f"{prefix}_{k}"] for k in REGION_KEYS])
+    return {
+        "urban_rural": groups[f"{prefix}_urban"] - groups[f"{prefix}_rural"],
+        "income_q5_q1": groups[f"{prefix}_q5"] - groups[f"{prefix}_q1"],
+        "region_max_min": _gap(regions),
+        "age_young_old": groups[f"{prefix}_{AGE_KEYS[0]}"] - groups[f"{prefix}_{AGE_KEYS[-1]}"],
+        "literacy_t3_t1": groups[f"{prefix}_literacy_t3"] - groups[f"{prefix}_literacy_t1"],
+    }
 
 
 def equity_gaps(
     state: State, groups: dict[str, float], users: np.ndarray | None = None
 ) -> dict[str, float]:
+    """Adoption gaps between groups (share points) and the concentration index over income."""
     c = state.citizens
     if users is None:
         users = c.state == USER
-    regions = np.array([groups[f"adoption_{k}"] for k in REGION_KEYS])
-    return {
-        "gap_urban_rural": groups["adoption_urban"] - groups["adoption_rural"],
-        "gap_income_q5_q1": groups["adoption_q5"] - groups["adoption_q1"],
-        "gap_region_max_min": _gap(regions),
-        "gap_age_young_old": groups[f"adoption_{AGE_KEYS[0]}"] - groups[f"adoption_{AGE_KEYS[-1]}"],
-        "gap_literacy_t3_t1": groups["adoption_literacy_t3"] - groups["adoption_literacy_t1"],
-        "concentration_index": concentration_index(users, c.income_rank),
-    }
+    gaps = {f"gap_{name}": value for name, value in _gaps("adoption", groups).items()}
+    gaps["concentration_index"] = concentration_index(users, c.income_rank)
+    return gaps
+
+
+def trust_gaps(groups: dict[str, float]) -> dict[str, float]:
+    """Trust gaps between the same groups (trust points): who distrusts the services most."""
+    return {f"gap_trust_{name}": value for name, value in _gaps("trust", groups).items()}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One monthly output: its column name, unit and meaning (read by the DataCollector, the
+    timeseries, the reports and the docs)."""
+
+    name: str
+    unit: str
+    description: str
+
+
+_GROUP_LABELS = (
+    [("rural", "rural residents"), ("urban", "urban residents")]
+    + [(k, f"residents of {r}") for k, r in zip(REGION_KEYS, REGIONS, strict=True)]
+    + [(f"q{q}", f"income quintile {q} (1 = poorest)") for q in range(1, 6)]
+    + [(k, f"people aged {a}") for k, a in zip(AGE_KEYS, AGE_BANDS, strict=True)]
+    + [(f"literacy_t{t}", f"initial literacy tercile {t} (1 = lowest)") for t in range(1, 4)]
+)
+_GAP_LABELS = (
+    ("urban_rural", "urban minus rural"),
+    ("income_q5_q1", "richest minus poorest income quintile"),
+    ("region_max_min", "highest minus lowest island group"),
+    ("age_young_old", "15-27 minus 60+"),
+    ("literacy_t3_t1", "highest minus lowest literacy tercile"),
+)
+
+METRICS: tuple[Metric, ...] = (
+    Metric("month", "month", "months since the start (0 = initial state)"),
+    Metric("adoption", "share", "citizens who use the digital services (state user)"),
+    Metric("lapsed", "share", "citizens who used them and stopped after a failure"),
+    Metric("awareness", "share", "citizens who know the digital services exist"),
+    Metric("access", "share", "citizens with usable internet"),
+    Metric("literacy_mean", "index [0, 1]", "mean digital literacy"),
+    Metric("trust_mean", "[0, 1]", "mean trust in government"),
+    Metric("trust_sd", "[0, 1]", "standard deviation of trust across citizens"),
+    Metric("digital_staff_share", "share", "civil servants working through the digital system"),
+    Metric("trained_staff_share", "share", "civil servants who have been trained"),
+    Metric("led_office_share", "share", "offices whose head took part in the leadership programme"),
+    Metric("resistance_mean", "[0, 1]", "mean resistance of civil servants"),
+    Metric("competence_mean", "[0, 1]", "mean digital competence of civil servants"),
+    Metric("office_readiness_mean", "[0, 1]", "mean office digital readiness"),
+    Metric("usability", "[0, 1]", "platform usability"),
+    Metric("accessibility", "[0, 1]", "platform accessibility (relief of the literacy needed)"),
+    Metric("security", "[0, 1]", "platform data security"),
+    Metric("transparency", "[0, 1]", "published performance data"),
+    Metric("mandate_active", "0/1", "a digital-first mandate holds this month"),
+    Metric("success_rate", "share", "digital transactions that succeeded this month"),
+    Metric("digital_transaction_share", "share", "transactions this month completed digitally"),
+    Metric("hours_per_transaction", "hours", "citizen hours per transaction this month"),
+    Metric("citizen_hours_million", "million hours", "hours citizens spent on services this month"),
+    Metric("breach", "0/1", "a data breach happened this month"),
+    Metric("breaches_cumulative", "count", "breaches so far"),
+    Metric("breach_probability", "per month", "chance of a breach at the month's security"),
+    *(Metric(f"spend_{lever}_idr_bn", "IDR bn", f"spent on {lever} this month") for lever in LEVERS),
+    Metric("spend_total_idr_bn", "IDR bn", "spent on all levers this month"),
+    *(Metric(f"adoption_{key}", "share", f"adoption among {label}") for key, label in _GROUP_LABELS),
+    *(Metric(f"gap_{key}", "share points", f"adoption gap, {label}") for key, label in _GAP_LABELS),
+    Metric("concentration_index", "[-1, 1]", "concentration of adoption over income rank (> 0: richer)"),
+    *(Metric(f"trust_{key}", "[0, 1]", f"mean trust among {label}") for key, label in _GROUP_LABELS),
+    *(Metric(f"gap_trust_{key}", "trust points", f"trust gap, {label}") for key, label in _GAP_LABELS),
+)
+METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 
 
 def observe(
@@ -132,8 +226,9 @@ def observe(
     hours: float,
     breach: bool,
     breach_probability: float,
+    mandate_active: bool = False,
 ) -> dict[str, float]:
-    """One month's metrics as a flat dict of floats."""
+    """One month's metrics as a flat dict of floats, in the order of :data:`METRICS`."""
     c, s, p = state.citizens, state.staff, state.platform
     row: dict[str, float] = {"month": float(month)}
     users = c.state == USER
@@ -143,8 +238,10 @@ def observe(
     row["access"] = np.count_nonzero(c.access) / c.n
     row["literacy_mean"] = float(np.mean(c.literacy))
     row["trust_mean"] = float(np.mean(c.trust))
+    row["trust_sd"] = float(np.std(c.trust))
     row["digital_staff_share"] = float(np.mean(s.digital))
     row["trained_staff_share"] = float(np.mean(s.trained))
+    row["led_office_share"] = float(np.mean(state.offices.led))
     row["resistance_mean"] = float(np.mean(s.resistance))
     row["competence_mean"] = float(np.mean(s.competence))
     row["office_readiness_mean"] = float(np.mean(state.offices.readiness))
@@ -152,6 +249,7 @@ def observe(
     row["accessibility"] = float(p.accessibility)
     row["security"] = float(p.security)
     row["transparency"] = float(p.transparency)
+    row["mandate_active"] = float(mandate_active)
     row["success_rate"] = digital_successes / digital_attempts if digital_attempts else 0.0
     row["digital_transaction_share"] = digital_successes / needs if needs else 0.0
     row["hours_per_transaction"] = hours / needs if needs else 0.0
@@ -165,6 +263,9 @@ def observe(
     groups = adoption_by_group(state, users)
     row.update(groups)
     row.update(equity_gaps(state, groups, users))
+    trust_groups = trust_by_group(state)
+    row.update(trust_groups)
+    row.update(trust_gaps(trust_groups))
     return row
 
 
@@ -185,6 +286,8 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
         "months_to_25pct": months_to(adoption, months, 0.25),
         "months_to_50pct": months_to(adoption, months, 0.50),
         "trust_mean_final": last["trust_mean"],
+        "trust_sd_initial": first["trust_sd"],
+        "trust_sd_final": last["trust_sd"],
         "trust_change": last["trust_mean"] - first["trust_mean"],
         "digital_staff_share_final": last["digital_staff_share"],
         "resistance_mean_final": last["resistance_mean"],
@@ -203,6 +306,8 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
         summary[f"cost_{lever}_idr_bn"] = float(sum(r[f"spend_{lever}_idr_bn"] for r in rows))
     for key, value in last.items():
         if key.startswith("adoption_") and key != "adoption":
+            summary[f"{key}_final"] = value
+        if key.startswith("trust_") and key not in ("trust_mean", "trust_sd"):
             summary[f"{key}_final"] = value
         if key.startswith("gap_") or key == "concentration_index":
             summary[key] = value

@@ -2,14 +2,16 @@
 
 One step is one month. The schedule (DESIGN section 3) is:
 
-1. Government applies the policy (spending per lever, targeted).
+1. Government applies the policy inside its spending window (each lever buys units for its
+   targeted, willing recipients; platform stocks are bought).
 2. Civil servants: training effects (in 1), resistance, learning, digital practice.
 3. Offices: readiness and fairness.
-4. Citizens: awareness, adoption, service experiences.
-5. Trust: experience, procedural justice, transparency, social averaging.
-6. Co-production: users' feedback raises usability; platform stocks (transparency, security,
-   accessibility) depreciate towards their initial levels.
-7. Security incidents.
+4. Citizens: awareness, adoption (or a digital-first mandate), service experiences.
+5. Trust: pushes from experience, fair or unfair encounters and transparency move each citizen's
+   anchor; neighbours' trust mixes in (Friedkin-Johnsen).
+6. Platform: users' feedback raises usability; stocks (transparency, security, accessibility)
+   depreciate towards their initial levels.
+7. Security incidents (a breach pushes trust down, hardest for users).
 8. Observation.
 
 Every phase is a vectorised function over arrays (see :mod:`sim.rules`); within a phase updates are
@@ -27,27 +29,26 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from sim.agents import Citizen, CivilServant, ServiceOffice
-from sim.config import REGIONS, SimConfig, apply_overrides, compose, to_sim_config
-from sim.metrics import observe, summarise
+from sim.config import SimConfig, apply_overrides, compose, to_sim_config
+from sim.metrics import METRIC_NAMES, observe, summarise
 from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
-from sim.rules.adoption import step_citizens, step_reduced_form
+from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
 from sim.rules.bureaucracy import update_offices, update_staff
-from sim.rules.platform import breach_probability, coproduction_feedback, security_incidents
-from sim.rules.policy import apply_policy, platform_decay
-from sim.rules.trust import update_trust
+from sim.rules.mandate import exempt_mask, mandate_active
+from sim.rules.platform import (
+    breach_probability,
+    coproduction_feedback,
+    depreciate_stocks,
+    draw_breach,
+)
+from sim.rules.policy import apply_policy
+from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
 
 AUTO_MATERIALISE_LIMIT = 50_000
-STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security")
-
-
-def _cell_coverage(region: np.ndarray, urban: np.ndarray, access: np.ndarray) -> np.ndarray:
-    cell = region.astype(np.int64) * 2 + urban
-    n_cells = 2 * len(REGIONS)
-    counts = np.bincount(cell, minlength=n_cells)
-    covered = np.bincount(cell, weights=access, minlength=n_cells)
-    return np.divide(covered, counts, out=np.zeros(n_cells), where=counts > 0)
+# New streams go at the end: SeedSequence children keep their draws whatever comes after them.
+STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security", "trust")
 
 
 class DigitalAdoptionModel(mesa.Model):
@@ -58,7 +59,7 @@ class DigitalAdoptionModel(mesa.Model):
         DigitalAdoptionModel(n_citizens=5000, policy="training", seed=3)
 
     or from a full config (``sim.config.compose(...)`` or a Hydra ``DictConfig``). Any other
-    parameter can be set with ``overrides={"params.trust.social_rate": 0.1}`` or, for batch runs,
+    parameter can be set with ``overrides={"params.trust.susceptibility": 0.5}`` or, for batch runs,
     as a keyword with ``__`` for dots: ``policy__political_will=0.9``.
     """
 
@@ -99,7 +100,7 @@ class DigitalAdoptionModel(mesa.Model):
         self._observe(spent={}, outcome=None, breach=False)
 
         self.datacollector = mesa.DataCollector(
-            model_reporters={key: _latest(key) for key in self.rows[0]}
+            model_reporters={key: _latest(key) for key in METRIC_NAMES}
         )
         self.datacollector.collect(self)
 
@@ -116,10 +117,8 @@ class DigitalAdoptionModel(mesa.Model):
         rng = self.rngs["population"]
         citizens = synthesise_citizens(pop, adoption, rng)
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
-        reduced_form = adoption.rule != "utaut"
-        if reduced_form or not cfg.mechanisms.infrastructure:
-            citizens.access[:] = True  # F4 off / reduced forms: access never limits
-        if reduced_form:
+        if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
+            citizens.access[:] = True
             citizens.aware[:] = True
         block = (
             citizens.region.astype(np.int64) * 10 + citizens.urban.astype(np.int64) * 5
@@ -136,8 +135,8 @@ class DigitalAdoptionModel(mesa.Model):
             degree=degrees(adjacency, citizens.n),
             people_per_citizen=pop.population_total / citizens.n,
             civil_servants_per_staff=total_staff_real / staff.n,
-            cell_coverage_base=_cell_coverage(citizens.region, citizens.urban, citizens.access),
         )
+        citizens.trust = initial_expressed_trust(state, cfg.params.trust)
         update_offices(state.staff, state.offices)
         return state
 
@@ -156,33 +155,40 @@ class DigitalAdoptionModel(mesa.Model):
     # ----------------------------------------------------------------- the monthly schedule
     def step(self) -> None:
         cfg, state, rngs = self.cfg, self.state, self.rngs
-        mech = cfg.mechanisms
+        mech, par = cfg.mechanisms, cfg.params
         spent = apply_policy(state, cfg, self.month, rngs["policy"])
-        update_staff(state.staff, state.offices, cfg.params.bureaucracy,
-                     cfg.policy.political_will, mech, rngs["bureaucracy"])
+        update_staff(state.staff, state.offices, par.bureaucracy, cfg.policy.political_will, mech,
+                     rngs["bureaucracy"])
         update_offices(state.staff, state.offices)
-        if cfg.params.adoption.rule == "utaut":
-            outcome, offline = step_citizens(state, cfg.params.adoption, cfg.params.platform,
-                                             mech, rngs["citizens"])
+        mandate = par.adoption.rule == "utaut" and mandate_active(cfg.policy, self.month)
+        outcome: ServiceOutcome | None = None
+        if par.adoption.rule == "utaut":
+            mandated = (
+                ~exempt_mask(state, cfg.policy.mandate.exempt, cfg.population.outer_islands)
+                if mandate else None
+            )
+            outcome = step_citizens(state, par.adoption, par.platform, mech, rngs["citizens"], mandated)
+            fair_u = rngs["trust"].random(state.citizens.n, dtype=np.float32)
             if mech.trust_dynamics:
-                update_trust(state, cfg.params.trust, offline)
+                rise = state.platform.transparency - par.platform.transparency_initial
+                update_trust(state, par.trust, outcome.success, outcome.failure,
+                             outcome.forced_failure, outcome.offline, fair_u, rise)
         else:
-            step_reduced_form(state, cfg.params.adoption, rngs["citizens"])
-            outcome = None
+            step_reduced_form(state, par.adoption, rngs["citizens"])
         if mech.coproduction:
-            coproduction_feedback(state, cfg.params.platform)
-        platform_decay(state, cfg)
-        breach = False
-        if mech.infrastructure:
-            breach_loss = cfg.params.trust.breach_loss if mech.trust_dynamics else 0.0
-            breach = security_incidents(state, cfg.params.platform, breach_loss, rngs["security"])
+            coproduction_feedback(state, par.platform)
+        depreciate_stocks(state.platform, par.platform)
+        breach = draw_breach(state, par.platform, rngs["security"])
+        if breach and mech.trust_dynamics:
+            apply_breach(state, par.trust)
         self.month += 1
-        self._observe(spent, outcome, breach)
+        self._observe(spent, outcome, breach, mandate)
         self.datacollector.collect(self)
         if self.month >= cfg.steps:
             self.running = False
 
-    def _observe(self, spent: dict[str, float], outcome: Any, breach: bool) -> None:
+    def _observe(self, spent: dict[str, float], outcome: ServiceOutcome | None, breach: bool,
+                 mandate: bool = False) -> None:
         self.rows.append(
             observe(
                 self.state,
@@ -194,6 +200,7 @@ class DigitalAdoptionModel(mesa.Model):
                 hours=outcome.hours if outcome else 0.0,
                 breach=breach,
                 breach_probability=breach_probability(self.state, self.cfg.params.platform),
+                mandate_active=mandate,
             )
         )
 

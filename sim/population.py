@@ -5,8 +5,9 @@ is drawn from a logistic model whose group offsets are raked (iterative proporti
 logit scale) so that access by island group, by urban/rural and by age band matches the published
 marginals. The age marginals of APJII average above its own national figure, so they are first shifted
 by one common logit offset to agree with the national rate implied by the island-group figures
-(documented in docs/ODD.md). Literacy is logit-normal with group effects, its intercept solved so that
-the mean equals the published index.
+(documented in docs/ODD.md). Literacy and trust are logit-normal with group effects, their intercepts
+solved so that the means equal the published levels; each citizen's trust anchor starts at the
+log-odds of their initial trust.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.config import REGIONS, AdoptionParams, PlatformParams, PopulationConfig
+from sim.rules.trust import anchor_log_odds
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
 
 RAKING_ITERATIONS = 60
@@ -103,12 +105,19 @@ def _literacy(
         + pop.literacy_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
         + rng.normal(0.0, pop.literacy_sd_logit, region.size)
     )
-    # Solve mean(expit(eta + shift)) = literacy_mean for shift in [-8, 8]: Newton steps, falling
-    # back to bisection whenever a step would leave the bracket (a handful of passes over the data).
+    return logit_normal_with_mean(eta, pop.literacy_mean)
+
+
+def logit_normal_with_mean(eta: np.ndarray, target_mean: float) -> np.ndarray:
+    """expit(eta + shift) with the one shift that makes its mean ``target_mean``.
+
+    Solves mean(expit(eta + shift)) = target for shift in [-8, 8]: Newton steps, falling back to
+    bisection whenever a step would leave the bracket (a handful of passes over the data).
+    """
     lo, hi, shift = -8.0, 8.0, 0.0
     for _ in range(100):
         p = expit(eta + shift)
-        gap = p.mean() - pop.literacy_mean
+        gap = p.mean() - target_mean
         if gap > 0:
             hi = shift
         else:
@@ -119,6 +128,29 @@ def _literacy(
         newton = shift - gap / slope if slope > 0 else hi + 1.0
         shift = newton if lo < newton < hi else (lo + hi) / 2
     return expit(eta + shift)
+
+
+def _trust(urban: np.ndarray, quintile: np.ndarray, pop: PopulationConfig,
+           rng: np.random.Generator) -> np.ndarray:
+    """Initial trust: logit-normal with income and urban/rural effects, mean at the published level."""
+    eta = (
+        pop.trust_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
+        + pop.trust_urban_log_odds * (urban.astype(float) - pop.urban_share)
+        + rng.normal(0.0, pop.trust_sd_logit, urban.size)
+    )
+    return logit_normal_with_mean(eta, pop.trust_mean)
+
+
+def citizen_need_score(region: np.ndarray, urban: np.ndarray, age_band: np.ndarray,
+                       quintile: np.ndarray, literacy_tercile: np.ndarray, pop: PopulationConfig,
+                       tie_break: np.ndarray) -> np.ndarray:
+    """Number of disadvantages (rural, lowest literacy tercile, 60+, poorest quintile, outer
+    islands) plus a tie-break in [0, 1): a targeted lever reaches the highest scores first."""
+    outer = np.isin(region, [REGIONS.index(r) for r in pop.outer_islands])
+    return (
+        (~urban).astype(float) + (literacy_tercile == 0) + (age_band == len(pop.age_shares) - 1)
+        + (quintile == 0) + outer + tie_break
+    )
 
 
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
@@ -146,7 +178,7 @@ def synthesise_citizens(
     literacy = _literacy(region, urban, age_band, quintile, pop, rng)
     cut = np.quantile(literacy, [1 / 3, 2 / 3])
     literacy_tercile = np.searchsorted(cut, literacy, side="right").astype(np.int8)
-    trust = _clipped_normal(rng, pop.trust_mean, pop.trust_sd, n)
+    trust = _trust(urban, quintile, pop, rng)
 
     aware = rng.random(n) < pop.awareness_initial
     state = np.full(n, NON_USER, dtype=np.int8)
@@ -180,6 +212,7 @@ def synthesise_citizens(
         literacy_tercile=literacy_tercile,
         access=access,
         trust=trust,
+        trust_anchor=anchor_log_odds(trust),
         aware=aware | (state == USER),
         state=state,
         office=np.zeros(n, dtype=np.int32),
@@ -187,6 +220,9 @@ def synthesise_citizens(
         last_experience=np.zeros(n, dtype=np.int8),
         coproduced=np.zeros(n, dtype=np.bool_),
         literacy_trained=np.zeros(n, dtype=np.bool_),
+        willingness=rng.random(n, dtype=np.float32),
+        need_score=citizen_need_score(region, urban, age_band, quintile, literacy_tercile, pop,
+                                      rng.random(n)),
     )
 
 
@@ -248,6 +284,12 @@ def synthesise_offices_and_staff(
         digital_share=np.zeros(n_offices),
         fairness=np.zeros(n_offices),
         offline_hours=offline_hours,
+        led=np.zeros(n_offices, dtype=np.bool_),
+        need_score=(
+            (~office_urban).astype(float)
+            + np.isin(office_region, [REGIONS.index(r) for r in pop.outer_islands])
+            + rng.random(n_offices)
+        ),
     )
     staff = Staff(
         office=staff_office,
@@ -258,6 +300,7 @@ def synthesise_offices_and_staff(
         fairness=fairness,
         trained=np.zeros(n_staff, dtype=np.bool_),
         digital=digital,
+        willingness=rng.random(n_staff, dtype=np.float32),
     )
     return offices, staff
 

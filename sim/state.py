@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from sim.neighbours import NetworkCache, neighbour_mean, neighbour_share
+
 NON_USER, USER, LAPSED = 0, 1, 2
 
 
@@ -26,7 +28,8 @@ class Citizens:
     literacy: np.ndarray  # float64 [0, 1]
     literacy_tercile: np.ndarray  # int8, tercile of initial literacy (0 = lowest)
     access: np.ndarray  # bool: usable internet
-    trust: np.ndarray  # float64 [0, 1]
+    trust: np.ndarray  # float64 [0, 1]: expressed trust in government (what adoption reads)
+    trust_anchor: np.ndarray  # float64, log-odds: own prior, moved by own experience (Friedkin-Johnsen)
     aware: np.ndarray  # bool: knows the digital service exists
     state: np.ndarray  # int8: NON_USER, USER, LAPSED
     office: np.ndarray  # int32: the office that serves the citizen
@@ -34,6 +37,9 @@ class Citizens:
     last_experience: np.ndarray  # int8: 0 none, 1 success, -1 failure (this month)
     coproduced: np.ndarray  # bool: has taken part in co-production
     literacy_trained: np.ndarray  # bool: has taken a literacy course
+    willingness: np.ndarray  # float32 uniform: takes part in a programme if below its take-up chance
+    need_score: np.ndarray  # float64: disadvantages (rural, low literacy, 60+, poorest, outer
+    #                         islands) plus a tie-break in [0, 1): who a targeted lever reaches first
 
     @property
     def n(self) -> int:
@@ -50,6 +56,7 @@ class Staff:
     fairness: np.ndarray  # float64 [0, 1]
     trained: np.ndarray  # bool
     digital: np.ndarray  # bool: works through the digital system
+    willingness: np.ndarray  # float32 uniform: takes part in training if below its take-up chance
 
     @property
     def n(self) -> int:
@@ -66,6 +73,8 @@ class Offices:
     digital_share: np.ndarray  # float64 [0, 1]
     fairness: np.ndarray  # float64 [0, 1]
     offline_hours: np.ndarray  # float64, hours per offline transaction
+    led: np.ndarray  # bool: the head has taken part in the leadership programme
+    need_score: np.ndarray  # float64: rural + outer islands, plus a tie-break in [0, 1)
 
     @property
     def n(self) -> int:
@@ -91,9 +100,8 @@ class State:
     degree: np.ndarray  # float64, number of neighbours (population size - 1 for mean field)
     people_per_citizen: float  # real people one citizen agent stands for
     civil_servants_per_staff: float  # real civil servants one staff agent stands for
-    cell_coverage_base: np.ndarray  # access share per region x urban cell at t=0
     carry_idr: dict[str, float] = field(default_factory=dict)  # unspent money per lever
-    _cache: _NetworkCache | None = field(default=None, init=False, repr=False, compare=False)
+    _cache: NetworkCache | None = field(default=None, init=False, repr=False, compare=False)
     _derived: dict[str, tuple[tuple[Any, ...], Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -117,142 +125,19 @@ class State:
     def neighbour_share(
         self, values: np.ndarray, rows: np.ndarray | None = None, track: str | None = None
     ) -> np.ndarray:
-        """Share of each citizen's neighbours for whom ``values`` is true (one sparse product).
-
-        With ``rows`` (citizen indices), only those citizens' shares are computed, from their rows
-        of the adjacency alone when they are few. Boolean flags are counted in float32 against the
-        float32 adjacency: the counts are exact (whole numbers below 2**24) and the product reads
-        half the memory of a float64 one.
-
-        With ``track`` (a name, e.g. ``"aware"``), the counts of a boolean flag are kept from one
-        call to the next and updated from the citizens whose flag changed since the last call (the
-        rows of the adjacency for those citizens only). The result is exactly that of the full
-        product; flags that change for few citizens a month then cost almost nothing.
-        """
-        degree = self.degree if rows is None else self.degree[rows]
-        if self.adjacency is None:
-            total = np.count_nonzero(values) if values.dtype == np.bool_ else values.sum()
-            own = values if rows is None else values[rows]
-            return (total - own) / np.maximum(degree, 1.0)
-        cache = self._network()
-        if track is not None and values.dtype == np.bool_ and cache.can_track():
-            counts = cache.tracked_counts(track, values)
-            return (counts if rows is None else counts[rows]) / np.maximum(degree, 1.0)
-        if values.dtype == np.bool_ and cache.exact_float32:
-            x = np.asarray(values, dtype=np.float32)
-            matrix = self.adjacency
-        else:
-            x = np.asarray(values, dtype=np.float64)
-            matrix = cache.adjacency64
-        if rows is None:
-            counts = matrix @ x
-        elif rows.size * ROW_SUBSET_FRACTION < self.citizens.n:
-            counts = matrix[rows] @ x
-        else:
-            counts = (matrix @ x)[rows]
-        return counts / np.maximum(degree, 1.0)
+        """Share of each citizen's neighbours for whom ``values`` is true (see
+        :func:`sim.neighbours.neighbour_share`)."""
+        return neighbour_share(self.adjacency, self.degree, self._network(), values, rows, track)
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each citizen's neighbours (own value where there are none)."""
-        if self.adjacency is None:
-            total = values.sum()
-            return (total - values) / np.maximum(self.degree, 1.0)
-        cache = self._network()
-        summed = cache.adjacency64 @ np.asarray(values, dtype=np.float64)
-        mean = np.divide(summed, cache.safe_degree, out=summed)
-        if cache.has_isolated:
-            mean = np.where(self.degree > 0, mean, values)
-        return mean
+        return neighbour_mean(self.adjacency, self.degree, self._network(), values)
 
-    def _network(self) -> _NetworkCache:
+    def _network(self) -> NetworkCache | None:
         """Derived network arrays, rebuilt only if ``adjacency`` or ``degree`` is replaced."""
+        if self.adjacency is None:
+            return None
         cache = self._cache
         if cache is None or cache.adjacency is not self.adjacency or cache.degree is not self.degree:
-            cache = self._cache = _NetworkCache(self.adjacency, self.degree)
+            cache = self._cache = NetworkCache(self.adjacency, self.degree)
         return cache
-
-
-# For fewer than 1 / ROW_SUBSET_FRACTION of the citizens, a neighbour share for a subset of rows
-# slices those rows out of the adjacency; above it, one full product is cheaper.
-ROW_SUBSET_FRACTION = 2
-
-
-class _NetworkCache:
-    """Per-network arrays the neighbour products reuse every month.
-
-    ``adjacency64`` shares the index arrays of the (float32) adjacency and holds float64 ones, so
-    that means of float64 values (trust) are summed in float64 without converting the matrix on
-    every product; it costs 8 bytes per stored tie.
-    """
-
-    def __init__(self, adjacency: sparse.csr_array, degree: np.ndarray) -> None:
-        self.adjacency = adjacency
-        self.degree = degree
-        if adjacency.dtype == np.float64:
-            self.adjacency64 = adjacency
-        else:
-            self.adjacency64 = sparse.csr_array(
-                (adjacency.data.astype(np.float64), adjacency.indices, adjacency.indptr),
-                shape=adjacency.shape,
-            )
-        self.safe_degree = np.maximum(degree, 1.0)
-        self.has_isolated = bool(np.any(degree == 0))
-        # Float32 sums of small whole numbers are exact below 2**24; only unit weights count
-        # neighbours. (The margin of 8 covers the symmetry probe below.)
-        self.exact_float32 = (
-            adjacency.dtype == np.float32
-            and float(degree.max(initial=0.0)) < 2**24 / 8
-            and bool(np.all(adjacency.data == 1))
-        )
-        self._symmetric: bool | None = None
-        self._tracked: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (flags, counts)
-
-    def can_track(self) -> bool:
-        """Counts can be updated from changed rows only if the network is undirected (symmetric),
-        with unit weights. Checked once with an integer-valued probe vector (exact sums in float32:
-        the probe is below 7, the degrees below 2**24 / 7 in practice, else no tracking)."""
-        if self._symmetric is None:
-            probe = (np.arange(self.adjacency.shape[0]) % 7).astype(np.float32)
-            self._symmetric = self.exact_float32 and bool(
-                np.array_equal(self.adjacency @ probe, self.adjacency.T @ probe)
-            )
-        return self._symmetric
-
-    def row_indices(self, rows: np.ndarray) -> np.ndarray:
-        """Column indices of the given rows, concatenated (the neighbours of those citizens).
-
-        A plain gather through ``indptr``: for a few thousand rows it avoids most of the fixed cost
-        of scipy's fancy indexing.
-        """
-        indptr = self.adjacency.indptr
-        starts = indptr[rows].astype(np.int64)
-        lengths = indptr[rows + 1] - starts
-        ends = np.cumsum(lengths)
-        positions = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64)
-        positions += np.repeat(starts - (ends - lengths), lengths)
-        return self.adjacency.indices[positions]
-
-    def tracked_counts(self, name: str, flags: np.ndarray) -> np.ndarray:
-        """Number of each citizen's neighbours with ``flags`` set, updated from the last call's."""
-        n = flags.size
-        previous = self._tracked.get(name)
-        changed = None if previous is None else np.flatnonzero(flags != previous[0])
-        if changed is None or changed.size * TRACK_RECOUNT_FRACTION > n:
-            counts = (self.adjacency @ flags.astype(np.float32)).astype(np.int32)
-            self._tracked[name] = (flags.copy(), counts)
-            return counts
-        snapshot, counts = previous
-        gained = changed[flags[changed]]
-        lost = changed[~flags[changed]]
-        # Symmetric: the citizens whose count changes are the changed citizens' neighbours.
-        if gained.size:
-            np.add.at(counts, self.row_indices(gained), np.int32(1))
-        if lost.size:
-            np.add.at(counts, self.row_indices(lost), np.int32(-1))
-        snapshot[changed] = flags[changed]
-        return counts
-
-
-# When more than 1 / TRACK_RECOUNT_FRACTION of the citizens changed a tracked flag, recount with
-# one full product instead of updating from the changed rows.
-TRACK_RECOUNT_FRACTION = 8

@@ -44,6 +44,11 @@ class Run:
         return self.timeseries.iloc[-1]
 
 
+def _key(overrides: dict[str, Any]) -> tuple:
+    """A hashable cache key for overrides whose values may be lists."""
+    return tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+
+
 Compose = Callable[..., SimConfig]
 Simulate = Callable[..., Run]
 
@@ -59,7 +64,7 @@ def composed() -> Compose:
     def get(policy: str = "baseline", population: str = "small",
             overrides: dict[str, Any] | None = None) -> SimConfig:
         extra = dict(overrides or {})
-        key = (policy, population, tuple(sorted(extra.items())))
+        key = (policy, population, _key(extra))
         if key not in cache:
             cache[key] = compose(policy=policy, population=population, overrides=extra)
         return cache[key]
@@ -80,7 +85,7 @@ def simulate(composed) -> Simulate:
         population: str = "small",
     ) -> Run:
         extra = dict(overrides or {})
-        key = (policy, population, tuple(sorted(extra.items())), steps, seed)
+        key = (policy, population, _key(extra), steps, seed)
         if key not in cache:
             cfg = dataclasses.replace(
                 composed(policy, population, extra),

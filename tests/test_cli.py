@@ -25,6 +25,18 @@ BAD_INPUT = [
      [r"\bpolicy\b", r"\bfoo\b", r"allowed: .*\bbaseline\b.*\btraining\b"]),
     ("malformed override", ["seed=[1"], [r"seed=\[1", r"malformed", r"key=value"]),
     ("bad value inside a sweep", ["-m", "seed=1,x"], [r"\bseed\b", r"'x'", r"[Ii]nteger"]),
+    ("end before start", ["policy.start_month=6", "policy.end_month=3"],
+     [r"policy\.end_month", r"\b3\b", r"allowed: null .* > start_month \(6\)"]),
+    ("negative mandate month", ["policy.mandate.start_month=-1"],
+     [r"policy\.mandate\.start_month", r"-1", r"allowed: null .* >= 0"]),
+    ("unknown exemption", ["policy.mandate.exempt=[no_access,children]"],
+     [r"policy\.mandate\.exempt", r"children", r"allowed: no_access, elderly"]),
+    ("zero target share", ["policy.target_share=0"],
+     [r"policy\.target_share", r"\b0\b", r"allowed: a share in \(0, 1\]"]),
+    ("outreach share above one", ["policy.allocation.outreach=1.5"],
+     [r"policy\.allocation\.outreach", r"1\.5", r"allowed: a number in \[0, 1\]"]),
+    ("leadership allocation too big", ["policy=training", "policy.allocation.leadership=0.5"],
+     [r"policy\.allocation", r"1\.5", r"allowed: shares summing to <= 1"]),
 ]
 
 

@@ -215,8 +215,13 @@ def test_spending_stays_within_budget(scenario_runs, scenario):
     # ... and so for the total, against the monthly budget.
     assert np.all(ts["spend_total_idr_bn"].cumsum().to_numpy() <= months * budget * (1 + 1e-9) + 1e-9)
     assert run.summary["cost_idr_bn"] == pytest.approx(ts["spend_total_idr_bn"].sum())
-    if scenario == "baseline":
+    total_share = sum(getattr(cfg.policy.allocation, lever) for lever in LEVERS)
+    if total_share == 0:  # baseline, mandate: no spending
         assert ts["spend_total_idr_bn"].sum() == 0.0
+    elif scenario == "outreach":
+        # A campaign stops when everybody knows of the services: the money left is not spent.
+        assert ts["awareness"].iloc[-1] == 1.0
+        assert ts["spend_total_idr_bn"].iloc[-1] == 0.0
     else:
         # Every scenario spends most of its budget (a unit that cannot be bought yet carries over).
         assert ts["spend_total_idr_bn"].sum() > 0.5 * STEPS * budget

@@ -8,7 +8,8 @@ Three rules share one entry point, chosen by ``params.adoption.rule``:
   min(1, literacy / (required literacy x (1 - accessibility))) (F3, C2), social = share of neighbours
   using, and trust gates adoption (C3). Users then have a service experience: success with
   probability reliability x (floor + (1 - floor) x readiness); a failure lowers trust and can cause a
-  lapse.
+  lapse. Under a digital-first mandate (:mod:`sim.rules.mandate`) the non-exempt with access use the
+  digital channel whatever their utility and do not lapse.
 * ``bass``: every citizen is eligible and nothing lapses; monthly hazard p + q x share of adopters
   among neighbours (among everyone in mean field). Exactly the discrete-time Bass model.
 * ``threshold``: adopt when the share of adopting neighbours reaches the citizen's threshold
@@ -17,7 +18,7 @@ Three rules share one entry point, chosen by ``params.adoption.rule``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
@@ -25,20 +26,27 @@ from scipy.special import expit
 from sim.config import AdoptionParams, Mechanisms, PlatformParams
 from sim.state import LAPSED, USER, State
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+
 
 @dataclass
 class ServiceOutcome:
-    """Counts from this month's service encounters (for metrics)."""
+    """This month's service encounters: counts for the metrics, who met what for the trust rule."""
 
     needs: int = 0
     digital_attempts: int = 0
     digital_successes: int = 0
     hours: float = 0.0  # citizen-agent hours spent on services this month
+    success: np.ndarray = field(default_factory=lambda: _EMPTY)  # citizens whose digital use succeeded
+    failure: np.ndarray = field(default_factory=lambda: _EMPTY)  # ... failed
+    forced_failure: np.ndarray = field(default_factory=lambda: _EMPTY)  # failed under a mandate
+    offline: np.ndarray = field(default_factory=lambda: _EMPTY)  # served at an office
 
 
 def awareness_probability(params: AdoptionParams, share_aware):
-    """Monthly chance of hearing of the services: outreach, or word of mouth from aware neighbours."""
-    return 1.0 - (1.0 - params.outreach) * (1.0 - params.word_of_mouth * share_aware)
+    """Monthly chance of hearing of the services: mass media, or word of mouth from aware neighbours.
+    (The funded awareness campaign is the ``outreach`` lever, :mod:`sim.rules.policy`.)"""
+    return 1.0 - (1.0 - params.media_awareness) * (1.0 - params.word_of_mouth * share_aware)
 
 
 def spread_awareness(state: State, params: AdoptionParams, uniform: np.ndarray) -> None:
@@ -124,7 +132,8 @@ def step_citizens(
     platform_params: PlatformParams,
     mechanisms: Mechanisms,
     rng: np.random.Generator,
-) -> tuple[ServiceOutcome, np.ndarray]:
+    mandated: np.ndarray | None = None,
+) -> ServiceOutcome:
     """UTAUT rule: awareness, adoption among those in need, then service experiences.
 
     Only citizens in need this month (a share ``need_rate``) take decisions, so after the month's
@@ -134,7 +143,8 @@ def step_citizens(
     many others face it, so two scenarios run with the same seed share their random numbers
     (common random numbers), and paired scenario differences are far less noisy.
 
-    Returns the month's counts and who was served offline (for the fairness-of-encounter rule).
+    ``mandated`` (a mask over citizens, or None without a mandate): those the mandate obliges to use
+    the digital channel when they need a service.
     """
     c, o = state.citizens, state.offices
     awareness_u, need_u, adopt_u, success_u, lapse_u = rng.random((5, c.n), dtype=np.float32)
@@ -142,6 +152,12 @@ def step_citizens(
     in_need = need_u < params.need_rate
     need = np.flatnonzero(in_need)
     status = c.state.copy()
+
+    forced = _EMPTY
+    if mandated is not None:
+        forced = need[mandated[need]]
+        c.aware[forced] = True
+        status[forced] = USER
 
     # Adoption: aware citizens with access, in need, not using the services yet.
     candidates = need[c.aware[need] & c.access[need] & (status[need] != USER)]
@@ -158,17 +174,23 @@ def step_citizens(
     experience[success] = 1
     experience[failure] = -1
     c.last_experience = experience
-    lapse = failure[lapse_u[failure] < lapse_probability(params, c.trust[failure])]
+    chose = failure if mandated is None else failure[~mandated[failure]]
+    lapse = chose[lapse_u[chose] < lapse_probability(params, c.trust[chose])]
     status[lapse] = LAPSED
     c.state = status
 
     offline = in_need.copy()  # failed digital attempts end at the office too
     offline[success] = False
-    offline_hours = o.offline_hours[c.office[np.flatnonzero(offline)]]
+    offline_idx = np.flatnonzero(offline)
+    offline_hours = o.offline_hours[c.office[offline_idx]]
     hours = float(params.digital_hours * users.size + offline_hours.sum())
     return ServiceOutcome(
         needs=int(need.size),
         digital_attempts=int(users.size),
         digital_successes=int(success.size),
         hours=hours,
-    ), offline
+        success=success,
+        failure=failure,
+        forced_failure=_EMPTY if mandated is None else failure[mandated[failure]],
+        offline=offline_idx,
+    )

@@ -1,19 +1,63 @@
-"""The national platform: co-production feedback (F2) and security incidents (F4, C3).
+"""The national platform: its stocks (F3, F4, F6), co-production feedback (F2) and breaches (F4, C3).
+
+Stocks. Transparency, security and accessibility are platform levels in [0, 1] that money raises
+with diminishing returns and that depreciate towards their initial levels without upkeep:
+  level += stock_max_monthly_gain x spend / (spend + half_saturation) x (1 - level)
+  level -= stock_decay x (level - initial level)
 
 Co-production: users' feedback raises usability each month,
-  usability += feedback_rate * user share * (1 - usability);
-funded co-production sessions add to it in :mod:`sim.rules.policy`.
+  usability += feedback_rate x user share x (1 - usability);
+funded co-production sessions add to it (:mod:`sim.rules.policy`).
 
-Security: a breach happens with probability breach_base * (1 - security) each month. In a breach,
-users lose ``breach_loss`` of their trust and everyone else half as much.
+Security: a breach happens with probability breach_base x (1 - security) each month; its trust
+effect is in :func:`sim.rules.trust.apply_breach`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.config import PlatformParams
-from sim.state import USER, State
+from sim.config import Mechanisms, PlatformParams, SimConfig
+from sim.state import USER, Platform, State
+
+# Levers that raise the platform level of the same name (F6, F4, F3) rather than buying units.
+STOCK_LEVERS = ("transparency", "security", "accessibility")
+# The mechanism switch that lets each stock move (off: held at its initial level).
+STOCK_MECHANISM = {"transparency": None, "security": "infrastructure", "accessibility": None}
+
+
+def stock_gain(level: float, spend_bn: float, max_gain: float, half_saturation_bn: float) -> float:
+    """Diminishing-returns gain of a platform stock from one month's spending."""
+    if spend_bn <= 0:
+        return 0.0
+    return max_gain * spend_bn / (spend_bn + half_saturation_bn) * (1.0 - level)
+
+
+def stock_can_move(lever: str, mechanisms: Mechanisms) -> bool:
+    switch = STOCK_MECHANISM[lever]
+    return switch is None or bool(getattr(mechanisms, switch))
+
+
+def invest_in_stocks(platform: Platform, cfg: SimConfig, spending: bool) -> dict[str, float]:
+    """Raise each stock lever's platform level; returns IDR bn spent per stock lever (its whole share,
+    or nothing outside the policy's spending window)."""
+    plat, costs = cfg.params.platform, cfg.params.costs
+    spent = {}
+    for lever in STOCK_LEVERS:
+        spend_bn = cfg.budget_idr_bn_per_month * getattr(cfg.policy.allocation, lever) if spending else 0.0
+        if stock_can_move(lever, cfg.mechanisms):
+            level = getattr(platform, lever)
+            gain = stock_gain(level, spend_bn, plat.stock_max_monthly_gain, costs.stock_half_saturation_bn)
+            setattr(platform, lever, level + gain)
+        spent[lever] = spend_bn
+    return spent
+
+
+def depreciate_stocks(platform: Platform, params: PlatformParams) -> None:
+    """Stocks depreciate towards their initial levels without upkeep."""
+    for lever in STOCK_LEVERS:
+        level = getattr(platform, lever)
+        setattr(platform, lever, level - params.stock_decay * (level - getattr(params, f"{lever}_initial")))
 
 
 def coproduction_feedback(state: State, params: PlatformParams) -> None:
@@ -26,15 +70,9 @@ def breach_probability(state: State, params: PlatformParams) -> float:
     return params.breach_base * (1.0 - state.platform.security)
 
 
-def security_incidents(
-    state: State, params: PlatformParams, breach_loss: float, rng: np.random.Generator
-) -> bool:
-    """Draw this month's breach; on a breach, users lose ``breach_loss`` of their trust and others
-    half as much. Returns whether one happened."""
+def draw_breach(state: State, params: PlatformParams, rng: np.random.Generator) -> bool:
+    """Draw this month's breach (counted on the platform); the caller applies its trust effect."""
     breach = bool(rng.random() < breach_probability(state, params))
     if breach:
-        c = state.citizens
-        loss = np.where(c.state == USER, breach_loss, breach_loss / 2)
-        c.trust = c.trust * (1 - loss)
         state.platform.breaches += 1
     return breach

@@ -1,67 +1,246 @@
-"""Government policy: each month, spend each lever's share of the budget on its targeted group.
+"""Government policy: inside its spending window, each lever buys units for the people it targets.
 
-Per-person levers (training, infrastructure, literacy, co-production) buy whole units at a unit cost in
-real terms: one citizen agent stands for ``people_per_citizen`` people, so covering one agent costs
-that many times the cost per person. Money a lever cannot spend this month (less than one unit) carries
-over to the next month; money it cannot spend because nobody eligible is left is returned. Spending
-therefore never exceeds the budget allocated so far.
+One table of levers, :data:`UNIT_LEVERS`, says for each lever bought by the unit who receives it
+(citizens, civil servants or office heads), its unit cost, who is eligible, and the one mechanism it
+feeds. Nothing else in this module changes the state, so a lever's effect runs through its named
+mechanism only (awareness, for instance, comes from ``outreach`` alone). The platform stocks
+(transparency, security, accessibility) are bought in :mod:`sim.rules.platform`.
 
-Stock levers (transparency, security, accessibility) raise a platform level with diminishing returns
-(F4, F6, F3).
+Units are bought at a unit cost in real terms: one citizen agent stands for ``people_per_citizen``
+people, so reaching one agent costs that many times the cost per person. Money a lever cannot spend
+this month (less than one unit) carries over to the next month; money it cannot spend because nobody
+eligible is left is returned. Spending therefore never exceeds the budget allocated so far.
+
+Take-up is below 100%: programmes people must attend (training, literacy courses, co-production,
+leadership) reach only those who accept, and the chance of accepting depends on the person. Each
+person has one ``willingness`` draw, fixed at synthesis; they accept a programme while the draw is
+below its take-up chance. Those who decline cost nothing and the money goes to the next person.
+
+Targeting reaches at most ``policy.target_share`` of the population, the most in need first (office
+levers: that share of the offices, those serving the most targeted citizens first); targeted money is
+not spent on anybody else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.config import LEVERS, REGIONS, SimConfig
-from sim.state import Platform, State
+from sim.rules.platform import invest_in_stocks
+from sim.rules.trust import push_anchor
+from sim.state import State
 
 IDR_PER_BN = 1e9
-# Levers that raise the platform level of the same name (F6, F4, F3) rather than buying units.
-STOCK_LEVERS = ("transparency", "security", "accessibility")
 
 
-def citizen_target_mask(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
-    """Which citizens a targeted lever reaches first (only the masks that targeting needs)."""
+# --------------------------------------------------------------------------- who is targeted
+def _capped(group: np.ndarray, need_score: np.ndarray, share: float) -> np.ndarray:
+    """``group``, or, if it is larger, its members with the highest need up to ``share`` of everyone."""
+    cap = int(np.floor(share * group.size))
+    members = np.flatnonzero(group)
+    if members.size <= cap:
+        return group
+    mask = np.zeros(group.size, dtype=bool)
+    if cap > 0:
+        mask[members[np.argpartition(-need_score[members], cap - 1)[:cap]]] = True
+    return mask
+
+
+def citizen_group(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
+    """The citizens a targeting option names, before the cap on its size."""
     c = state.citizens
-    masks = {
-        "universal": lambda: np.ones(c.n, dtype=bool),
-        "rural": lambda: ~c.urban,
-        "low_literacy": lambda: c.literacy_tercile == 0,
-        "elderly": lambda: c.age_band == 3,
-        "poorest": lambda: c.quintile == 0,
-        "outer_islands": lambda: np.isin(c.region, [REGIONS.index(r) for r in outer_islands]),
-    }
-    if targeting == "left_behind":
-        return (
-            masks["rural"]() | masks["low_literacy"]() | masks["elderly"]() | masks["poorest"]()
-            | masks["outer_islands"]()
-        )
-    return masks[targeting]()
-
-
-def office_target_mask(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
-    """Which offices' staff a targeted training lever reaches first (person-level targets: all)."""
-    o = state.offices
+    if targeting == "universal":
+        return np.ones(c.n, dtype=bool)
     if targeting == "rural":
-        return ~o.urban
-    if targeting in ("outer_islands", "left_behind"):
-        outer = np.isin(o.region, [REGIONS.index(r) for r in outer_islands])
-        return outer if targeting == "outer_islands" else ~o.urban | outer
-    return np.ones(o.n, dtype=bool)
+        return ~c.urban
+    if targeting == "low_literacy":
+        return c.literacy_tercile == 0
+    if targeting == "elderly":
+        return c.age_band == 3
+    if targeting == "poorest":
+        return c.quintile == 0
+    if targeting == "outer_islands":
+        return np.isin(c.region, [REGIONS.index(r) for r in outer_islands])
+    return c.need_score >= 1.0  # left_behind: at least one disadvantage
 
 
-def select_with_priority(
-    candidates: np.ndarray, priority: np.ndarray, k: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Indices of up to ``k`` candidates, taking the priority group first, at random within groups."""
-    first = np.flatnonzero(candidates & priority)
-    if k <= first.size:
-        return np.sort(rng.choice(first, size=k, replace=False)) if k > 0 else first[:0]
-    rest = np.flatnonzero(candidates & ~priority)
-    extra = rng.choice(rest, size=min(k - first.size, rest.size), replace=False)
-    return np.sort(np.concatenate([first, extra]))
+def citizen_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
+    """Citizens a targeted lever may reach: the named group, capped at ``target_share`` by need."""
+    pol, c = cfg.policy, state.citizens
+
+    def build() -> np.ndarray:
+        group = citizen_group(state, pol.targeting, cfg.population.outer_islands)
+        return group if pol.targeting == "universal" else _capped(group, c.need_score, pol.target_share)
+
+    key = f"policy.citizens.{pol.targeting}.{pol.target_share}"
+    return state.cached(key, (c.need_score, c.region, c.urban), build)
+
+
+def office_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
+    """Offices whose staff (or head) a targeted office lever may reach: those serving the largest
+    share of targeted citizens first, at most ``target_share`` of the offices, so that every
+    targeting option (rural, elderly, poorest, ...) has a meaning for training and leadership too."""
+    pol, o, c = cfg.policy, state.offices, state.citizens
+    if pol.targeting == "universal":
+        return np.ones(o.n, dtype=bool)
+
+    def build() -> np.ndarray:
+        targeted = citizen_target_mask(state, cfg)
+        served = np.bincount(c.office, minlength=o.n)
+        hits = np.bincount(c.office, weights=targeted, minlength=o.n)
+        share = np.divide(hits, served, out=np.zeros(o.n), where=served > 0)
+        # Rank by the share of targeted residents; office need breaks ties (fractional part < 1).
+        score = share * 1e3 + o.need_score
+        return _capped(share > 0, score, pol.target_share)
+
+    key = f"policy.offices.{pol.targeting}.{pol.target_share}"
+    return state.cached(key, (o.need_score, c.office, c.need_score), build)
+
+
+# --------------------------------------------------------------------------- take-up
+def training_takeup(cfg: SimConfig, resistance: np.ndarray) -> np.ndarray:
+    """Chance a civil servant accepts training: the most resistant are the least willing."""
+    b = cfg.params.bureaucracy
+    return b.training_takeup_max * (1.0 - b.training_takeup_resistance * resistance)
+
+
+def course_takeup(cfg: SimConfig, literacy: np.ndarray, elderly: np.ndarray) -> np.ndarray:
+    """Chance a citizen enrols in a course or a co-production session: lower for the least literate
+    and the oldest, who are the hardest to reach."""
+    a = cfg.params.adoption
+    return (
+        a.course_takeup_max
+        * (1.0 - a.course_takeup_elderly_cut * elderly)
+        * (a.course_takeup_floor + (1.0 - a.course_takeup_floor) * literacy)
+    )
+
+
+# --------------------------------------------------------------------------- the levers
+def _training_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+    s = state.staff
+    return ~s.trained & (s.willingness < training_takeup(cfg, s.resistance))
+
+
+def _training_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+    s, bur = state.staff, cfg.params.bureaucracy
+    if cfg.mechanisms.training:
+        s.competence[chosen] += bur.training_competence_gain * (1 - s.competence[chosen])
+        if cfg.mechanisms.resistance_dynamics:
+            s.resistance[chosen] *= 1 - bur.training_resistance_cut
+        s.fairness[chosen] += bur.training_fairness_gain * (1 - s.fairness[chosen])
+    s.trained[chosen] = True
+
+
+def _infrastructure_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+    return ~state.citizens.access
+
+
+def _infrastructure_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+    if cfg.mechanisms.infrastructure:
+        state.citizens.access[chosen] = True
+
+
+def _literacy_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+    c = state.citizens
+    return ~c.literacy_trained & (c.willingness < course_takeup(cfg, c.literacy, c.age_band == 3))
+
+
+def _literacy_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+    c = state.citizens
+    c.literacy[chosen] += cfg.params.adoption.literacy_programme_gain * (1 - c.literacy[chosen])
+    c.literacy_trained[chosen] = True
+
+
+def _coproduction_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+    """Participants are recruited among citizens who know the services (co-producing a service you
+    have never heard of is not possible), so the lever itself raises nobody's awareness."""
+    c = state.citizens
+    return c.aware & ~c.coproduced & (c.willingness < course_takeup(cfg, c.literacy, c.age_band == 3))
+
+
+def _coproduction_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+    c, plat = state.citizens, cfg.params.platform
+    c.coproduced[chosen] = True
+    if cfg.mechanisms.trust_dynamics and chosen.size:
+        push_anchor(c, chosen, cfg.params.trust.coproduction_gain)
+    if cfg.mechanisms.coproduction and chosen.size:
+        share = chosen.size / c.n
+        p = state.platform
+        p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
+        low = np.mean((c.literacy_tercile[chosen] == 0) | (c.age_band[chosen] == 3))
+        p.accessibility += min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
+
+
+def _outreach_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+    return ~state.citizens.aware
+
+
+def _outreach_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+    state.citizens.aware[chosen] = True
+
+
+def _leadership_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+    heads = office_heads(state)
+    return ~state.offices.led & (state.staff.willingness[heads] < cfg.params.bureaucracy.leadership_takeup)
+
+
+def _leadership_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+    state.offices.led[chosen] = True
+
+
+def office_heads(state: State) -> np.ndarray:
+    """Index of each office's head among the staff (fixed; cached)."""
+    s = state.staff
+
+    def build() -> np.ndarray:
+        heads = np.flatnonzero(s.level == 0)
+        out = np.empty(state.offices.n, dtype=np.int64)
+        out[s.office[heads]] = heads
+        return out
+
+    return state.cached("policy.office_heads", (s.level, s.office), build)
+
+
+@dataclass(frozen=True)
+class UnitLever:
+    """A lever that buys whole units (a person trained, covered, taught, reached; a head led)."""
+
+    name: str
+    factor: str  # the study's factor or challenge it serves
+    recipients: str  # "citizens", "staff" or "offices" (their heads)
+    cost: str  # field of CostParams: IDR per real person (or head)
+    mechanism: str  # what it changes (documentation; the switches are read in ``apply``)
+    eligible: Callable[[State, SimConfig], np.ndarray]  # boolean mask over the recipients
+    apply: Callable[[State, SimConfig, np.ndarray], None]  # effect on the chosen recipients
+
+
+UNIT_LEVERS: tuple[UnitLever, ...] = (
+    UnitLever("training", "F5", "staff", "training_per_civil_servant",
+              "competence, resistance, fairness", _training_eligible, _training_apply),
+    UnitLever("infrastructure", "F4", "citizens", "infrastructure_per_person_covered",
+              "access", _infrastructure_eligible, _infrastructure_apply),
+    UnitLever("literacy", "C2", "citizens", "literacy_per_learner",
+              "literacy", _literacy_eligible, _literacy_apply),
+    UnitLever("coproduction", "F2", "citizens", "coproduction_per_participant",
+              "usability, accessibility, participants' trust", _coproduction_eligible,
+              _coproduction_apply),
+    UnitLever("outreach", "awareness", "citizens", "outreach_per_person_reached",
+              "awareness", _outreach_eligible, _outreach_apply),
+    UnitLever("leadership", "F1", "offices", "leadership_per_office_head",
+              "top-down push in the office", _leadership_eligible, _leadership_apply),
+)
+
+
+# --------------------------------------------------------------------------- spending
+def choose(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of up to ``k`` candidates, uniformly at random, sorted."""
+    pool = np.flatnonzero(candidates)
+    if k >= pool.size:
+        return pool
+    return np.sort(rng.choice(pool, size=k, replace=False)) if k > 0 else pool[:0]
 
 
 def _buy_units(state: State, lever: str, money_idr: float, unit_cost_idr: float) -> int:
@@ -77,11 +256,28 @@ def _settle(state: State, lever: str, bought: int, used: int) -> None:
         state.carry_idr[lever] = 0.0
 
 
-def stock_gain(level: float, spend_bn: float, max_gain: float, half_saturation_bn: float) -> float:
-    """Diminishing-returns gain of a platform stock from one month's spending."""
-    if spend_bn <= 0:
-        return 0.0
-    return max_gain * spend_bn / (spend_bn + half_saturation_bn) * (1.0 - level)
+def spending_window(cfg: SimConfig, month: int) -> bool:
+    """Whether the policy spends in ``month`` (from start_month up to, not including, end_month)."""
+    pol = cfg.policy
+    return (
+        cfg.budget_idr_bn_per_month > 0
+        and month >= pol.start_month
+        and (pol.end_month is None or month < pol.end_month)
+    )
+
+
+def unit_cost_idr(state: State, cfg: SimConfig, lever: UnitLever) -> float:
+    """IDR per recipient agent: the real unit cost times the real people one agent stands for."""
+    per_real = getattr(cfg.params.costs, lever.cost)
+    scale = state.people_per_citizen if lever.recipients == "citizens" else state.civil_servants_per_staff
+    return per_real * scale
+
+
+def _target(state: State, cfg: SimConfig, recipients: str) -> np.ndarray:
+    if recipients == "citizens":
+        return citizen_target_mask(state, cfg)
+    offices = office_target_mask(state, cfg)
+    return offices if recipients == "offices" else offices[state.staff.office]
 
 
 def apply_policy(
@@ -89,121 +285,19 @@ def apply_policy(
 ) -> dict[str, float]:
     """Spend this month's budget; returns IDR billion actually spent per lever."""
     spent = dict.fromkeys(LEVERS, 0.0)
-    pol = cfg.policy
-    if month < pol.start_month or cfg.budget_idr_bn_per_month <= 0:
-        return spent
-    costs = cfg.params.costs
-    bur = cfg.params.bureaucracy
-    adopt = cfg.params.adoption
-    plat = cfg.params.platform
-    c, s = state.citizens, state.staff
-    budget_idr = cfg.budget_idr_bn_per_month * IDR_PER_BN
-    target = citizen_target_mask(state, pol.targeting, cfg.population.outer_islands)
-    people = state.people_per_citizen
-
-    # F5 training of civil servants (ASN): competence up, resistance down, fairer service.
-    money = budget_idr * pol.allocation.training
-    if money > 0:
-        unit = costs.training_per_civil_servant * state.civil_servants_per_staff
-        k = _buy_units(state, "training", money, unit)
-        office_priority = office_target_mask(state, pol.targeting, cfg.population.outer_islands)
-        chosen = select_with_priority(~s.trained, office_priority[s.office], k, rng)
-        if cfg.mechanisms.training:
-            s.competence[chosen] += bur.training_competence_gain * (1 - s.competence[chosen])
-            s.resistance[chosen] *= 1 - bur.training_resistance_cut
-            s.fairness[chosen] += bur.training_fairness_gain * (1 - s.fairness[chosen])
-        s.trained[chosen] = True
-        _settle(state, "training", k, chosen.size)
-        spent["training"] = chosen.size * unit / IDR_PER_BN
-
-    # F4 infrastructure: cover citizens without usable internet.
-    money = budget_idr * pol.allocation.infrastructure
-    if money > 0:
-        unit = costs.infrastructure_per_person_covered * people
-        k = _buy_units(state, "infrastructure", money, unit)
-        chosen = select_with_priority(~c.access, target, k, rng)
-        c.access[chosen] = True
-        _settle(state, "infrastructure", k, chosen.size)
-        spent["infrastructure"] = chosen.size * unit / IDR_PER_BN
-        if chosen.size and cfg.mechanisms.infrastructure:
-            _update_office_capacity(state, bur.capacity_per_infra)
-
-    # C2 literacy programmes: close part of the literacy gap; learners hear of the services.
-    money = budget_idr * pol.allocation.literacy
-    if money > 0:
-        unit = costs.literacy_per_learner * people
-        k = _buy_units(state, "literacy", money, unit)
-        chosen = select_with_priority(~c.literacy_trained, target, k, rng)
-        c.literacy[chosen] += adopt.literacy_programme_gain * (1 - c.literacy[chosen])
-        c.literacy_trained[chosen] = True
-        c.aware[chosen] = True
-        _settle(state, "literacy", k, chosen.size)
-        spent["literacy"] = chosen.size * unit / IDR_PER_BN
-
-    # F2 co-production sessions: participants gain trust and awareness; usability and, where the
-    # participants are those the platform serves worst, accessibility improve.
-    money = budget_idr * pol.allocation.coproduction
-    if money > 0:
-        unit = costs.coproduction_per_participant * people
-        k = _buy_units(state, "coproduction", money, unit)
-        chosen = select_with_priority(~c.coproduced, target, k, rng)
-        c.coproduced[chosen] = True
-        c.aware[chosen] = True
-        c.trust[chosen] += adopt.coproduction_trust_gain * (1 - c.trust[chosen])
-        if cfg.mechanisms.coproduction and chosen.size:
-            share = chosen.size / c.n
-            p = state.platform
-            p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
-            low = np.mean((c.literacy_tercile[chosen] == 0) | (c.age_band[chosen] == 3))
-            p.accessibility += min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
-        _settle(state, "coproduction", k, chosen.size)
-        spent["coproduction"] = chosen.size * unit / IDR_PER_BN
-
-    spent.update(invest_in_stocks(state.platform, cfg))
+    spending = spending_window(cfg, month)
+    if spending:
+        budget_idr = cfg.budget_idr_bn_per_month * IDR_PER_BN
+        for lever in UNIT_LEVERS:
+            money = budget_idr * getattr(cfg.policy.allocation, lever.name)
+            if money <= 0:
+                continue
+            unit = unit_cost_idr(state, cfg, lever)
+            k = _buy_units(state, lever.name, money, unit)
+            candidates = lever.eligible(state, cfg) & _target(state, cfg, lever.recipients)
+            chosen = choose(candidates, k, rng)
+            lever.apply(state, cfg, chosen)
+            _settle(state, lever.name, k, chosen.size)
+            spent[lever.name] = chosen.size * unit / IDR_PER_BN
+    spent.update(invest_in_stocks(state.platform, cfg, spending))
     return spent
-
-
-def invest_in_stocks(platform: Platform, cfg: SimConfig) -> dict[str, float]:
-    """Raise each stock lever's platform level; returns IDR bn spent per stock lever (its whole share)."""
-    plat, costs = cfg.params.platform, cfg.params.costs
-    spent = {}
-    for lever in STOCK_LEVERS:
-        spend_bn = cfg.budget_idr_bn_per_month * getattr(cfg.policy.allocation, lever)
-        level = getattr(platform, lever)
-        gain = stock_gain(level, spend_bn, plat.stock_max_monthly_gain, costs.stock_half_saturation_bn)
-        setattr(platform, lever, level + gain)
-        spent[lever] = spend_bn
-    return spent
-
-
-def _citizen_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
-    """Each citizen's region x urban cell and the number of citizens per cell (fixed; cached)."""
-    c = state.citizens
-    n_cells = state.cell_coverage_base.size
-
-    def build() -> tuple[np.ndarray, np.ndarray]:
-        cell = c.region.astype(np.int64) * 2 + c.urban
-        return cell.astype(np.int16), np.bincount(cell, minlength=n_cells)
-
-    return state.cached("policy.citizen_cells", (c.region, c.urban), build)
-
-
-def _update_office_capacity(state: State, capacity_per_infra: float) -> None:
-    """Office capacity follows the rise in coverage of the office's region x urban cell."""
-    c, o = state.citizens, state.offices
-    cell, counts = _citizen_cells(state)
-    n_cells = state.cell_coverage_base.size
-    covered = counts - np.bincount(cell[~c.access], minlength=n_cells)  # most have access
-    coverage = np.divide(covered, counts, out=np.zeros(n_cells), where=counts > 0)
-    gain = np.clip(coverage - state.cell_coverage_base, 0.0, None)
-    office_cell = o.region.astype(np.int64) * 2 + o.urban
-    o.capacity = np.clip(o.capacity_base + capacity_per_infra * gain[office_cell], 0.0, 1.0)
-
-
-def platform_decay(state: State, cfg: SimConfig) -> None:
-    """Stocks depreciate towards their initial levels without upkeep."""
-    plat = cfg.params.platform
-    p = state.platform
-    for lever in STOCK_LEVERS:
-        level = getattr(p, lever)
-        setattr(p, lever, level - plat.stock_decay * (level - getattr(plat, f"{lever}_initial")))

@@ -1,58 +1,119 @@
-"""Trust (F6, C3): experience, procedural justice, transparency and social averaging.
+"""Trust in government (F6, C3): own experience moves one's anchor; neighbours' trust mixes in.
 
-Each month:
-  success:      trust += success_gain * (1 - trust)
-  failure:      trust -= failure_loss * trust
-  offline visit: trust += fairness_rate * (office fairness - trust)   (procedural justice)
-  transparency: trust += transparency_rate * transparency * (1 - trust)  (published performance data)
-  social:       trust += social_rate * (mean neighbour trust - trust)
-Breaches are applied by :mod:`sim.rules.platform`.
+Social influence follows Friedkin and Johnsen (1990, 2011): each citizen keeps an anchor ``a`` in
+log-odds (their own prior, at first the log-odds of their initial trust) and expresses
+
+    trust = (1 - susceptibility) * expit(a) + susceptibility * mean over neighbours of trust
+
+so neighbours pull trust towards the local mean without erasing differences: the population settles
+where anchors and influence balance, and groups whose anchors differ stay apart. (Plain averaging,
+DeGroot 1974, would converge to one number for everyone.)
+
+Own experience moves the anchor by pushes in log-odds, so trust stays in (0, 1) without a pull
+towards any fixed level, and each push has the sign of the event:
+
+  digital success          + success_gain
+  digital failure          - failure_loss (- mandate_failure_loss more for the non-exempt under a
+                           mandate: the channel they could not avoid failed them)
+  offline encounter        fair with probability = the office's fairness (procedural justice,
+                           Tyler 2006): + fair_gain if fair, - unfair_loss if not
+  transparency             + transparency_rate x (transparency - its initial level) each month,
+                           for those with internet access; transparency_offline_reach of it for
+                           those without (published data reach people through their access)
+  co-production            + coproduction_gain for participants (applied when they take part)
+  breach                   - breach_loss for users (their data were exposed), - breach_spillover x
+                           breach_loss for non-users with access (they hear of it), none otherwise
+
+Losses are larger than gains by default (the asymmetry of trust, Slovic 1993). The initial level of
+transparency is taken as already reflected in initial trust, so only changes in it push.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit, logit
 
 from sim.config import TrustParams
-from sim.state import State
+from sim.state import USER, Citizens, State
+
+LOGIT_BOUND = 12.0  # anchors stay within expit(+-12) = 6e-6 .. 1 - 6e-6
 
 
-def after_success(params: TrustParams, trust):
-    return trust + params.success_gain * (1 - trust)
+def anchor_log_odds(trust: np.ndarray) -> np.ndarray:
+    """Log-odds of a trust level, bounded so that pushes never meet an infinity."""
+    return np.clip(logit(np.clip(trust, 1e-12, 1 - 1e-12)), -LOGIT_BOUND, LOGIT_BOUND)
 
 
-def after_failure(params: TrustParams, trust):
-    return trust - params.failure_loss * trust
+def expressed_trust(anchor: np.ndarray, neighbour_mean: np.ndarray, susceptibility: float) -> np.ndarray:
+    """Friedkin-Johnsen: own anchor (as a level) mixed with the neighbours' mean trust."""
+    return (1.0 - susceptibility) * anchor + susceptibility * neighbour_mean
 
 
-def after_visit(params: TrustParams, trust, fairness):
-    """Procedural justice: an offline visit pulls trust towards the office's fairness."""
-    return trust + params.fairness_rate * (fairness - trust)
+def encounter_push(params: TrustParams, fair):
+    """Log-odds push of one offline encounter: up if it was fair, down if it was not."""
+    return np.where(fair, params.fair_gain, -params.unfair_loss)
 
 
-def after_transparency(params: TrustParams, trust, transparency: float):
-    return trust + params.transparency_rate * transparency * (1 - trust)
+def transparency_push(params: TrustParams, rise: float, access):
+    """Monthly log-odds push of published performance data, reaching people through their access."""
+    reach = np.where(access, 1.0, params.transparency_offline_reach)
+    return params.transparency_rate * rise * reach
 
 
-def after_social(params: TrustParams, trust, neighbour_mean):
-    return trust + params.social_rate * (neighbour_mean - trust)
+def breach_push(params: TrustParams, user, access):
+    """Log-odds push of a data breach: users' data were exposed; others with access hear of it."""
+    return -params.breach_loss * np.where(user, 1.0, np.where(access, params.breach_spillover, 0.0))
 
 
-def update_trust(state: State, params: TrustParams, offline_visit: np.ndarray) -> None:
-    """Apply the month's trust changes in the order above (experience, visit, transparency, social).
+def push_anchor(citizens: Citizens, rows: np.ndarray, delta) -> None:
+    """Add ``delta`` (log-odds) to the anchors of ``rows``."""
+    a = citizens.trust_anchor
+    a[rows] = np.clip(a[rows] + delta, -LOGIT_BOUND, LOGIT_BOUND)
 
-    Experiences and visits concern only the citizens in need, so they are applied to index arrays
-    of those citizens. The ``after_*`` functions work on numbers and arrays alike (they are shared
-    with the per-agent reference in ``benchmarks``).
+
+def initial_expressed_trust(state: State, params: TrustParams) -> np.ndarray:
+    """Month-0 trust: the anchors mixed once with the neighbours' anchors, so that month 1 continues
+    the same process instead of jumping from unmixed anchors."""
+    level = expit(state.citizens.trust_anchor)
+    return expressed_trust(level, state.neighbour_mean(level), params.susceptibility)
+
+
+def update_trust(
+    state: State,
+    params: TrustParams,
+    success: np.ndarray,
+    failure: np.ndarray,
+    forced_failure: np.ndarray,
+    offline: np.ndarray,
+    fair_u: np.ndarray,
+    transparency_rise: float,
+) -> None:
+    """The month's pushes to anchors (index arrays of the citizens concerned), then the social mix.
+
+    ``fair_u`` holds one uniform draw per citizen: an encounter at office o is fair if the draw is
+    below o's fairness.
     """
     c = state.citizens
-    trust = c.trust.copy()
-    success = np.flatnonzero(c.last_experience == 1)
-    trust[success] = after_success(params, trust[success])
-    failure = np.flatnonzero(c.last_experience == -1)
-    trust[failure] = after_failure(params, trust[failure])
-    visit = np.flatnonzero(offline_visit)
-    trust[visit] = after_visit(params, trust[visit], state.offices.fairness[c.office[visit]])
-    trust = after_transparency(params, trust, state.platform.transparency)
-    trust = after_social(params, trust, state.neighbour_mean(trust))
-    c.trust = np.clip(trust, 0.0, 1.0, out=trust)
+    if success.size:
+        push_anchor(c, success, params.success_gain)
+    if failure.size:
+        push_anchor(c, failure, -params.failure_loss)
+    if forced_failure.size:
+        push_anchor(c, forced_failure, -params.mandate_failure_loss)
+    if offline.size:
+        fair = fair_u[offline] < state.offices.fairness[c.office[offline]]
+        push_anchor(c, offline, encounter_push(params, fair))
+    if transparency_rise != 0.0:
+        c.trust_anchor += transparency_push(params, transparency_rise, c.access)
+        np.clip(c.trust_anchor, -LOGIT_BOUND, LOGIT_BOUND, out=c.trust_anchor)
+    level = expit(c.trust_anchor)
+    c.trust = expressed_trust(level, state.neighbour_mean(c.trust), params.susceptibility)
+
+
+def apply_breach(state: State, params: TrustParams) -> None:
+    """A breach's pushes, shown in expressed trust at once (same neighbour term as this month's)."""
+    c = state.citizens
+    hit = np.flatnonzero((c.state == USER) | c.access)
+    before = expit(c.trust_anchor[hit])
+    push_anchor(c, hit, breach_push(params, c.state[hit] == USER, c.access[hit]))
+    c.trust[hit] += (1.0 - params.susceptibility) * (expit(c.trust_anchor[hit]) - before)

@@ -1,0 +1,160 @@
+"""Neighbour products on the citizens' social network: shares and means over each citizen's ties.
+
+The social network is a CSR matrix, so "share of neighbours using" for everyone is one sparse product.
+This module owns the derived arrays those products reuse every month (float64 weights, safe degrees)
+and the tracked counts of flags that change for few citizens a month. :class:`sim.state.State`
+delegates to it, so rules ask the state and never see the caches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+def neighbour_share(
+    adjacency: sparse.csr_array | None,
+    degree: np.ndarray,
+    cache: NetworkCache | None,
+    values: np.ndarray,
+    rows: np.ndarray | None = None,
+    track: str | None = None,
+) -> np.ndarray:
+    """Share of each citizen's neighbours for whom ``values`` is true (one sparse product).
+
+    With ``rows`` (citizen indices), only those citizens' shares are computed, from their rows
+    of the adjacency alone when they are few. Boolean flags are counted in float32 against the
+    float32 adjacency: the counts are exact (whole numbers below 2**24) and the product reads
+    half the memory of a float64 one.
+
+    With ``track`` (a name, e.g. ``"aware"``), the counts of a boolean flag are kept from one
+    call to the next and updated from the citizens whose flag changed since the last call (the
+    rows of the adjacency for those citizens only). The result is exactly that of the full
+    product; flags that change for few citizens a month then cost almost nothing.
+    ``adjacency`` None means mean field (everyone is everyone's neighbour).
+    """
+    n = values.size
+    degree_rows = degree if rows is None else degree[rows]
+    if adjacency is None:
+        total = np.count_nonzero(values) if values.dtype == np.bool_ else values.sum()
+        own = values if rows is None else values[rows]
+        return (total - own) / np.maximum(degree_rows, 1.0)
+    assert cache is not None
+    if track is not None and values.dtype == np.bool_ and cache.can_track():
+        counts = cache.tracked_counts(track, values)
+        return (counts if rows is None else counts[rows]) / np.maximum(degree_rows, 1.0)
+    if values.dtype == np.bool_ and cache.exact_float32:
+        x = np.asarray(values, dtype=np.float32)
+        matrix = adjacency
+    else:
+        x = np.asarray(values, dtype=np.float64)
+        matrix = cache.adjacency64
+    if rows is None:
+        counts = matrix @ x
+    elif rows.size * ROW_SUBSET_FRACTION < n:
+        counts = matrix[rows] @ x
+    else:
+        counts = (matrix @ x)[rows]
+    return counts / np.maximum(degree_rows, 1.0)
+
+
+def neighbour_mean(
+    adjacency: sparse.csr_array | None, degree: np.ndarray, cache: NetworkCache | None,
+    values: np.ndarray,
+) -> np.ndarray:
+    """Mean of ``values`` over each citizen's neighbours (own value where there are none)."""
+    if adjacency is None:
+        total = values.sum()
+        return (total - values) / np.maximum(degree, 1.0)
+    assert cache is not None
+    summed = cache.adjacency64 @ np.asarray(values, dtype=np.float64)
+    mean = np.divide(summed, cache.safe_degree, out=summed)
+    if cache.has_isolated:
+        mean = np.where(degree > 0, mean, values)
+    return mean
+
+
+# For fewer than 1 / ROW_SUBSET_FRACTION of the citizens, a neighbour share for a subset of rows
+# slices those rows out of the adjacency; above it, one full product is cheaper.
+ROW_SUBSET_FRACTION = 2
+
+
+class NetworkCache:
+    """Per-network arrays the neighbour products reuse every month.
+
+    ``adjacency64`` shares the index arrays of the (float32) adjacency and holds float64 ones, so
+    that means of float64 values (trust) are summed in float64 without converting the matrix on
+    every product; it costs 8 bytes per stored tie.
+    """
+
+    def __init__(self, adjacency: sparse.csr_array, degree: np.ndarray) -> None:
+        self.adjacency = adjacency
+        self.degree = degree
+        if adjacency.dtype == np.float64:
+            self.adjacency64 = adjacency
+        else:
+            self.adjacency64 = sparse.csr_array(
+                (adjacency.data.astype(np.float64), adjacency.indices, adjacency.indptr),
+                shape=adjacency.shape,
+            )
+        self.safe_degree = np.maximum(degree, 1.0)
+        self.has_isolated = bool(np.any(degree == 0))
+        # Float32 sums of small whole numbers are exact below 2**24; only unit weights count
+        # neighbours. (The margin of 8 covers the symmetry probe below.)
+        self.exact_float32 = (
+            adjacency.dtype == np.float32
+            and float(degree.max(initial=0.0)) < 2**24 / 8
+            and bool(np.all(adjacency.data == 1))
+        )
+        self._symmetric: bool | None = None
+        self._tracked: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (flags, counts)
+
+    def can_track(self) -> bool:
+        """Counts can be updated from changed rows only if the network is undirected (symmetric),
+        with unit weights. Checked once with an integer-valued probe vector (exact sums in float32:
+        the probe is below 7, the degrees below 2**24 / 7 in practice, else no tracking)."""
+        if self._symmetric is None:
+            probe = (np.arange(self.adjacency.shape[0]) % 7).astype(np.float32)
+            self._symmetric = self.exact_float32 and bool(
+                np.array_equal(self.adjacency @ probe, self.adjacency.T @ probe)
+            )
+        return self._symmetric
+
+    def row_indices(self, rows: np.ndarray) -> np.ndarray:
+        """Column indices of the given rows, concatenated (the neighbours of those citizens).
+
+        A plain gather through ``indptr``: for a few thousand rows it avoids most of the fixed cost
+        of scipy's fancy indexing.
+        """
+        indptr = self.adjacency.indptr
+        starts = indptr[rows].astype(np.int64)
+        lengths = indptr[rows + 1] - starts
+        ends = np.cumsum(lengths)
+        positions = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64)
+        positions += np.repeat(starts - (ends - lengths), lengths)
+        return self.adjacency.indices[positions]
+
+    def tracked_counts(self, name: str, flags: np.ndarray) -> np.ndarray:
+        """Number of each citizen's neighbours with ``flags`` set, updated from the last call's."""
+        n = flags.size
+        previous = self._tracked.get(name)
+        changed = None if previous is None else np.flatnonzero(flags != previous[0])
+        if changed is None or changed.size * TRACK_RECOUNT_FRACTION > n:
+            counts = (self.adjacency @ flags.astype(np.float32)).astype(np.int32)
+            self._tracked[name] = (flags.copy(), counts)
+            return counts
+        snapshot, counts = previous
+        gained = changed[flags[changed]]
+        lost = changed[~flags[changed]]
+        # Symmetric: the citizens whose count changes are the changed citizens' neighbours.
+        if gained.size:
+            np.add.at(counts, self.row_indices(gained), np.int32(1))
+        if lost.size:
+            np.add.at(counts, self.row_indices(lost), np.int32(-1))
+        snapshot[changed] = flags[changed]
+        return counts
+
+
+# When more than 1 / TRACK_RECOUNT_FRACTION of the citizens changed a tracked flag, recount with
+# one full product instead of updating from the changed rows.
+TRACK_RECOUNT_FRACTION = 8

@@ -1,0 +1,39 @@
+"""A digital-first mandate: from ``policy.mandate.start_month`` the service is digital by default.
+
+A mandate changes the rule, not the budget: it costs nothing to announce. From the mandate's start,
+a citizen in need who has internet access and belongs to no exempt group must use the digital
+channel: they are made aware and become a user whatever their utility, and they cannot lapse while
+the mandate holds. Exempt groups
+(``policy.mandate.exempt``: by default people without access) keep the offline channel and decide as
+before. People without access cannot use the digital channel at all, so they are always exempt.
+For the non-exempt, a failure under the mandate costs more trust than an ordinary failure: the channel
+they could not avoid failed them (:mod:`sim.rules.trust`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import REGIONS, PolicyConfig
+from sim.state import State
+
+
+def mandate_active(policy: PolicyConfig, month: int) -> bool:
+    start = policy.mandate.start_month
+    return start is not None and month >= start
+
+
+def exempt_mask(state: State, exempt: list[str], outer_islands: list[str]) -> np.ndarray:
+    """Citizens the mandate leaves the offline channel open for (always those without access)."""
+    c = state.citizens
+    mask = ~c.access
+    for group in exempt:
+        if group == "elderly":
+            mask = mask | (c.age_band == 3)
+        elif group == "low_literacy":
+            mask = mask | (c.literacy_tercile == 0)
+        elif group == "rural":
+            mask = mask | ~c.urban
+        elif group == "outer_islands":
+            mask = mask | np.isin(c.region, [REGIONS.index(r) for r in outer_islands])
+    return mask
