@@ -15,8 +15,8 @@ Then a non-user adopts with probability expit(b + w_s s), b = intercept + w_ease
 (``network=mean_field``, ``w_social`` at its default): s is the share of users among the other n - 1
 citizens, and a[t+1] = a[t] + (1 - a[t]) expit(b + w_s a[t] n / (n - 1)).
 
-Tolerance: ``tolerance`` plus 4 binomial standard errors of the seed mean at the month of the
-largest deviation's scale (max over months of sqrt(a(1 - a) / (n seeds))).
+Tolerance on the largest monthly deviation of the seed mean: ``tolerance`` plus 4 binomial standard
+errors of that mean, taking the largest over months, max_t sqrt(a_t (1 - a_t) / (n x seeds)).
 """
 
 from __future__ import annotations
