@@ -30,7 +30,7 @@ from experiments.validation.app import (
     check_config,
     run_validation,
 )
-from experiments.validation.cases.ablation import ABLATIONS
+from experiments.validation.cases.ablation import ABLATIONS, Ablation, ablation_case
 from experiments.validation.cases.bass import bass_runs
 from experiments.validation.cases.granovetter import granovetter_adopters, granovetter_case
 from experiments.validation.cases.limits import limits_case
@@ -122,6 +122,19 @@ def test_the_ablation_table_names_one_outcome_and_a_sign_per_mechanism():
     assert len(set(names)) == len(names)
     for a in ABLATIONS:
         assert a.sign in (1, -1) and a.outcome and a.scenario
+
+
+def test_ablation_scores_the_sign_named_in_advance():
+    # Ease of use clearly raises adoption; a table row that expected the opposite must fail, the
+    # right one must pass, on the same runs.
+    ease = dict(factor="F3", mechanism="ease_of_use", title="ease", scenario="baseline",
+                outcome="adoption_final", why="test")
+    rows = (Ablation(sign=+1, **ease), Ablation(sign=-1, **ease))
+    result = ablation_case(2000, [1, 2, 3], 12, ablations=rows, progress=False)
+    right, wrong = result.checks
+    assert right["passed"] and right["interval"][0] > 0
+    assert not wrong["passed"] and "wrong sign" in wrong["reason"]
+    assert right["measured"] == wrong["measured"]  # the same paired effect, judged against its sign
 
 
 # --------------------------------------------------------------------------- Bass
