@@ -22,9 +22,10 @@ run: install
 frontier: install
 	$(BIN)/python -m experiments.frontier $(ARGS)
 
-## Validation: published diffusion results, Indonesian marginals, factor ablation (docs/validation.md).
+## Validation: diffusion results, UTAUT limits, Indonesian figures, ablation, interactions (docs/validation.md;
+## pass ARGS="n_jobs=2" or ARGS="quick=true").
 validate: install
-	$(BIN)/python -m experiments.validate
+	$(BIN)/python -m experiments.validation $(ARGS)
 
 ## One simulation with the defaults (pass ARGS="policy=training seed=3").
 simulate: install

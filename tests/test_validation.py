@@ -1,15 +1,19 @@
-"""Validation against known results, fast versions (the full run: ``python -m experiments.validate``).
+"""Validation: known results in fast versions, the scoring's ability to fail, and the app end to end.
+
+The full run is ``python -m experiments.validation`` (docs/validation.md).
 
 * Bass: the mean-field reduced form follows the discrete Bass recursion; its distance from the closed
   form is the known discretisation error of monthly steps.
-* Granovetter's riot: thresholds 0, 1, ..., 99 others: everyone joins; raise the second-lowest by one:
-  one joins.
-* Watts (2002): global cascades from one seed inside the analytic window, none far outside it.
+* Granovetter's riot and Watts' (2002) cascade window.
+* Limits of the full UTAUT rule: constant hazard and mean-field social influence.
+* Scoring: a wrong-sign effect fails, an interval containing zero fails, identities are not counted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import subprocess
 import sys
@@ -18,25 +22,119 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.validate import AblationCase, ValidateConfig, check_config, run_validation
-from experiments.validation_cases import (
-    bass_runs,
-    granovetter_adopters,
-    granovetter_case,
-    watts_cascade_sizes,
+from experiments.validation.app import (
+    AblationCase,
+    IndonesiaCase,
+    InteractionsCase,
+    ValidateConfig,
+    check_config,
+    run_validation,
 )
-from experiments.validation_theory import (
+from experiments.validation.cases.ablation import ABLATIONS, Ablation, ablation_case
+from experiments.validation.cases.bass import bass_runs
+from experiments.validation.cases.granovetter import granovetter_adopters, granovetter_case
+from experiments.validation.cases.limits import limits_case
+from experiments.validation.cases.watts import watts_cascade_sizes
+from experiments.validation.runner import RunSpec, run_summaries
+from experiments.validation.scoring import (
+    identity,
+    paired_effect,
+    reported,
+    signed_effect_check,
+    tally,
+    within,
+)
+from experiments.validation.theory import (
     bass_closed_form,
     bass_recursion,
     cascade_condition,
     cascade_probability,
     cascade_window,
+    constant_hazard_curve,
+    mean_field_logit_recursion,
 )
 from sim import DigitalAdoptionModel
-from sim.config import ConfigError, compose
+from sim.config import ConfigError, Mechanisms, compose
 
 REPO = Path(__file__).resolve().parent.parent
 P, Q = 0.03, 0.38
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+# --------------------------------------------------------------------------- scoring
+def test_within_passes_and_fails_on_the_tolerance():
+    assert within("c", "x", 1.0, 1.05, 0.1)["passed"]
+    miss = within("c", "x", 1.0, 1.2, 0.1, "because")
+    assert not miss["passed"] and miss["scored"]
+    assert "> tolerance" in miss["reason"] and miss["reason"].endswith("because")
+    assert not within("c", "x", math.nan, 0.0, 1.0)["passed"]  # nothing measured: a failure
+
+
+def test_a_wrong_sign_effect_fails_even_when_clear():
+    effect = paired_effect([-0.10, -0.11, -0.09, -0.10])
+    assert effect.excludes_zero()
+    row = signed_effect_check("ablation", "F4", effect, +1)
+    assert row["passed"] is False
+    assert "wrong sign" in row["reason"]
+    assert signed_effect_check("ablation", "F4", effect, -1)["passed"] is True
+
+
+def test_an_interval_containing_zero_fails():
+    effect = paired_effect([0.02, -0.01, 0.03, -0.02])
+    assert effect.mean > 0 and effect.low < 0 < effect.high
+    row = signed_effect_check("ablation", "F6", effect, +1)
+    assert row["passed"] is False
+    assert "contains 0" in row["reason"]
+
+
+def test_no_effect_at_all_fails():
+    row = signed_effect_check("ablation", "F5", paired_effect([0.0, 0.0, 0.0]), +1)
+    assert row["passed"] is False and "no effect" in row["reason"]
+
+
+def test_paired_interval_is_the_t_interval():
+    d = np.array([0.010, 0.012, 0.008, 0.011, 0.009])
+    effect = paired_effect(d)
+    half = 2.776445 * d.std(ddof=1) / math.sqrt(5)  # t(0.975, 4 df)
+    assert effect.low == pytest.approx(d.mean() - half, rel=1e-5)
+    assert effect.high == pytest.approx(d.mean() + half, rel=1e-5)
+    assert effect.t == pytest.approx(d.mean() / (d.std(ddof=1) / math.sqrt(5)))
+    with pytest.raises(ValueError):
+        paired_effect([0.1])
+
+
+def test_identities_and_reported_rows_are_not_counted():
+    rows = [within("c", "a", 1, 1, 0), within("c", "b", 1, 2, 0),
+            reported("c", "edge", 0.1, 0.0, 0.05, "finite size")]
+    assert tally(rows) == {"scored": 2, "passed": 1, "failed": 1, "reported": 1}
+    ident = identity("c", "share", 0.561, 0.561, "an input")
+    assert "passed" not in ident and "scored" not in ident
+
+
+def test_the_ablation_table_names_one_outcome_and_a_sign_per_mechanism():
+    names = [a.mechanism for a in ABLATIONS]
+    assert sorted(names) == sorted(f.name for f in dataclasses.fields(Mechanisms))
+    assert len(set(names)) == len(names)
+    for a in ABLATIONS:
+        assert a.sign in (1, -1) and a.outcome and a.scenario
+
+
+def test_ablation_scores_the_sign_named_in_advance():
+    # Ease of use clearly raises adoption; a table row that expected the opposite must fail, the
+    # right one must pass, on the same runs.
+    ease = dict(factor="F3", mechanism="ease_of_use", title="ease", scenario="baseline",
+                outcome="adoption_final", why="test")
+    rows = (Ablation(sign=+1, **ease), Ablation(sign=-1, **ease))
+    result = ablation_case(2000, [1, 2, 3], 12, ablations=rows, progress=False)
+    right, wrong = result.checks
+    assert right["passed"] and right["interval"][0] > 0
+    assert not wrong["passed"] and "wrong sign" in wrong["reason"]
+    assert right["measured"] == wrong["measured"]  # the same paired effect, judged against its sign
 
 
 # --------------------------------------------------------------------------- Bass
@@ -57,7 +155,6 @@ def test_bass_reduced_form_follows_the_discrete_recursion():
     mean = runs.mean(axis=0)
     recursion = bass_recursion(P, Q, months)
     assert np.max(np.abs(mean - recursion)) < 0.015
-    # Against the closed form, the error is the recursion's own discretisation error.
     closed = bass_closed_form(P, Q, np.arange(months + 1))
     discretisation = np.max(np.abs(recursion - closed))
     assert np.max(np.abs(mean - closed)) == pytest.approx(discretisation, abs=0.02)
@@ -77,18 +174,15 @@ def test_bass_on_a_network_uses_the_neighbour_share():
 
 # --------------------------------------------------------------------------- Granovetter
 def test_granovetter_riot_everyone_joins_then_one():
-    rows, data = granovetter_case(100)
-    assert [r["measured"] for r in rows] == [100, 1]
-    assert all(r["pass"] for r in rows)
-    assert data["uniform"][:4] == pytest.approx([0, 1, 2, 3])  # one more each month
+    result = granovetter_case(100)
+    assert [r["measured"] for r in result.checks] == [100, 1]
+    assert all(r["passed"] for r in result.checks)
+    assert result.data["uniform"][:4] == pytest.approx([0, 1, 2, 3])  # one more each month
 
 
 def test_explicit_thresholds_as_a_distribution():
-    # A list as long as the population assigns one threshold per citizen: 50 join at once, and a
-    # threshold of 1 (all of the others) is then never reached.
     users, _ = granovetter_adopters([0.0] * 50 + [1.0] * 50)
     assert users == 50
-    # A shorter list is an empirical distribution each citizen draws from.
     cfg = compose(overrides={"population.n_citizens": 1000, "params.adoption.rule": "threshold",
                              "params.adoption.thresholds": [0.1, 0.5]})
     model = DigitalAdoptionModel(config=cfg, materialise_agents="never")
@@ -117,47 +211,109 @@ def test_watts_global_cascades_inside_the_window_only():
     inside = watts_cascade_sizes(2000, 3.0, 0.18, realisations=30, seed=7)
     outside = watts_cascade_sizes(2000, 9.0, 0.18, realisations=30, seed=7)
     assert np.mean(inside > 0.1) >= 0.6  # analytic probability 0.87
-    assert np.mean(inside[inside > 0.1]) > 0.85  # a global cascade takes (almost) everyone reachable
+    assert np.mean(inside[inside > 0.1]) > 0.85
     assert np.mean(outside > 0.1) == 0.0
     assert outside.max() < 0.01
 
 
+# --------------------------------------------------------------------------- limits of the full rule
+def test_limit_closed_forms_agree_without_the_social_term():
+    a = mean_field_logit_recursion(0.05, -1.5, 0.0, 30)
+    assert a == pytest.approx(constant_hazard_curve(0.05, 1 / (1 + math.exp(1.5)), 30))
+    with_social = mean_field_logit_recursion(0.05, -1.5, 2.0, 30, n=1000)
+    assert np.all(with_social[1:] > a[1:])  # the social term only adds
+
+
+def test_full_rule_meets_its_closed_forms_in_the_limits():
+    result = limits_case(4000, [1, 2], 12, tolerance=0.005)
+    assert len(result.checks) == 3
+    for row in result.checks:
+        assert row["passed"], row["reason"]
+    hazard = result.data["constant_hazard"]["hazard"]
+    assert 0.01 < hazard < 0.5  # expit(intercept + w_ease x usability_initial)
+    # The social limit is not the constant-hazard curve: the check can tell them apart.
+    mf = result.data["mean_field"]
+    assert np.max(np.abs(mf["expected"] - mf["without_social"])) > 0.05
+
+
+# --------------------------------------------------------------------------- runner
+def test_run_summaries_runs_each_distinct_spec_once_in_order():
+    a = RunSpec.make(300, 1, 2)
+    b = RunSpec.make(300, 2, 2, overrides={"mechanisms.training": False}, series=("adoption",))
+    cache: dict = {}
+    first = run_summaries([a, b, a], cache=cache, progress=False)
+    assert len(cache) == 2
+    assert first[0] is first[2]
+    assert len(first[1]["series:adoption"]) == 3
+    again = run_summaries([b], cache=cache, progress=False)
+    assert again[0] is first[1]  # taken from the cache, not rerun
+    parallel = run_summaries([a, b], n_jobs=2, progress=False)
+    assert parallel[0]["adoption_final"] == first[0]["adoption_final"]  # same seed, same result
+    assert b.hydra_overrides()[-1] == "mechanisms.training=False"
+
+
 # --------------------------------------------------------------------------- the app
-def test_validate_app_runs_and_writes_report(tmp_path: Path):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    args = ["cases=[granovetter,watts]", "granovetter.agents=20", "watts.n_nodes=500",
-            "watts.realisations=5", "watts.degrees=[2.0,9.0]", f"hydra.run.dir={tmp_path / 'run'}"]
-    proc = subprocess.run([sys.executable, "-m", "experiments.validate", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+def test_report_for_marginals_ablation_and_interactions(tmp_path: Path):
+    cfg = ValidateConfig(cases=["indonesia", "ablation", "interactions"], n_jobs=1, progress=False)
+    cfg.indonesia = IndonesiaCase(n_citizens=2000)
+    cfg.ablation = AblationCase(n_citizens=300, seeds=2, steps=2)
+    cfg.interactions = InteractionsCase(n_citizens=300, seeds=2, steps=2,
+                                        pairs=[["training", "infrastructure"]])
+    results, json_path, md_path = run_validation(cfg, tmp_path)
+    report = json.loads(json_path.read_text())
+    checks = report["checks"]
+    ablation = [r for r in checks if r["case"] == "ablation"]
+    assert len(ablation) == len(ABLATIONS)
+    for row in ablation:
+        assert row["scored"] and len(row["interval"]) == 2 and row["expected_sign"] in "+-"
+    assert any("age 60+" in r["name"] for r in checks)
+    # Identities are listed apart and not counted among the checks.
+    assert report["identities"] and all(r["case"] == "indonesia" for r in report["identities"])
+    assert report["summary"]["scored"] == sum(r["scored"] for r in checks)
+    assert report["summary"]["identities"] == len(report["identities"])
+    assert not any("population share" in r["name"] for r in checks)
+    inter = report["interactions"]["rows"][0]
+    assert {"interaction", "main_a", "main_b", "both"} <= set(inter)
+    assert inter["interaction"]["low"] <= inter["interaction"]["mean"] <= inter["interaction"]["high"]
+    md = md_path.read_text()
+    for figure in ("indonesia_marginals.png", "ablation.png", "interactions.png"):
+        assert (tmp_path / "figures" / figure).is_file()
+        assert figure in md
+    assert (tmp_path / "validation.html").is_file()
+
+
+def test_validate_app_runs_quick_and_writes_report(tmp_path: Path):
+    args = ["quick=true", "n_jobs=1", "progress=false", "cases=[granovetter,watts,limits]",
+            f"hydra.run.dir={tmp_path / 'run'}"]
+    proc = subprocess.run([sys.executable, "-m", "experiments.validation", *args], cwd=tmp_path,
+                          env=_env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "run"
     report = json.loads((out / "validation.json").read_text())
     assert report["checks"], "no checks written"
     for row in report["checks"]:
-        assert {"case", "measured", "expected", "tolerance", "pass"} <= set(row)
-    assert any(r["case"].startswith("Granovetter") and r["pass"] for r in report["checks"])
-    assert "watts.png" in (out / "validation.md").read_text()
+        assert {"case", "name", "measured", "expected", "tolerance", "passed", "scored",
+                "reason"} <= set(row)
+    assert {r["case"] for r in report["checks"]} == {"granovetter", "watts", "limits"}
+    assert "limits.png" in (out / "validation.md").read_text()
     assert str(out) in proc.stdout
 
 
-def test_report_for_marginals_and_ablation(tmp_path: Path):
-    cfg = ValidateConfig(cases=["indonesia", "ablation"])
-    cfg.indonesia.n_citizens = 2000
-    cfg.ablation = AblationCase(n_citizens=300, seeds=2, steps=2, diagnostic_without_breaches=False)
-    rows, json_path, md_path = run_validation(cfg, tmp_path)
-    cases = [r["case"] for r in rows]
-    assert sum(c.startswith("Ablation F") for c in cases) == 6
-    assert any("age 60+" in c for c in cases)
-    md = md_path.read_text()
-    for figure in ("indonesia_marginals.png", "ablation.png"):
-        assert (tmp_path / "figures" / figure).is_file()
-        assert figure in md
-    assert json.loads(json_path.read_text())["summary"]["checks"] == len(rows)
+def test_validate_app_rejects_bad_input_in_one_line(tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "experiments.validation", "interactions.share=0.8",
+                           f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "interactions.share=0.8" in proc.stderr
+    assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize(("key", "value"), [("cases", ["nonsense"]), ("n_jobs", 0)])
+@pytest.mark.parametrize(("key", "value"), [
+    ("cases", ["nonsense"]), ("n_jobs", 0),
+    ("interactions", InteractionsCase(pairs=[["training", "training"]])),
+    ("ablation", AblationCase(seeds=1)),
+])
 def test_validate_config_rejects_bad_values(key, value):
     cfg = ValidateConfig(**{key: value})
-    with pytest.raises(ConfigError, match=f"^{key}="):
+    with pytest.raises(ConfigError, match=f"^{key}"):
         check_config(cfg)

@@ -8,6 +8,12 @@
   possible where the vulnerable nodes percolate: sum_k k (k - 1) rho_k p_k > z (the cascade window),
   and a single random seed triggers one with probability equal to the size of the *extended
   vulnerable cluster* (the seed needs one neighbour that leads into the giant vulnerable cluster).
+* Limits of the full adoption rule (``params.adoption.rule=utaut``): with everyone aware, with
+  access and in need every month, nobody lapsing, and every term of the utility constant except
+  possibly the social one, a non-user adopts in a month with probability expit(b + w_s s), where s
+  is the share of users among the others. Without the social term the hazard is a constant h and
+  adoption follows 1 - (1 - a0)(1 - h)^t; in the mean field s = a n / (n - 1) for every non-user and
+  the expected share follows a[t+1] = a[t] + (1 - a[t]) expit(b + w_s a[t] n / (n - 1)).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import math
 
 import numpy as np
 from scipy import optimize, stats
+from scipy.special import expit
 
 
 # --------------------------------------------------------------------------- Bass
@@ -45,6 +52,27 @@ def bass_recursion(p: float, q: float, steps: int, f0: float = 0.0, n: int | Non
 def bass_peak_time(p: float, q: float) -> float:
     """Time of the peak adoption rate in the continuous Bass model: ln(q/p) / (p + q)."""
     return math.log(q / p) / (p + q)
+
+
+# --------------------------------------------------------------------------- limits of the full rule
+def constant_hazard_curve(a0: float, hazard: float, steps: int) -> np.ndarray:
+    """Adoption share 1 - (1 - a0)(1 - h)^t for t = 0 .. steps (no lapse, constant hazard h)."""
+    t = np.arange(steps + 1)
+    return 1.0 - (1.0 - a0) * (1.0 - hazard) ** t
+
+
+def mean_field_logit_recursion(a0: float, intercept: float, w_social: float, steps: int,
+                               n: int | None = None) -> np.ndarray:
+    """a[t+1] = a[t] + (1 - a[t]) expit(b + w_s s[t]), s[t] = a[t] n / (n - 1) (or a[t] without n).
+
+    The share a non-user sees in the mean field is that of users among the other n - 1 people.
+    """
+    a = np.empty(steps + 1)
+    a[0] = a0
+    scale = 1.0 if n is None else n / (n - 1)
+    for t in range(steps):
+        a[t + 1] = a[t] + (1.0 - a[t]) * float(expit(intercept + w_social * a[t] * scale))
+    return a
 
 
 # --------------------------------------------------------------------------- Watts
