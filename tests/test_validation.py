@@ -317,3 +317,16 @@ def test_validate_config_rejects_bad_values(key, value):
     cfg = ValidateConfig(**{key: value})
     with pytest.raises(ConfigError, match=f"^{key}"):
         check_config(cfg)
+
+
+def test_mechanics_case_reports_its_tables_and_scores_the_mandate():
+    from experiments.validation.cases.mechanics import CHANNELS, mechanics_case
+
+    res = mechanics_case(n=600, seeds=[1, 2, 3], steps=6, mandate_month=2, end_month=2, n_jobs=1,
+                         progress=False)
+    titles = [t["title"] for t in res.data["tables"]]
+    assert len(titles) == 4 and titles[0].startswith("Trust") and titles[-1].startswith("Channels")
+    assert [row[0] for row in res.data["tables"][-1]["rows"]] == list(CHANNELS)
+    (check,) = res.checks
+    assert check["scored"] and check["expected_sign"] == "+"
+    assert check["passed"] == (check["measured"] > 0 and check["interval"][0] > 0)

@@ -30,12 +30,13 @@ from experiments.validation.cases.granovetter import granovetter_case
 from experiments.validation.cases.indonesia import indonesia_case
 from experiments.validation.cases.interactions import interactions_case
 from experiments.validation.cases.limits import limits_case
+from experiments.validation.cases.mechanics import mechanics_case
 from experiments.validation.cases.watts import watts_case
 from experiments.validation.report import write_report
 from experiments.validation.scoring import CaseResult, tally
 from sim.config import CONFIG_DIR, LEVERS, ConfigError
 
-CASES = ("bass", "granovetter", "watts", "limits", "indonesia", "ablation", "interactions")
+CASES = ("bass", "granovetter", "watts", "limits", "indonesia", "ablation", "interactions", "mechanics")
 
 
 @dataclass
@@ -101,6 +102,16 @@ class InteractionsCase:
 
 
 @dataclass
+class MechanicsCase:
+    n_citizens: int = 20_000
+    seeds: int = 8
+    steps: int = 60
+    mandate_month: int = 24  # the mandate starts here
+    end_month: int = 24  # spending stops here (persistence)
+    confidence: float = 0.95
+
+
+@dataclass
 class ValidateConfig:
     seed: int = 1  # first seed; cases use seed, seed+1, ...
     n_jobs: int = -1  # worker processes (-1: every local core)
@@ -115,6 +126,7 @@ class ValidateConfig:
     indonesia: IndonesiaCase = field(default_factory=IndonesiaCase)
     ablation: AblationCase = field(default_factory=AblationCase)
     interactions: InteractionsCase = field(default_factory=InteractionsCase)
+    mechanics: MechanicsCase = field(default_factory=MechanicsCase)
 
 
 ConfigStore.instance().store(name="validate_schema", node=ValidateConfig)
@@ -131,6 +143,7 @@ def shrink_for_quick(cfg: ValidateConfig) -> ValidateConfig:
     cfg.indonesia = IndonesiaCase(n_citizens=5000)
     cfg.ablation = AblationCase(n_citizens=1000, seeds=3, steps=6)
     cfg.interactions = InteractionsCase(n_citizens=1000, seeds=3, steps=6)
+    cfg.mechanics = MechanicsCase(n_citizens=1000, seeds=3, steps=8, mandate_month=3, end_month=3)
     return cfg
 
 
@@ -166,12 +179,17 @@ def check_config(cfg: ValidateConfig) -> None:
     need(lim.tolerance >= 0, "limits.tolerance", lim.tolerance, "a share >= 0")
     need(cfg.indonesia.n_citizens >= 1000, "indonesia.n_citizens", cfg.indonesia.n_citizens,
          "an integer >= 1000")
-    for key in ("ablation", "interactions"):
+    for key in ("ablation", "interactions", "mechanics"):
         c = getattr(cfg, key)
         need(c.n_citizens >= 100, f"{key}.n_citizens", c.n_citizens, "an integer >= 100")
         need(c.seeds >= 2, f"{key}.seeds", c.seeds, "an integer >= 2 (a paired interval needs two)")
         need(c.steps >= 1, f"{key}.steps", c.steps, "an integer >= 1")
         need(0 < c.confidence < 1, f"{key}.confidence", c.confidence, "a number in (0, 1)")
+    mech = cfg.mechanics
+    need(0 <= mech.mandate_month < mech.steps, "mechanics.mandate_month", mech.mandate_month,
+         f"an integer in [0, steps={mech.steps})")
+    need(1 <= mech.end_month <= mech.steps, "mechanics.end_month", mech.end_month,
+         f"an integer in [1, steps={mech.steps}]")
     x = cfg.interactions
     need(0 < x.share <= 0.5, "interactions.share", x.share, "a number in (0, 0.5] (two levers share "
          "one budget)")
@@ -232,6 +250,10 @@ def run_validation(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseResult
         x = cfg.interactions
         timed("interactions", interactions_case, [tuple(p) for p in x.pairs], x.n_citizens,
               seeds(x.seeds), x.steps, x.share, x.outcome, x.confidence, cache=cache, **par)
+    if "mechanics" in cfg.cases:
+        m = cfg.mechanics
+        timed("mechanics", mechanics_case, m.n_citizens, seeds(m.seeds), m.steps, m.mandate_month,
+              m.end_month, m.confidence, cache=cache, **par)
     config = OmegaConf.to_container(OmegaConf.structured(cfg))
     json_path, md_path = write_report(out, results, config, wall, _commit())
     return results, json_path, md_path

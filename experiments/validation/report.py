@@ -35,6 +35,7 @@ TITLES = {
     "indonesia": "Indonesia profile: initial state against the published figures",
     "ablation": "Each factor at work: ablation, paired by seed",
     "interactions": "Interactions of levers: 2 x 2 factorials, paired by seed (reported)",
+    "mechanics": "What the mechanisms imply: trust, mandate, persistence, channels (reported)",
 }
 
 
@@ -262,6 +263,7 @@ def build_payload(results: dict[str, CaseResult], config: dict[str, Any], wall: 
         "identities": identities,
         "interactions": results["interactions"].data if "interactions" in results else None,
         "ablation": results["ablation"].data if "ablation" in results else None,
+        "mechanics": results["mechanics"].data if "mechanics" in results else None,
         "config": config,
         "figures": figures,
     }
@@ -308,6 +310,9 @@ def write_report(out: Path, results: dict[str, CaseResult], config: dict[str, An
             blocks.append(("table", ["quantity", "model", "published / input", "difference", "why"],
                            [[r["name"], f"{r['measured']:.4f}", f"{r['published']:.4f}",
                              f"{r['difference']:+.4f}", r["reason"]] for r in res.identities]))
+        for table in res.data.get("tables", []):
+            blocks.append(("h3", table["title"]))
+            blocks.append(("table", table["header"], table["rows"]))
         if name == "interactions" and res.data.get("rows"):
             d = res.data
             pct = int(round(d["confidence"] * 100))

@@ -37,15 +37,16 @@ IDR_PER_BN = 1e9
 
 
 # --------------------------------------------------------------------------- who is targeted
-def _capped(group: np.ndarray, need_score: np.ndarray, share: float) -> np.ndarray:
-    """``group``, or, if it is larger, its members with the highest need up to ``share`` of everyone."""
+def _capped(group: np.ndarray, score: np.ndarray, share: float) -> np.ndarray:
+    """``group``, or, if it is larger, its members with the highest ``score`` (need, or for offices
+    the share of targeted residents) up to ``share`` of everyone."""
     cap = int(np.floor(share * group.size))
     members = np.flatnonzero(group)
     if members.size <= cap:
         return group
     mask = np.zeros(group.size, dtype=bool)
     if cap > 0:
-        mask[members[np.argpartition(-need_score[members], cap - 1)[:cap]]] = True
+        mask[members[np.argpartition(-score[members], cap - 1)[:cap]]] = True
     return mask
 
 

@@ -44,9 +44,11 @@ def anchor_log_odds(trust: np.ndarray) -> np.ndarray:
     return np.clip(logit(np.clip(trust, 1e-12, 1 - 1e-12)), -LOGIT_BOUND, LOGIT_BOUND)
 
 
-def expressed_trust(anchor: np.ndarray, neighbour_mean: np.ndarray, susceptibility: float) -> np.ndarray:
-    """Friedkin-Johnsen: own anchor (as a level) mixed with the neighbours' mean trust."""
-    return (1.0 - susceptibility) * anchor + susceptibility * neighbour_mean
+def expressed_trust(anchor_level: np.ndarray, neighbour_mean: np.ndarray, susceptibility: float
+                    ) -> np.ndarray:
+    """Friedkin-Johnsen: own anchor, as a level (expit of the log-odds), mixed with the neighbours'
+    mean trust."""
+    return (1.0 - susceptibility) * anchor_level + susceptibility * neighbour_mean
 
 
 def encounter_push(params: TrustParams, fair):
