@@ -78,14 +78,27 @@ def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
     return state.cached("metrics.group_cells", sources, build)
 
 
+def _axis_counts(state: State) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """For each group axis, the other axes (to sum over) and its number of citizens per group
+    (fixed after synthesis; computed once per model)."""
+    code, counts = group_cells(state)
+
+    def build() -> list[tuple[tuple[int, ...], np.ndarray]]:
+        out = []
+        for axis in range(len(GROUP_AXES)):
+            others = tuple(i for i in range(len(GROUP_AXES)) if i != axis)
+            out.append((others, counts.sum(axis=others)))
+        return out
+
+    return state.cached("metrics.axis_counts", (code,), build)
+
+
 def _group_margins(state: State, hits: np.ndarray) -> dict[str, np.ndarray]:
     """Margins of a per-cell sum over the group-cell table, as means per group of each axis."""
     _, counts = group_cells(state)
     hits = hits.reshape(counts.shape)
     shares = {}
-    for axis, name in enumerate(GROUP_AXES):
-        others = tuple(i for i in range(len(GROUP_AXES)) if i != axis)
-        k = counts.sum(axis=others)
+    for name, (others, k) in zip(GROUP_AXES, _axis_counts(state), strict=True):
         shares[name] = np.divide(hits.sum(axis=others), k, out=np.full(k.size, np.nan), where=k > 0)
     return shares
 

@@ -99,7 +99,7 @@ class DigitalAdoptionModel(mesa.Model):
         self.rows: list[dict[str, float]] = []
         self._observe(spent={}, outcome=None, breach=False)
 
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = MetricCollector(
             model_reporters={key: _latest(key) for key in METRIC_NAMES}
         )
         self.datacollector.collect(self)
@@ -237,6 +237,21 @@ class DigitalAdoptionModel(mesa.Model):
     @property
     def adoption(self) -> float:
         return float(np.mean(self.state.citizens.state == USER))
+
+
+class MetricCollector(mesa.DataCollector):
+    """Mesa's DataCollector, fed from the month's row of declared metrics.
+
+    Every metric is computed once a month by :func:`sim.metrics.observe`; calling one reporter per
+    metric and deep-copying each float (what ``DataCollector.collect`` does) would cost more than
+    some submodels at small sizes. The reporters stay declared, so Mesa's tools see the same
+    variables; only the collection is direct.
+    """
+
+    def collect(self, model: DigitalAdoptionModel) -> None:
+        row = model.latest
+        for name, values in self.model_vars.items():
+            values.append(row[name])
 
 
 def _latest(key: str):

@@ -119,6 +119,28 @@ def course_takeup(cfg: SimConfig, literacy: np.ndarray, elderly: np.ndarray) -> 
     )
 
 
+def literacy_to_enrol(cfg: SimConfig, willingness: np.ndarray, elderly: np.ndarray) -> np.ndarray:
+    """The literacy above which a citizen accepts a course: ``willingness < course_takeup(...)``
+    solved for literacy, once per person (it depends on fixed traits only), so the monthly check is
+    one comparison instead of the whole formula."""
+    a = cfg.params.adoption
+    scale = a.course_takeup_max * (1.0 - a.course_takeup_elderly_cut * elderly)
+    ratio = np.divide(willingness, scale, out=np.full(willingness.size, np.inf), where=scale > 0)
+    if a.course_takeup_floor >= 1.0:
+        return np.where(ratio < 1.0, -np.inf, np.inf)
+    return (ratio - a.course_takeup_floor) / (1.0 - a.course_takeup_floor)
+
+
+def _course_willing(state: State, cfg: SimConfig) -> np.ndarray:
+    """Citizens who would accept a course or a co-production session at their current literacy."""
+    c, a = state.citizens, cfg.params.adoption
+    key = (f"policy.literacy_to_enrol.{a.course_takeup_max}.{a.course_takeup_elderly_cut}."
+           f"{a.course_takeup_floor}")
+    needed = state.cached(key, (c.willingness, c.age_band),
+                          lambda: literacy_to_enrol(cfg, c.willingness.astype(np.float64), c.age_band == 3))
+    return c.literacy > needed
+
+
 # --------------------------------------------------------------------------- the levers
 def _training_eligible(state: State, cfg: SimConfig) -> np.ndarray:
     s = state.staff
@@ -146,7 +168,7 @@ def _infrastructure_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> N
 
 def _literacy_eligible(state: State, cfg: SimConfig) -> np.ndarray:
     c = state.citizens
-    return ~c.literacy_trained & (c.willingness < course_takeup(cfg, c.literacy, c.age_band == 3))
+    return ~c.literacy_trained & _course_willing(state, cfg)
 
 
 def _literacy_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
@@ -159,7 +181,7 @@ def _coproduction_eligible(state: State, cfg: SimConfig) -> np.ndarray:
     """Participants are recruited among citizens who know the services (co-producing a service you
     have never heard of is not possible), so the lever itself raises nobody's awareness."""
     c = state.citizens
-    return c.aware & ~c.coproduced & (c.willingness < course_takeup(cfg, c.literacy, c.age_band == 3))
+    return c.aware & ~c.coproduced & _course_willing(state, cfg)
 
 
 def _coproduction_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
