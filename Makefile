@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run simulate test lint bench validate frontier dashboard clean
+.PHONY: install run simulate test lint bench validate frontier dashboard docs clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ simulate: install
 ## bare CSR product; writes benchmarks/results.md (10 M: ARGS="--sizes 10000000 --block large").
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)
+
+## Generated documentation: the table of monthly metrics from their declarations (sim.metrics.METRICS).
+docs: install
+	$(BIN)/python -c "from sim.metrics import metrics_markdown; print(metrics_markdown(), end='')" > docs/metrics.md
 
 lint: install
 	$(BIN)/ruff check sim experiments tests benchmarks

@@ -325,3 +325,19 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
         if key.startswith("gap_") or key == "concentration_index":
             summary[key] = value
     return summary
+
+
+def metrics_markdown() -> str:
+    """The table of monthly metrics in docs/metrics.md, generated from :data:`METRICS`."""
+    lines = [
+        "# Monthly metrics",
+        "",
+        "Generated from `sim.metrics.METRICS` by `make docs`; one column of",
+        "`timeseries.parquet` and one DataCollector variable each. The per-run summary",
+        "(`summary.json`) holds final values (`<metric>_final`), gaps and totals derived from them.",
+        "",
+        "| metric | unit | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{m.name}` | {m.unit} | {m.description} |" for m in METRICS]
+    return "\n".join(lines) + "\n"

@@ -228,3 +228,12 @@ def test_new_summary_keys():
     for key in ("trust_sd_initial", "trust_sd_final", "gap_trust_urban_rural", "gap_trust_income_q5_q1",
                 "cost_outreach_idr_bn", "cost_leadership_idr_bn"):
         assert key in summary
+
+
+def test_the_metrics_document_is_generated_from_the_declarations():
+    from pathlib import Path
+
+    from sim.metrics import metrics_markdown
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+    assert doc.read_text() == metrics_markdown(), "regenerate: make docs"
