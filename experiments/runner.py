@@ -15,8 +15,9 @@ byte-identical whatever the launcher or the number of workers. Each run is writt
 
 - ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.yaml``, ``timeseries.parquet``, then
   ``summary.json`` (with ``config_hash``, ``code_version``, library versions, checksums);
-- ``<out>/timeseries/policy=<policy>/seed=<seed>/<hash>.parquet``: the same monthly rows plus
-  ``config_hash``, a partitioned dataset (``pandas.read_parquet(out / "timeseries")``).
+- ``<out>/timeseries/policy=<policy>/seed=<seed>/run=<hash>/timeseries.parquet``: the same file, as
+  a partitioned dataset (``pandas.read_parquet(out / "timeseries")`` adds ``policy``, ``seed`` and
+  ``run``, the first 12 hex digits of the config hash).
 
 A run's identity is the hash of its resolved config (:func:`sim.provenance.config_hash`), so running
 the same configs into the same folder again resumes: runs whose folder holds a complete, intact
@@ -59,8 +60,8 @@ from sim.results import (
     CONFIG_FILE,
     SUMMARY_FILE,
     TIMESERIES_FILE,
+    atomic_path,
     atomic_write,
-    parquet_bytes,
     run_files,
     summary_checksum,
     write_files,
@@ -107,7 +108,7 @@ class Task:
     def part(self) -> Path:
         """The run's file in the partitioned timeseries dataset, relative to the output folder."""
         return Path(DATASET_DIR, f"policy={self.cfg.policy.name}", f"seed={self.cfg.seed}",
-                    f"{self.key[:12]}.parquet")
+                    f"run={self.key[:12]}", TIMESERIES_FILE)
 
 
 def tasks_for(configs: Sequence[SimConfig]) -> list[Task]:
@@ -193,8 +194,8 @@ def reuse_error(out_dir: Path, tasks: Sequence[Task]) -> str | None:
 
 
 # --------------------------------------------------------------------------- the work of one run
-def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes], bytes]:
-    """Run one config (in a worker); return its key, its run files and its dataset part, as bytes."""
+def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:
+    """Run one config (in a worker); return its key and its run files, as bytes."""
     import sim
     from sim.model import DigitalAdoptionModel
 
@@ -204,13 +205,10 @@ def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, 
                           f"{code_root}; install the checkout (pip install -e .) or run from it")
     logging.getLogger("MESA").setLevel(logging.WARNING)
     model = DigitalAdoptionModel(config=replace(cfg, progress=False, materialise_agents="never")).run()
-    timeseries = model.timeseries()
-    files = run_files(model.summary(), timeseries, cfg, code)
-    part = parquet_bytes(timeseries.assign(config_hash=key))
-    return key, files, part
+    return key, run_files(model.summary(), model.timeseries(), cfg, code)
 
 
-Result = tuple[str, dict[str, bytes], bytes]
+Result = tuple[str, dict[str, bytes]]
 
 
 def _basic(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
@@ -366,14 +364,23 @@ def resolve_jobs(n_jobs: int) -> int:
     return local_cores() if n_jobs == -1 else n_jobs
 
 
-def _write(out_dir: Path, task: Task, files: dict[str, bytes], part: bytes) -> None:
+def _write(out_dir: Path, task: Task, files: dict[str, bytes]) -> None:
     """The dataset part first, then the run folder, ``summary.json`` last (a stale one removed first,
-    so that an interrupted rewrite never leaves an old summary beside new files)."""
+    so that an interrupted rewrite never leaves an old summary beside new files). The run folder's
+    ``timeseries.parquet`` is a hard link to the dataset part where the file system allows it: one
+    copy of the bytes on disk, two ways to read them."""
     folder = out_dir / RUNS_DIR / task.name
     with contextlib.suppress(FileNotFoundError):
         (folder / SUMMARY_FILE).unlink()
-    atomic_write(out_dir / task.part, part)
-    write_files(folder, files)
+    part = atomic_write(out_dir / task.part, files[TIMESERIES_FILE])
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with atomic_path(folder / TIMESERIES_FILE) as tmp:
+            tmp.unlink()
+            os.link(part, tmp)
+    except OSError:
+        atomic_write(folder / TIMESERIES_FILE, files[TIMESERIES_FILE])
+    write_files(folder, {k: v for k, v in files.items() if k != TIMESERIES_FILE})
 
 
 def run_configs(
@@ -419,8 +426,8 @@ def run_configs(
           tqdm(total=len(tasks), initial=finished, desc=desc, unit="run", disable=not progress,
                file=sys.stderr, dynamic_ncols=True) as bar):
         try:
-            for key, files, part in LAUNCH[launcher](todo, code, jobs, out_dir, ray_address):
-                _write(out_dir, by_key[key], files, part)
+            for key, files in LAUNCH[launcher](todo, code, jobs, out_dir, ray_address):
+                _write(out_dir, by_key[key], files)
                 finished += 1
                 bar.update(1)
         except KeyboardInterrupt:

@@ -87,8 +87,11 @@ def test_each_run_records_its_config_and_provenance(reference):
 def test_the_timeseries_dataset_holds_every_run_once(reference):
     configs, out = reference
     data = pd.read_parquet(out / DATASET_DIR)
-    assert data.groupby(["policy", "seed", "config_hash"], observed=True).size().tolist() == [4] * 6
-    assert set(data["config_hash"]) == {config_hash(c) for c in configs}
+    assert data.groupby(["policy", "seed", "run"], observed=True).size().tolist() == [4] * 6
+    assert set(data["run"]) == {config_hash(c)[:12] for c in configs}
+    for cfg in configs:  # the run folder's file is the dataset's part
+        task = Task(cfg, config_hash(cfg))
+        assert (out / RUNS_DIR / task.name / TIMESERIES_FILE).read_bytes() == (out / task.part).read_bytes()
 
 
 def test_hash_ignores_only_result_neutral_settings():
@@ -244,7 +247,7 @@ def test_sigterm_stops_every_worker_and_a_rerun_resumes_to_the_same_tables(tmp_p
     assert resumed.returncode == 0, resumed.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())  # kept, not redone
     assert len(list(out.glob(f"{RUNS_DIR}/*/{SUMMARY_FILE}"))) == 12
-    assert len(list(out.glob(f"{DATASET_DIR}/*/*/*.parquet"))) == 12
+    assert len(list(out.glob(f"{DATASET_DIR}/*/*/*/{TIMESERIES_FILE}"))) == 12
 
     whole = tmp_path / "whole"
     cfg = CompareConfig(population="small", n_citizens=10000, steps=24, seeds=6,
