@@ -71,6 +71,7 @@ RUNS_DIR = "runs"
 DATASET_DIR = "timeseries"
 APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 RAY_DIR = ".ray"  # the local Ray's temporary files, below the output folder
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: resume checks thousands of configs
 CLUSTER = "cluster"  # code root of workers on a Ray cluster: the copy Ray ships from this checkout
 
 
@@ -84,8 +85,8 @@ class Interrupted(Exception):
     def __init__(self, signum: int, finished: int, total: int, out_dir: Path) -> None:
         self.signum, self.finished, self.total, self.out_dir = signum, finished, total, out_dir
         name = signal.Signals(signum).name
-        super().__init__(f"stopped by {name}: {finished} of {total} runs finished in {out_dir}; "
-                         "run the same command again to resume")
+        super().__init__(f"stopped by {name}: {finished} of {total} runs finished in {out_dir}; to "
+                         f"resume, run the same command again with hydra.run.dir={out_dir}")
 
     @property
     def exit_code(self) -> int:
@@ -142,7 +143,7 @@ def run_problem(out_dir: Path, task: Task) -> str | None:
             return "from another config (config_hash differs)"
         if _sha256(folder / TIMESERIES_FILE) != summary.get("timeseries_sha256"):
             return "damaged (timeseries.parquet does not match its checksum)"
-        if config_hash(yaml.safe_load((folder / CONFIG_FILE).read_text())) != task.key:
+        if config_hash(yaml.load((folder / CONFIG_FILE).read_text(), Loader=_Loader)) != task.key:
             return "damaged (config.yaml does not match config_hash)"
         if not (out_dir / task.part).is_file():
             return f"unfinished (no {task.part})"
@@ -154,7 +155,7 @@ def run_problem(out_dir: Path, task: Task) -> str | None:
 def _difference(folder: Path, cfg: SimConfig) -> str:
     """The first setting in which a run folder's config differs from ``cfg``, as ``key: a != b``."""
     try:
-        theirs = _flatten(yaml.safe_load((folder / CONFIG_FILE).read_text()))
+        theirs = _flatten(yaml.load((folder / CONFIG_FILE).read_text(), Loader=_Loader))
     except (OSError, yaml.YAMLError, AttributeError):
         return "no readable config.yaml"
     ours = _flatten(OmegaConf.to_container(OmegaConf.structured(cfg)))
@@ -505,16 +506,20 @@ def checked_entry(
 
 def run_app(job: Callable[[], Any]) -> Any:
     """Run an app's job, turning the runner's outcomes into one line and an exit code: bad settings
-    and unusable runs 2, a failed run or an unwritable file 1, SIGINT 130, SIGTERM 143."""
+    and unusable runs 2, a failed run or an unwritable file 1, SIGINT 130, SIGTERM 143 (also while
+    tables and figures are written; the finished runs are on disk either way)."""
+    received: list[int] = []
     try:
-        return job()
+        with stop_on_signals() as received:
+            return job()
     except Interrupted as exc:
         print(str(exc), file=sys.stderr, flush=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("stopped by SIGINT before any run finished; run the same command again to resume",
-              file=sys.stderr, flush=True)
-        sys.exit(130)
+        signum = received[0] if received else signal.SIGINT
+        print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
+              "hydra.run.dir to resume", file=sys.stderr, flush=True)
+        sys.exit(128 + signum)
     except ConfigError as exc:
         fail(str(exc), 2)
     except RunnerError as exc:

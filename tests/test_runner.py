@@ -194,7 +194,7 @@ def test_a_signal_stops_the_runs_with_how_many_finished(tmp_path):
             run_configs(configs, tmp_path, launcher="basic", progress=False)
     assert info.value.exit_code == 143
     assert info.value.finished < info.value.total == 100
-    assert "run the same command again to resume" in str(info.value)
+    assert f"to resume, run the same command again with hydra.run.dir={tmp_path}" in str(info.value)
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     assert len(list(tmp_path.glob(f"{RUNS_DIR}/*/{SUMMARY_FILE}"))) == info.value.finished
 
@@ -234,7 +234,8 @@ def test_sigterm_stops_every_worker_and_a_rerun_resumes_to_the_same_tables(tmp_p
     assert proc.returncode == 143, stderr
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert "of 12 runs finished" in lines[0] and "run the same command again to resume" in lines[0]
+    assert "of 12 runs finished" in lines[0]
+    assert f"run the same command again with hydra.run.dir={out}" in lines[0]
     finished = {p: p.stat().st_mtime_ns for p in out.glob(f"{RUNS_DIR}/*/{SUMMARY_FILE}")}
     assert 2 <= len(finished) < 12
     for _ in range(100):
