@@ -366,13 +366,13 @@ def resolve_jobs(n_jobs: int) -> int:
 
 
 def _write(out_dir: Path, task: Task, files: dict[str, bytes]) -> None:
-    """The dataset part first, then the run folder, ``summary.json`` last (a stale one removed first,
-    so that an interrupted rewrite never leaves an old summary beside new files). The run folder's
+    """The dataset part first, then the run folder, ``summary.json`` last. The run folder's
     ``timeseries.parquet`` is a hard link to the dataset part where the file system allows it: one
-    copy of the bytes on disk, two ways to read them."""
+    copy of the bytes on disk, two ways to read them. A summary left from an earlier, damaged
+    attempt is not removed first: its checksums no longer match, so :func:`run_problem` rejects it
+    until the new one replaces it, and a run being redone by a second sweep into the same folder
+    stays readable for the first."""
     folder = out_dir / RUNS_DIR / task.name
-    with contextlib.suppress(FileNotFoundError):
-        (folder / SUMMARY_FILE).unlink()
     part = atomic_write(out_dir / task.part, files[TIMESERIES_FILE])
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -525,7 +525,7 @@ def run_app(job: Callable[[], Any]) -> Any:
     except RunnerError as exc:
         fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
     except OSError as exc:
-        fail(f"cannot write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
+        fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
 
 
 def seed_list(first: int, n: int) -> list[int]:
