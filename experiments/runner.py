@@ -42,6 +42,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -225,10 +226,13 @@ def _joblib(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1,
                         pre_dispatch="2*n_jobs")
     results = parallel(delayed(simulate)(t.cfg, t.key, code, str(CODE_ROOT)) for t in tasks)
-    try:
-        yield from results
-    finally:
-        results.close()  # on an interrupt: joblib terminates the loky workers
+    with warnings.catch_warnings():  # "N tasks ... cancelled" on a stop: the stop line says so
+        warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task",
+                                category=UserWarning)
+        try:
+            yield from results
+        finally:
+            results.close()  # on an interrupt: joblib terminates the loky workers
 
 
 def _quiet_resource_trackers() -> None:
