@@ -9,7 +9,8 @@ Four measurements of the same runs (policy ``comprehensive``, seeds 0, 1, ...; e
 2. *runner, basic*: :func:`experiments.runner.run_configs` with the basic launcher in this process, so
    the difference from 1 is the runner's own work per run (config hash, checks, serialising, writing
    the run folder and the dataset part atomically, the resume check); 1 and 2 alternate for
-   ``--rounds`` rounds and the best round of each counts;
+   ``--rounds`` rounds and the best round of each counts; because that difference is small against
+   the noise of a shared machine, the runner's own work is also timed directly on its own;
 3. *runner, joblib*: the same on every local core (worker start-up included), from which runs per
    core-hour follow;
 4. *before*: the former way, a Hydra multirun of ``python -m sim -m`` with the joblib launcher in a
@@ -31,9 +32,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.run import _load, machine, write_block
-from experiments.runner import resolve_jobs, run_configs
+from experiments.runner import _write, resolve_jobs, run_configs, run_problem, tasks_for
 from sim.config import SimConfig, compose
 from sim.model import DigitalAdoptionModel
+from sim.provenance import code_version
+from sim.results import run_files
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,6 +60,21 @@ def model_alone(cfgs: list[SimConfig]) -> tuple[float, float]:
         model.summary()
         model.timeseries()
     return (time.perf_counter() - wall) / len(cfgs), (time.process_time() - cpu) / len(cfgs)
+
+
+def runner_work(cfgs: list[SimConfig]) -> float:
+    """Seconds per run of the runner's own work, timed directly (no model time in it, so no noise
+    from other work on the machine): identity, the resume check, the run's files, writing them."""
+    model = DigitalAdoptionModel(config=cfgs[0]).run()
+    summary, timeseries = model.summary(), model.timeseries()
+    code = code_version()
+    with tempfile.TemporaryDirectory(prefix="bench-work-") as tmp:
+        out = Path(tmp)
+        wall = time.perf_counter()
+        for task in tasks_for(cfgs):
+            run_problem(out, task)
+            _write(out, task, run_files(summary, timeseries, task.cfg, code, task.key))
+        return (time.perf_counter() - wall) / len(cfgs)
 
 
 def runner(cfgs: list[SimConfig], launcher: str, jobs: int) -> float:
@@ -97,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds = [(model_alone(cfgs), runner(cfgs, "basic", 1) / len(cfgs)) for _ in range(args.rounds)]
     model_wall, model_cpu = min(r[0] for r in rounds)
     basic = min(r[1] for r in rounds)
+    work = runner_work(cfgs)
     joblib_wall = runner(cfgs, "joblib", jobs)
     before_wall = hydra_multirun(args.runs, args.citizens, args.months, jobs)
 
@@ -107,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("model alone (in process, serial)", f"{model_wall:.3f}", f"{3600 / model_wall:,.0f}", "-"),
         ("runner, basic (in process, serial)", f"{basic:.3f}", f"{3600 / basic:,.0f}", f"{overhead:+.1%}"),
+        ("runner's own work alone, timed directly", f"{work:.4f}", "-", f"+{work / model_wall:.1%}"),
         (f"runner, joblib ({jobs} workers)", f"{joblib_wall * jobs / len(cfgs):.3f}",
          f"{per_core_hour(joblib_wall):,.0f}", "-"),
         (f"before: `python -m sim -m` joblib multirun ({jobs} workers)",

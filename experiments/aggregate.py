@@ -15,13 +15,13 @@ two independent means:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
 from sim.config import LEVERS
@@ -39,14 +39,10 @@ GAP_METRICS = (
 )
 STAT_SUFFIXES = ("mean", "ci_low", "ci_high")
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 # --------------------------------------------------------------------------- reading runs
 def _run_config(run_dir: Path) -> dict[str, Any]:
     """The run's own settings from its resolved config: scale, budget, the policy's allocation."""
-    with open(run_dir / CONFIG_FILE) as fh:
-        cfg = yaml.load(fh, Loader=_Loader)
+    cfg = json.loads((run_dir / CONFIG_FILE).read_text())
     pol = cfg.get("policy", {})
     alloc = pol.get("allocation", {})
     row: dict[str, Any] = {

@@ -13,7 +13,7 @@ else refuses to run), receive the config objects themselves (no strings parsed b
 subprocess), and send back the files of each finished run; this process writes them, so results are
 byte-identical whatever the launcher or the number of workers. Each run is written as it finishes:
 
-- ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.yaml``, ``timeseries.parquet``, then
+- ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.json``, ``timeseries.parquet``, then
   ``summary.json`` (with ``config_hash``, ``code_version``, library versions, checksums);
 - ``<out>/timeseries/policy=<policy>/seed=<seed>/run=<hash>/timeseries.parquet``: the same file, as
   a partitioned dataset (``pandas.read_parquet(out / "timeseries")`` adds ``policy``, ``seed`` and
@@ -48,7 +48,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
@@ -72,7 +71,6 @@ RUNS_DIR = "runs"
 DATASET_DIR = "timeseries"
 APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 RAY_DIR = ".ray"  # the local Ray's temporary files, below the output folder
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: resume checks thousands of configs
 CLUSTER = "cluster"  # code root of workers on a Ray cluster: the copy Ray ships from this checkout
 
 
@@ -144,11 +142,11 @@ def run_problem(out_dir: Path, task: Task) -> str | None:
             return "from another config (config_hash differs)"
         if _sha256(folder / TIMESERIES_FILE) != summary.get("timeseries_sha256"):
             return "damaged (timeseries.parquet does not match its checksum)"
-        if config_hash(yaml.load((folder / CONFIG_FILE).read_text(), Loader=_Loader)) != task.key:
-            return "damaged (config.yaml does not match config_hash)"
+        if config_hash(json.loads((folder / CONFIG_FILE).read_text())) != task.key:
+            return f"damaged ({CONFIG_FILE} does not match config_hash)"
         if not (out_dir / task.part).is_file():
             return f"unfinished (no {task.part})"
-    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+    except (OSError, ValueError, TypeError, AttributeError):
         return "damaged (unreadable files)"
     return None
 
@@ -156,9 +154,9 @@ def run_problem(out_dir: Path, task: Task) -> str | None:
 def _difference(folder: Path, cfg: SimConfig) -> str:
     """The first setting in which a run folder's config differs from ``cfg``, as ``key: a != b``."""
     try:
-        theirs = _flatten(yaml.load((folder / CONFIG_FILE).read_text(), Loader=_Loader))
-    except (OSError, yaml.YAMLError, AttributeError):
-        return "no readable config.yaml"
+        theirs = _flatten(json.loads((folder / CONFIG_FILE).read_text()))
+    except (OSError, ValueError, AttributeError):
+        return f"no readable {CONFIG_FILE}"
     ours = _flatten(OmegaConf.to_container(OmegaConf.structured(cfg)))
     for key in sorted(set(ours) | set(theirs)):
         if key not in ("progress", "materialise_agents") and ours.get(key) != theirs.get(key):
@@ -207,7 +205,7 @@ def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, 
                           f"{code_root}; install the checkout (pip install -e .) or run from it")
     logging.getLogger("MESA").setLevel(logging.WARNING)
     model = DigitalAdoptionModel(config=replace(cfg, progress=False, materialise_agents="never")).run()
-    return key, run_files(model.summary(), model.timeseries(), cfg, code)
+    return key, run_files(model.summary(), model.timeseries(), cfg, code, key)
 
 
 Result = tuple[str, dict[str, bytes]]
@@ -381,7 +379,6 @@ def _write(out_dir: Path, task: Task, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with atomic_path(folder / TIMESERIES_FILE) as tmp:
-            tmp.unlink()
             os.link(part, tmp)
     except OSError:
         atomic_write(folder / TIMESERIES_FILE, files[TIMESERIES_FILE])
@@ -537,8 +534,7 @@ def seed_list(first: int, n: int) -> list[int]:
 
 
 def load_run_config(run_dir: Path) -> dict[str, Any]:
-    with open(run_dir / CONFIG_FILE) as fh:
-        return yaml.safe_load(fh)
+    return json.loads((run_dir / CONFIG_FILE).read_text())
 
 
 def elapsed(started: float) -> str:

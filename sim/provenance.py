@@ -28,10 +28,21 @@ CODE_ROOT = Path(__file__).resolve().parent.parent
 HASH_EXCLUDED = ("progress", "materialise_agents")
 
 
+def plain(value: Any) -> Any:
+    """Dataclasses, lists and mappings as plain dicts and lists (what ``dataclasses.asdict`` gives,
+    without its deep copies, which cost more than the rest of a run's bookkeeping)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def config_dict(cfg: Any) -> dict[str, Any]:
     """The config as plain JSON-able data (a dataclass such as ``SimConfig``, or a mapping)."""
-    data = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
-    return {k: v for k, v in data.items() if k not in HASH_EXCLUDED}
+    return {k: v for k, v in plain(cfg).items() if k not in HASH_EXCLUDED}
 
 
 def canonical_json(data: Any) -> str:
@@ -80,6 +91,8 @@ def library_versions() -> dict[str, str]:
             "mesa_version": mesa.__version__}
 
 
-def provenance(cfg: Any, code: str | None = None) -> dict[str, str]:
-    """The fields every ``summary.json`` carries: config hash, code version, library versions."""
-    return {"config_hash": config_hash(cfg), "code_version": code or code_version(), **library_versions()}
+def provenance(cfg: Any, code: str | None = None, key: str | None = None) -> dict[str, str]:
+    """The fields every ``summary.json`` carries: config hash (``key`` when already known), code
+    version, library versions."""
+    return {"config_hash": key or config_hash(cfg), "code_version": code or code_version(),
+            **library_versions()}

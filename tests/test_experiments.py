@@ -36,7 +36,7 @@ COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEP
 # names of the files the experiments (and the model runs they launch) write
 OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "run_summaries.csv", "report.md", "report.html",
                 "frontier.csv", "frontier.png", "frontier.md", "frontier.html", "multirun.yaml",
-                "summary.json", "timeseries.parquet", "config.yaml", "compare.log", "frontier.log", "cli.log",
+                "summary.json", "timeseries.parquet", "config.json", "compare.log", "frontier.log", "cli.log",
                 *FIGURES.values()}
 SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
 

@@ -103,7 +103,7 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(command_line, case_i
 def test_options_of_an_extra_config_folder_are_recognised(command_line):
     folder, res = command_line["config dir"]
     assert res.returncode == 0, res.stderr
-    assert "mine" in (folder / "run" / "config.yaml").read_text()
+    assert "mine" in (folder / "run" / "config.json").read_text()
 
 
 def test_broken_yaml_in_an_extra_config_folder_is_reported(tmp_path):

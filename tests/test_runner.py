@@ -80,7 +80,7 @@ def test_each_run_records_its_config_and_provenance(reference):
         assert summary["code_version"].startswith(("git:", "sim-digital-services-id"))
         assert {"python_version", "numpy_version", "mesa_version"} <= set(summary)
         assert summary["seed"] == cfg.seed and summary["months"] == cfg.steps
-        assert (folder / "config.yaml").is_file()
+        assert (folder / "config.json").is_file()
         assert folder.name.startswith(f"{cfg.policy.name}_seed{cfg.seed}_")
 
 
