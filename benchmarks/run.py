@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.results import atomic_write
+
 RESULTS = Path(__file__).resolve().parent / "results.md"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 
@@ -200,7 +202,7 @@ def write_block(block: str, text: str, path: Path = RESULTS) -> None:
         content = before + new + after
     else:
         content = content.rstrip() + "\n\n" + new + "\n"
-    path.write_text(content)
+    atomic_write(path, content)
 
 
 def main(argv: list[str] | None = None) -> int:

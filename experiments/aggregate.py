@@ -15,17 +15,17 @@ two independent means:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
 from sim.config import LEVERS
-from sim.results import read_summaries, read_timeseries
+from sim.results import CONFIG_FILE, read_summaries, read_timeseries
 
 CONFIDENCE = 0.95
 ID_COLUMNS = ("policy", "population", "network", "seed", "n_citizens", "months", "run_dir")
@@ -39,14 +39,10 @@ GAP_METRICS = (
 )
 STAT_SUFFIXES = ("mean", "ci_low", "ci_high")
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 # --------------------------------------------------------------------------- reading runs
 def _run_config(run_dir: Path) -> dict[str, Any]:
-    """The run's own settings from its Hydra snapshot: scale, budget, the policy's allocation."""
-    with open(run_dir / ".hydra" / "config.yaml") as fh:
-        cfg = yaml.load(fh, Loader=_Loader)
+    """The run's own settings from its resolved config: scale, budget, the policy's allocation."""
+    cfg = json.loads((run_dir / CONFIG_FILE).read_text())
     pol = cfg.get("policy", {})
     alloc = pol.get("allocation", {})
     row: dict[str, Any] = {
@@ -61,10 +57,15 @@ def _run_config(run_dir: Path) -> dict[str, Any]:
     return row
 
 
-def read_runs(run_dirs: Iterable[Path]) -> pd.DataFrame:
-    """One row per finished run: its summary, its scenario name and its settings."""
+def read_runs(run_dirs: Iterable[Path], root: Path | None = None) -> pd.DataFrame:
+    """One row per finished run: its summary, its scenario name and its settings.
+
+    With ``root`` the ``run_dir`` column is relative to it, so that the same runs give the same table
+    in any folder (a resumed sweep's tables equal an uninterrupted one's)."""
     dirs = sorted(Path(d) for d in run_dirs)
     summaries = read_summaries(dirs)
+    if root is not None:
+        summaries["run_dir"] = [str(Path(d).relative_to(root)) for d in summaries["run_dir"]]
     settings = pd.DataFrame([_run_config(d) for d in dirs])
     runs = pd.concat([summaries.reset_index(drop=True), settings], axis=1)
     runs.insert(0, "scenario", runs.pop("policy"))

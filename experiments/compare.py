@@ -1,9 +1,11 @@
 """Policy comparison, the main job: ``python -m experiments.compare`` (Hydra app).
 
-Runs every policy scenario x several seeds as one model multirun (joblib launcher, every local core,
-a progress bar, each run written to disk as it finishes), then writes into one folder:
+Runs every policy scenario x several seeds with :mod:`experiments.runner` (every local core by default,
+or one after another, or on Ray; a progress bar; each run written to disk as it finishes; the same
+command into the same folder resumes an interrupted comparison), then writes into one folder:
 
-- ``runs/``: every run's folder (``.hydra/``, ``timeseries.parquet``, ``summary.json``) and ``sweep.log``;
+- ``runs/``: every run's folder (``config.yaml``, ``timeseries.parquet``, ``summary.json``) and
+  ``timeseries/``, the same monthly rows as one partitioned Parquet dataset;
 - ``runs.parquet``: one row per run x month (scenario, seed, month, every monthly metric);
 - ``run_summaries.csv``: one row per run (every summary metric);
 - ``scenario_summary.csv``: one row per scenario: ``<metric>_mean/_ci_low/_ci_high`` (95 % across seeds)
@@ -12,13 +14,15 @@ a progress bar, each run written to disk as it finishes), then writes into one f
 - ``figures/*.png`` and ``report.md`` / ``report.html`` (self-contained).
 
 Configuration: ``configs/experiment/compare.yaml``; the folder is Hydra's run folder
-(``hydra.run.dir=...``), printed at the end.
+(``hydra.run.dir=...``), printed at the end. ``reuse=true`` runs nothing and rebuilds the tables and
+report from the runs in the folder, provided every one is complete and of this comparison's configs.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,20 +33,20 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import aggregate, figures, report
-from experiments.app import (
+from experiments.config import CompareConfig, check_sim_overrides, model_overrides, validate_compare
+from experiments.runner import (
     APP_CONFIG_DIR,
+    RunnerError,
     checked_entry,
-    common_sim_overrides,
     elapsed,
-    fail,
     load_run_config,
     print_table,
+    run_app,
+    run_configs,
     seed_list,
-    sweep_runs,
 )
-from experiments.config import CompareConfig, check_sim_overrides, validate_compare
-from experiments.sweep import SweepError
-from sim.config import ConfigError
+from sim.config import SimConfig, compose
+from sim.results import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -62,32 +66,43 @@ def check(cfg: CompareConfig) -> None:
     check_sim_overrides(cfg, cfg.baseline)
 
 
-def sweep_overrides(cfg: CompareConfig) -> list[str]:
-    seeds = ",".join(str(s) for s in seed_list(cfg.first_seed, cfg.seeds))
-    return [f"policy={','.join(cfg.scenarios)}", f"seed={seeds}", *common_sim_overrides(cfg)]
+def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
+    """Every run's model config: each scenario composed once, then one copy per seed."""
+    out = []
+    for scenario in cfg.scenarios:
+        base = compose(policy=scenario, population=cfg.population, network=cfg.network,
+                       overrides=model_overrides(cfg))
+        base = replace(base, progress=False, materialise_agents="never")
+        out += [replace(base, seed=seed) for seed in seed_list(cfg.first_seed, cfg.seeds)]
+    return out
 
 
 def collect_runs(cfg: CompareConfig, out: Path) -> list[Path]:
-    """Run the sweep into ``out/runs`` (or, with reuse, take the runs already there)."""
-    n_runs = len(cfg.scenarios) * cfg.seeds
+    """Run (or resume, or with reuse take) every scenario x seed into ``out/runs``."""
+    configs = sim_configs(cfg)
     size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
-    intro = (f"policy comparison: {len(cfg.scenarios)} scenarios x {cfg.seeds} seeds = {n_runs} runs of "
-             f"{size} x {cfg.steps} months")
-    return sweep_runs(cfg, out / "runs", sweep_overrides(cfg), n_runs, intro)
+    if not cfg.reuse:
+        print(f"policy comparison: {len(cfg.scenarios)} scenarios x {cfg.seeds} seeds = {len(configs)} runs "
+              f"of {size} x {cfg.steps} months ({cfg.launcher} launcher)", flush=True)
+    return run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
+                       ray_address=cfg.ray_address, reuse=cfg.reuse)
 
 
 def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: float) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs; returns the scenario summary."""
-    runs = aggregate.read_runs(run_dirs)
+    runs = aggregate.read_runs(run_dirs, root=out)
     missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
     if missing:
-        raise SweepError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
+        raise RunnerError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
     scenarios = list(cfg.scenarios)
     tidy = aggregate.tidy_timeseries(run_dirs)
-    tidy.to_parquet(out / "runs.parquet", index=False, engine="pyarrow", compression="zstd")
-    runs.to_csv(out / "run_summaries.csv", index=False)
+    with atomic_path(out / "runs.parquet") as tmp:
+        tidy.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+    with atomic_path(out / "run_summaries.csv") as tmp:
+        runs.to_csv(tmp, index=False)
     summary = aggregate.scenario_summary(runs, scenarios, cfg.baseline)
-    summary.to_csv(out / "scenario_summary.csv", index=False)
+    with atomic_path(out / "scenario_summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
 
     fig_dir = out / "figures"
     colors = figures.scenario_colors(scenarios, cfg.baseline)
@@ -106,7 +121,7 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
         "cost": figures.cost_effectiveness(summary, cfg.baseline, colors, fig_dir / FIGURES["cost"]),
     }
     base_runs = runs[runs["scenario"] == cfg.baseline]
-    model_cfg = load_run_config(Path(base_runs["run_dir"].iloc[0]))
+    model_cfg = load_run_config(out / base_runs["run_dir"].iloc[0])
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]), "steps": cfg.steps,
         "seeds": int(runs.groupby("scenario")["seed"].nunique().min()), "network": cfg.network,
@@ -150,11 +165,8 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
 def main(cfg: DictConfig) -> None:
     started = time.perf_counter()
     out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    try:
-        typed: CompareConfig = OmegaConf.to_object(cfg)
-        summary = run_compare(typed, out, started)
-    except (ConfigError, SweepError) as exc:
-        fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
+    typed: CompareConfig = OmegaConf.to_object(cfg)
+    summary = run_app(lambda: run_compare(typed, out, started))
     print()
     print_ranking(summary, typed.baseline)
     print(f"\nreport: {out / 'report.html'}")

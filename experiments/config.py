@@ -18,7 +18,7 @@ from hydra.core.config_store import ConfigStore
 from sim.config import LEVERS, ConfigError, compose, group_options
 
 EXPERIMENT_CONFIG_DIR = "experiment"  # below sim.config.CONFIG_DIR
-LAUNCHERS = ("joblib", "basic")
+LAUNCHERS = ("joblib", "basic", "ray")
 
 
 def default_scenarios() -> list[str]:
@@ -40,8 +40,9 @@ class CompareConfig:
     scenarios: list[str] = field(default_factory=default_scenarios)  # policy scenarios to compare
     baseline: str = "baseline"  # the scenario the effects are measured against
     budget_idr_bn_per_month: float | None = None  # None: the model's default (configs/config.yaml)
-    n_jobs: int = -1  # parallel runs (joblib launcher); -1: every local core
-    launcher: str = "joblib"  # joblib (parallel on local cores) or basic (one run after another)
+    n_jobs: int = -1  # parallel runs (joblib, local ray); -1: every local core
+    launcher: str = "joblib"  # joblib (local cores), basic (one run after another) or ray
+    ray_address: str | None = None  # launcher=ray: a cluster's address; None: a local Ray for this job
     overrides: list[str] = field(default_factory=list)  # extra model overrides for every run
     progress: bool = True  # progress bar
     reuse: bool = False  # aggregate the runs already in <output>/runs instead of running them
@@ -70,6 +71,7 @@ class FrontierConfig:
     bootstrap: int = 2000  # resamples of the seeds for the uncertainty of the best split
     n_jobs: int = -1
     launcher: str = "joblib"
+    ray_address: str | None = None
     overrides: list[str] = field(default_factory=list)
     progress: bool = True
     reuse: bool = False
@@ -95,6 +97,8 @@ def _check_common(cfg: CompareConfig | FrontierConfig) -> None:
     _check(cfg.first_seed >= 0, "first_seed", cfg.first_seed, "an integer >= 0")
     _check(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
     _check(cfg.launcher in LAUNCHERS, "launcher", cfg.launcher, ", ".join(LAUNCHERS))
+    _check(cfg.ray_address is None or cfg.ray_address.strip() != "", "ray_address", cfg.ray_address,
+           "a Ray cluster address (host:port, auto) or null for a local Ray")
     if cfg.budget_idr_bn_per_month is not None:
         _check(cfg.budget_idr_bn_per_month > 0, "budget_idr_bn_per_month", cfg.budget_idr_bn_per_month,
                "a number > 0 (IDR billion per month) or null for the model's default")

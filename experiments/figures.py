@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 from experiments.aggregate import bands  # noqa: E402
 from sim.config import AGE_BANDS, REGIONS  # noqa: E402
 from sim.metrics import AGE_KEYS, REGION_KEYS  # noqa: E402
+from sim.results import atomic_path  # noqa: E402
 
 DPI = 110
 
@@ -57,7 +58,8 @@ def scenario_colors(scenarios: Sequence[str], baseline: str | None = None) -> di
 
 def _save(fig: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
     return path
 

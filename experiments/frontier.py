@@ -2,10 +2,11 @@
 
 At one total budget, the split between two levers (by default civil-servant training and
 infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps, ``seeds`` runs each
-(and, as a reference, the same seeds with no extra spending). All the runs are one model multirun
-(joblib launcher, every local core). Writes into one folder:
+(and, as a reference, the same seeds with no extra spending). All the runs go through
+:mod:`experiments.runner` (every local core by default; resumable). Writes into one folder:
 
-- ``runs/``: every run's folder and ``sweep.log``; ``run_summaries.csv``: one row per run;
+- ``runs/``: every run's folder; ``timeseries/``: their monthly rows as one partitioned Parquet
+  dataset; ``run_summaries.csv``: one row per run;
 - ``frontier.csv``: one row per (pair, share): every summary metric as ``<metric>_mean/_ci_low/_ci_high``
   (95 % across seeds), effects against the no-spending reference (absolute and per IDR bn), ``p_best``
   (share of bootstrap resamples of the seeds in which this split is best), ``is_best`` and the 95 % range
@@ -19,6 +20,7 @@ Configuration: ``configs/experiment/frontier.yaml``.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,20 +31,20 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import aggregate, figures, report
-from experiments.app import (
+from experiments.config import FrontierConfig, check_sim_overrides, model_overrides, validate_frontier
+from experiments.runner import (
     APP_CONFIG_DIR,
+    RunnerError,
     checked_entry,
-    common_sim_overrides,
     elapsed,
-    fail,
     known_summary_metrics,
     print_table,
+    run_app,
+    run_configs,
     seed_list,
-    sweep_runs,
 )
-from experiments.config import FrontierConfig, check_sim_overrides, validate_frontier
-from experiments.sweep import SweepError
-from sim.config import ConfigError
+from sim.config import Allocation, ConfigError, SimConfig, compose, validate
+from sim.results import atomic_path
 
 POLICY_NAME = "frontier"
 
@@ -59,16 +61,17 @@ def allocations(cfg: FrontierConfig) -> list[dict[str, float]]:
     return list(seen.values())
 
 
-def allocation_override(allocs: list[dict[str, float]]) -> str:
-    """A Hydra choice sweep over whole allocation dicts: ``policy.allocation={...},{...}``."""
-    items = ["{" + ",".join(f"{k}:{v:.6f}" for k, v in a.items()) + "}" for a in allocs]
-    return "policy.allocation=" + ",".join(items)
-
-
-def sweep_overrides(cfg: FrontierConfig) -> list[str]:
-    seeds = ",".join(str(s) for s in seed_list(cfg.first_seed, cfg.seeds))
-    return [f"policy={cfg.base_policy}", f"policy.name={POLICY_NAME}", allocation_override(allocations(cfg)),
-            f"seed={seeds}", *common_sim_overrides(cfg)]
+def sim_configs(cfg: FrontierConfig) -> list[SimConfig]:
+    """Every run's model config: the base scenario composed once, then one copy per split and seed."""
+    base = compose(policy=cfg.base_policy, population=cfg.population, network=cfg.network,
+                   overrides=[*model_overrides(cfg), f"policy.name={POLICY_NAME}"])
+    base = replace(base, progress=False, materialise_agents="never")
+    out = []
+    for alloc in allocations(cfg):
+        split = replace(base, policy=replace(base.policy, allocation=Allocation(**alloc)))
+        validate(split)
+        out += [replace(split, seed=seed) for seed in seed_list(cfg.first_seed, cfg.seeds)]
+    return out
 
 
 def check(cfg: FrontierConfig) -> None:
@@ -88,17 +91,22 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
     started = time.perf_counter() if started is None else started
     check(cfg)
     out.mkdir(parents=True, exist_ok=True)
-    n_runs = len(allocations(cfg)) * cfg.seeds
-    intro = (f"budget frontier: {len(cfg.pairs)} pair(s) x {cfg.n_splits} splits"
-             f"{' + no-spending reference' if cfg.reference else ''} x {cfg.seeds} seeds = {n_runs} runs")
-    run_dirs = sweep_runs(cfg, out / "runs", sweep_overrides(cfg), n_runs, intro)
-    runs = aggregate.read_runs(run_dirs)
-    runs.to_csv(out / "run_summaries.csv", index=False)
+    configs = sim_configs(cfg)
+    if not cfg.reuse:
+        print(f"budget frontier: {len(cfg.pairs)} pair(s) x {cfg.n_splits} splits"
+              f"{' + no-spending reference' if cfg.reference else ''} x {cfg.seeds} seeds = {len(configs)} "
+              f"runs ({cfg.launcher} launcher)", flush=True)
+    run_dirs = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
+                           ray_address=cfg.ray_address, reuse=cfg.reuse)
+    runs = aggregate.read_runs(run_dirs, root=out)
+    with atomic_path(out / "run_summaries.csv") as tmp:
+        runs.to_csv(tmp, index=False)
     table = aggregate.frontier_table(runs, cfg.pairs, cfg.n_splits, cfg.objective, cfg.maximize,
                                      cfg.bootstrap)
     if table.empty or not (table["pair"] != "reference").any():
-        raise SweepError(f"no runs of the frontier's splits in {out / 'runs'}")
-    table.to_csv(out / "frontier.csv", index=False)
+        raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
+    with atomic_path(out / "frontier.csv") as tmp:
+        table.to_csv(tmp, index=False)
     label = "final adoption" if cfg.objective == "adoption_final" else cfg.objective
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png", label)
     setup: dict[str, Any] = {
@@ -131,11 +139,8 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
 def main(cfg: DictConfig) -> None:
     started = time.perf_counter()
     out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    try:
-        typed: FrontierConfig = OmegaConf.to_object(cfg)
-        table = run_frontier(typed, out, started)
-    except (ConfigError, SweepError) as exc:
-        fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
+    typed: FrontierConfig = OmegaConf.to_object(cfg)
+    table = run_app(lambda: run_frontier(typed, out, started))
     print()
     print_frontier(table, typed)
     print(f"\nresults ({elapsed(started)}): {out}")

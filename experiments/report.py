@@ -18,6 +18,7 @@ import pandas as pd
 
 from experiments.figures import GAP_LABELS, group_columns
 from sim.config import LEVERS
+from sim.results import atomic_write
 
 Block = tuple
 CSS = """
@@ -129,8 +130,8 @@ def to_html(blocks: Sequence[Block], title: str) -> str:
 
 def write(blocks: Sequence[Block], directory: Path, stem: str, title: str) -> tuple[Path, Path]:
     md, page = directory / f"{stem}.md", directory / f"{stem}.html"
-    md.write_text(to_markdown(blocks, directory))
-    page.write_text(to_html(blocks, title))
+    atomic_write(md, to_markdown(blocks, directory))
+    atomic_write(page, to_html(blocks, title))
     return md, page
 
 

@@ -8,19 +8,32 @@ value and what is allowed, before any job starts or any result folder is written
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import hydra
+import yaml
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import CONFIG_DIR, ConfigError, SimConfig, compose, to_sim_config
+from sim.config import (
+    CONFIG_DIR,
+    ConfigError,
+    SimConfig,
+    apply_overrides,
+    compose,
+    describe_omegaconf_error,
+    refuse_interpolation,
+    to_sim_config,
+)
 from sim.model import DigitalAdoptionModel
 from sim.results import write_run
 
@@ -40,6 +53,9 @@ HEADLINE = (
 )
 
 ConfigStore.instance().store(name="base_config", node=SimConfig)
+# ``${pid:}`` in the default output folders: with the time to the microsecond, two runs started in the
+# same second (even the same microsecond, by two processes) never share a folder.
+OmegaConf.register_new_resolver("pid", os.getpid, replace=True)
 
 
 def _override_values(override: Any) -> list[Any]:
@@ -50,12 +66,9 @@ def _override_values(override: Any) -> list[Any]:
 
 def parse_cli_overrides(argv: list[str]) -> list[Any]:
     """Hydra's parse of the command line's overrides; a malformed one raises a one-line ConfigError."""
-    from hydra._internal.utils import get_args_parser
-
-    args, _ = get_args_parser().parse_known_args(argv)
-    parser = OverridesParser.create()
     overrides = []
-    for text in args.overrides:
+    parser = OverridesParser.create()
+    for text in _cli_args(argv).overrides:
         try:
             overrides.extend(parser.parse_overrides([text]))
         except HydraException as exc:
@@ -64,9 +77,130 @@ def parse_cli_overrides(argv: list[str]) -> list[Any]:
     return overrides
 
 
+def _cli_args(argv: list[str]) -> Any:
+    from hydra._internal.utils import get_args_parser
+
+    args, _ = get_args_parser().parse_known_args(argv)
+    return args
+
+
+def _yaml_problem(path: Path) -> str | None:
+    try:
+        yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        return str(exc).splitlines()[0]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return f"{problem} at line {mark.line + 1}" if mark else problem
+    return None
+
+
+def config_dirs(argv: list[str]) -> list[Path]:
+    """The folders named by ``--config-dir`` / ``--config-path``, each checked to exist and to hold
+    only readable YAML (Hydra would otherwise skip a broken file and call its option unknown)."""
+    args = _cli_args(argv)
+    out = []
+    for flag, value in (("--config-path", args.config_path), ("--config-dir", args.config_dir)):
+        if value is None:
+            continue
+        folder = Path(value).expanduser().resolve()
+        if not folder.is_dir():
+            raise ConfigError(f"{flag}={value}: not a folder; allowed: a folder of YAML config files")
+        for path in sorted(folder.rglob("*.yaml")):
+            problem = _yaml_problem(path)
+            if problem:
+                raise ConfigError(f"{flag}={value}: {path.relative_to(folder)}: broken YAML ({problem}); "
+                                  "allowed: valid YAML")
+        out.append(folder)
+    return out
+
+
+def _writable_folder_problem(path: Path) -> str | None:
+    """Why results could not be written below ``path`` (None if they can), without writing anything."""
+    probe = path.expanduser().absolute()
+    while not probe.exists():
+        if probe.parent == probe:
+            return "no existing parent folder"
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    try:  # the only sure test is to try: an empty folder, removed at once
+        os.rmdir(tempfile.mkdtemp(prefix=".write-test-", dir=probe))
+    except OSError as exc:
+        return f"{probe}: {exc.strerror or exc}"
+    return None
+
+
+OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir")
+
+
+def check_hydra_overrides(overrides: list[Any]) -> None:
+    """Hydra settings that would otherwise fail with a traceback, or write where they should not."""
+    given = set()
+    for ov in overrides:
+        key = ov.key_or_group
+        if not key.startswith("hydra") or ov.is_delete():
+            continue
+        for value in _override_values(ov):
+            if key in (*OUTPUT_KEYS, "hydra.sweep.subdir"):
+                given.add(key)
+                if not isinstance(value, str) or not value.strip():
+                    raise ConfigError(f"{key}={value!r}: an empty folder name; allowed: a folder path")
+                if key in OUTPUT_KEYS and "${" not in value:
+                    problem = _writable_folder_problem(Path(value))
+                    if problem:
+                        raise ConfigError(f"{key}={value}: cannot write results there ({problem}); "
+                                          "allowed: a writable folder")
+            if key == "hydra.launcher.n_jobs" and (not isinstance(value, int) or isinstance(value, bool)
+                                                   or value == 0):
+                raise ConfigError(f"{key}={value!r}: not a number of jobs; allowed: -1 (every core) or "
+                                  "an integer >= 1")
+    if not given & set(OUTPUT_KEYS):
+        problem = _writable_folder_problem(Path.cwd() / "outputs")
+        if problem:
+            raise ConfigError(f"hydra.run.dir=outputs/...: cannot write results in the current folder "
+                              f"({problem}); allowed: a writable folder (set hydra.run.dir=...)")
+
+
+def refuse_cli_interpolations(overrides: list[Any]) -> None:
+    """No ``${...}`` in the model's values: it would be resolved and written into the results."""
+    for ov in overrides:
+        key = ov.key_or_group
+        if key.startswith("hydra") or ov.is_delete():
+            continue
+        strings = list(ov.sweep_string_iterator()) if ov.is_sweep_override() else [
+            ov.get_value_element_as_str()]
+        for text in strings:
+            refuse_interpolation(key, text)
+
+
+def _hydra_compose(folders: list[Path], groups: dict[str, str]) -> SimConfig:
+    """The config Hydra itself would compose with these config folders and group choices."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    primary = next((f for f in folders if (f / "config.yaml").exists()), CONFIG_DIR)
+    extra = [f for f in folders if f != primary]
+    overrides = [f"{g}={o}" for g, o in groups.items()]
+    if extra:
+        overrides.append("hydra.searchpath=[" + ",".join(f"file://{f}" for f in extra) + "]")
+    try:
+        with initialize_config_dir(config_dir=str(primary), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=overrides)
+    except HydraException as exc:
+        raise ConfigError(str(exc).strip().splitlines()[0]) from None
+    except OmegaConfBaseException as exc:
+        raise ConfigError(describe_omegaconf_error(exc)) from None
+    return to_sim_config(cfg)
+
+
 def prevalidate(argv: list[str]) -> None:
     """Compose the config for every value of every override; raise ConfigError on the first bad one."""
+    folders = config_dirs(argv)
     overrides = parse_cli_overrides(argv)
+    check_hydra_overrides(overrides)
+    refuse_cli_interpolations(overrides)
     groups: dict[str, list[Any]] = {}
     values: dict[str, list[Any]] = {}
     for ov in overrides:
@@ -79,13 +213,20 @@ def prevalidate(argv: list[str]) -> None:
         target[key] = _override_values(ov)
     base_groups = {g: str(v[0]) for g, v in groups.items()}
     base_values = {k: v[0] for k, v in values.items()}
-    compose(**base_groups, overrides=base_values)
+
+    def build(choice: dict[str, str], extra: dict[str, Any]) -> None:
+        if folders:
+            apply_overrides(_hydra_compose(folders, choice), extra)
+        else:
+            compose(**choice, overrides=extra)
+
+    build(base_groups, base_values)
     for g, options in groups.items():
         for option in options[1:]:
-            compose(**{**base_groups, g: str(option)}, overrides=base_values)
+            build({**base_groups, g: str(option)}, base_values)
     for k, options in values.items():
         for option in options[1:]:
-            compose(**base_groups, overrides={**base_values, k: option})
+            build(base_groups, {**base_values, k: option})
 
 
 def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
@@ -112,7 +253,11 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     model = DigitalAdoptionModel(config=sim_cfg).run()
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     summary = model.summary()
-    write_run(out_dir, summary, model.timeseries())
+    try:
+        write_run(out_dir, summary, model.timeseries(), cfg=sim_cfg)
+    except OSError as exc:
+        print(f"error: cannot write the results into {out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(1)
     if multirun:
         print(f"{summary['policy']} seed {summary['seed']}: adoption "
               f"{summary['adoption_final']:.1%} -> {out_dir}")

@@ -10,6 +10,9 @@ under ``configs/`` and in ``docs/ODD.md``.
 
 from __future__ import annotations
 
+import math
+import os
+import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -353,6 +356,7 @@ def compose(
 
 
 def _override_items(overrides: dict[str, Any] | list[str]) -> list[tuple[str, Any]]:
+    check_overrides_type(overrides)
     if isinstance(overrides, dict):
         return list(overrides.items())
     items = []
@@ -390,6 +394,7 @@ def _apply_and_convert(merged: DictConfig, overrides: dict[str, Any] | list[str]
     try:
         for key, value in _override_items(overrides):
             _check_known_key(merged, key)
+            refuse_interpolation(key, value)
             OmegaConf.update(merged, key, value, merge=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(describe_omegaconf_error(exc)) from None
@@ -453,6 +458,8 @@ def _check_share_list(values: list[float], key: str, length: int, must_sum_to_on
 
 def validate(cfg: SimConfig) -> None:
     """Range checks Hydra cannot do; raises ConfigError with one line naming key, value, range."""
+    check_finite(cfg)
+    check_limits(cfg)
     _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
     _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
     _check(cfg.budget_idr_bn_per_month >= 0, "budget_idr_bn_per_month",
@@ -559,3 +566,86 @@ def validate(cfg: SimConfig) -> None:
                  "leadership_per_office_head"):
         v = getattr(par.costs, name)
         _check(v > 0, f"params.costs.{name}", v, "a cost > 0 (IDR)")
+
+
+# --------------------------------------------------------------------------- input safety
+# Checks that hold for every value, kept apart from the per-parameter ranges above.
+POLICY_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# Peak memory of one run per citizen: about 250 bytes of state plus about 20 per social tie
+# (benchmarks/results.md: 4.3 GB at 10 million citizens, mean degree 10).
+BYTES_PER_CITIZEN = 250.0
+BYTES_PER_TIE = 20.0
+# A monthly budget above about half of Indonesia's monthly GDP (IDR ~1.8 million bn) is not a policy.
+MAX_BUDGET_IDR_BN_PER_MONTH = 1e6
+
+
+def check_overrides_type(overrides: Any) -> None:
+    """``overrides`` must be a mapping of dotted keys or a list of ``key=value`` strings."""
+    if isinstance(overrides, dict):
+        return
+    if isinstance(overrides, (list, tuple, ListConfig)) and all(isinstance(o, str) for o in overrides):
+        return
+    raise TypeError(f"overrides must be a mapping of dotted keys to values, e.g. "
+                    f"{{'params.trust.social_rate': 0.1}}, or a list of 'key=value' strings; "
+                    f"got {type(overrides).__name__}")
+
+
+def refuse_interpolation(key: str, value: Any) -> None:
+    """A user value may not be an OmegaConf interpolation such as ``${oc.env:HOME}``: it would be
+    resolved from the environment of whichever process reads it and written into the results."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, (dict, list, tuple)):
+            refuse_interpolation(key, item)
+        elif isinstance(item, str) and "${" in item:
+            raise ConfigError(f"{key}={item!r}: interpolations are not allowed; allowed: a plain value")
+
+
+def _finite_items(value: Any, key: str) -> Any:
+    if is_dataclass(value):
+        for f in fields(value):
+            yield from _finite_items(getattr(value, f.name), f"{key}.{f.name}" if key else f.name)
+    elif isinstance(value, (list, tuple, ListConfig)):
+        for i, item in enumerate(value):
+            yield from _finite_items(item, f"{key}[{i}]")
+    elif isinstance(value, float):
+        yield key, value
+
+
+def check_finite(cfg: Any) -> None:
+    """Every number anywhere in the config must be finite: a NaN passes every range check (all
+    comparisons with it are false) and silently stops the mechanism it enters."""
+    for key, value in _finite_items(cfg, ""):
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}={value!r}: not a finite number; allowed: a finite number")
+
+
+def memory_bytes() -> int:
+    """Memory this process may use: physical memory, or a smaller cgroup limit (containers)."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def max_citizens(mean_degree: float) -> int:
+    """The largest population whose run fits in this machine's memory at this mean degree."""
+    return int(memory_bytes() / (BYTES_PER_CITIZEN + BYTES_PER_TIE * max(mean_degree, 0.0)))
+
+
+def check_limits(cfg: SimConfig) -> None:
+    """Upper bounds that keep a run inside the machine and the arithmetic finite, and a policy name
+    that is safe as a folder name (no separators, no ``..``)."""
+    name = cfg.policy.name
+    _check(isinstance(name, str) and POLICY_NAME.fullmatch(name) is not None, "policy.name", name,
+           "letters, digits, _ and - only")
+    limit = max_citizens(cfg.network.mean_degree)
+    _check(cfg.population.n_citizens <= limit, "population.n_citizens", cfg.population.n_citizens,
+           f"an integer in [10, {limit:,}] (what fits in {memory_bytes() / 2**30:.0f} GiB of memory at "
+           f"mean degree {cfg.network.mean_degree:g})")
+    _check(cfg.budget_idr_bn_per_month <= MAX_BUDGET_IDR_BN_PER_MONTH, "budget_idr_bn_per_month",
+           cfg.budget_idr_bn_per_month, f"a number in [0, {MAX_BUDGET_IDR_BN_PER_MONTH:g}] (IDR billion "
+           "per month; about half of Indonesia's monthly GDP at most)")

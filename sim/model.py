@@ -20,6 +20,8 @@ synchronous. Every random draw comes from a stream spawned from the run's seed.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import mesa
@@ -75,6 +77,9 @@ class DigitalAdoptionModel(mesa.Model):
         overrides: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        if overrides is not None and not isinstance(overrides, Mapping):
+            raise TypeError(f"overrides must be a mapping of dotted keys to values, e.g. "
+                            f"{{'params.trust.social_rate': 0.1}}; got {type(overrides).__name__}")
         extra = dict(overrides or {})
         extra.update({key.replace("__", "."): value for key, value in kwargs.items()})
         if n_citizens is not None:
@@ -83,6 +88,12 @@ class DigitalAdoptionModel(mesa.Model):
             extra["steps"] = steps
         if seed is not None:
             extra["seed"] = seed
+        elif config is None and "seed" not in extra:
+            # As in Mesa: no seed means a fresh one (recorded in cfg.seed and the summary), so that
+            # repeated runs such as batch_run(iterations=3) differ.
+            extra["seed"] = secrets.randbits(32)
+        # numpy scalars (e.g. from np.arange in a batch run) as the plain Python values OmegaConf takes
+        extra = {key: v.item() if isinstance(v, np.generic) else v for key, v in extra.items()}
         if config is None:
             cfg = compose(policy=policy, population=population, network=network, overrides=extra)
         else:

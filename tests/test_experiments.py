@@ -3,7 +3,8 @@ statistics behind their tables.
 
 Both apps run once, concurrently, as the user runs them (``python -m experiments.<app>`` from the
 repository root; the comparison with the joblib launcher, the frontier with the basic one to spare the
-cores), writing under pytest's tmp_path only.
+cores), writing under pytest's tmp_path only. The runner itself (launchers, resume, reuse, stopping)
+is tested in tests/test_runner.py.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 
 from experiments import aggregate, compare, frontier
-from experiments.app import APP_CONFIG_DIR, prevalidate
 from experiments.compare import FIGURES
 from experiments.config import CompareConfig, FrontierConfig, validate_compare, validate_frontier
-from experiments.sweep import SweepError, run_sweep
+from experiments.runner import APP_CONFIG_DIR, prevalidate
 from sim.config import ConfigError, group_options
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,8 +35,8 @@ N_SPLITS = 3
 COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2"]
 # names of the files the experiments (and the model runs they launch) write
 OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "run_summaries.csv", "report.md", "report.html",
-                "frontier.csv", "frontier.png", "frontier.md", "frontier.html", "sweep.log", "multirun.yaml",
-                "summary.json", "timeseries.parquet", "compare.log", "frontier.log", "cli.log",
+                "frontier.csv", "frontier.png", "frontier.md", "frontier.html", "multirun.yaml",
+                "summary.json", "timeseries.parquet", "config.json", "compare.log", "frontier.log", "cli.log",
                 *FIGURES.values()}
 SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
@@ -134,6 +134,17 @@ def test_default_frontier_moves_training_against_infrastructure():
     ("frontier", FrontierConfig, validate_frontier, ["pairs=[[training,roads]]"], "pairs"),
     ("frontier", FrontierConfig, frontier.check, ["objective=adoption"], "objective"),
     ("compare", CompareConfig, compare.check, ['overrides=["params.adoption.need_rate=7"]'], "need_rate"),
+    ("compare", CompareConfig, compare.check, ["overrides=params.adoption.need_rate=0.2"], "overrides"),
+    ("compare", CompareConfig, compare.check, ['overrides=["policy.description=${oc.env:HOME}"]'],
+     "policy.description"),
+    ("compare", CompareConfig, compare.check, ["population=${oc.env:HOME}"], "population"),
+    ("compare", CompareConfig, compare.check, ["launcher=spark"], "launcher"),
+    ("compare", CompareConfig, compare.check, ["n_jobs=0"], "n_jobs"),
+    ("compare", CompareConfig, compare.check, ["budget_idr_bn_per_month=nan"], "budget_idr_bn_per_month"),
+    ("compare", CompareConfig, compare.check, ["hydra.run.dir="], "hydra.run.dir"),
+    ("compare", CompareConfig, compare.check, ["hydra.run.dir=/proc/x"], "hydra.run.dir"),
+    ("frontier", FrontierConfig, frontier.check, ['overrides=["params.adoption.intercept=inf"]'],
+     "intercept"),
 ])
 def test_bad_settings_are_rejected_with_one_line(app, schema, check, args, key):
     with pytest.raises(ConfigError) as info:
@@ -147,14 +158,6 @@ def test_bad_setting_on_the_command_line_exits_with_one_line(results):
     assert bad["code"] == 2
     assert bad["stderr"].strip().startswith("error: seeds=1") and len(bad["stderr"].strip().splitlines()) == 1
     assert not bad["dir"].exists()
-
-
-def test_failed_sweep_gives_one_line(tmp_path):
-    with pytest.raises(SweepError) as info:
-        run_sweep(["population=small", "population.n_citizens=-5"], tmp_path / "runs", n_runs=1,
-                  launcher="basic", progress=False)
-    message = str(info.value)
-    assert "population.n_citizens" in message and "\n" not in message
 
 
 # --------------------------------------------------------------------------- statistics

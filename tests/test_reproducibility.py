@@ -94,7 +94,7 @@ def test_cli_runs_are_byte_identical_and_match_the_library(cli, tmp_path: Path):
         assert (dirs[0] / name).read_bytes() == (dirs[1] / name).read_bytes(), name
     # The library, given the same settings, writes the very same files.
     model = run(seed=3, steps=12)
-    library = write_run(tmp_path / "library", model.summary(), model.timeseries())
+    library = write_run(tmp_path / "library", model.summary(), model.timeseries(), cfg=model.cfg)
     for name in (SUMMARY_FILE, TIMESERIES_FILE):
         assert (library / name).read_bytes() == (dirs[0] / name).read_bytes(), name
     summary = json.loads((dirs[0] / SUMMARY_FILE).read_text())

@@ -23,7 +23,8 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.app import checked_entry
+from experiments.config import LAUNCHERS
+from experiments.runner import checked_entry, run_app
 from experiments.validation.cases.ablation import ablation_case
 from experiments.validation.cases.bass import bass_case
 from experiments.validation.cases.granovetter import granovetter_case
@@ -33,6 +34,7 @@ from experiments.validation.cases.limits import limits_case
 from experiments.validation.cases.mechanics import mechanics_case
 from experiments.validation.cases.watts import watts_case
 from experiments.validation.report import write_report
+from experiments.validation.runner import runner_settings
 from experiments.validation.scoring import CaseResult, tally
 from sim.config import CONFIG_DIR, LEVERS, ConfigError
 
@@ -115,6 +117,8 @@ class MechanicsCase:
 class ValidateConfig:
     seed: int = 1  # first seed; cases use seed, seed+1, ...
     n_jobs: int = -1  # worker processes (-1: every local core)
+    launcher: str = "joblib"  # the runner's launcher: basic, joblib or ray
+    ray_address: str | None = None  # ray: a cluster's address, or null for a local Ray
     progress: bool = True
     quick: bool = False  # tiny sizes for tests: the numbers are not evidence
     cases: list[str] = field(default_factory=lambda: list(CASES))
@@ -157,6 +161,7 @@ def check_config(cfg: ValidateConfig) -> None:
         need(name in CASES, "cases", name, ", ".join(CASES))
     need(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
     need(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
+    need(cfg.launcher in LAUNCHERS, "launcher", cfg.launcher, ", ".join(LAUNCHERS))
     b = cfg.bass
     need(b.n_citizens >= 100, "bass.n_citizens", b.n_citizens, "an integer >= 100")
     need(0 < b.p <= 1, "bass.p", b.p, "a number in (0, 1]")
@@ -259,6 +264,13 @@ def run_validation(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseResult
     return results, json_path, md_path
 
 
+def run_validation_in(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseResult], Path, Path]:
+    """:func:`run_validation` with every model run written below ``out/runs`` by the project runner
+    (a second run into the same folder resumes)."""
+    with runner_settings(out, cfg.launcher, cfg.ray_address):
+        return run_validation(cfg, out)
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="validate")
 def main(dcfg: DictConfig) -> int:
     cfg: ValidateConfig = OmegaConf.to_object(dcfg)
@@ -270,7 +282,7 @@ def main(dcfg: DictConfig) -> int:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
     start = time.perf_counter()
-    results, json_path, md_path = run_validation(cfg, out)
+    results, json_path, md_path = run_app(lambda: run_validation_in(cfg, out))
     rows = [r for res in results.values() for r in res.checks]
     t = tally(rows)
     for r in rows:

@@ -1,23 +1,56 @@
-"""Running the validation's simulations: one place, in process, in parallel on local cores.
+"""Running the validation's simulations through the project's runner (:mod:`experiments.runner`).
 
 Every model run the cases need is a :class:`RunSpec` (scenario, size, horizon, seed and dotted
-overrides); :func:`run_summaries` runs a list of them and returns one summary dict each, in order.
-Runs are the unit of parallel work (joblib's loky workers, with a progress bar); identical specs
-are run once. The cases never build a model for a multi-seed experiment themselves, so switching
-the validation to the project's runner means replacing :func:`run_summaries` alone.
+overrides); :func:`run_summaries` composes their configs, hands them to
+:func:`experiments.runner.run_configs` (serial, local cores or Ray; each run written as it finishes;
+a second run into the same folder resumes) and returns one summary dict each, in order, with any
+monthly series the spec asks for read back from the run's ``timeseries.parquet``. Identical specs
+are run once. Where the runs go and on which launcher is set once per validation with
+:func:`runner_settings`; without it, runs go to a temporary folder on local cores.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm.auto import tqdm
 
-from experiments.sweep import resolve_jobs
+from experiments.runner import resolve_jobs, run_configs
+from sim.config import SimConfig, compose
 from sim.model import DigitalAdoptionModel
+from sim.results import SUMMARY_FILE, TIMESERIES_FILE
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Where the validation's runs are written and how they are launched."""
+
+    out_dir: Path | None = None  # None: a temporary folder per call
+    launcher: str = "joblib"
+    ray_address: str | None = None
+
+
+_SETTINGS: ContextVar[RunnerSettings | None] = ContextVar("validation_runner", default=None)
+
+
+@contextlib.contextmanager
+def runner_settings(out_dir: Path | None, launcher: str = "joblib",
+                    ray_address: str | None = None) -> Iterator[None]:
+    """Send every :func:`run_summaries` call inside the block to ``out_dir`` on ``launcher``."""
+    token = _SETTINGS.set(RunnerSettings(out_dir, launcher, ray_address))
+    try:
+        yield
+    finally:
+        _SETTINGS.reset(token)
 
 
 def _freeze(value: Any) -> Any:
@@ -60,6 +93,23 @@ class RunSpec:
         return head + [f"{k}={_thaw(v)}" for k, v in self.overrides]
 
 
+def spec_config(spec: RunSpec) -> SimConfig:
+    """The validated config of one spec (what the runner runs)."""
+    return compose(policy=spec.policy, network=spec.network, overrides={
+        "population.n_citizens": spec.n_citizens, "seed": spec.seed, "steps": spec.steps,
+        "materialise_agents": "never", "progress": False, **spec.override_dict()})
+
+
+def read_result(folder: Path, spec: RunSpec) -> dict[str, Any]:
+    """A finished run's summary plus the monthly series the spec asks for."""
+    result: dict[str, Any] = json.loads((folder / SUMMARY_FILE).read_text())
+    if spec.series:
+        frame = pd.read_parquet(folder / TIMESERIES_FILE, columns=list(spec.series))
+        for name in spec.series:
+            result[f"series:{name}"] = frame[name].astype(float).tolist()
+    return result
+
+
 def build_model(spec: RunSpec) -> DigitalAdoptionModel:
     """The model of one spec, without agent objects or progress bar (workers run many)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -68,15 +118,6 @@ def build_model(spec: RunSpec) -> DigitalAdoptionModel:
         seed=spec.seed,
         overrides={"materialise_agents": "never", "progress": False, **spec.override_dict()},
     )
-
-
-def run_one(spec: RunSpec) -> dict[str, Any]:
-    """Run one spec to its horizon; its summary plus the requested monthly series."""
-    model = build_model(spec).run(progress=False)
-    result: dict[str, Any] = dict(model.summary())
-    for name in spec.series:
-        result[f"series:{name}"] = [float(row[name]) for row in model.rows]
-    return result
 
 
 def parallel_map(fn: Callable[..., Any], args: Sequence[tuple], n_jobs: int = 1, desc: str = "runs",
@@ -106,13 +147,19 @@ def parallel_map(fn: Callable[..., Any], args: Sequence[tuple], n_jobs: int = 1,
 def run_summaries(configs: Sequence[RunSpec], n_jobs: int = 1, desc: str = "runs",
                   progress: bool = True, cache: dict[RunSpec, dict[str, Any]] | None = None
                   ) -> list[dict[str, Any]]:
-    """One summary per spec, in the order given; each distinct spec is run once.
+    """One summary per spec, in the order given; each distinct spec is run once, by the runner.
 
     ``cache`` (spec -> summary), shared between calls, lets two cases share runs (e.g. the baseline
     of the ablation and the empty cell of the interactions at the same size and seeds).
     """
     done = cache if cache is not None else {}
     todo = [s for s in dict.fromkeys(configs) if s not in done]
-    results = parallel_map(run_one, [(s,) for s in todo], n_jobs=n_jobs, desc=desc, progress=progress)
-    done.update(zip(todo, results, strict=True))
+    if todo:
+        settings = _SETTINGS.get() or RunnerSettings()
+        with (tempfile.TemporaryDirectory(prefix="validation-") if settings.out_dir is None
+              else contextlib.nullcontext(settings.out_dir)) as out:
+            folders = run_configs([spec_config(s) for s in todo], Path(out), launcher=settings.launcher,
+                                  n_jobs=n_jobs, progress=progress, ray_address=settings.ray_address,
+                                  desc=desc)
+            done.update((s, read_result(f, s)) for s, f in zip(todo, folders, strict=True))
     return [done[s] for s in configs]

@@ -1,0 +1,567 @@
+"""One runner for every experiment: composed configs in, one run folder per config out, in process.
+
+The apps compose and validate their :class:`~sim.config.SimConfig` objects in the launching process
+and hand them to :func:`run_configs`, which runs them
+
+- ``launcher="basic"``: one after another in this process;
+- ``launcher="joblib"``: on ``n_jobs`` local cores (joblib's loky worker processes);
+- ``launcher="ray"``: on a Ray cluster (``ray_address``), or on a local Ray started on the loopback
+  interface for the sweep (``ray_address=None``) with its temporary files under the output folder.
+
+Workers import the launching checkout's code (checked: a worker that imported ``sim`` from anywhere
+else refuses to run), receive the config objects themselves (no strings parsed back, no
+subprocess), and send back the files of each finished run; this process writes them, so results are
+byte-identical whatever the launcher or the number of workers. Each run is written as it finishes:
+
+- ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.json``, ``timeseries.parquet``, then
+  ``summary.json`` (with ``config_hash``, ``code_version``, library versions, checksums);
+- ``<out>/timeseries/policy=<policy>/seed=<seed>/run=<hash>/timeseries.parquet``: the same file, as
+  a partitioned dataset (``pandas.read_parquet(out / "timeseries")`` adds ``policy``, ``seed`` and
+  ``run``, the first 12 hex digits of the config hash).
+
+A run's identity is the hash of its resolved config (:func:`sim.provenance.config_hash`), so running
+the same configs into the same folder again resumes: runs whose folder holds a complete, intact
+result with the same hash are kept, the others are (re)done, nothing is duplicated. SIGINT and SIGTERM
+stop every worker and raise :class:`Interrupted` with how many runs finished.
+
+The module also holds what the experiment apps share around the runner: checking a command line
+before Hydra starts, the app entry point with one-line errors and exit codes, seeds, small printing
+helpers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from tqdm import tqdm
+
+from experiments.config import EXPERIMENT_CONFIG_DIR, LAUNCHERS
+from sim.cli import check_hydra_overrides, parse_cli_overrides
+from sim.config import CONFIG_DIR, ConfigError, SimConfig, describe_omegaconf_error, refuse_interpolation
+from sim.provenance import CODE_ROOT, code_version, config_hash
+from sim.results import (
+    CONFIG_FILE,
+    SUMMARY_FILE,
+    TIMESERIES_FILE,
+    atomic_path,
+    atomic_write,
+    run_files,
+    summary_checksum,
+    write_files,
+)
+
+RUNS_DIR = "runs"
+DATASET_DIR = "timeseries"
+APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
+RAY_DIR = ".ray"  # the local Ray's temporary files, below the output folder
+CLUSTER = "cluster"  # code root of workers on a Ray cluster: the copy Ray ships from this checkout
+
+
+class RunnerError(RuntimeError):
+    """The runs could not be done or reused; the message is one line for the user."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM stopped the runs; finished runs are on disk and a rerun resumes."""
+
+    def __init__(self, signum: int, finished: int, total: int, out_dir: Path) -> None:
+        self.signum, self.finished, self.total, self.out_dir = signum, finished, total, out_dir
+        name = signal.Signals(signum).name
+        super().__init__(f"stopped by {name}: {finished} of {total} runs finished in {out_dir}; to "
+                         f"resume, run the same command again with hydra.run.dir={out_dir}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+# --------------------------------------------------------------------------- run identity and folders
+@dataclass(frozen=True)
+class Task:
+    """One run to do: its config, identity (config hash) and folder name."""
+
+    cfg: SimConfig
+    key: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.cfg.policy.name}_seed{self.cfg.seed}_{self.key[:12]}"
+
+    @property
+    def part(self) -> Path:
+        """The run's file in the partitioned timeseries dataset, relative to the output folder."""
+        return Path(DATASET_DIR, f"policy={self.cfg.policy.name}", f"seed={self.cfg.seed}",
+                    f"run={self.key[:12]}", TIMESERIES_FILE)
+
+
+def tasks_for(configs: Sequence[SimConfig]) -> list[Task]:
+    """One task per distinct config (the same config twice is one run), in the given order."""
+    seen: dict[str, Task] = {}
+    for cfg in configs:
+        if not isinstance(cfg, SimConfig):
+            raise TypeError(f"run_configs takes SimConfig objects (sim.config.compose); got "
+                            f"{type(cfg).__name__}")
+        key = config_hash(cfg)
+        seen.setdefault(key, Task(cfg, key))
+    return list(seen.values())
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_problem(out_dir: Path, task: Task) -> str | None:
+    """Why the run's results on disk cannot be used (None: complete, intact, the same config)."""
+    folder = out_dir / RUNS_DIR / task.name
+    if not folder.is_dir():
+        return "missing"
+    if not (folder / SUMMARY_FILE).is_file():
+        return "unfinished (no summary.json)"
+    try:
+        summary = json.loads((folder / SUMMARY_FILE).read_text())
+        if summary.get("summary_sha256") != summary_checksum(summary):
+            return "damaged (summary.json does not match its checksum)"
+        if summary.get("config_hash") != task.key:
+            return "from another config (config_hash differs)"
+        if _sha256(folder / TIMESERIES_FILE) != summary.get("timeseries_sha256"):
+            return "damaged (timeseries.parquet does not match its checksum)"
+        if config_hash(json.loads((folder / CONFIG_FILE).read_text())) != task.key:
+            return f"damaged ({CONFIG_FILE} does not match config_hash)"
+        if not (out_dir / task.part).is_file():
+            return f"unfinished (no {task.part})"
+    except (OSError, ValueError, TypeError, AttributeError):
+        return "damaged (unreadable files)"
+    return None
+
+
+def _difference(folder: Path, cfg: SimConfig) -> str:
+    """The first setting in which a run folder's config differs from ``cfg``, as ``key: a != b``."""
+    try:
+        theirs = _flatten(json.loads((folder / CONFIG_FILE).read_text()))
+    except (OSError, ValueError, AttributeError):
+        return f"no readable {CONFIG_FILE}"
+    ours = _flatten(OmegaConf.to_container(OmegaConf.structured(cfg)))
+    for key in sorted(set(ours) | set(theirs)):
+        if key not in ("progress", "materialise_agents") and ours.get(key) != theirs.get(key):
+            return f"{key}: {theirs.get(key)!r} there, {ours.get(key)!r} here"
+    return "same settings, other code"
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def reuse_error(out_dir: Path, tasks: Sequence[Task]) -> str | None:
+    """One line naming the first run that ``reuse=true`` cannot use, or None if every run is usable."""
+    runs = out_dir / RUNS_DIR
+    for task in tasks:
+        problem = run_problem(out_dir, task)
+        if problem is None:
+            continue
+        if problem == "missing":
+            prefix = f"{task.cfg.policy.name}_seed{task.cfg.seed}_"
+            others = sorted(p for p in runs.glob(f"{prefix}*") if p.is_dir()) if runs.is_dir() else []
+            if others:
+                why = _difference(others[0], task.cfg)
+                return (f"reuse=true: {others[0]} is a run of another config ({why}); "
+                        "allowed: complete runs of this experiment's configs")
+        return (f"reuse=true: run {runs / task.name} ({task.cfg.policy.name}, seed {task.cfg.seed}) is "
+                f"{problem}; allowed: complete runs of this experiment's configs (rerun with reuse=false "
+                "to do the missing runs)")
+    return None
+
+
+# --------------------------------------------------------------------------- the work of one run
+def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:
+    """Run one config (in a worker); return its key and its run files, as bytes."""
+    import sim
+    from sim.model import DigitalAdoptionModel
+
+    here = str(Path(sim.__file__).resolve().parent.parent)
+    if code_root != CLUSTER and here != code_root:
+        raise RunnerError(f"a worker imported sim from {here}, not from the launching checkout "
+                          f"{code_root}; install the checkout (pip install -e .) or run from it")
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    model = DigitalAdoptionModel(config=replace(cfg, progress=False, materialise_agents="never")).run()
+    return key, run_files(model.summary(), model.timeseries(), cfg, code, key)
+
+
+Result = tuple[str, dict[str, bytes]]
+
+
+def _basic(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
+           ray_address: str | None) -> Iterator[Result]:
+    for task in tasks:
+        yield simulate(task.cfg, task.key, code, str(CODE_ROOT))
+
+
+def _joblib(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
+            ray_address: str | None) -> Iterator[Result]:
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1,
+                        pre_dispatch="2*n_jobs")
+    results = parallel(delayed(simulate)(t.cfg, t.key, code, str(CODE_ROOT)) for t in tasks)
+    with warnings.catch_warnings():  # "N tasks ... cancelled" on a stop: the stop line says so
+        warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task",
+                                category=UserWarning)
+        try:
+            yield from results
+        finally:
+            results.close()  # on an interrupt: joblib terminates the loky workers
+
+
+def _quiet_resource_trackers() -> None:
+    """Workers terminated on SIGINT/SIGTERM leave their queue semaphores to the resource trackers,
+    which free them and say so in warnings at exit; the user has already been told that the sweep
+    stopped. The trackers are separate interpreters, so only the environment reaches them."""
+    rule = "ignore:resource_tracker:UserWarning"
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if rule not in current:
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [current, rule]))
+
+
+@contextlib.contextmanager
+def local_ray(out_dir: Path, n_jobs: int) -> Iterator[None]:
+    """A Ray instance for this sweep only: loopback, no dashboard, no token auth, temporary files
+    below the output folder (or a short folder in /tmp: Ray's socket paths must stay under 108
+    characters), the launching checkout first on the workers' import path; shut down afterwards."""
+    import ray
+
+    folder = out_dir / RAY_DIR
+    short = len(str(folder)) > 60
+    temp = Path(tempfile.mkdtemp(prefix="ray-")) if short else folder
+    env = {"RAY_AUTH_MODE": "disabled", "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(CODE_ROOT), os.environ.get("PYTHONPATH")]))}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        ray.init(num_cpus=n_jobs, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 _temp_dir=str(temp), log_to_driver=False, logging_level=logging.ERROR)
+        yield
+    finally:
+        ray.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
+         ray_address: str | None) -> Iterator[Result]:
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    import ray
+
+    import experiments
+    import sim
+
+    if ray.is_initialized():
+        context: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    elif ray_address is None:
+        context = local_ray(out_dir, n_jobs)
+    else:
+        context = _cluster(ray_address, [sim, experiments])
+    with context:
+        remote = ray.remote(num_cpus=1, max_retries=2)(simulate)
+        width = max(1, int(ray.available_resources().get("CPU", 1))) * 2
+        queue = list(tasks)
+        pending: list[Any] = []
+        try:
+            while queue or pending:
+                while queue and len(pending) < width:
+                    t = queue.pop(0)
+                    pending.append(remote.remote(t.cfg, t.key, code, _worker_root(ray_address)))
+                done, pending = ray.wait(pending, num_returns=1)
+                yield ray.get(done[0])
+        finally:
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+
+
+def _worker_root(ray_address: str | None) -> str:
+    """Where workers must have imported ``sim`` from: this checkout locally; on a cluster, the copy
+    of it that :func:`_cluster` ships with the job."""
+    return str(CODE_ROOT) if ray_address is None else CLUSTER
+
+
+@contextlib.contextmanager
+def _cluster(address: str, modules: list[Any]) -> Iterator[None]:
+    """Connect to a Ray cluster, shipping this checkout's ``sim`` and ``experiments`` packages."""
+    import ray
+
+    ray.init(address=address, runtime_env={"py_modules": modules}, log_to_driver=False,
+             logging_level=logging.ERROR)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+LAUNCH: dict[str, Callable[..., Iterator[Result]]] = {"basic": _basic, "joblib": _joblib, "ray": _ray}
+
+
+# --------------------------------------------------------------------------- stopping cleanly
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[list[int]]:
+    """Turn SIGINT and SIGTERM into an exception in the main thread for the duration of the block
+    (so that the launcher's cleanup runs and stops every worker); yields a list that holds the signal
+    number once one arrived. Outside the main thread the handlers are left alone."""
+    received: list[int] = []
+    if sys.platform == "win32" or not _main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if not received:
+            received.append(signum)
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+# --------------------------------------------------------------------------- the runner
+def local_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(n_jobs: int) -> int:
+    return local_cores() if n_jobs == -1 else n_jobs
+
+
+def _write(out_dir: Path, task: Task, files: dict[str, bytes]) -> None:
+    """The dataset part first, then the run folder, ``summary.json`` last. The run folder's
+    ``timeseries.parquet`` is a hard link to the dataset part where the file system allows it: one
+    copy of the bytes on disk, two ways to read them. A summary left from an earlier, damaged
+    attempt is not removed first: its checksums no longer match, so :func:`run_problem` rejects it
+    until the new one replaces it, and a run being redone by a second sweep into the same folder
+    stays readable for the first."""
+    folder = out_dir / RUNS_DIR / task.name
+    part = atomic_write(out_dir / task.part, files[TIMESERIES_FILE])
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with atomic_path(folder / TIMESERIES_FILE) as tmp:
+            os.link(part, tmp)
+    except OSError:
+        atomic_write(folder / TIMESERIES_FILE, files[TIMESERIES_FILE])
+    write_files(folder, {k: v for k, v in files.items() if k != TIMESERIES_FILE})
+
+
+def run_configs(
+    configs: Sequence[SimConfig],
+    out_dir: str | Path,
+    launcher: str = "joblib",
+    n_jobs: int = -1,
+    progress: bool = True,
+    ray_address: str | None = None,
+    reuse: bool = False,
+    desc: str = "runs",
+) -> list[Path]:
+    """Run every config (or resume: keep the runs already finished in ``out_dir``); return one run
+    folder per config, in the given order.
+
+    ``reuse=True`` runs nothing and requires every run to be complete and of the same config (else
+    :class:`RunnerError` naming the first offending run). Raises :class:`Interrupted` on SIGINT or
+    SIGTERM after stopping the workers, :class:`RunnerError` (one line) when a run fails or a file
+    cannot be written.
+    """
+    if launcher not in LAUNCHERS:
+        raise ConfigError(f"launcher={launcher!r}: unknown launcher; allowed: {', '.join(LAUNCHERS)}")
+    if n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"n_jobs={n_jobs}: out of range; allowed: -1 (every core) or an integer >= 1")
+    out_dir = Path(out_dir).resolve()
+    tasks = tasks_for(configs)
+    folders = [out_dir / RUNS_DIR / Task(c, config_hash(c)).name for c in configs]
+    if reuse:
+        problem = reuse_error(out_dir, tasks)
+        if problem:
+            raise RunnerError(problem)
+        return folders
+    todo = [t for t in tasks if run_problem(out_dir, t) is not None]
+    finished = len(tasks) - len(todo)
+    if not todo:
+        return folders
+    code = code_version()
+    jobs = 1 if launcher == "basic" else resolve_jobs(n_jobs)
+    by_key = {t.key: t for t in todo}
+    if launcher == "joblib":
+        _quiet_resource_trackers()  # before the progress bar, whose lock starts one of them
+    with (stop_on_signals() as received,
+          tqdm(total=len(tasks), initial=finished, desc=desc, unit="run", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True) as bar):
+        try:
+            for key, files in LAUNCH[launcher](todo, code, jobs, out_dir, ray_address):
+                _write(out_dir, by_key[key], files)
+                finished += 1
+                bar.update(1)
+        except KeyboardInterrupt:
+            raise Interrupted(received[0] if received else signal.SIGINT, finished, len(tasks),
+                              out_dir) from None
+        except OSError as exc:
+            raise RunnerError(f"cannot write the results into {out_dir}: {exc.strerror or exc}") from None
+        except (RunnerError, ConfigError):
+            raise
+        except Exception as exc:  # a run failed in a worker: one line, the rest of the runs kept
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise RunnerError(f"a run failed ({type(exc).__name__}: {first}); {finished} of {len(tasks)} "
+                              f"runs finished in {out_dir}; rerun to resume") from None
+    return folders
+
+
+# --------------------------------------------------------------------------- the apps' entry points
+def prevalidate(
+    argv: list[str],
+    config_name: str,
+    schema: type,
+    validate: Callable[[Any], None],
+    config_dir: Path = APP_CONFIG_DIR,
+) -> None:
+    """Check every value of every override against the app's schema and ranges; raise ConfigError."""
+    overrides = parse_cli_overrides(argv)
+    check_hydra_overrides(overrides)
+    base = OmegaConf.load(config_dir / f"{config_name}.yaml")
+    base.pop("defaults", None)
+    base.pop("hydra", None)
+    try:
+        cfg = OmegaConf.merge(OmegaConf.structured(schema), base)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(describe_omegaconf_error(exc)) from None
+    choices: list[tuple[str, list[Any]]] = []
+    for ov in overrides:
+        key = ov.key_or_group
+        if key.startswith("hydra") or ov.is_delete():
+            continue
+        values = list(ov.sweep_iterator()) if ov.is_sweep_override() else [ov.value()]
+        for value in values:
+            refuse_interpolation(key, value)
+        choices.append((key, values))
+    firsts = {key: values[0] for key, values in choices}
+    candidates = [firsts] + [{**firsts, key: v} for key, values in choices for v in values[1:]]
+    for assignment in candidates:
+        trial = cfg.copy()
+        try:
+            for key, value in assignment.items():
+                if OmegaConf.select(trial, key, default=KeyError) is KeyError:
+                    allowed = ", ".join(str(k) for k in trial)
+                    raise ConfigError(f"{key}: unknown key; allowed keys: {allowed}")
+                OmegaConf.update(trial, key, value, merge=False)
+            typed = OmegaConf.to_object(trial)
+        except OmegaConfBaseException as exc:
+            raise ConfigError(describe_omegaconf_error(exc)) from None
+        validate(typed)
+
+
+def checked_entry(
+    config_name: str,
+    schema: type,
+    validate: Callable[[Any], None],
+    hydra_main: Callable[[], Any],
+    config_dir: Path = APP_CONFIG_DIR,
+) -> None:
+    """An app's console entry: check the command line (one-line error, exit 2), then run Hydra."""
+    try:
+        prevalidate(sys.argv[1:], config_name, schema, validate, config_dir=config_dir)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    hydra_main()
+
+
+def run_app(job: Callable[[], Any]) -> Any:
+    """Run an app's job, turning the runner's outcomes into one line and an exit code: bad settings
+    and unusable runs 2, a failed run or an unwritable file 1, SIGINT 130, SIGTERM 143 (also while
+    tables and figures are written; the finished runs are on disk either way)."""
+    received: list[int] = []
+    try:
+        with stop_on_signals() as received:
+            return job()
+    except Interrupted as exc:
+        print(str(exc), file=sys.stderr, flush=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        signum = received[0] if received else signal.SIGINT
+        print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
+              "hydra.run.dir to resume", file=sys.stderr, flush=True)
+        sys.exit(128 + signum)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    except RunnerError as exc:
+        fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
+    except OSError as exc:
+        fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
+
+
+def seed_list(first: int, n: int) -> list[int]:
+    return list(range(first, first + n))
+
+
+def load_run_config(run_dir: Path) -> dict[str, Any]:
+    return json.loads((run_dir / CONFIG_FILE).read_text())
+
+
+def elapsed(started: float) -> str:
+    seconds = time.perf_counter() - started
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+@functools.cache
+def known_summary_metrics() -> tuple[str, ...]:
+    """The names of the per-run summary metrics (from a one-month run of a tiny model)."""
+    from experiments.aggregate import ID_COLUMNS
+    from sim.model import DigitalAdoptionModel
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    model = DigitalAdoptionModel(population="small", n_citizens=300, steps=1, seed=0,
+                                 overrides={"progress": False})
+    summary = model.run().summary()
+    return tuple(k for k, v in summary.items() if not isinstance(v, str) and k not in ID_COLUMNS)
+
+
+def fail(message: str, code: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
