@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
 from sim.config import LEVERS
+from sim.provenance import PROVENANCE_FIELDS
 from sim.results import CONFIG_FILE, read_summaries, read_timeseries
 
 CONFIDENCE = 0.95
@@ -87,8 +88,9 @@ _SETTING_COLUMNS = {"scenario", "population_total", "budget_idr_bn_per_month", "
 
 
 def summary_metrics(runs: pd.DataFrame) -> list[str]:
-    """The per-run summary metrics (every column that is not an identifier or a setting)."""
-    return [c for c in runs.columns if c not in ID_COLUMNS and c not in _SETTING_COLUMNS]
+    """The per-run summary metrics (every column that is not an identifier, a setting or provenance)."""
+    return [c for c in runs.columns
+            if c not in ID_COLUMNS and c not in _SETTING_COLUMNS and c not in PROVENANCE_FIELDS]
 
 
 # --------------------------------------------------------------------------- statistics

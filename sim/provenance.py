@@ -91,6 +91,11 @@ def library_versions() -> dict[str, str]:
             "mesa_version": mesa.__version__}
 
 
+# Fields of summary.json that describe where a run came from, not what it measured.
+PROVENANCE_FIELDS = ("config_hash", "code_version", "python_version", "numpy_version", "mesa_version",
+                     "timeseries_sha256", "summary_sha256")
+
+
 def provenance(cfg: Any, code: str | None = None, key: str | None = None) -> dict[str, str]:
     """The fields every ``summary.json`` carries: config hash (``key`` when already known), code
     version, library versions."""

@@ -222,6 +222,9 @@ def test_comparison_tables_are_tidy_and_complete(results):
     summary = pd.read_csv(out / "scenario_summary.csv")
     assert list(summary["scenario"]) == SCENARIOS
     assert (summary["n_seeds"] == SEEDS).all()
+    # Provenance (hashes, versions) is kept per run, never averaged as if it were a metric.
+    assert "code_version" in per_run.columns and "config_hash" in per_run.columns
+    assert not [c for c in summary.columns if c.startswith(("code_version", "config_hash", "summary_sha256"))]
     for metric in aggregate.summary_metrics(per_run.rename(columns={"scenario": "policy"})):
         for suffix in ("mean", "ci_low", "ci_high"):
             assert f"{metric}_{suffix}" in summary.columns, metric
