@@ -222,6 +222,13 @@ def assumption_items(model_cfg: dict[str, Any], n_citizens: int) -> list[str]:
         "neighbours' trust mixes in with weight "
         f"{trust.get('susceptibility', np.nan)} (Friedkin-Johnsen); platform reliability "
         f"{plat.get('reliability', np.nan):.0%}.",
+        "A digital-first mandate (scenario mandate) is a rule, not spending: it costs nothing from the "
+        "budget, puts everyone in need who has internet access and no exemption on the digital channel "
+        "and cannot lapse them, and costs extra trust where that service fails. Compliance is complete "
+        "and no political or enforcement cost is modelled, so its effect is an upper bound.",
+        f"Awareness: {pop.get('awareness_initial', np.nan):.0%} of citizens know of the services at the "
+        f"start and a campaign reaches a person for {million('outreach_per_person_reached', 3)} (both "
+        "assumptions); the outreach scenario's effect rests on them.",
         "Reading the results: they compare scenarios under these assumptions; they are not forecasts. The "
         "95% intervals cover only the runs' random variation across seeds, not the uncertainty of the "
         "parameters above, most of which are assumptions.",
