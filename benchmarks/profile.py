@@ -25,7 +25,7 @@ from sim.state import State
 
 PHASES = (
     "apply_policy", "update_staff", "update_offices", "step_citizens", "update_trust",
-    "coproduction_feedback", "platform_decay", "security_incidents", "observe",
+    "coproduction_feedback", "depreciate_stocks", "draw_breach", "apply_breach", "observe",
 )
 
 
