@@ -36,6 +36,10 @@ simulate: install
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
+## The SolaraViz dashboard on this machine only (127.0.0.1); the URL is printed.
+dashboard: install
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/solara run sim/app.py --host 127.0.0.1 --port 8765
+
 ## Generated documentation: the table of monthly metrics from their declarations (sim.metrics.METRICS).
 docs: install
 	$(BIN)/python -c "from sim.metrics import metrics_markdown; print(metrics_markdown(), end='')" > docs/metrics.md

@@ -165,6 +165,12 @@ class DigitalAdoptionModel(mesa.Model):
 
     # ----------------------------------------------------------------- the monthly schedule
     def step(self) -> None:
+        """One month. At the horizon (``steps`` months done) the model is left unchanged and
+        ``running`` stays false, so a dashboard's Play with a render interval above 1 cannot run past
+        the configured horizon."""
+        if self.month >= self.cfg.steps:
+            self.running = False
+            return
         cfg, state, rngs = self.cfg, self.state, self.rngs
         mech, par = cfg.mechanisms, cfg.params
         spent = apply_policy(state, cfg, self.month, rngs["policy"])

@@ -237,3 +237,14 @@ def test_the_metrics_document_is_generated_from_the_declarations():
 
     doc = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
     assert doc.read_text() == metrics_markdown(), "regenerate: make docs"
+
+
+def test_step_at_the_horizon_leaves_the_model_unchanged():
+    model = DigitalAdoptionModel(population="small", seed=1, steps=2, overrides={"progress": False})
+    model.run()
+    rows, month = len(model.rows), model.month
+    trust = model.state.citizens.trust.copy()
+    for _ in range(3):
+        model.step()
+    assert (model.month, len(model.rows), model.running) == (month, rows, False)
+    np.testing.assert_array_equal(model.state.citizens.trust, trust)
