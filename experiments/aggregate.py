@@ -236,11 +236,31 @@ def frontier_points(pairs: Sequence[Sequence[str]], n_splits: int) -> list[dict[
     return points
 
 
+# Below this many seeds a bootstrap over seeds has too few distinct resamples to say anything.
+MIN_SEEDS_FOR_BOOTSTRAP = 5
+
+
+def distinguishable_from_neighbours(values: np.ndarray, best: int, maximize: bool) -> bool:
+    """Whether the split ``best`` beats each neighbouring split in the paired 95% t-interval over seeds
+    (rows: splits in share order; columns: seeds). Two splits whose paired interval includes zero are
+    not told apart, so no best split is named."""
+    if values.shape[1] < 2:
+        return False
+    for j in (best - 1, best + 1):
+        if 0 <= j < values.shape[0]:
+            diff = values[best] - values[j] if maximize else values[j] - values[best]
+            _, low, _ = t_interval(diff)
+            if not (np.isfinite(low) and low > 0):
+                return False
+    return True
+
+
 def _best_split(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: int,
                 rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
-    """Paired bootstrap over seeds: how often each share is best, and the 95 % range of the best share."""
+    """Paired bootstrap over seeds: how often each share is best, and the 95 % range of the best share
+    (not computed below MIN_SEEDS_FOR_BOOTSTRAP seeds)."""
     n_seeds = values.shape[1]
-    if n_boot <= 0 or n_seeds < 2:
+    if n_boot <= 0 or n_seeds < MIN_SEEDS_FOR_BOOTSTRAP:
         return np.full(len(shares), np.nan), np.nan, np.nan
     idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
     means = values[:, idx].mean(axis=2)  # (shares, resamples)
@@ -286,8 +306,10 @@ def frontier_table(runs: pd.DataFrame, pairs: Sequence[Sequence[str]], n_splits:
         p_best, low, high = _best_split(matrix, shares, maximize, n_boot, rng)
         means = np.array([r[f"{objective}_mean"] for r in pair_rows])
         best = int(np.nanargmax(means) if maximize else np.nanargmin(means))
+        clear = distinguishable_from_neighbours(matrix, best, maximize)
         for i, r in enumerate(pair_rows):
-            r.update(p_best=p_best[i], is_best=i == best, best_share_ci_low=low, best_share_ci_high=high)
+            r.update(p_best=p_best[i], is_best=clear and i == best, best_share_ci_low=low,
+                     best_share_ci_high=high, top_split=i == best, best_distinguishable=clear)
         rows += pair_rows
     if not ref.empty:
         row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,

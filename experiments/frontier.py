@@ -8,9 +8,11 @@ infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps
 - ``runs/``: every run's folder; ``timeseries/``: their monthly rows as one partitioned Parquet
   dataset; ``run_summaries.csv``: one row per run;
 - ``frontier.csv``: one row per (pair, share): every summary metric as ``<metric>_mean/_ci_low/_ci_high``
-  (95 % across seeds), effects against the no-spending reference (absolute and per IDR bn), ``p_best``
-  (share of bootstrap resamples of the seeds in which this split is best), ``is_best`` and the 95 % range
-  of the best share (``best_share_ci_low/high``); the reference is the row with ``pair == "reference"``;
+  (95 % across seeds), effects against the no-spending reference (absolute and per IDR bn), ``top_split``
+  (highest mean), ``is_best`` (the top split, and only if it beats both neighbouring splits in paired
+  95 % intervals over seeds; else no split is best), ``p_best`` (share of bootstrap resamples of the
+  seeds in which this split is best) and the 95 % range of the best share (``best_share_ci_low/high``;
+  both only with 5 seeds or more); the reference is the row with ``pair == "reference"``;
 - ``frontier.png``: final adoption and equity gaps against the first lever's share, 95 % bands, best
   split marked; ``frontier.md`` / ``frontier.html``: a short summary.
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
@@ -129,10 +132,16 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
                      *[report.num(r[f"{g}_mean"], fmt="{:.3f}") for g in cfg.equity_metrics],
                      (report.pct(r["p_best"], digits=0) if report._ok(r.get("p_best")) else "-") + mark])
     print_table(["split", cfg.objective, *cfg.equity_metrics, "P(best)"], rows)
-    for _, b in table[table.get("is_best", False) == True].iterrows():  # noqa: E712
-        print(f"\nbest split ({b['pair']}): {b['share_a']:.0%} {b['lever_a']} / {b['share_b']:.0%} "
-              f"{b['lever_b']}; 95% range of the best share {b['best_share_ci_low']:.0%} to "
-              f"{b['best_share_ci_high']:.0%}")
+    named = table[table.get("is_best", False) == True]  # noqa: E712
+    for _, b in named.iterrows():
+        text = (f"\nbest split ({b['pair']}): {b['share_a']:.0%} {b['lever_a']} / {b['share_b']:.0%} "
+                f"{b['lever_b']}, ahead of both neighbouring splits")
+        if np.isfinite(b["best_share_ci_low"]):
+            text += (f"; 95% range of the best share {b['best_share_ci_low']:.0%} to "
+                     f"{b['best_share_ci_high']:.0%}")
+        print(text)
+    for pair in sorted(set(table["pair"]) - set(named["pair"]) - {"reference"}):
+        print(f"\n{pair}: no split is distinguishable from its neighbours (paired 95% intervals over seeds)")
 
 
 @hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="frontier")

@@ -391,14 +391,30 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
         f"of {objective}; its range is the 95% interval of the best share over bootstrap resamples of the "
         f"seeds. Produced {setup['created']} in {setup['wall_time']}.")))
     items = []
+    if setup["seeds"] < 5:
+        items.append(f"Only {setup['seeds']} seeds: intervals are wide and the bootstrap over seeds is not "
+                     "computed (it needs at least 5); run with seeds=10 or more before choosing a split.")
     for pair in dict.fromkeys(curves["pair"]):
         d = curves[curves["pair"] == pair]
-        b = d[d["is_best"].astype(bool)].iloc[0]
-        items.append(f"{pair}: best split {b['share_a']:.0%} {b['lever_a']} / "
-                     f"{b['share_b']:.0%} {b['lever_b']}: "
-                     f"{objective} {num(*stat(b, objective), fmt='{:.3f}')}; best share 95% range "
-                     f"{pct(b['best_share_ci_low'], digits=0)} to {pct(b['best_share_ci_high'], digits=0)} "
-                     f"(chosen in {b['p_best']:.0%} of resamples).")
+        top = d[d["top_split"].astype(bool)].iloc[0] if "top_split" in d else d.iloc[0]
+        where = f"{top['share_a']:.0%} {top['lever_a']} / {top['share_b']:.0%} {top['lever_b']}"
+        if bool(top.get("is_best", False)):
+            text = (f"{pair}: best split {where}: {objective} {num(*stat(top, objective), fmt='{:.3f}')}, "
+                    "ahead of both neighbouring splits (paired 95% intervals over seeds)")
+            if _ok(top.get("p_best", np.nan)):
+                text += (f"; best share 95% range {pct(top['best_share_ci_low'], digits=0)} to "
+                         f"{pct(top['best_share_ci_high'], digits=0)} (chosen in {top['p_best']:.0%} of "
+                         "resamples)")
+            items.append(text + ".")
+        else:
+            items.append(f"{pair}: no split is distinguishable from its neighbours; the highest mean, "
+                         f"{where}, is within the paired 95% interval of a neighbouring split.")
+        spent = d["cost_idr_bn_mean"].to_numpy(dtype=float)
+        if np.isfinite(spent).all() and spent.max() > 0 and spent.min() < 0.95 * spent.max():
+            low = d.iloc[int(np.argmin(spent))]
+            items.append(f"{pair}: the {low['share_a']:.0%} {low['lever_a']} split spent "
+                         f"{1 - spent.min() / spent.max():.0%} less than the split that spent most: a lever "
+                         "that runs out of people to reach returns its money.")
     blocks.append(("ul", items))
     if figure is not None:
         blocks.append(("fig", figure, "Final adoption and equity gaps against the share of the budget on the "
