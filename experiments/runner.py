@@ -55,6 +55,7 @@ from tqdm import tqdm
 from experiments.config import EXPERIMENT_CONFIG_DIR, LAUNCHERS
 from sim.cli import check_hydra_overrides, parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, SimConfig, describe_omegaconf_error, refuse_interpolation
+from sim.help import app_help, wants_help
 from sim.provenance import CODE_ROOT, code_version, config_hash
 from sim.results import (
     CONFIG_FILE,
@@ -496,7 +497,15 @@ def checked_entry(
     hydra_main: Callable[[], Any],
     config_dir: Path = APP_CONFIG_DIR,
 ) -> None:
-    """An app's console entry: check the command line (one-line error, exit 2), then run Hydra."""
+    """An app's console entry: ``--help`` lists its keys; else check the command line (one-line error,
+    exit 2), then run Hydra."""
+    if wants_help(sys.argv[1:]):
+        doc = (sys.modules[hydra_main.__module__].__doc__ or config_name).strip().splitlines()[0]
+        spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+        prog = (spec.name if spec else hydra_main.__module__).removesuffix(".__main__")
+        print(app_help(config_dir / f"{config_name}.yaml", doc, f"python -m {prog} [key=value ...]",
+                       [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")]))
+        return
     try:
         prevalidate(sys.argv[1:], config_name, schema, validate, config_dir=config_dir)
     except ConfigError as exc:

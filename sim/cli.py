@@ -34,6 +34,7 @@ from sim.config import (
     refuse_interpolation,
     to_sim_config,
 )
+from sim.help import sim_help, wants_help
 from sim.model import DigitalAdoptionModel
 from sim.results import write_run
 
@@ -268,6 +269,9 @@ def main(cfg: DictConfig) -> dict[str, Any]:
 
 def entry() -> None:
     """Console entry point: validate the overrides, then hand over to Hydra."""
+    if wants_help(sys.argv[1:]):
+        print(sim_help())
+        return
     try:
         prevalidate(sys.argv[1:])
     except ConfigError as exc:

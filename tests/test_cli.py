@@ -72,3 +72,35 @@ def test_bad_input_gives_one_clear_line_and_no_results(bad_runs, case_id, args, 
     assert not (folder / "run").exists() and not (folder / "sweep").exists()
     assert not (folder / "outputs").exists() and not (folder / "multirun").exists()
 
+
+
+@pytest.mark.parametrize(("module", "expected"), [
+    ("sim", ["policy=<name>", "policy.mandate.start_month", "policy.end_month", "seed=42", "steps=60"]),
+    ("experiments.compare", ["seeds=10", "launcher=joblib", "reuse=false", "hydra.run.dir"]),
+    ("experiments.frontier", ["n_splits=", "pairs", "seeds=", "maximize="]),
+    ("experiments.validation", ["quick=false", "launcher=joblib", "cases="]),
+])
+def test_help_lists_the_main_keys_a_line_each(tmp_path, module, expected):
+    import subprocess
+    import sys
+
+    from tests.conftest import _cli_env
+
+    proc = subprocess.run([sys.executable, "-m", module, "--help"], cwd=tmp_path, env=_cli_env(),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
+    assert proc.stdout.splitlines()[2] == f"usage: python -m {module} " + (
+        "[-m] [key=value ...]   (-m: a sweep, e.g. seed=1,2,3)" if module == "sim" else "[key=value ...]")
+    for key in expected:
+        lines = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith(key)]
+        assert lines and all(len(ln.split(None, 1)) == 2 for ln in lines), (key, proc.stdout)
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_every_app_setting_has_its_line_of_help():
+    from sim.config import CONFIG_DIR
+    from sim.help import commented_keys
+
+    for name in ("config.yaml", "experiment/compare.yaml", "experiment/frontier.yaml", "validate.yaml"):
+        keys = commented_keys(CONFIG_DIR / name)
+        assert keys and not [k for k, _, text in keys if not text], name
