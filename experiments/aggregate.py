@@ -205,10 +205,15 @@ def tied_with_top(runs: pd.DataFrame, summary: pd.DataFrame, metric: str = "adop
     return tied
 
 
-def ranking(summary: pd.DataFrame, metric: str = "adoption_final") -> pd.DataFrame:
-    """Scenarios from best to worst by the mean of ``metric`` (rank 1 = highest)."""
+def ranking(summary: pd.DataFrame, metric: str = "adoption_final",
+            tied: Sequence[str] = ()) -> pd.DataFrame:
+    """Scenarios from best to worst by the mean of ``metric``. Rank 1 is the highest; the scenarios in
+    ``tied`` (not distinguishable from it, :func:`tied_with_top`) share it as "1=", so a ranking never
+    orders what the paired intervals cannot tell apart at the top."""
     out = summary.sort_values(f"{metric}_mean", ascending=False, kind="stable").reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    shared = "1=" if tied else "1"
+    labels = [shared if i == 0 or name in tied else str(i + 1) for i, name in enumerate(out["scenario"])]
+    out.insert(0, "rank", labels)
     return out
 
 

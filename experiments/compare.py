@@ -101,6 +101,9 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
     with atomic_path(out / "run_summaries.csv") as tmp:
         runs.to_csv(tmp, index=False)
     summary = aggregate.scenario_summary(runs, scenarios, cfg.baseline)
+    tied = aggregate.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline])
+    ranks = aggregate.ranking(summary, tied=tied).set_index("scenario")["rank"]
+    summary.insert(1, "rank", summary["scenario"].map(ranks))
     with atomic_path(out / "scenario_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
 
@@ -128,7 +131,7 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
         "population_total": float(runs["population_total"].iloc[0]),
         "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
-        "tied_with_top": aggregate.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline]),
+        "tied_with_top": tied,
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps)
     report.write(blocks, out, "report", "Policy scenario comparison")
@@ -136,7 +139,9 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
 
 
 def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
-    ranked = aggregate.ranking(summary)
+    """The ranking with the tie-aware ranks of ``scenario_summary.csv`` ("1=": not distinguishable
+    from the top)."""
+    ranked = summary.sort_values("adoption_final_mean", ascending=False, kind="stable")
     rows = []
     for _, r in ranked.iterrows():
         base = r["scenario"] == baseline

@@ -290,7 +290,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     for i, r in ranked.iterrows():
         is_base = r["scenario"] == baseline
         rows.append([
-            i + 1, r["scenario"], pct(*stat(r, "adoption_final")),
+            r["rank"] if "rank" in r else i + 1, r["scenario"], pct(*stat(r, "adoption_final")),
             "-" if is_base else num(*(v / 1e6 for v in stat(r, "additional_adopters")), fmt="{:+,.2f}"),
             "-" if is_base else num(*stat(r, "additional_adopters_per_idr_bn"), fmt="{:,.0f}"),
             pp(r["gap_urban_rural_mean"]).lstrip("+"), pp(r["gap_income_q5_q1_mean"]).lstrip("+"),

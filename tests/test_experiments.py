@@ -222,6 +222,7 @@ def test_comparison_tables_are_tidy_and_complete(results):
     summary = pd.read_csv(out / "scenario_summary.csv")
     assert list(summary["scenario"]) == SCENARIOS
     assert (summary["n_seeds"] == SEEDS).all()
+    assert set(summary["rank"].astype(str)) & {"1", "1="}  # tie-aware ranks are in the table
     # Provenance (hashes, versions) is kept per run, never averaged as if it were a metric.
     assert "code_version" in per_run.columns and "config_hash" in per_run.columns
     assert not [c for c in summary.columns if c.startswith(("code_version", "config_hash", "summary_sha256"))]
@@ -290,3 +291,11 @@ def test_a_best_split_is_named_only_when_it_beats_its_neighbours():
     tied[2] = clear[1] + np.where(seeds % 2 == 0, 0.01, -0.01)  # the neighbour is as good on average
     assert not aggregate.distinguishable_from_neighbours(tied, 1, maximize=True)
     assert not aggregate.distinguishable_from_neighbours(clear[:, :1], 1, maximize=True)  # one seed
+
+
+def test_ranks_are_shared_at_the_top_when_the_intervals_cannot_tell_scenarios_apart():
+    summary = pd.DataFrame({"scenario": ["a", "b", "c", "d"], "adoption_final_mean": [0.5, 0.7, 0.69, 0.6]})
+    assert aggregate.ranking(summary)["rank"].tolist() == ["1", "2", "3", "4"]
+    tied = aggregate.ranking(summary, tied=["c"])
+    assert tied["scenario"].tolist() == ["b", "c", "d", "a"]
+    assert tied["rank"].tolist() == ["1=", "1=", "3", "4"]
