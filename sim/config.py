@@ -140,7 +140,8 @@ class MandateConfig:
     """A digital-first mandate: from ``start_month`` the non-exempt must use the digital channel."""
 
     start_month: int | None = None  # month the mandate takes effect; None: no mandate
-    exempt: list[str] = field(default_factory=lambda: ["no_access"])  # groups kept offline-capable
+    # Groups kept offline-capable (policy setting; default: people without access only)
+    exempt: list[str] = field(default_factory=lambda: ["no_access"])
 
 
 @dataclass
@@ -153,7 +154,7 @@ class PolicyConfig:
     targeting: str = "universal"  # one of TARGETINGS
     # Targeted levers reach at most this share of the population (office levers: of the offices,
     # those serving the most targeted citizens), the most in need first; once they are all reached,
-    # the lever's money is returned unspent.
+    # the lever's money is returned unspent. (Assumption: a programme for those most in need.)
     target_share: float = 0.3
     # National top-down push for digital work [0,1]: a scenario setting, uncosted (assumption); the
     # costed ``leadership`` lever raises it office by office.
@@ -239,22 +240,27 @@ class AdoptionParams:
 
 @dataclass
 class TrustParams:
-    """F6 and C3: trust dynamics (Friedkin-Johnsen anchoring; pushes in log-odds, see rules/trust)."""
+    """F6 and C3: trust dynamics (Friedkin-Johnsen anchoring; pushes in log-odds, see rules/trust).
 
-    susceptibility: float = 0.3  # weight of neighbours' trust against one's own anchor (FJ)
-    success_gain: float = 0.10  # log-odds gained by a successful digital transaction
-    failure_loss: float = 0.20  # log-odds lost by a failed one (negativity bias: > gain)
-    fair_gain: float = 0.10  # log-odds gained by a fair offline encounter
-    unfair_loss: float = 0.20  # log-odds lost by an unfair one
+    Every value is an assumption; the form follows Friedkin & Johnsen (1990) for social influence,
+    Tyler (2006) for procedural justice and Slovic (1993) for losses of trust larger than gains.
+    """
+
+    susceptibility: float = 0.3  # weight of neighbours' trust against one's own anchor (FJ; assumption)
+    success_gain: float = 0.10  # log-odds gained by a successful digital transaction (assumption)
+    failure_loss: float = 0.20  # log-odds lost by a failed one (assumption; > gain, Slovic 1993)
+    fair_gain: float = 0.10  # log-odds gained by a fair offline encounter (assumption)
+    unfair_loss: float = 0.20  # log-odds lost by an unfair one (assumption; > gain, Slovic 1993)
     # log-odds / month x rise of transparency above its start. At the largest possible rise (0.3 ->
     # 1) this is 0.34 log-odds a year, about the fastest observed movement of trust in government
     # (Edelman: 70 -> 76, 2021 -> 2022, 0.31 log-odds). Assumption bounded by that observation.
     transparency_rate: float = 0.04
-    transparency_offline_reach: float = 0.25  # reach of published data among people offline
-    breach_loss: float = 0.30  # log-odds lost by users (whose data were exposed) in a breach
-    breach_spillover: float = 0.25  # share of that loss felt by non-users with access (news)
-    coproduction_gain: float = 0.30  # log-odds gained by taking part in co-production
-    mandate_failure_loss: float = 0.20  # extra log-odds lost by a failure under a mandate (non-exempt)
+    transparency_offline_reach: float = 0.25  # reach of published data among people offline (assumption)
+    breach_loss: float = 0.30  # log-odds lost by users (whose data were exposed) in a breach (assumption)
+    breach_spillover: float = 0.25  # share of that loss felt by non-users with access (assumption)
+    coproduction_gain: float = 0.30  # log-odds gained by taking part in co-production (assumption)
+    # extra log-odds lost by a failure under a mandate, for the non-exempt (assumption)
+    mandate_failure_loss: float = 0.20
 
 
 @dataclass

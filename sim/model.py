@@ -79,7 +79,7 @@ class DigitalAdoptionModel(mesa.Model):
     ) -> None:
         if overrides is not None and not isinstance(overrides, Mapping):
             raise TypeError(f"overrides must be a mapping of dotted keys to values, e.g. "
-                            f"{{'params.trust.social_rate': 0.1}}; got {type(overrides).__name__}")
+                            f"{{'params.trust.susceptibility': 0.5}}; got {type(overrides).__name__}")
         extra = dict(overrides or {})
         extra.update({key.replace("__", "."): value for key, value in kwargs.items()})
         if n_citizens is not None:

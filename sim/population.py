@@ -141,12 +141,17 @@ def _trust(urban: np.ndarray, quintile: np.ndarray, pop: PopulationConfig,
     return logit_normal_with_mean(eta, pop.trust_mean)
 
 
+def in_regions(region: np.ndarray, names: list[str]) -> np.ndarray:
+    """Whether each island-group code is one of the named island groups (e.g. the outer islands)."""
+    return np.isin(region, [REGIONS.index(r) for r in names])
+
+
 def citizen_need_score(region: np.ndarray, urban: np.ndarray, age_band: np.ndarray,
                        quintile: np.ndarray, literacy_tercile: np.ndarray, pop: PopulationConfig,
                        tie_break: np.ndarray) -> np.ndarray:
     """Number of disadvantages (rural, lowest literacy tercile, 60+, poorest quintile, outer
     islands) plus a tie-break in [0, 1): a targeted lever reaches the highest scores first."""
-    outer = np.isin(region, [REGIONS.index(r) for r in pop.outer_islands])
+    outer = in_regions(region, pop.outer_islands)
     return (
         (~urban).astype(float) + (literacy_tercile == 0) + (age_band == len(pop.age_shares) - 1)
         + (quintile == 0) + outer + tie_break
@@ -271,15 +276,14 @@ def synthesise_offices_and_staff(
     if k > 0:
         digital[np.argsort(-propensity, kind="stable")[:k]] = True
 
-    capacity_base = np.where(office_urban, pop.office_capacity_urban, pop.office_capacity_rural)
+    capacity = np.where(office_urban, pop.office_capacity_urban, pop.office_capacity_rural)
     offline_hours = np.where(
         office_urban, adoption.offline_hours_urban, adoption.offline_hours_rural
     ).astype(float)
     offices = Offices(
         region=office_region,
         urban=office_urban,
-        capacity_base=capacity_base.astype(float),
-        capacity=capacity_base.astype(float).copy(),
+        capacity=capacity.astype(float),
         readiness=np.zeros(n_offices),
         digital_share=np.zeros(n_offices),
         fairness=np.zeros(n_offices),
@@ -287,7 +291,7 @@ def synthesise_offices_and_staff(
         led=np.zeros(n_offices, dtype=np.bool_),
         need_score=(
             (~office_urban).astype(float)
-            + np.isin(office_region, [REGIONS.index(r) for r in pop.outer_islands])
+            + in_regions(office_region, pop.outer_islands)
             + rng.random(n_offices)
         ),
     )

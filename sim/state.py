@@ -67,7 +67,6 @@ class Staff:
 class Offices:
     region: np.ndarray  # int8
     urban: np.ndarray  # bool
-    capacity_base: np.ndarray  # float64 [0, 1]: infrastructure capacity at t=0
     capacity: np.ndarray  # float64 [0, 1]
     readiness: np.ndarray  # float64 [0, 1]
     digital_share: np.ndarray  # float64 [0, 1]

@@ -248,3 +248,14 @@ def test_step_at_the_horizon_leaves_the_model_unchanged():
         model.step()
     assert (model.month, len(model.rows), model.running) == (month, rows, False)
     np.testing.assert_array_equal(model.state.citizens.trust, trust)
+
+
+def test_the_enrolment_threshold_is_the_take_up_formula_solved_for_literacy():
+    from sim.rules.policy import course_takeup, literacy_to_enrol
+
+    cfg = compose(population="small")
+    rng = np.random.default_rng(0)
+    willingness, literacy = rng.random(50_000), rng.random(50_000)
+    elderly = rng.random(50_000) < 0.2
+    np.testing.assert_array_equal(willingness < course_takeup(cfg, literacy, elderly),
+                                  literacy > literacy_to_enrol(cfg, willingness, elderly))

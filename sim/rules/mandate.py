@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import REGIONS, PolicyConfig
+from sim.config import PolicyConfig
+from sim.rules.policy import citizen_group
 from sim.state import State
 
 
@@ -25,15 +26,8 @@ def mandate_active(policy: PolicyConfig, month: int) -> bool:
 
 def exempt_mask(state: State, exempt: list[str], outer_islands: list[str]) -> np.ndarray:
     """Citizens the mandate leaves the offline channel open for (always those without access)."""
-    c = state.citizens
-    mask = ~c.access
+    mask = ~state.citizens.access
     for group in exempt:
-        if group == "elderly":
-            mask = mask | (c.age_band == 3)
-        elif group == "low_literacy":
-            mask = mask | (c.literacy_tercile == 0)
-        elif group == "rural":
-            mask = mask | ~c.urban
-        elif group == "outer_islands":
-            mask = mask | np.isin(c.region, [REGIONS.index(r) for r in outer_islands])
+        if group != "no_access":  # the other exemptions are the targeting groups of the same name
+            mask = mask | citizen_group(state, group, outer_islands)
     return mask

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import LEVERS, REGIONS, SimConfig
+from sim.config import LEVERS, SimConfig
+from sim.population import in_regions
 from sim.rules.platform import invest_in_stocks
 from sim.rules.trust import push_anchor
 from sim.state import State
@@ -51,7 +52,8 @@ def _capped(group: np.ndarray, score: np.ndarray, share: float) -> np.ndarray:
 
 
 def citizen_group(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
-    """The citizens a targeting option names, before the cap on its size."""
+    """The citizens a targeting option names, before the cap on its size (also the groups a mandate
+    can exempt, :mod:`sim.rules.mandate`)."""
     c = state.citizens
     if targeting == "universal":
         return np.ones(c.n, dtype=bool)
@@ -64,7 +66,7 @@ def citizen_group(state: State, targeting: str, outer_islands: list[str]) -> np.
     if targeting == "poorest":
         return c.quintile == 0
     if targeting == "outer_islands":
-        return np.isin(c.region, [REGIONS.index(r) for r in outer_islands])
+        return in_regions(c.region, outer_islands)
     return c.need_score >= 1.0  # left_behind: at least one disadvantage
 
 

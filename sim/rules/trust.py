@@ -106,7 +106,7 @@ def update_trust(
         fair = fair_u[offline] < state.offices.fairness[c.office[offline]]
         push_anchor(c, offline, encounter_push(params, fair))
     if transparency_rise != 0.0:
-        # No clip: a push of at most transparency_rate a month cannot reach the bound in centuries.
+        # No clip on this whole-population push: expit takes any finite log-odds.
         c.trust_anchor += transparency_push(params, transparency_rise, c.access)
     level = expit(c.trust_anchor)
     c.trust = expressed_trust(level, state.neighbour_mean(c.trust), params.susceptibility)
