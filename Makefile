@@ -40,9 +40,11 @@ bench: install
 dashboard: install
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/solara run sim/app.py --host 127.0.0.1 --port 8765
 
-## Generated documentation: the table of monthly metrics from their declarations (sim.metrics.METRICS).
+## Generated documentation from the declarations: monthly metrics (sim.metrics.METRICS) and every
+## parameter with its unit, range, default, prior and source (sim.parameters.par).
 docs: install
 	$(BIN)/python -c "from sim.metrics import metrics_markdown; print(metrics_markdown(), end='')" > docs/metrics.md
+	$(BIN)/python -c "from sim.parameters import parameters_markdown; print(parameters_markdown(), end='')" > docs/parameters.md
 
 lint: install
 	$(BIN)/ruff check sim experiments tests benchmarks

@@ -39,7 +39,7 @@ class CompareConfig:
     first_seed: int = 0
     scenarios: list[str] = field(default_factory=default_scenarios)  # policy scenarios to compare
     baseline: str = "baseline"  # the scenario the effects are measured against
-    budget_idr_bn_per_month: float | None = None  # None: the model's default (configs/config.yaml)
+    budget_idr_bn_per_month: float | None = None  # None: the model's declared default
     n_jobs: int = -1  # parallel runs (joblib, local ray); -1: every local core
     launcher: str = "joblib"  # joblib (local cores), basic (one run after another) or ray
     ray_address: str | None = None  # launcher=ray: a cluster's address; None: a local Ray for this job

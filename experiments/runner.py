@@ -434,6 +434,8 @@ def run_configs(
                 finished += 1
                 bar.update(1)
         except KeyboardInterrupt:
+            # Counted from the disk: the signal may land between a run's last file and the counter.
+            finished = sum(run_problem(out_dir, t) is None for t in tasks)
             raise Interrupted(received[0] if received else signal.SIGINT, finished, len(tasks),
                               out_dir) from None
         except OSError as exc:

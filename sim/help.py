@@ -1,7 +1,8 @@
 """``--help`` for the command-line apps: the main keys, a line each, read from the config files.
 
-Each key's line is the comment beside it in the app's YAML file (the one place its meaning is
-written), so the help cannot drift from the configuration. Nested settings of the simulation that are
+Each key's line is the comment beside it in the app's YAML file, or, for the simulation's own
+settings, the parameter's declaration (:mod:`sim.parameters`): the one place its meaning is written,
+so the help cannot drift from the configuration. Nested settings of the simulation that are
 not in ``config.yaml`` (the policy's window, mandate, targeting) are listed from
 :data:`POLICY_KEYS`, with the ODD parameter tables as the full reference.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.config import CONFIG_DIR, LEVERS, MANDATE_EXEMPTIONS, TARGETINGS, group_options
+from sim.config import LEVERS, MANDATE_EXEMPTIONS, TARGETINGS, SimConfig, group_options
+from sim.parameters import declarations
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w]*):\s*(.*?)\s*(?:#\s*(.*))?$")
 _NOT_SETTINGS = {"defaults", "hydra"}
@@ -62,13 +64,18 @@ def app_help(config_file: Path, title: str, usage: str, extra: list[tuple[str, s
 def sim_help() -> str:
     """Help for ``python -m sim``: groups, run settings, the policy's main keys."""
     groups = [(f"{g}=<name>", ", ".join(group_options(g))) for g in ("policy", "population", "network")]
-    keys = [(f"{k}={v}" if v else k, text) for k, v, text in commented_keys(CONFIG_DIR / "config.yaml")]
+    keys = [(f"{d.key}={_plain(d.default)}", d.spec.doc) for d in declarations(SimConfig) if "." not in d.key]
     keys += [("population.n_citizens=<int>", "agents (each stands for population_total / n people)")]
     return format_help(
         "python -m sim: one simulation of digital public-service adoption (Hydra app)",
         "python -m sim [-m] [key=value ...]   (-m: a sweep, e.g. seed=1,2,3)",
         [*groups, *keys, *POLICY_KEYS, ("hydra.run.dir=<folder>", "where the results go")],
-    ) + "\n\nEvery parameter with its unit, range, default and source: docs/ODD.md, section 8."
+    ) + "\n\nEvery parameter with its unit, range, default, prior and source: docs/parameters.md."
+
+
+def _plain(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(
+        value, float) else str(value)
 
 
 def wants_help(argv: list[str]) -> bool:

@@ -16,11 +16,33 @@ sees the population share).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from sim.config import NetworkConfig
+from sim.names import NETWORK_BACKENDS, NETWORK_KINDS
+from sim.parameters import par
+
+
+@dataclass
+class NetworkConfig:
+    """The citizens' social network."""
+
+    kind: str = par("homophilous", "-", "network family", "-", choices=NETWORK_KINDS)
+    mean_degree: float = par(10.0, "ties / citizen", "mean number of social ties", low=0,
+                             low_open=True, prior=(5.0, 20.0))
+    homophily: float = par(0.7, "share of ties", "share of ties inside one's own region x urban x "
+                           "income block (homophilous)", low=0, high=1, prior=(0.4, 0.9))
+    rewire_p: float = par(0.1, "probability", "small-world rewiring probability",
+                          "option of the small_world family (Watts-Strogatz); unused by the default network",
+                          low=0, high=1)
+    powerlaw_exponent: float = par(
+        3.0, "-", "scale-free degree exponent", "option of the scale_free family; unused by the default "
+        "network", low=2, low_open=True)
+    backend: str = par("array", "-", "array (fast numpy generators) or networkx (reference, small n)",
+                       "-", choices=NETWORK_BACKENDS)
 
 
 def edges_to_csr(u: np.ndarray, v: np.ndarray, n: int) -> sparse.csr_array:

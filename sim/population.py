@@ -12,12 +12,121 @@ log-odds of their initial trust.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.config import REGIONS, AdoptionParams, PlatformParams, PopulationConfig
+from sim.names import AGE_BANDS, REGIONS
+from sim.parameters import par
 from sim.rules.trust import anchor_log_odds
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
+
+if TYPE_CHECKING:
+    from sim.rules.adoption import AdoptionParams
+    from sim.rules.platform import PlatformParams
+
+_APJII_2024 = "APJII Survei Penetrasi Internet 2024"
+_SHARE = {"low": 0, "high": 1}
+
+
+@dataclass
+class PopulationConfig:
+    """A population profile: the marginals the synthetic population is raked to.
+
+    Profiles in ``configs/population/`` override some of these (``small``); the Indonesia profile is
+    these declarations themselves.
+    """
+
+    name: str = par("indonesia", "-", "profile name", "-")
+    n_citizens: int = par(20_000, "agents", "citizen agents; each stands for population_total / "
+                          "n_citizens people", "-", low=10, integer=True)
+    population_total: float = par(
+        280_000_000.0, "people", "people represented", "BPS projection 2024 (Census 2020: 270.2 M)",
+        low=0, low_open=True)
+    residents_per_civil_servant: float = par(
+        65.0, "people / civil servant", "residents per civil servant (ASN)",
+        "BKN 31 Dec 2022: 4,254,513 ASN", low=1)
+    office_size: int = par(12, "civil servants / office", "civil servants per service office",
+                           low=3, integer=True)
+    supervisors_per_office: int = par(2, "civil servants", "level-1 supervisors per office", low=1,
+                                      integer=True)
+    region_shares: list[float] = par(
+        [0.5610, 0.2168, 0.0615, 0.0736, 0.0554, 0.0317], "shares",
+        f"share of people per island group ({', '.join(REGIONS)}); sum 1", "Census 2020",
+        length=len(REGIONS), **_SHARE)
+    outer_islands: list[str] = par(
+        ["Maluku-Papua", "Bali-Nusa Tenggara"], "island groups",
+        "island groups reached by the outer_islands targeting", "assumption (targeting group)",
+        choices=REGIONS)
+    urban_share: float = par(0.58, "share", "share of people in urban areas",
+                             "BPS projection (2020 56.7%, 2025 60.0%)", **_SHARE)
+    age_shares: list[float] = par(
+        [0.314, 0.290, 0.246, 0.150], "shares", f"share of people per age band ({', '.join(AGE_BANDS)})"
+        "; sum 1", "Census 2020 generation shares (derived)", length=len(AGE_BANDS), **_SHARE)
+    access_by_region: list[float] = par(
+        [0.8364, 0.7734, 0.7742, 0.6835, 0.7180, 0.6991], "share",
+        "usable internet access by island group", _APJII_2024, length=len(REGIONS), **_SHARE)
+    access_urban: float = par(0.822, "share", "internet access, urban", _APJII_2024, **_SHARE)
+    access_rural: float = par(0.740, "share", "internet access, rural", _APJII_2024, **_SHARE)
+    access_by_age: list[float] = par(
+        [0.8702, 0.9317, 0.8369, 0.6052], "share", "internet access by age band (shifted, ODD 5.2)",
+        f"{_APJII_2024} by generation", length=len(AGE_BANDS), **_SHARE)
+    access_income_log_odds_per_quintile: float = par(
+        0.35, "log-odds / quintile", "income gradient of internet access",
+        "assumption (from the APJII 2022 education gradient)", prior=(0.1, 0.6))
+    literacy_mean: float = par(0.4334, "index / 100", "mean digital literacy",
+                               "IMDI 2024 = 43.34 / 100 (Kominfo)", low=0, high=1, low_open=True,
+                               high_open=True)
+    literacy_sd_logit: float = par(0.8, "logit", "spread of literacy on the logit scale", low=0,
+                                   prior=(0.4, 1.2))
+    literacy_urban_log_odds: float = par(0.30, "log-odds", "urban literacy advantage",
+                                         prior=(0.0, 0.6))
+    literacy_income_log_odds_per_quintile: float = par(
+        0.15, "log-odds / quintile", "income gradient of literacy", prior=(0.0, 0.3))
+    literacy_age_log_odds: list[float] = par(
+        [0.3, 0.2, -0.1, -0.6], "log-odds", "literacy offset per age band (shape fixed, not sampled)",
+        length=len(AGE_BANDS))
+    literacy_region_log_odds: list[float] = par(
+        [0.10, 0.0, 0.0, -0.10, -0.10, -0.30], "log-odds",
+        "literacy offset per island group (shape fixed, not sampled)",
+        "assumption (shape from the IMDI 2024 range: Jakarta 50.5 vs North Maluku 38.3)",
+        length=len(REGIONS))
+    trust_mean: float = par(0.76, "share", "mean initial trust in government",
+                            "Edelman Trust Barometer 2023, Indonesia", low=0, high=1, low_open=True,
+                            high_open=True)
+    trust_sd_logit: float = par(0.8, "logit", "spread of initial trust on the logit scale", low=0,
+                                prior=(0.4, 1.2))
+    trust_income_log_odds_per_quintile: float = par(
+        0.08, "log-odds / quintile", "income gradient of initial trust",
+        "assumption derived from Edelman 2015 (informed public 72% vs general population 65%, about "
+        "0.33 log-odds between quintiles 5 and 1)", prior=(0.0, 0.16))
+    trust_urban_log_odds: float = par(0.0, "log-odds", "urban trust offset",
+                                      "assumption (no published urban/rural split of trust)",
+                                      prior=(-0.3, 0.3))
+    awareness_initial: float = par(0.30, "share", "share aware of the digital services at month 0",
+                                   prior=(0.15, 0.6), **_SHARE)
+    adoption_initial: float = par(0.05, "share", "share using the digital services at month 0",
+                                  prior=(0.02, 0.15), **_SHARE)
+    staff_competence_mean: float = par(
+        0.45, "[0, 1]", "mean digital competence of civil servants",
+        "Rumata & Nugraha 2020: 44.9% of staff with good digital literacy", **_SHARE)
+    staff_competence_sd: float = par(0.15, "[0, 1]", "spread of staff competence", prior=(0.05, 0.25),
+                                     **_SHARE)
+    staff_resistance_mean: float = par(0.55, "[0, 1]", "mean resistance to digital work",
+                                       prior=(0.35, 0.75), **_SHARE)
+    staff_resistance_sd: float = par(0.15, "[0, 1]", "spread of staff resistance", prior=(0.05, 0.25),
+                                     **_SHARE)
+    staff_digital_initial: float = par(
+        0.12, "share", "civil servants working digitally at month 0",
+        "Bappenas 2020: ~0.52 M of 4.29 M ASN 'apply' digital skills (low confidence)", **_SHARE)
+    staff_fairness_mean: float = par(0.7, "[0, 1]", "mean fairness of offline encounters",
+                                     prior=(0.5, 0.9), **_SHARE)
+    office_capacity_urban: float = par(0.8, "[0, 1]", "infrastructure capacity of urban offices",
+                                       prior=(0.6, 0.95), **_SHARE)
+    office_capacity_rural: float = par(0.55, "[0, 1]", "infrastructure capacity of rural offices",
+                                       prior=(0.35, 0.75), **_SHARE)
 
 RAKING_ITERATIONS = 60
 

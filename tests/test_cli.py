@@ -32,7 +32,7 @@ BAD_INPUT = [
     ("unknown exemption", ["policy.mandate.exempt=[no_access,children]"],
      [r"policy\.mandate\.exempt", r"children", r"allowed: no_access, elderly"]),
     ("zero target share", ["policy.target_share=0"],
-     [r"policy\.target_share", r"\b0\b", r"allowed: a share in \(0, 1\]"]),
+     [r"policy\.target_share", r"\b0\b", r"allowed: a number in \(0, 1\]"]),
     ("outreach share above one", ["policy.allocation.outreach=1.5"],
      [r"policy\.allocation\.outreach", r"1\.5", r"allowed: a number in \[0, 1\]"]),
     ("leadership allocation too big", ["policy=training", "policy.allocation.leadership=0.5"],
@@ -101,6 +101,6 @@ def test_every_app_setting_has_its_line_of_help():
     from sim.config import CONFIG_DIR
     from sim.help import commented_keys
 
-    for name in ("config.yaml", "experiment/compare.yaml", "experiment/frontier.yaml", "validate.yaml"):
+    for name in ("experiment/compare.yaml", "experiment/frontier.yaml", "validate.yaml"):
         keys = commented_keys(CONFIG_DIR / name)
         assert keys and not [k for k, _, text in keys if not text], name

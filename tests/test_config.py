@@ -8,11 +8,10 @@ import pytest
 import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
-from omegaconf import OmegaConf
 
 import sim.cli  # noqa: F401  (registers the schema in Hydra's ConfigStore)
 from sim import ConfigError, DigitalAdoptionModel, compose
-from sim.config import CONFIG_DIR, LEVERS, PolicyConfig, group_options, to_sim_config
+from sim.config import CONFIG_DIR, LEVERS, PolicyConfig, SimConfig, group_options, to_sim_config
 
 POLICIES = group_options("policy")
 
@@ -46,7 +45,7 @@ def test_scenarios_split_the_same_budget(scenario_configs, policy):
     raw = yaml.safe_load((CONFIG_DIR / "policy" / f"{policy}.yaml").read_text())
     assert set(raw) <= {f.name for f in dataclasses.fields(PolicyConfig)}  # no budget of its own
     cfg = scenario_configs[policy]
-    shared = OmegaConf.load(CONFIG_DIR / "config.yaml").budget_idr_bn_per_month
+    shared = SimConfig().budget_idr_bn_per_month  # the one declared default
     assert cfg.budget_idr_bn_per_month == shared > 0
     if policy in ("baseline", "mandate"):  # no spending: current momentum, or a rule change
         assert total_share(cfg) == 0.0

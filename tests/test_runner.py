@@ -181,17 +181,24 @@ def test_atomic_writes_from_many_threads_leave_one_whole_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # no temporary file left
 
 
-def test_a_signal_stops_the_runs_with_how_many_finished(tmp_path):
+def test_a_signal_stops_the_runs_with_how_many_finished(tmp_path, monkeypatch):
     configs = tiny("baseline", seeds=range(100), steps=12)
+    import experiments.runner as runner
 
-    def soon() -> None:
-        time.sleep(0.5)
-        os.kill(os.getpid(), signal.SIGTERM)
+    write = runner._write
+    written: list[int] = []
 
-    with stop_on_signals():  # the runner's handlers, installed before the signal can arrive
-        threading.Thread(target=soon).start()
-        with pytest.raises(Interrupted) as info:
-            run_configs(configs, tmp_path, launcher="basic", progress=False)
+    def write_then_signal(*args, **kwargs) -> None:
+        """The signal arrives once three runs are written, however fast or slow the machine."""
+        write(*args, **kwargs)
+        written.append(1)
+        if len(written) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(runner, "_write", write_then_signal)
+    # the runner's handlers, installed before the signal can arrive
+    with stop_on_signals(), pytest.raises(Interrupted) as info:
+        run_configs(configs, tmp_path, launcher="basic", progress=False)
     assert info.value.exit_code == 143
     assert info.value.finished < info.value.total == 100
     assert f"to resume, run the same command again with hydra.run.dir={tmp_path}" in str(info.value)

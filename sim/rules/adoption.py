@@ -19,12 +19,85 @@ Three rules share one entry point, chosen by ``params.adoption.rule``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit
 
-from sim.config import AdoptionParams, Mechanisms, PlatformParams
+from sim.names import ADOPTION_RULES
+from sim.parameters import par
 from sim.state import LAPSED, USER, State
+
+if TYPE_CHECKING:
+    from sim.config import Mechanisms
+    from sim.rules.platform import PlatformParams
+
+
+@dataclass
+class AdoptionParams:
+    """Citizens' awareness and adoption (UTAUT/TAM-style utility), or reduced forms for validation."""
+
+    rule: str = par("utaut", "-", "adoption rule: the UTAUT utility, or a reduced form for validation",
+                    "-", choices=ADOPTION_RULES)
+    literacy_programme_gain: float = par(
+        0.25, "share of gap closed", "share of the literacy gap closed by a course", low=0, high=1,
+        prior=(0.1, 0.4))
+    course_takeup_max: float = par(
+        0.8, "probability", "take-up of courses and co-production at full literacy, under 60: "
+        "P(accept) = max x (1 - elderly cut for 60+) x (floor + (1 - floor) x literacy)",
+        low=0, high=1, prior=(0.6, 1.0))
+    course_takeup_elderly_cut: float = par(
+        0.4, "share of take-up lost", "share of course take-up lost at 60+", low=0, high=1,
+        prior=(0.2, 0.6))
+    course_takeup_floor: float = par(
+        0.4, "share of take-up kept", "share of course take-up kept at literacy 0", low=0, high=1,
+        prior=(0.2, 0.6))
+    need_rate: float = par(0.15, "probability / month", "share needing a public service each month",
+                           low=0, high=1, prior=(0.08, 0.25))
+    media_awareness: float = par(
+        0.005, "probability / month", "monthly chance of becoming aware from mass media",
+        low=0, high=1, prior=(0.001, 0.02, "loguniform"))
+    word_of_mouth: float = par(
+        0.05, "probability / month per share aware", "monthly awareness chance x share of aware "
+        "neighbours", low=0, high=1, prior=(0.01, 0.15))
+    intercept: float = par(-4.5, "utility", "adoption utility intercept (the pull of habit)",
+                           prior=(-6.5, -2.5))
+    w_usefulness: float = par(2.5, "utility", "weight of usefulness (time saved x office readiness)",
+                              low=0, prior=(1.0, 4.0))
+    w_ease: float = par(2.0, "utility", "weight of ease of use (usability x literacy fit)", low=0,
+                        prior=(0.5, 3.5))
+    w_social: float = par(2.0, "utility", "weight of the share of neighbours using", low=0,
+                          prior=(0.5, 3.5))
+    w_trust: float = par(2.0, "utility", "weight of trust in government", low=0, prior=(0.5, 3.5))
+    required_literacy: float = par(
+        0.6, "literacy [0, 1]", "literacy that makes the platform fully usable", low=0, low_open=True,
+        prior=(0.4, 0.8))
+    offline_hours_urban: float = par(3.0, "hours / transaction", "offline transaction, urban", low=0,
+                                     prior=(1.5, 4.5))
+    offline_hours_rural: float = par(6.0, "hours / transaction", "offline transaction, rural", low=0,
+                                     prior=(3.0, 9.0))
+    digital_hours: float = par(0.5, "hours / transaction", "digital transaction", low=0,
+                               prior=(0.25, 1.0))
+    success_floor: float = par(0.7, "probability", "success chance with an office not ready at all",
+                               low=0, high=1, prior=(0.5, 0.9))
+    lapse_on_failure: float = par(0.3, "probability", "chance to lapse after a failure, x (1 - trust)",
+                                  low=0, high=1, prior=(0.1, 0.5))
+    p: float = par(0.03, "/ month", "Bass innovation coefficient (reduced form only)",
+                   "Bass (1969) reduced form", low=0, high=1)
+    q: float = par(0.38, "/ month", "Bass imitation coefficient (reduced form only)",
+                   "Bass (1969) reduced form", low=0, high=1)
+    threshold: float = par(0.18, "share of neighbours", "adoption threshold (reduced form only)",
+                           "Granovetter (1978), Watts (2002) reduced form", low=0, high=1)
+    threshold_sd: float = par(
+        0.0, "share of neighbours", "spread of a normal threshold distribution (clipped at 0); 0: one "
+        "value", "-", low=0)
+    # Explicit thresholds: one per citizen, in order, when the list is as long as the population;
+    # otherwise an empirical distribution each citizen draws from. Empty: use threshold, threshold_sd.
+    thresholds: list[float] = par([], "shares", "explicit thresholds (empty: threshold, threshold_sd)",
+                                  "-", low=0, high=1)
+    initial_adopters: int = par(
+        -1, "agents", "number of initial users; -1: the profile's adoption_initial share", "-",
+        low=-1, integer=True)
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 

@@ -17,11 +17,62 @@ Each month, in this order:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.special import expit
 
-from sim.config import BureaucracyParams, Mechanisms
+from sim.parameters import par
 from sim.state import Offices, Staff
+
+if TYPE_CHECKING:
+    from sim.config import Mechanisms
+
+
+@dataclass
+class BureaucracyParams:
+    """F1 and F5: civil servants' resistance, competence and digital practice (C1 hierarchy)."""
+
+    top_down_rate: float = par(
+        0.04, "/ month", "monthly resistance fall from a digital supervisor at full will",
+        low=0, high=1, prior=(0.01, 0.08))
+    peer_rate: float = par(
+        0.02, "/ month", "monthly resistance fall from a fully digital office", low=0, high=1,
+        prior=(0.005, 0.04))
+    resistance_rebound: float = par(
+        0.01, "/ month", "monthly drift of resistance back up without pressure", low=0, high=1,
+        prior=(0.0, 0.02))
+    learning_by_doing: float = par(
+        0.02, "/ month", "monthly competence gain of digital staff", low=0, high=1,
+        prior=(0.005, 0.04))
+    switch_rate: float = par(
+        0.25, "probability / month", "monthly chance a civil servant reconsiders the way of working",
+        low=0, high=1, prior=(0.1, 0.5))
+    switch_slope: float = par(
+        8.0, "logit per unit", "steepness of the competence-minus-resistance choice", low=0,
+        prior=(4.0, 12.0))
+    training_competence_gain: float = par(
+        0.35, "share of gap closed", "share of the competence gap closed by training", low=0, high=1,
+        prior=(0.15, 0.55))
+    training_resistance_cut: float = par(
+        0.35, "share removed", "share of resistance removed by training", low=0, high=1,
+        prior=(0.15, 0.55))
+    training_fairness_gain: float = par(
+        0.15, "share of gap closed", "share of the fairness gap closed by training", low=0, high=1,
+        prior=(0.05, 0.3))
+    training_takeup_max: float = par(
+        0.9, "probability", "take-up of training by the least resistant: P(accept) = max x (1 - "
+        "training_takeup_resistance x resistance)", low=0, high=1, prior=(0.7, 1.0))
+    training_takeup_resistance: float = par(
+        0.6, "share per unit of resistance", "share of training take-up lost per unit of resistance",
+        low=0, high=1, prior=(0.3, 0.9))
+    leadership_gain: float = par(
+        0.5, "share of the will gap", "a led office feels will + leadership_gain x (1 - will)",
+        low=0, high=1, prior=(0.25, 0.75))
+    leadership_takeup: float = par(
+        0.8, "probability", "share of office heads who accept the leadership programme", low=0, high=1,
+        prior=(0.6, 1.0))
 
 
 def office_means(values: np.ndarray, office: np.ndarray, n_offices: int) -> np.ndarray:

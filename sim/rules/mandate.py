@@ -12,11 +12,15 @@ they could not avoid failed them (:mod:`sim.rules.trust`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from sim.config import PolicyConfig
 from sim.rules.policy import citizen_group
 from sim.state import State
+
+if TYPE_CHECKING:
+    from sim.config import PolicyConfig
 
 
 def mandate_active(policy: PolicyConfig, month: int) -> bool:

@@ -15,10 +15,49 @@ effect is in :func:`sim.rules.trust.apply_breach`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from sim.config import Mechanisms, PlatformParams, SimConfig
+from sim.parameters import par
 from sim.state import USER, Platform, State
+
+if TYPE_CHECKING:
+    from sim.config import Mechanisms, SimConfig
+
+
+@dataclass
+class PlatformParams:
+    """F2, F3, F4: the national platform's levels, reliability, feedback and breaches."""
+
+    usability_initial: float = par(0.5, "level [0, 1]", "usability at month 0", low=0, high=1,
+                                   prior=(0.3, 0.7))
+    accessibility_initial: float = par(
+        0.2, "level [0, 1]", "accessibility at month 0 (relief of the literacy requirement)",
+        low=0, high=1, prior=(0.1, 0.4))
+    security_initial: float = par(0.5, "level [0, 1]", "security at month 0", low=0, high=1,
+                                  prior=(0.3, 0.7))
+    transparency_initial: float = par(0.3, "level [0, 1]", "transparency at month 0", low=0, high=1,
+                                      prior=(0.2, 0.5))
+    reliability: float = par(
+        0.92, "probability", "share of digital transactions not failing for technical reasons",
+        low=0, high=1, prior=(0.85, 0.98))
+    feedback_rate: float = par(
+        0.01, "/ month per user share", "usability gain per month x share of users (feedback)",
+        low=0, prior=(0.0, 0.02))
+    participant_rate: float = par(
+        2.0, "/ month per participant share", "usability gain per month x share of co-production "
+        "participants", low=0, prior=(1.0, 4.0))
+    stock_max_monthly_gain: float = par(
+        0.05, "/ month", "largest monthly gain of transparency, security, accessibility", low=0,
+        high=1, prior=(0.02, 0.08))
+    stock_decay: float = par(
+        0.005, "/ month", "monthly depreciation of those levels towards their start", low=0, high=1,
+        prior=(0.0, 0.01))
+    breach_base: float = par(
+        0.05, "probability / month", "monthly breach probability at zero security", low=0, high=1,
+        prior=(0.02, 0.1))
 
 # Levers that raise the platform level of the same name (F6, F4, F3) rather than buying units.
 STOCK_LEVERS = ("transparency", "security", "accessibility")

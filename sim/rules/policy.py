@@ -25,14 +25,48 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import LEVERS, SimConfig
+from sim.names import LEVERS
+from sim.parameters import par
 from sim.population import in_regions
 from sim.rules.platform import invest_in_stocks
 from sim.rules.trust import push_anchor
 from sim.state import State
+
+if TYPE_CHECKING:
+    from sim.config import SimConfig
+
+_UNIT_COST_SOURCE = "assumption (order of magnitude of Indonesian programmes)"
+
+
+@dataclass
+class CostParams:
+    """Unit costs in IDR per real person reached (assumptions; priors span half to double)."""
+
+    training_per_civil_servant: float = par(
+        5_000_000.0, "IDR / civil servant", "digital-skills training course", _UNIT_COST_SOURCE,
+        low=0, low_open=True, prior=(2.5e6, 1e7, "loguniform"))
+    infrastructure_per_person_covered: float = par(
+        1_500_000.0, "IDR / person", "usable connectivity for one person", _UNIT_COST_SOURCE,
+        low=0, low_open=True, prior=(7.5e5, 3e6, "loguniform"))
+    literacy_per_learner: float = par(
+        300_000.0, "IDR / learner", "digital-literacy course", _UNIT_COST_SOURCE, low=0,
+        low_open=True, prior=(1.5e5, 6e5, "loguniform"))
+    coproduction_per_participant: float = par(
+        500_000.0, "IDR / participant", "co-production session", _UNIT_COST_SOURCE, low=0,
+        low_open=True, prior=(2.5e5, 1e6, "loguniform"))
+    outreach_per_person_reached: float = par(
+        25_000.0, "IDR / person reached", "awareness campaign", _UNIT_COST_SOURCE, low=0,
+        low_open=True, prior=(1.25e4, 5e4, "loguniform"))
+    leadership_per_office_head: float = par(
+        40_000_000.0, "IDR / office head", "leadership programme", _UNIT_COST_SOURCE, low=0,
+        low_open=True, prior=(2e7, 8e7, "loguniform"))
+    stock_half_saturation_bn: float = par(
+        200.0, "IDR bn / month", "spending at which a platform-level lever works at half speed",
+        low=0, low_open=True, prior=(100.0, 400.0, "loguniform"))
 
 IDR_PER_BN = 1e9
 

@@ -30,11 +30,59 @@ transparency is taken as already reflected in initial trust, so only changes in 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.config import TrustParams
+from sim.parameters import par
 from sim.state import USER, Citizens, State
+
+
+@dataclass
+class TrustParams:
+    """F6 and C3: trust dynamics (Friedkin-Johnsen anchoring; pushes in log-odds, see the module).
+
+    Every value is an assumption; the form follows Friedkin & Johnsen (1990) for social influence,
+    Tyler (2006) for procedural justice and Slovic (1993) for losses of trust larger than gains.
+    """
+
+    susceptibility: float = par(
+        0.3, "weight", "weight of neighbours' trust against one's own anchor (Friedkin-Johnsen)",
+        low=0, high=1, high_open=True, prior=(0.1, 0.5))
+    success_gain: float = par(
+        0.10, "log-odds / transaction", "anchor gain from a successful digital transaction",
+        low=0, prior=(0.03, 0.2))
+    failure_loss: float = par(
+        0.20, "log-odds / transaction", "anchor loss from a failed digital transaction",
+        "assumption (losses larger than gains, Slovic 1993)", low=0, prior=(0.1, 0.4))
+    fair_gain: float = par(
+        0.10, "log-odds / encounter", "anchor gain from a fair offline encounter (Tyler 2006)",
+        low=0, prior=(0.03, 0.2))
+    unfair_loss: float = par(
+        0.20, "log-odds / encounter", "anchor loss from an unfair offline encounter",
+        "assumption (losses larger than gains, Slovic 1993)", low=0, prior=(0.1, 0.4))
+    transparency_rate: float = par(
+        0.04, "log-odds / month per unit rise", "anchor push per month x rise of transparency above "
+        "its initial level",
+        "assumption bounded by an observation: at the largest possible rise (0.3 -> 1) 0.34 log-odds "
+        "a year, about the fastest observed movement of trust in government (Edelman 70 -> 76, "
+        "2021 -> 2022, 0.31 log-odds)", low=0, prior=(0.01, 0.045))
+    transparency_offline_reach: float = par(
+        0.25, "share", "share of the transparency push felt without internet access",
+        low=0, high=1, prior=(0.1, 0.5))
+    breach_loss: float = par(
+        0.30, "log-odds / breach", "anchor loss of users (whose data were exposed) in a breach",
+        low=0, prior=(0.1, 0.6))
+    breach_spillover: float = par(
+        0.25, "share", "share of the breach loss felt by non-users with access",
+        low=0, high=1, prior=(0.1, 0.5))
+    coproduction_gain: float = par(
+        0.30, "log-odds / participation", "anchor gain from taking part in co-production",
+        low=0, prior=(0.1, 0.5))
+    mandate_failure_loss: float = par(
+        0.20, "log-odds / failure", "extra anchor loss from a failure of a mandated citizen",
+        low=0, prior=(0.05, 0.4))
 
 LOGIT_BOUND = 12.0  # anchors stay within expit(+-12) = 6e-6 .. 1 - 6e-6
 

@@ -1,0 +1,277 @@
+"""Parameter declarations: each model parameter is declared once, beside the code that uses it.
+
+A parameter block is a dataclass whose fields are made with :func:`par`: the default, the unit, the
+valid range, the source (a publication, or the word *assumption*) and, for the uncertain ones, a
+prior. Everything else reads these declarations instead of repeating them:
+
+- the range checks of :func:`sim.config.validate` (:func:`check_declared_ranges`);
+- the parameter tables of ``docs/parameters.md`` (:func:`parameters_markdown`, ``make docs``);
+- calibration and sensitivity analysis (:func:`uncertain_parameters`);
+- ``--help`` (:func:`declaration`).
+
+The pattern follows starsim's ``define_pars`` and covasim's ``make_pars``: one home per parameter,
+so a default, a range or a source cannot be written in two places and drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any
+
+ASSUMPTION = "assumption"
+PRIOR_KINDS = ("uniform", "loguniform")
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or unknown; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What is believed about an uncertain parameter before calibration: a distribution and bounds.
+
+    ``uniform`` on [low, high], or ``loguniform`` (uniform in the logarithm; for positive rates and
+    costs whose order of magnitude is uncertain).
+    """
+
+    low: float
+    high: float
+    kind: str = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.kind not in PRIOR_KINDS:
+            raise ValueError(f"prior kind {self.kind!r}; allowed: {', '.join(PRIOR_KINDS)}")
+        if not self.low < self.high or (self.kind == "loguniform" and self.low <= 0):
+            raise ValueError(f"prior bounds [{self.low}, {self.high}] are not an interval")
+
+    def from_unit(self, u: Any) -> Any:
+        """Map quantiles in [0, 1] to parameter values (for Latin hypercubes and SALib samples)."""
+        if self.kind == "loguniform":
+            return self.low * (self.high / self.low) ** u
+        return self.low + (self.high - self.low) * u
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def describe(self) -> str:
+        return f"{self.kind} [{_fmt(self.low)}, {_fmt(self.high)}]"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything declared about one parameter except its default (kept by the dataclass field)."""
+
+    unit: str
+    doc: str
+    source: str
+    low: float | None = None  # smallest allowed value (inclusive unless low_open)
+    high: float | None = None  # largest allowed value (inclusive unless high_open)
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    choices: tuple[str, ...] = ()
+    prior: Prior | None = None
+    length: int | None = None  # lists: required number of values
+    value_type: str = "number"  # number, text or true/false (from the default)
+    nullable: bool = False  # null allowed (the default is null: "not set")
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.source.lower().startswith(ASSUMPTION)
+
+    def allowed(self) -> str:
+        """The allowed values in words, for error messages and the parameter tables."""
+        if self.choices:
+            return ", ".join(self.choices)
+        if self.value_type != "number":
+            return self.value_type
+        kind = "an integer" if self.integer else "a number"
+        if self.low is None and self.high is None:
+            text = f"{kind} (any)"
+        elif self.high is None:
+            text = f"{kind} {'>' if self.low_open else '>='} {_fmt(self.low)}"
+        elif self.low is None:
+            text = f"{kind} {'<' if self.high_open else '<='} {_fmt(self.high)}"
+        else:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            text = f"{kind} in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+        if self.length is not None:
+            text = f"a list of {self.length} values, each {text}"
+        return f"null or {text}" if self.nullable else text
+
+    def accepts(self, value: Any) -> bool:
+        if self.choices:
+            return value in self.choices
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return True  # strings, booleans and lists are checked elsewhere
+        too_low = self.low is not None and (value < self.low or (self.low_open and value == self.low))
+        too_high = self.high is not None and (
+            value > self.high or (self.high_open and value == self.high))
+        return not (too_low or too_high)
+
+
+def par(
+    default: Any,
+    unit: str,
+    doc: str,
+    source: str = ASSUMPTION,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    choices: tuple[str, ...] = (),
+    prior: Prior | tuple[float, float] | tuple[float, float, str] | None = None,
+    length: int | None = None,
+) -> Any:
+    """A dataclass field carrying the parameter's declaration in its metadata.
+
+    ``prior`` may be given as ``(low, high)`` or ``(low, high, "loguniform")``. An assumption with a
+    prior is one calibration and sensitivity analysis may vary; a prior must lie within the range.
+    """
+    if isinstance(prior, tuple):
+        prior = Prior(*prior)
+    value_type = ("true or false" if isinstance(default, bool) else "text" if isinstance(default, str)
+                  else "number")
+    spec = Spec(unit=unit, doc=doc, source=source, low=low, high=high, low_open=low_open,
+                high_open=high_open, integer=integer, choices=tuple(choices), prior=prior, length=length,
+                value_type=value_type, nullable=default is None)
+    if prior is not None and not (spec.accepts(prior.low) and spec.accepts(prior.high)):
+        raise ValueError(f"prior {prior.describe()} outside the range {spec.allowed()} ({doc})")
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One declared parameter, addressed by its dotted config key."""
+
+    key: str
+    default: Any
+    spec: Spec
+
+
+def _default_of(f: Any) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None
+
+
+def declarations(schema: type, prefix: str = "") -> Iterator[Declared]:
+    """Every declared parameter of a config dataclass tree, depth first, in declaration order."""
+    for f in fields(schema):
+        key = f"{prefix}{f.name}"
+        default = _default_of(f)
+        spec = f.metadata.get("spec")
+        if spec is not None:
+            yield Declared(key, default, spec)
+        elif is_dataclass(default):
+            yield from declarations(type(default), f"{key}.")
+
+
+def uncertain_parameters(schema: type | None = None) -> list[Declared]:
+    """The parameters with a prior: what calibration infers and sensitivity analysis varies."""
+    if schema is None:
+        from sim.config import SimConfig
+
+        schema = SimConfig
+    return [d for d in declarations(schema) if d.spec.prior is not None]
+
+
+def declaration(key: str, schema: type | None = None) -> Declared:
+    """The declaration of one dotted key; ConfigError (one line) if nothing is declared there."""
+    if schema is None:
+        from sim.config import SimConfig
+
+        schema = SimConfig
+    for d in declarations(schema):
+        if d.key == key:
+            return d
+    raise ConfigError(f"{key}: no parameter declared under this key")
+
+
+def get_value(cfg: Any, key: str) -> Any:
+    """The value at a dotted key of a config object."""
+    node = cfg
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def check_declared_ranges(cfg: Any, schema: type | None = None) -> None:
+    """Every declared parameter of ``cfg`` is inside its declared range (one-line ConfigError)."""
+    for d in declarations(schema or type(cfg)):
+        value = get_value(cfg, d.key)
+        spec = d.spec
+        if spec.length is not None and len(value) != spec.length:
+            raise ConfigError(f"{d.key}={list(value)!r}: out of range; allowed: {spec.allowed()}")
+        items = list(enumerate(value)) if isinstance(value, (list, tuple)) or _is_list(value) else [
+            (None, value)]
+        for i, item in items:
+            if not spec.accepts(item) or (spec.integer and isinstance(item, float)):
+                where = d.key if i is None else f"{d.key}[{i}]"
+                raise ConfigError(f"{where}={item!r}: out of range; allowed: {spec.allowed()}")
+
+
+def _is_list(value: Any) -> bool:
+    return hasattr(value, "__len__") and not isinstance(value, (str, bytes)) and hasattr(value, "index")
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        x = int(x)
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10_000 else f"{x:g}"
+
+
+def _fmt_default(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt_default(v) for v in value) or "(empty)"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return _fmt(value)
+    return str(value)
+
+
+def parameters_markdown(schema: type | None = None) -> str:
+    """The parameter tables of ``docs/parameters.md``, one per block, generated from the declarations."""
+    if schema is None:
+        from sim.config import SimConfig
+
+        schema = SimConfig
+    decls = list(declarations(schema))
+    lines = [
+        "# Parameters",
+        "",
+        "Generated from the declarations (`sim.parameters.par`) by `make docs`; do not edit by hand.",
+        "Each parameter is declared once, beside the code that uses it. *Range* is what the config",
+        "validator accepts (a value outside stops the run with one line naming the key, the value and",
+        "the range). *Prior* is the distribution calibration and sensitivity analysis draw from; only",
+        "uncertain parameters have one. *Source* is a publication, or *assumption* (not published).",
+        "",
+        f"{len(decls)} parameters, {sum(d.spec.is_assumption for d in decls)} of them assumptions, "
+        f"{sum(d.spec.prior is not None for d in decls)} with a prior.",
+    ]
+    block = None
+    for d in decls:
+        head = d.key.rsplit(".", 1)[0] if "." in d.key else "run"
+        if head != block:
+            block = head
+            lines += ["", f"## `{head}`" if head != "run" else "## Run", "",
+                      "| Key | Meaning | Unit | Range | Default | Prior | Source |",
+                      "|---|---|---|---|---|---|---|"]
+        s = d.spec
+        prior = s.prior.describe() if s.prior else "–"
+        lines.append(f"| `{d.key}` | {s.doc} | {s.unit} | {s.allowed()} | {_fmt_default(d.default)} | "
+                     f"{prior} | {s.source} |")
+    return "\n".join(lines) + "\n"
