@@ -16,6 +16,7 @@ statistically. It is written the way a Mesa modeller would write it:
 
 The month, in the model's order (:mod:`sim.model`):
 
+0. Baseline trends: citizens without access get it along their own access trend; literacy rises.
 1. Policy, inside its spending window: each unit lever of :data:`sim.rules.policy.UNIT_LEVERS`
    (training, infrastructure, literacy, co-production, outreach, leadership) buys whole units at
    its unit cost, with carry-over, for recipients who are targeted (at most ``target_share`` of the
@@ -81,6 +82,7 @@ from sim.rules.policy import (
     training_takeup,
     unit_cost_idr,
 )
+from sim.rules.trends import access_hazard, start_shift
 from sim.rules.trust import (
     LOGIT_BOUND,
     breach_push,
@@ -435,7 +437,8 @@ class ReferenceModel(mesa.Model):
         pop = cfg.population
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
         rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
-        c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"])
+        c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], start_shift(cfg))
+        self.trend_random = rngs["trends"]
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
         block = c.region.astype(np.int64) * 10 + c.urban.astype(np.int64) * 5 + c.quintile
         adjacency = build_network(cfg.network, c.n, block, rngs["network"])
@@ -481,6 +484,7 @@ class ReferenceModel(mesa.Model):
                 "age_band": int(c.age_band[i]), "quintile": int(c.quintile[i]),
                 "income_rank": float(c.income_rank[i]), "literacy": float(c.literacy[i]),
                 "literacy_tercile": int(c.literacy_tercile[i]), "access": bool(c.access[i]),
+                "access_log_odds": float(c.access_log_odds[i]),
                 "trust": float(c.trust[i]), "trust_anchor": float(c.trust_anchor[i]),
                 "aware": bool(c.aware[i]), "state": int(c.state[i]),
                 "office": self.offices[c.office[i]], "literacy_trained": False,
@@ -488,6 +492,7 @@ class ReferenceModel(mesa.Model):
                 "need_score": float(c.need_score[i]),
             }
             citizens.append(Citizen(self, self.grid[i], attrs))
+        self.citizens_in_order = citizens  # row order: citizen i takes the i-th draw of a stream
         self.citizens = AgentSet(citizens, random=self.random)
         self._mark_targets()
         self.office_set.do("step")
@@ -529,6 +534,7 @@ class ReferenceModel(mesa.Model):
     # ----------------------------------------------------------------- the month
     def step(self) -> None:
         cfg = self.cfg
+        self.follow_trends()
         self.apply_policy()
         self.civil_servants.shuffle_do("step")
         self.civil_servants.do("advance")
@@ -555,6 +561,19 @@ class ReferenceModel(mesa.Model):
         self.datacollector.collect(self)
         if self.month >= cfg.steps:
             self.running = False
+
+    def follow_trends(self) -> None:
+        """The baseline trends, citizen by citizen: access along each one's own log-odds trend
+        (hazard from the trend's closed form), literacy's log-odds up by the yearly slope / 12."""
+        trends = self.cfg.params.trends
+        draws = self.trend_random.random(len(self.citizens), dtype=np.float32)
+        for citizen, u in zip(self.citizens_in_order, draws, strict=True):
+            if not citizen.access and self.cfg.mechanisms.infrastructure:
+                hazard = access_hazard(np.float64(citizen.access_log_odds),
+                                       trends.access_logit_per_year, self.month)
+                citizen.access = bool(u < hazard)
+            lit = min(max(citizen.literacy, 1e-9), 1 - 1e-9)
+            citizen.literacy = _sigmoid(math.log(lit / (1 - lit)) + trends.literacy_logit_per_year / 12)
 
     # ----------------------------------------------------------------- government
     def apply_policy(self) -> dict[str, float]:

@@ -461,3 +461,14 @@ def change_column(metric: str) -> str:
     """The column of ``metric``'s paired change against the reference (final adoption's is
     ``adoption_change``, every other's ``<metric>_change``)."""
     return "adoption_change" if metric == "adoption_final" else f"{metric}_change"
+
+
+def p_best(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> pd.Series:
+    """Share of seeds (with parameter uncertainty: of posterior draws) in which each scenario ranks
+    first on ``metric``; a tie shares the seed equally, so the shares sum to 1."""
+    wide = runs.pivot_table(index="seed", columns="scenario", values=metric)[list(scenarios)].dropna()
+    if wide.empty:
+        return pd.Series(np.nan, index=list(scenarios))
+    values = wide.to_numpy()
+    best = np.isclose(values, values.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    return pd.Series((best / best.sum(axis=1, keepdims=True)).mean(axis=0), index=list(scenarios))

@@ -33,6 +33,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import aggregate, figures, report
+from experiments.calibration.posterior import seeded_configs
 from experiments.config import CompareConfig, check_sim_overrides, model_overrides, validate_compare
 from experiments.runner import (
     APP_CONFIG_DIR,
@@ -73,7 +74,8 @@ def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
         base = compose(policy=scenario, population=cfg.population, network=cfg.network,
                        overrides=model_overrides(cfg))
         base = replace(base, progress=False, materialise_agents="never")
-        out += [replace(base, seed=seed) for seed in seed_list(cfg.first_seed, cfg.seeds)]
+        out += seeded_configs(base, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
+                              cfg.posterior_file)
     return out
 
 
@@ -104,6 +106,7 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
     tied = aggregate.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline])
     ranks = aggregate.ranking(summary, tied=tied).set_index("scenario")["rank"]
     summary.insert(1, "rank", summary["scenario"].map(ranks))
+    summary.insert(2, "p_best", summary["scenario"].map(aggregate.p_best(runs, scenarios)))
     with atomic_path(out / "scenario_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
 
@@ -117,7 +120,7 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
         "population_total": float(runs["population_total"].iloc[0]),
         "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
-        "tied_with_top": tied,
+        "tied_with_top": tied, "uncertainty": cfg.uncertainty,
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps)
     report.write(blocks, out, "report", "Policy scenario comparison")

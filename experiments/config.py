@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from hydra.core.config_store import ConfigStore
 
+from experiments.calibration.posterior import check_uncertainty
 from sim.config import LEVERS, ConfigError, compose, group_options
 
 EXPERIMENT_CONFIG_DIR = "experiment"  # below sim.config.CONFIG_DIR
@@ -46,6 +47,8 @@ class CompareConfig:
     overrides: list[str] = field(default_factory=list)  # extra model overrides for every run
     progress: bool = True  # progress bar
     reuse: bool = False  # aggregate the runs already in <output>/runs instead of running them
+    uncertainty: str = "none"  # posterior: one posterior draw per seed (paired); none: defaults
+    posterior_file: str | None = None  # None: the shipped posterior (experiments/data/)
 
 
 @dataclass
@@ -75,6 +78,8 @@ class FrontierConfig:
     overrides: list[str] = field(default_factory=list)
     progress: bool = True
     reuse: bool = False
+    uncertainty: str = "none"
+    posterior_file: str | None = None
 
 
 ConfigStore.instance().store(name="compare_schema", node=CompareConfig)
@@ -104,6 +109,7 @@ def _check_common(cfg: CompareConfig | FrontierConfig) -> None:
                "a number > 0 (IDR billion per month) or null for the model's default")
     for item in cfg.overrides:
         _check("=" in item and not item.startswith("="), "overrides", item, "a list of key=value strings")
+    check_uncertainty(cfg.uncertainty, cfg.posterior_file)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

@@ -34,6 +34,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import aggregate, figures, report
+from experiments.calibration.posterior import seeded_configs
 from experiments.config import FrontierConfig, check_sim_overrides, model_overrides, validate_frontier
 from experiments.runner import (
     APP_CONFIG_DIR,
@@ -73,7 +74,8 @@ def sim_configs(cfg: FrontierConfig) -> list[SimConfig]:
     for alloc in allocations(cfg):
         split = replace(base, policy=replace(base.policy, allocation=Allocation(**alloc)))
         validate(split)
-        out += [replace(split, seed=seed) for seed in seed_list(cfg.first_seed, cfg.seeds)]
+        out += seeded_configs(split, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
+                              cfg.posterior_file)
     return out
 
 

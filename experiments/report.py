@@ -383,6 +383,34 @@ def assumption_items(model_cfg: dict[str, Any], n_citizens: int) -> list[str]:
     ]
 
 
+def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any]) -> list[Block]:
+    """What the intervals cover, and which conclusions survive parameter uncertainty."""
+    if setup.get("uncertainty") != "posterior":
+        return [("p", "Intervals cover run-to-run noise and nothing else: every run uses the declared "
+                      "default parameters (uncertainty=none); they do not show how much of a result "
+                      "rests on assumed parameter values.")]
+    others = summary[summary["scenario"] != baseline]
+    best = summary.sort_values("p_best", ascending=False, kind="stable").iloc[0]
+    holds = [scenario_label(r["scenario"]) for _, r in others.iterrows()
+             if differs_from_zero(r, "adoption_change")]
+    fails = [scenario_label(r["scenario"]) for _, r in others.iterrows()
+             if differs_from_zero(r, "adoption_change") is False]
+    items = [f"Ranks first on final adoption in {best['p_best']:.0%} of the posterior draws: "
+             f"{scenario_label(best['scenario'])}" + (
+                 "." if best["p_best"] >= 0.9 else " (a ranking that parameter uncertainty can overturn; "
+                 "the p_best column of scenario_summary.csv gives every scenario's share).")]
+    if holds:
+        items.append("Adoption gain against the baseline that survives parameter uncertainty (paired "
+                     f"interval above zero across posterior draws): {', '.join(holds)}.")
+    if fails:
+        items.append(f"Adoption gain that does not survive it (interval includes zero): {', '.join(fails)}.")
+    return [("h2", "Parameter uncertainty"),
+            ("p", "Each seed runs one draw of the calibrated posterior (experiments/data/posterior.parquet), "
+                  "the same draw for every scenario, so the intervals below cover parameter uncertainty "
+                  "and run-to-run noise together."),
+            ("ul", items)]
+
+
 def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], figures: dict[str, Path],
                    model_cfg: dict[str, Any], gaps: Sequence[str]) -> list[Block]:
     """The comparison report as blocks (see module docstring)."""
@@ -405,6 +433,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         "number is rounded to the digits its interval supports. "
         f"Produced {setup['created']} in {setup['wall_time']}.")))
 
+    blocks += uncertainty_blocks(summary, baseline, setup)
     # ---- headline
     blocks.append(("h2", "Headline: which policy, for whom, at what cost"))
     items = []

@@ -38,6 +38,7 @@ from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
 from sim.rules.policy import CostParams
+from sim.rules.trends import TrendParams, decimal_year
 from sim.rules.trust import TrustParams
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -125,6 +126,7 @@ class ModelParams:
     adoption: AdoptionParams = field(default_factory=AdoptionParams)
     trust: TrustParams = field(default_factory=TrustParams)
     platform: PlatformParams = field(default_factory=PlatformParams)
+    trends: TrendParams = field(default_factory=TrendParams)
 
 
 @dataclass
@@ -133,6 +135,9 @@ class SimConfig:
 
     seed: int = par(42, "-", "run seed; every random stream is spawned from it", "-", low=0,
                     integer=True)
+    start_date: str = par(
+        "2025-01", "YYYY-MM", "the calendar month of month 0", "the latest month the access and "
+        "literacy series describe (APJII 2025, IMDI 2025)")
     steps: int = par(60, "months", "months simulated (default horizon: five years)", "-", low=1,
                      integer=True)
     budget_idr_bn_per_month: float = par(
@@ -269,6 +274,9 @@ def validate(cfg: SimConfig) -> None:
     check_finite(cfg)
     check_limits(cfg)
     check_declared_ranges(cfg, SimConfig)
+    decimal_year(cfg.start_date, "start_date")
+    decimal_year(cfg.population.access_date, "population.access_date")
+    decimal_year(cfg.population.literacy_date, "population.literacy_date")
 
     pop = cfg.population
     _check(pop.supervisors_per_office < pop.office_size, "population.supervisors_per_office",
@@ -276,8 +284,6 @@ def validate(cfg: SimConfig) -> None:
     for key in ("region_shares", "age_shares"):
         values = getattr(pop, key)
         _check(abs(sum(values) - 1.0) < 1e-6, f"population.{key}", list(values), "shares summing to 1")
-    _check(pop.adoption_initial <= pop.awareness_initial, "population.adoption_initial",
-           pop.adoption_initial, f"a share <= awareness_initial ({pop.awareness_initial})")
     _check(cfg.network.mean_degree < pop.n_citizens, "network.mean_degree", cfg.network.mean_degree,
            f"a number in (0, n_citizens={pop.n_citizens})")
 

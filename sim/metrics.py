@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import AGE_BANDS, LEVERS, REGIONS
-from sim.state import LAPSED, USER, State
+from sim.state import LAPSED, NON_USER, USER, State
 
 
 def slug(name: str) -> str:
@@ -193,7 +193,11 @@ _GAP_LABELS = (
 
 METRICS: tuple[Metric, ...] = (
     Metric("month", "month", "months since the start (0 = initial state)"),
+    Metric("year", "year", "calendar time of the observation (decimal year; start_date = month 0)"),
     Metric("adoption", "share", "citizens who use the digital services (state user)"),
+    Metric("ever_used_connected", "share",
+           "citizens with internet access who have used the digital services, now or before "
+           "(the measure of Kominfo-KIC 2021: ever used the internet to reach a public service)"),
     Metric("lapsed", "share", "citizens who used them and stopped after a failure"),
     Metric("awareness", "share", "citizens who know the digital services exist"),
     Metric("access", "share", "citizens with usable internet"),
@@ -240,12 +244,16 @@ def observe(
     breach: bool,
     breach_probability: float,
     mandate_active: bool = False,
+    start_year: float = 0.0,
 ) -> dict[str, float]:
     """One month's metrics as a flat dict of floats, in the order of :data:`METRICS`."""
     c, s, p = state.citizens, state.staff, state.platform
-    row: dict[str, float] = {"month": float(month)}
+    row: dict[str, float] = {"month": float(month), "year": start_year + month / 12}
     users = c.state == USER
     row["adoption"] = np.count_nonzero(users) / c.n
+    connected = np.count_nonzero(c.access)
+    row["ever_used_connected"] = (np.count_nonzero(c.access & (c.state != NON_USER)) / connected
+                                  if connected else 0.0)
     row["lapsed"] = np.count_nonzero(c.state == LAPSED) / c.n
     row["awareness"] = np.count_nonzero(c.aware) / c.n
     row["access"] = np.count_nonzero(c.access) / c.n

@@ -45,12 +45,14 @@ from sim.rules.platform import (
     draw_breach,
 )
 from sim.rules.policy import apply_policy
+from sim.rules.trends import decimal_year, follow_trends, start_shift
 from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
 
 AUTO_MATERIALISE_LIMIT = 50_000
 # New streams go at the end: SeedSequence children keep their draws whatever comes after them.
-STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security", "trust")
+STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security", "trust",
+           "trends")
 
 
 class DigitalAdoptionModel(mesa.Model):
@@ -126,7 +128,7 @@ class DigitalAdoptionModel(mesa.Model):
         cfg = self.cfg
         pop, adoption = cfg.population, cfg.params.adoption
         rng = self.rngs["population"]
-        citizens = synthesise_citizens(pop, adoption, rng)
+        citizens = synthesise_citizens(pop, adoption, rng, start_shift(cfg))
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
         if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
             citizens.access[:] = True
@@ -173,6 +175,8 @@ class DigitalAdoptionModel(mesa.Model):
             return
         cfg, state, rngs = self.cfg, self.state, self.rngs
         mech, par = cfg.mechanisms, cfg.params
+        if par.adoption.rule == "utaut":
+            follow_trends(state, par.trends, self.month, rngs["trends"], mech.infrastructure)
         spent = apply_policy(state, cfg, self.month, rngs["policy"])
         update_staff(state.staff, state.offices, par.bureaucracy, cfg.policy.political_will, mech,
                      rngs["bureaucracy"])
@@ -218,6 +222,7 @@ class DigitalAdoptionModel(mesa.Model):
                 breach=breach,
                 breach_probability=breach_probability(self.state, self.cfg.params.platform),
                 mandate_active=mandate,
+                start_year=decimal_year(self.cfg.start_date),
             )
         )
 

@@ -70,9 +70,16 @@ class PopulationConfig:
         "usable internet access by island group", _APJII_2024, length=len(REGIONS), **_SHARE)
     access_urban: float = par(0.822, "share", "internet access, urban", _APJII_2024, **_SHARE)
     access_rural: float = par(0.740, "share", "internet access, rural", _APJII_2024, **_SHARE)
+    access_date: str = par("2024-01", "YYYY-MM", "when the access marginals were measured",
+                           "APJII 2024 fieldwork 18 Dec 2023 - 19 Jan 2024")
+    literacy_date: str = par("2024-07", "YYYY-MM", "when the literacy mean was measured",
+                             "IMDI 2024 (survey year 2024; mid-year assumed)")
     access_by_age: list[float] = par(
         [0.8702, 0.9317, 0.8369, 0.6052], "share", "internet access by age band (shifted, ODD 5.2)",
         f"{_APJII_2024} by generation", length=len(AGE_BANDS), **_SHARE)
+    access_log_odds_shift: float = par(
+        0.0, "log-odds", "common shift of every access marginal; 0: the published figures (calibration "
+        "anchors the level to an earlier survey with it)", "-")
     access_income_log_odds_per_quintile: float = par(
         0.35, "log-odds / quintile", "income gradient of internet access",
         "assumption (from the APJII 2022 education gradient)", prior=(0.1, 0.6))
@@ -105,10 +112,15 @@ class PopulationConfig:
     trust_urban_log_odds: float = par(0.0, "log-odds", "urban trust offset",
                                       "assumption (no published urban/rural split of trust)",
                                       prior=(-0.3, 0.3))
-    awareness_initial: float = par(0.30, "share", "share aware of the digital services at month 0",
-                                   prior=(0.15, 0.6), **_SHARE)
-    adoption_initial: float = par(0.05, "share", "share using the digital services at month 0",
-                                  prior=(0.02, 0.15), **_SHARE)
+    awareness_initial: float = par(
+        0.5, "share", "share aware of the digital services at month 0 (users are aware in any case)",
+        prior=(0.3, 0.8), **_SHARE)
+    adoption_initial: float = par(
+        0.36, "share of people with access", "share of people with internet access who use the "
+        "digital services at month 0 (the adoption measure, docs/ODD.md 2.1)",
+        "inferred: Kominfo-KIC Status Literasi Digital 2021, 28% of internet users ever used the internet "
+        "to reach public services (Oct 2021), raised by the rise of a 2021-2024 poll (47.8 -> 61.7% "
+        "ever used, weak source) to mid-2024", prior=(0.2, 0.55), **_SHARE)
     staff_competence_mean: float = par(
         0.45, "[0, 1]", "mean digital competence of civil servants",
         "Rumata & Nugraha 2020: 44.9% of staff with good digital literacy", **_SHARE)
@@ -272,9 +284,14 @@ def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) ->
 
 
 def synthesise_citizens(
-    pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator
+    pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator,
+    trend_shift: tuple[float, float] = (0.0, 0.0),
 ) -> Citizens:
-    """Draw the citizens' attributes; offices are assigned later by :func:`assign_offices`."""
+    """Draw the citizens' attributes; offices are assigned later by :func:`assign_offices`.
+
+    ``trend_shift`` moves access and literacy along their trends (log-odds) from the dates the
+    profile's figures were measured to the start date (:mod:`sim.rules.trends`).
+    """
     n = pop.n_citizens
     region = rng.choice(len(REGIONS), size=n, p=np.asarray(pop.region_shares)).astype(np.int8)
     urban = rng.random(n) < pop.urban_share
@@ -287,26 +304,28 @@ def synthesise_citizens(
     income_rank[order] = (np.arange(n) + 0.5) / n
     quintile = np.minimum((income_rank * 5).astype(np.int8), 4)
 
-    access_p = rake_access_probability(region, urban, age_band, quintile, pop)
-    access = rng.random(n) < access_p
+    access_log_odds = logit(np.clip(rake_access_probability(region, urban, age_band, quintile, pop),
+                                    1e-9, 1 - 1e-9)) + trend_shift[0]
+    access = rng.random(n) < expit(access_log_odds)
     literacy = _literacy(region, urban, age_band, quintile, pop, rng)
+    if trend_shift[1]:
+        literacy = expit(logit(np.clip(literacy, 1e-9, 1 - 1e-9)) + trend_shift[1])
     cut = np.quantile(literacy, [1 / 3, 2 / 3])
     literacy_tercile = np.searchsorted(cut, literacy, side="right").astype(np.int8)
     trust = _trust(urban, quintile, pop, rng)
 
     aware = rng.random(n) < pop.awareness_initial
     state = np.full(n, NON_USER, dtype=np.int8)
-    k = (
-        adoption.initial_adopters
-        if adoption.initial_adopters >= 0
-        else int(round(pop.adoption_initial * n))
-    )
     if adoption.rule == "utaut":
-        # Initial users come from those aware and with access (nobody uses it without either).
-        eligible = np.flatnonzero(aware & access)
+        # Initial users: a share of the connected (the measure's base); they are aware in any case.
+        eligible = np.flatnonzero(access)
+        k = (adoption.initial_adopters if adoption.initial_adopters >= 0
+             else int(round(pop.adoption_initial * eligible.size)))
         state[rng.choice(eligible, size=min(k, eligible.size), replace=False)] = USER
     else:
         # Reduced forms: every citizen is eligible, initial adopters chosen at random.
+        k = (adoption.initial_adopters if adoption.initial_adopters >= 0
+             else int(round(pop.adoption_initial * n)))
         state[rng.choice(n, size=k, replace=False)] = USER
     threshold = np.clip(rng.normal(adoption.threshold, adoption.threshold_sd, n), 0.0, None)
     if adoption.threshold_sd == 0:
@@ -325,6 +344,7 @@ def synthesise_citizens(
         literacy=literacy,
         literacy_tercile=literacy_tercile,
         access=access,
+        access_log_odds=access_log_odds,
         trust=trust,
         trust_anchor=anchor_log_odds(trust),
         aware=aware | (state == USER),

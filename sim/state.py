@@ -28,6 +28,7 @@ class Citizens:
     literacy: np.ndarray  # float64 [0, 1]
     literacy_tercile: np.ndarray  # int8, tercile of initial literacy (0 = lowest)
     access: np.ndarray  # bool: usable internet
+    access_log_odds: np.ndarray  # float64: log-odds of the access probability at month 0 (trend)
     trust: np.ndarray  # float64 [0, 1]: expressed trust in government (what adoption reads)
     trust_anchor: np.ndarray  # float64, log-odds: own prior, moved by own experience (Friedkin-Johnsen)
     aware: np.ndarray  # bool: knows the digital service exists

@@ -122,11 +122,14 @@ def test_outreach_raises_awareness(simulate):
 
 
 def test_training_take_up_is_below_one_and_falls_with_resistance(simulate):
-    run = simulate("training", 1, steps=36, overrides={"budget_idr_bn_per_month": 50_000.0})
+    # 20,000 citizens: 500 civil servants, enough to see a resistance difference of ~0.05 between
+    # those who took part and the others (75 at the small profile's size would leave it to chance).
+    size = {"population.n_citizens": 20_000}
+    run = simulate("training", 1, steps=36, overrides={"budget_idr_bn_per_month": 50_000.0, **size})
     s = run.state.staff
     assert 0.2 < s.trained.mean() < 0.9
     # Those who took part were the less resistant at the start (same seed: same initial staff).
-    initial = simulate("baseline", 1, steps=1).state.staff  # resistance after one month, pre-training
+    initial = simulate("baseline", 1, steps=1, overrides=size).state.staff  # after one month
     assert initial.resistance[s.trained].mean() < initial.resistance[~s.trained].mean()
 
 
@@ -167,8 +170,9 @@ def test_targeted_money_is_not_spent_on_others(simulate):
 
 def test_leadership_raises_digital_practice_at_a_cost(simulate):
     diffs = []
+    size = {"population.n_citizens": 20_000}  # 500 civil servants: an effect of ~1 pp is visible
     for seed in SEEDS:
-        lead, base = _ts(simulate, "leadership", seed=seed), _ts(simulate, seed=seed)
+        lead, base = _ts(simulate, "leadership", seed=seed, **size), _ts(simulate, seed=seed, **size)
         assert lead["led_office_share"].iloc[-1] > 0.3
         assert lead["spend_leadership_idr_bn"].sum() > 0
         diffs.append(lead["digital_staff_share"].iloc[-1] - base["digital_staff_share"].iloc[-1])

@@ -1,0 +1,135 @@
+"""Calibration against Indonesian data: ``python -m experiments.calibrate`` (Hydra app).
+
+ABC-SMC (pyabc) over the uncertain parameters (their priors are declared beside the code that uses
+them, :mod:`sim.parameters`), fitted to the published figures up to 2023; the 2024-2025 figures are
+held out and reported as an out-of-sample test. Writes into the run folder:
+
+- ``posterior.parquet``: the last generation's weighted draws (one column per parameter, ``weight``);
+- ``calibration.json``: one entry per target, observed against the posterior predictive;
+- ``identification.csv``: posterior spread against prior spread per parameter;
+- ``figures/fit.png``, ``figures/posterior.png``, ``calibration.md`` / ``.html``; ``abc.db`` (pyabc's
+  record of every generation).
+
+``ship=true`` also writes equally weighted draws of the behavioural parameters to
+``experiments/data/posterior.parquet`` (and the checks to ``experiments/data/calibration.json``),
+which ``python -m experiments.compare uncertainty=posterior`` uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.calibration import outputs
+from experiments.calibration.config import (
+    CalibrateConfig,
+    effective,
+    inferred_parameters,
+    validate_calibrate,
+)
+from experiments.calibration.inference import Simulator, run_abc
+from experiments.calibration.posterior import SHIPPED, equal_weight_draws
+from experiments.calibration.targets import load_targets
+from experiments.report import write
+from experiments.runner import APP_CONFIG_DIR, checked_entry, elapsed, resolve_jobs, run_app
+from sim.config import CONFIG_DIR
+from sim.results import atomic_path, atomic_write
+
+SHIPPED_DRAWS = 400
+
+
+def check(cfg: CalibrateConfig) -> None:
+    validate_calibrate(cfg)
+    targets = load_targets(_targets_path(cfg))
+    if not [t for t in targets if not t.held_out]:
+        from sim.config import ConfigError
+
+        raise ConfigError(f"targets={cfg.targets}: no fitted target; allowed: at least one with "
+                          "held_out: false")
+
+
+def _targets_path(cfg: CalibrateConfig) -> Path:
+    path = Path(cfg.targets)
+    return path if path.is_absolute() else CONFIG_DIR.parent / path
+
+
+def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = None) -> dict:
+    started = time.perf_counter() if started is None else started
+    cfg = effective(cfg)
+    check(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = load_targets(_targets_path(cfg))
+    fitted = [t for t in targets if not t.held_out]
+    jobs = resolve_jobs(cfg.n_jobs)
+    params = inferred_parameters(cfg)
+    print(f"calibration: ABC-SMC over {len(params)} parameters, {len(fitted)} fitted and "
+          f"{len(targets) - len(fitted)} held-out targets, {cfg.population_size} particles x up to "
+          f"{cfg.max_generations} generations, {cfg.n_citizens:,} citizens, {jobs} processes", flush=True)
+    posterior, record = run_abc(cfg, fitted, out, jobs)
+    with atomic_path(out / "posterior.parquet") as tmp:
+        posterior.to_parquet(tmp, index=False)
+
+    draws = equal_weight_draws(posterior, cfg.predictive_draws, cfg.seed)
+    simulator = Simulator(cfg, list(draws.columns), targets)
+    print(f"posterior predictive: {len(draws)} runs to {targets[-1].date if targets else ''}", flush=True)
+    runs = outputs.predictive_runs(simulator, draws, jobs, cfg.seed)
+    checks = outputs.target_checks(targets, runs, cfg.start_date, cfg.seed)
+    atomic_write(out / "calibration.json", json.dumps(checks, indent=2))
+    priors = {d.key: prior for d, prior in params}
+    ident = outputs.identification(posterior, priors)
+    with atomic_path(out / "identification.csv") as tmp:
+        ident.to_csv(tmp, index=False)
+    figs = [
+        (outputs.fit_figure(targets, runs, checks, out / "figures" / "fit.png"),
+         "Published figures (red; open: held out) against the posterior predictive (blue)."),
+        (outputs.marginals_figure(posterior, ident, priors, out / "figures" / "posterior.png"),
+         "Posterior of the best identified parameters over their prior range."),
+    ]
+    setup = {"n_citizens": cfg.n_citizens, "start_date": cfg.start_date, "wall_time": elapsed(started),
+             "created": datetime.now().strftime("%Y-%m-%d %H:%M")}
+    write(outputs.report_blocks(checks, ident, record, setup, figs), out, "calibration",
+          "Calibration against Indonesian data")
+    if cfg.ship:
+        ship(posterior, checks, [k for k in posterior.columns if k not in cfg.initial_conditions
+                                 and k != "weight"], cfg.seed)
+    return {"checks": checks, "identification": ident, "record": record}
+
+
+def ship(posterior, checks: list[dict], keys: list[str], seed: int) -> None:
+    """Copy equally weighted draws of the behavioural parameters into the project's data folder."""
+    draws = equal_weight_draws(posterior, SHIPPED_DRAWS, seed)[keys]
+    SHIPPED.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(SHIPPED) as tmp:
+        draws.to_parquet(tmp, index=False)
+    atomic_write(SHIPPED.with_name("calibration.json"), json.dumps(checks, indent=2))
+    print(f"shipped {len(draws)} posterior draws of {len(keys)} parameters: {SHIPPED}")
+
+
+@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="calibrate")
+def main(cfg: DictConfig) -> None:
+    started = time.perf_counter()
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # one line per model step otherwise
+    out = Path(HydraConfig.get().runtime.output_dir).resolve()
+    typed: CalibrateConfig = OmegaConf.to_object(cfg)
+    result = run_app(lambda: run_calibration(typed, out, started))
+    for c in result["checks"]:
+        tag = "held out" if c["held_out"] else "fitted  "
+        print(f"  {tag} {c['name']:34s} observed {c['observed']:.3f}  predicted {c['predicted']:.3f} "
+              f"[{c['low']:.3f}, {c['high']:.3f}]  {'inside' if c['inside'] else 'OUTSIDE'}")
+    print(f"\nreport: {out / 'calibration.html'}")
+    print(f"results ({elapsed(started)}): {out}")
+
+
+def entry() -> None:
+    checked_entry("calibrate", CalibrateConfig, check, main)
+
+
+if __name__ == "__main__":
+    entry()

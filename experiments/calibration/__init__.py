@@ -1,0 +1,8 @@
+"""Bayesian calibration against Indonesian data, with an out-of-sample test (``make calibrate``).
+
+- :mod:`.targets`: the published figures and their error model (``configs/calibration/targets.yaml``);
+- :mod:`.config`: the app's settings and their checks;
+- :mod:`.inference`: ABC-SMC with pyabc over the uncertain parameters' priors;
+- :mod:`.outputs`: posterior predictive, ``calibration.json``, identification, figures, report;
+- :mod:`.posterior`: reading the shipped posterior for the comparison (``uncertainty=posterior``).
+"""

@@ -1,0 +1,82 @@
+"""Calibration targets: published figures, their dates and an error model, read from YAML.
+
+A target is a monthly model output (:data:`sim.metrics.METRICS`) at a calendar month, with the
+observed value and the standard deviation of a normal error between model and observation.
+Targets dated 2024 or later are held out: never fitted, reported as an out-of-sample test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sim.config import CONFIG_DIR, ConfigError
+from sim.metrics import METRIC_NAMES
+from sim.rules.trends import decimal_year
+
+DEFAULT_TARGETS = CONFIG_DIR / "calibration" / "targets.yaml"
+FIELDS = ("name", "metric", "date", "observed", "sd", "held_out", "source")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    metric: str
+    date: str
+    observed: float
+    sd: float
+    held_out: bool
+    source: str
+
+    @property
+    def year(self) -> float:
+        return decimal_year(self.date, f"targets.{self.name}.date")
+
+    def month(self, start_date: str) -> int:
+        """The model month of this target for a run starting at ``start_date`` (nearest month)."""
+        return round((self.year - decimal_year(start_date)) * 12)
+
+
+def load_targets(path: str | Path = DEFAULT_TARGETS) -> list[Target]:
+    """Read and check the targets; one-line ConfigError naming the target and the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"targets={path}: cannot read ({exc.strerror}); allowed: a YAML file") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"targets={path}: not valid YAML; allowed: a YAML file") from None
+    items = raw.get("targets") if isinstance(raw, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"targets={path}: no 'targets' list; allowed: a YAML file with a list under "
+                          "'targets'")
+    targets = [_target(item, i) for i, item in enumerate(items)]
+    names = [t.name for t in targets]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"targets: repeated name in {names}; allowed: distinct names")
+    return targets
+
+
+def _target(item: object, i: int) -> Target:
+    if not isinstance(item, dict) or set(item) != set(FIELDS):
+        keys = sorted(item) if isinstance(item, dict) else item
+        raise ConfigError(f"targets[{i}]={keys!r}: wrong fields; allowed: exactly {', '.join(FIELDS)}")
+    name = str(item["name"])
+    if item["metric"] not in METRIC_NAMES:
+        raise ConfigError(f"targets.{name}.metric={item['metric']!r}: unknown metric; allowed: a name "
+                          "from docs/metrics.md")
+    for key in ("observed", "sd"):
+        v = item[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ConfigError(f"targets.{name}.{key}={v!r}: not a number; allowed: a finite number")
+    if item["sd"] <= 0:
+        raise ConfigError(f"targets.{name}.sd={item['sd']!r}: out of range; allowed: a number > 0")
+    if not isinstance(item["held_out"], bool):
+        raise ConfigError(f"targets.{name}.held_out={item['held_out']!r}: allowed: true or false")
+    target = Target(name, item["metric"], str(item["date"]), float(item["observed"]),
+                    float(item["sd"]), item["held_out"], str(item["source"]).strip())
+    _ = target.year  # the date is checked here
+    return target

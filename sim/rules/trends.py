@@ -1,0 +1,119 @@
+"""Calendar time and the observed trends of internet access and digital literacy (the baseline).
+
+Access and literacy in Indonesia rise every year without any programme of this model (APJII, BPS,
+Kominfo-KIC, IMDI). Leaving them frozen would credit a lever with what would have happened anyway,
+so both follow the observed national trend, and a lever's effect is what it adds on top.
+
+The rule (stated once here, and in ``docs/ODD.md`` 7.10): each citizen's log-odds of access and of
+literacy move by a constant slope per year, the same for everyone, so the gaps between groups stay
+what the profile says on the log-odds scale while levels rise (and rise most where they are lowest
+in percentage points). The slopes are least-squares fits on the logit scale to the published series
+up to 2023; the 2024 and 2025 figures are kept out and serve as an out-of-sample test of the rule
+(``experiments.calibrate``).
+
+- Access: a citizen without access gets it this month with the hazard that moves their own access
+  probability along the trend: h = (p(t+1) - p(t)) / (1 - p(t)), p(t) = expit(L + slope * t / 12),
+  where L is the log-odds of the citizen's access probability at month 0. Nobody loses access.
+- Literacy: logit(literacy) += slope / 12 each month, for everybody (courses add to it).
+
+Profile marginals were measured at a known date (``population.access_date``, ``literacy_date``);
+at ``start_date`` they are moved along the same trends, so month 0 is the named month.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.special import expit, logit
+
+from sim.parameters import ConfigError, par
+from sim.state import State
+
+if TYPE_CHECKING:
+    from sim.config import SimConfig
+
+DATE = re.compile(r"(\d{4})-(\d{2})")
+EARLIEST_YEAR, LATEST_YEAR = 2010, 2050
+
+
+@dataclass
+class TrendParams:
+    """Yearly slopes of the baseline trends on the log-odds scale (fits to data up to 2023)."""
+
+    access_logit_per_year: float = par(
+        0.082, "log-odds / year", "yearly rise of every citizen's log-odds of internet access",
+        "APJII national penetration 2019-20, 2022, 2023 (73.7, 77.02, 78.19%): least squares on the "
+        "logit scale; BPS Susenas 2020-2023 rises faster (0.21 / year, persons 5+ in the last 3 months)",
+        low=0, prior=(0.04, 0.21))
+    literacy_logit_per_year: float = par(
+        0.043, "log-odds / year", "yearly rise of every citizen's log-odds of digital literacy",
+        "Kominfo-KIC Indeks Literasi Digital 2020-2022 (3.46, 3.49, 3.54 on 1-5, rescaled to [0, 1]): "
+        "least squares on the logit scale; IMDI 2022 -> 2023 (37.8 -> 43.2) is a change of method",
+        low=0, prior=(0.0, 0.1))
+
+
+def decimal_year(date: str, key: str = "start_date") -> float:
+    """``YYYY-MM`` as a decimal year (2025-01 -> 2025.0); one-line ConfigError otherwise."""
+    match = DATE.fullmatch(str(date))
+    if not match or not 1 <= int(match.group(2)) <= 12 or not (
+            EARLIEST_YEAR <= int(match.group(1)) <= LATEST_YEAR):
+        raise ConfigError(f"{key}={date!r}: not a month; allowed: YYYY-MM between "
+                          f"{EARLIEST_YEAR}-01 and {LATEST_YEAR}-12")
+    return int(match.group(1)) + (int(match.group(2)) - 1) / 12
+
+
+def years_between(earlier: str, later: str) -> float:
+    return decimal_year(later) - decimal_year(earlier)
+
+
+def start_shift(cfg: SimConfig) -> tuple[float, float]:
+    """Log-odds shifts of access and literacy from the dates the profile's figures were measured to
+    ``start_date`` along the trends (plus the profile's common access shift). With the
+    infrastructure mechanism off, access stays at the profile's figures."""
+    pop, trends = cfg.population, cfg.params.trends
+    access = pop.access_log_odds_shift
+    if cfg.mechanisms.infrastructure:
+        access += trends.access_logit_per_year * years_between(pop.access_date, cfg.start_date)
+    literacy = trends.literacy_logit_per_year * years_between(pop.literacy_date, cfg.start_date)
+    return access, literacy
+
+
+def shift_probability(p: np.ndarray, slope_per_year: float, years: float) -> np.ndarray:
+    """Move probabilities along a log-odds trend by ``years`` (negative: back in time)."""
+    clipped = np.clip(p, 1e-9, 1 - 1e-9)
+    return expit(logit(clipped) + slope_per_year * years)
+
+
+def access_hazard(access_log_odds: np.ndarray, slope_per_year: float, month: int) -> np.ndarray:
+    """Chance that a citizen without access gets it during ``month`` (keeps p(t) on its trend)."""
+    now = expit(access_log_odds + slope_per_year * month / 12)
+    later = expit(access_log_odds + slope_per_year * (month + 1) / 12)
+    return (later - now) / np.maximum(1.0 - now, 1e-12)
+
+
+def follow_trends(state: State, params: TrendParams, month: int, rng: np.random.Generator,
+                  access_moves: bool) -> int:
+    """One month of the baseline trends; returns the number of citizens newly connected.
+
+    ``access_moves`` is false when the infrastructure mechanism is switched off (access held at its
+    month-0 values); literacy always follows its trend.
+    """
+    c = state.citizens
+    connected = 0
+    # One draw per citizen whatever happened to others, so that two scenarios run on the same seed
+    # connect the same people by the trend (common random numbers for paired comparisons).
+    uniform = rng.random(c.n, dtype=np.float32)
+    if access_moves and params.access_logit_per_year > 0:
+        without = np.flatnonzero(~c.access)
+        if without.size:
+            hazard = access_hazard(c.access_log_odds[without], params.access_logit_per_year, month)
+            new = without[uniform[without] < hazard]
+            c.access[new] = True
+            connected = int(new.size)
+    if params.literacy_logit_per_year > 0:
+        lit = np.clip(c.literacy, 1e-9, 1 - 1e-9)
+        c.literacy = expit(logit(lit) + params.literacy_logit_per_year / 12)
+    return connected

@@ -1,0 +1,115 @@
+"""Calibration: targets and their checks, the app's bad input, the quick pipeline end to end, and
+parameter uncertainty in the comparison (paired draws, p_best)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import aggregate
+from experiments.calibration.posterior import draw_for_seed, seeded_configs
+from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
+from sim.config import ConfigError, compose
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_targets_are_dated_sourced_and_held_out_after_2023():
+    targets = load_targets(DEFAULT_TARGETS)
+    assert {t.held_out for t in targets} == {True, False}
+    for t in targets:
+        assert t.source and t.sd > 0 and 0 < t.observed < 1
+        assert t.held_out == (t.year >= 2024), t.name
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("targets: []", "no 'targets' list"),
+    ("targets: [{name: a, metric: nonsense, date: '2021-10', observed: 0.3, sd: 0.1, held_out: false, "
+     "source: s}]", "unknown metric"),
+    ("targets: [{name: a, metric: access, date: '2021-10', observed: 0.3, sd: 0, held_out: false, "
+     "source: s}]", "sd=0"),
+    ("targets: [{name: a, metric: access, date: '21-10', observed: 0.3, sd: 0.1, held_out: false, "
+     "source: s}]", "not a month"),
+])
+def test_bad_targets_get_one_line(tmp_path, text, fragment):
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=fragment) as err:
+        load_targets(path)
+    assert "\n" not in str(err.value)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["population_size=2"], "population_size=2"),
+    (["start_date=2020-1"], "start_date"),
+    (["targets=/nonexistent.yaml"], "cannot read"),
+    (["start_priors={params.nothing.here: [0, 1]}"], "params.nothing.here"),
+])
+def test_bad_input_to_calibrate_gets_one_line_exit_2_and_nothing_written(tmp_path, args, fragment):
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "experiments.calibrate", *args, f"hydra.run.dir={out}"],
+                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_quick_calibration_writes_every_output(tmp_path):
+    """The whole pipeline at test size: ABC-SMC, predictive checks, identification, figures, report."""
+    out = tmp_path / "cal"
+    proc = subprocess.run([sys.executable, "-m", "experiments.calibrate", "quick=true", "n_jobs=2",
+                           f"hydra.run.dir={out}"], cwd=REPO, env=_env(), capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    checks = json.loads((out / "calibration.json").read_text())
+    targets = load_targets(DEFAULT_TARGETS)
+    assert [c["name"] for c in checks] == [t.name for t in targets]
+    for c in checks:
+        assert {"name", "year", "observed", "predicted", "low", "high", "held_out", "inside"} <= set(c)
+        assert c["low"] <= c["predicted"] <= c["high"]
+        assert c["inside"] == (c["low"] <= c["observed"] <= c["high"])
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert posterior["weight"].sum() == pytest.approx(1.0) and len(posterior) == 8
+    ident = pd.read_csv(out / "identification.csv")
+    assert set(ident["parameter"]) == set(posterior.columns) - {"weight"}
+    assert (ident["sd_ratio"] > 0).all()
+    for name in ("calibration.md", "calibration.html", "figures/fit.png", "figures/posterior.png"):
+        assert (out / name).stat().st_size > 0, name
+
+
+def test_posterior_draws_are_paired_across_scenarios(tmp_path):
+    posterior = pd.DataFrame({"params.adoption.intercept": np.linspace(-6, -3, 50),
+                              "params.trust.susceptibility": np.linspace(0.1, 0.5, 50)})
+    path = tmp_path / "posterior.parquet"
+    posterior.to_parquet(path)
+    seeds = [0, 1, 2, 3]
+    a = seeded_configs(compose(policy="baseline"), seeds, "posterior", str(path))
+    b = seeded_configs(compose(policy="training"), seeds, "posterior", str(path))
+    for ca, cb, seed in zip(a, b, seeds, strict=True):
+        assert ca.seed == cb.seed == seed
+        assert ca.params.adoption.intercept == cb.params.adoption.intercept
+        assert ca.params.adoption.intercept == draw_for_seed(posterior, seed)["params.adoption.intercept"]
+    assert len({c.params.adoption.intercept for c in a}) > 1
+    with pytest.raises(ConfigError, match="no posterior"):
+        seeded_configs(compose(), seeds, "posterior", str(tmp_path / "missing.parquet"))
+
+
+def test_p_best_shares_sum_to_one_and_split_ties():
+    runs = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1, 2, 2, 2],
+                         "scenario": ["a", "b", "c"] * 3,
+                         "adoption_final": [0.5, 0.6, 0.6, 0.7, 0.6, 0.5, 0.4, 0.9, 0.1]})
+    shares = aggregate.p_best(runs, ["a", "b", "c"])
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares.to_dict() == pytest.approx({"a": 1 / 3, "b": 0.5, "c": 1 / 6})
