@@ -14,7 +14,7 @@ vectorised functions that turn it into citizens' and offices' attributes:
 - digital literacy gets the same kind of offset from IMDI 2024 by province (:func:`literacy_log_odds`);
 - offices belong to a province; their infrastructure capacity, their staff's competence and their
   political will get a province effect ordered by the province's IMDI 2024 (standardised across the
-  country), whose size is an assumption (:func:`office_effects`): no published index gives the spread
+  38 provinces), whose size is an assumption (:func:`office_effects`): no published index gives the spread
   of regional e-government maturity on these scales (SPBE scores by province are not published beyond
   the 2018 shares in ``shared/data/indonesia-adoption.md``).
 
@@ -212,14 +212,11 @@ def literacy_log_odds(cfg: RegionalConfig) -> np.ndarray:
 
 
 def readiness_score() -> np.ndarray:
-    """Each province's IMDI 2024 in log-odds, standardised across the country (population-weighted
-    mean 0, standard deviation 1): the order and relative distance of regional governments'
-    e-government readiness."""
+    """Each province's IMDI 2024 in log-odds, standardised across the 38 provinces (each regional
+    government counts once: mean 0, standard deviation 1): the order and relative distance of
+    regional governments' digital readiness."""
     x = logit(IMDI_2024)
-    w = PROVINCE_POPULATION / PROVINCE_POPULATION.sum()
-    mean = float(np.dot(w, x))
-    sd = float(np.sqrt(np.dot(w, (x - mean) ** 2)))
-    return (x - mean) / sd
+    return (x - x.mean()) / x.std()
 
 
 class OfficeEffects(NamedTuple):
@@ -254,3 +251,50 @@ def in_provinces(province: np.ndarray, names: list[str]) -> np.ndarray:
     if not names:
         return np.ones(province.size, dtype=bool)
     return np.isin(province, province_codes(names))
+
+
+_DUKCAPIL_FILLED = ("Papua", "Papua Selatan", "Papua Tengah", "Papua Pegunungan", "Papua Barat Daya")
+_OLD_BOUNDARIES = ("Papua Barat", "Papua", "Papua Barat Daya", "Papua Selatan", "Papua Tengah",
+                   "Papua Pegunungan")
+
+
+def provinces_markdown() -> str:
+    """The table of provinces in ``docs/provinces.md`` (``make docs``), with what the model derives
+    from each row at the default settings."""
+    from sim.population import PopulationConfig  # the island-group shares of the default profile
+
+    within = shares_within_groups()
+    total = population_shares(PopulationConfig().region_shares)
+    cfg = RegionalConfig()
+    access, literacy, z = access_log_odds(cfg), literacy_log_odds(cfg), readiness_score()
+    lines = [
+        "# Provinces",
+        "",
+        "Generated from `sim/provinces.py` by `make docs`; do not edit by hand. Sources:",
+        "",
+        f"- population: {POPULATION_SOURCE} (marked ᴰ);",
+        f"- internet use: {ACCESS_SOURCE}; ᴼ: BPS reports Papua and Papua Barat within their "
+        "boundaries before the 2022 split, so the four provinces carved out of Papua take the old "
+        "Papua value and Papua Barat Daya the old Papua Barat value;",
+        f"- IMDI: {IMDI_SOURCE}; ᶠ: not published, filled with the IMDI 2025 value less the national "
+        f"change 2024 -> 2025 ({IMDI_NATIONAL_CHANGE_2025:.2f}), kept within the window "
+        f"[{IMDI_UNRANKED_LOW}, {IMDI_UNRANKED_HIGH}] that the published top and bottom five leave to "
+        "the others; in neither list: the window's midpoint.",
+        "",
+        "The share of Indonesia is the share within the island group times the island group's Census",
+        "2020 share (`population.region_shares`), so the island groups keep their marginals. π and λ",
+        "are the province offsets of access and literacy (log-odds, centred within the island group;",
+        "ODD 5.2, 5.3); z is the readiness score that orders the regional governments' office capacity,",
+        "staff competence and political will (ODD 5.5).",
+        "",
+        "| Province | Island group | Population (thousand) | Share of island group | Share of Indonesia "
+        "| Internet use 2023 (%) | IMDI 2024 | π | λ | z |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, p in enumerate(PROVINCE_TABLE):
+        pop = f"{p.population_thousand:,.1f}{' ᴰ' if p.name in _DUKCAPIL_FILLED else ''}"
+        use = f"{ACCESS_2023[i] * 100:.2f}{' ᴼ' if p.name in _OLD_BOUNDARIES else ''}"
+        imdi = f"{IMDI_2024[i] * 100:.2f}{'' if IMDI_PUBLISHED[i] else ' ᶠ'}"
+        lines.append(f"| {p.name} | {p.region} | {pop} | {within[i]:.4f} | {total[i]:.4f} | {use} | "
+                     f"{imdi} | {access[i]:+.2f} | {literacy[i]:+.3f} | {z[i]:+.2f} |")
+    return "\n".join(lines) + "\n"

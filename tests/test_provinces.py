@@ -186,3 +186,12 @@ def test_the_run_writes_a_long_province_table(tmp_path):
     assert list(back.columns) == list(table.columns) and len(back) == len(table)
     summary = json.loads((tmp_path / SUMMARY_FILE).read_text())
     assert len(summary["provinces_sha256"]) == 64
+
+
+def test_the_province_document_is_generated_from_the_table():
+    from pathlib import Path
+
+    from sim.provinces import provinces_markdown
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "provinces.md"
+    assert doc.read_text() == provinces_markdown(), "regenerate: make docs"
