@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.agents import Citizen, ServiceOffice
 from sim.config import ConfigError, compose
 from sim.model import DigitalAdoptionModel
 from sim.names import REGIONS
@@ -98,6 +99,14 @@ def test_offices_belong_to_provinces_and_serve_their_own_residents():
     assert (o.urban[c.office] == c.urban).all()
     assert (PROVINCE_REGION[o.province] == o.region).all()
     assert set(np.unique(o.province)) == set(range(N_PROVINCES))  # every province has offices
+
+
+def test_mesa_agents_name_their_province():
+    model = DigitalAdoptionModel(n_citizens=500, seed=1, progress=False, materialise_agents="always")
+    citizen = next(iter(model.agents_by_type[Citizen]))
+    office = next(iter(model.agents_by_type[ServiceOffice]))
+    assert citizen.province in PROVINCES and office.province in PROVINCES
+    assert PROVINCES.index(citizen.province) == model.state.offices.province[citizen.office]
 
 
 def test_a_small_population_leaves_some_provinces_without_offices_and_still_runs():
