@@ -55,6 +55,7 @@ from sim.config import LEVERS, REGIONS, Mechanisms, SimConfig, apply_overrides, 
 from sim.model import STREAMS
 from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
+from sim.provinces import PROVINCES
 from sim.rules.adoption import (
     adoption_utility,
     awareness_probability,
@@ -131,9 +132,12 @@ class ServiceOffice(mesa.Agent):
     """A service office; recomputes its readiness, digital share and fairness from its staff."""
 
     def __init__(self, model: ReferenceModel, region: int, urban: bool, capacity: float,
-                 offline_hours: float, need_score: float) -> None:
+                 offline_hours: float, need_score: float, province: int = 0,
+                 will_log_odds: float = 0.0) -> None:
         super().__init__(model)
         self.region = region
+        self.province = province
+        self.will_log_odds = will_log_odds
         self.urban = urban
         self.capacity = capacity
         self.offline_hours = offline_hours
@@ -192,7 +196,8 @@ class CivilServant(mesa.Agent):
         office = self.office
         digital = 1.0 if self.digital else 0.0
         supervisor_digital = 1.0 if self.supervisor is None or self.supervisor.digital else 0.0
-        will = float(office_will(params, model.cfg.policy.political_will, office.led))
+        will = float(office_will(params, model.cfg.policy.political_will, office.led,
+                                 office.will_log_odds))
         top_down = will * supervisor_digital
         # Staff only change their practice in ``advance``, so the office's share from its last
         # refresh is this month's share of digital peers.
@@ -458,7 +463,8 @@ class ReferenceModel(mesa.Model):
 
         self.offices = [
             ServiceOffice(self, int(o.region[i]), bool(o.urban[i]), float(o.capacity[i]),
-                          float(o.offline_hours[i]), float(o.need_score[i]))
+                          float(o.offline_hours[i]), float(o.need_score[i]), int(o.province[i]),
+                          float(o.will_log_odds[i]))
             for i in range(o.n)
         ]
         staff = [
@@ -480,7 +486,8 @@ class ReferenceModel(mesa.Model):
         citizens = []
         for i in range(c.n):
             attrs = {
-                "region": int(c.region[i]), "urban": bool(c.urban[i]),
+                "region": int(c.region[i]), "province": int(c.province[i]),
+                "urban": bool(c.urban[i]),
                 "age_band": int(c.age_band[i]), "quintile": int(c.quintile[i]),
                 "income_rank": float(c.income_rank[i]), "literacy": float(c.literacy[i]),
                 "literacy_tercile": int(c.literacy_tercile[i]), "access": bool(c.access[i]),
@@ -503,10 +510,12 @@ class ReferenceModel(mesa.Model):
         Citizens: the named group, capped at ``target_share`` of everyone, most in need first.
         Offices (their staff and heads): those serving targeted citizens, capped at ``target_share``
         of the offices, those with the largest share of targeted residents first (office need breaks
-        ties). Universal targeting reaches everyone.
+        ties). Universal targeting reaches everyone. Only citizens and offices of the provinces in
+        ``policy.provinces`` (all if empty) are targeted.
         """
         pol = self.cfg.policy
         outer = self.outer_regions
+        chosen = {PROVINCES.index(name) for name in pol.provinces} or set(range(len(PROVINCES)))
         citizen_groups: dict[str, Callable[[Citizen], bool]] = {
             "universal": lambda c: True,
             "rural": lambda c: not c.urban,
@@ -516,11 +525,16 @@ class ReferenceModel(mesa.Model):
             "outer_islands": lambda c: c.region in outer,
             "left_behind": lambda c: c.need_score >= 1.0,  # at least one disadvantage
         }
+        group = citizen_groups[pol.targeting]
+
+        def in_group(c: Citizen) -> bool:
+            return c.province in chosen and group(c)
+
         if pol.targeting == "universal":
-            _mark_targets(list(self.citizens), citizen_groups["universal"], None, _need)
-            _mark_targets(self.offices, lambda o: True, None, _need)
+            _mark_targets(list(self.citizens), in_group, None, _need)
+            _mark_targets(self.offices, lambda o: o.province in chosen, None, _need)
             return
-        _mark_targets(list(self.citizens), citizen_groups[pol.targeting], pol.target_share, _need)
+        _mark_targets(list(self.citizens), in_group, pol.target_share, _need)
         served = {office: [0, 0] for office in self.offices}  # residents, targeted residents
         for c in self.citizens:
             tally = served[c.office]

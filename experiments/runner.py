@@ -13,8 +13,9 @@ else refuses to run), receive the config objects themselves (no strings parsed b
 subprocess), and send back the files of each finished run; this process writes them, so results are
 byte-identical whatever the launcher or the number of workers. Each run is written as it finishes:
 
-- ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.json``, ``timeseries.parquet``, then
-  ``summary.json`` (with ``config_hash``, ``code_version``, library versions, checksums);
+- ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.json``, ``timeseries.parquet``,
+  ``provinces.csv`` (the final state by province), then ``summary.json`` (with ``config_hash``,
+  ``code_version``, library versions, checksums);
 - ``<out>/timeseries/policy=<policy>/seed=<seed>/run=<hash>/timeseries.parquet``: the same file, as
   a partitioned dataset (``pandas.read_parquet(out / "timeseries")`` adds ``policy``, ``seed`` and
   ``run``, the first 12 hex digits of the config hash).
@@ -206,7 +207,8 @@ def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, 
                           f"{code_root}; install the checkout (pip install -e .) or run from it")
     logging.getLogger("MESA").setLevel(logging.WARNING)
     model = DigitalAdoptionModel(config=replace(cfg, progress=False, materialise_agents="never")).run()
-    return key, run_files(model.summary(), model.timeseries(), cfg, code, key)
+    return key, run_files(model.summary(), model.timeseries(), cfg, code, key,
+                          provinces=model.province_table())
 
 
 Result = tuple[str, dict[str, bytes]]

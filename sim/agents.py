@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.config import AGE_BANDS, REGIONS
+from sim.provinces import PROVINCES
 
 if TYPE_CHECKING:
     from sim.model import DigitalAdoptionModel
@@ -56,6 +57,10 @@ class Citizen(_ArrayAgent):
         return REGIONS[int(self.model.state.citizens.region[self.index])]
 
     @property
+    def province(self) -> str:
+        return PROVINCES[int(self.model.state.citizens.province[self.index])]
+
+    @property
     def age_band(self) -> str:
         return AGE_BANDS[self.age_band_index]
 
@@ -78,7 +83,8 @@ class CivilServant(_ArrayAgent):
 
 
 class ServiceOffice(_ArrayAgent):
-    """A public-service office serving the citizens of one region x urban/rural cell."""
+    """A public-service office of a province's regional government, serving the citizens of one
+    province x urban/rural cell."""
 
     urban = _array_property("offices", "urban", bool, "urban office")
     capacity = _array_property("offices", "capacity", float, "infrastructure capacity [0, 1]")
@@ -89,3 +95,7 @@ class ServiceOffice(_ArrayAgent):
     @property
     def region(self) -> str:
         return REGIONS[int(self.model.state.offices.region[self.index])]
+
+    @property
+    def province(self) -> str:
+        return PROVINCES[int(self.model.state.offices.province[self.index])]

@@ -255,7 +255,7 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     summary = model.summary()
     try:
-        write_run(out_dir, summary, model.timeseries(), cfg=sim_cfg)
+        write_run(out_dir, summary, model.timeseries(), cfg=sim_cfg, provinces=model.province_table())
     except OSError as exc:
         print(f"error: cannot write the results into {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(1)

@@ -34,6 +34,7 @@ from sim.names import (  # noqa: F401  (re-exported: the names every caller impo
 from sim.networks import NetworkConfig
 from sim.parameters import ConfigError, check_declared_ranges, par
 from sim.population import PopulationConfig
+from sim.provinces import PROVINCES
 from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
@@ -89,6 +90,10 @@ class PolicyConfig:
         0.3, "share of citizens (or offices)", "targeted levers reach at most this share, the most "
         "in need first; then the lever's money is returned unspent",
         "policy setting (a programme for those most in need)", low=0, high=1, low_open=True)
+    provinces: list[str] = par(
+        [], "provinces", "every lever's recipients (citizens, civil servants, office heads) only in "
+        "these provinces; empty: all 38 (platform stocks stay national)", _SCENARIO,
+        choices=PROVINCES)
     political_will: float = par(
         0.5, "[0, 1]", "national top-down push for digital work (uncosted; the leadership lever "
         "raises it office by office)", prior=(0.3, 0.7), low=0, high=1)

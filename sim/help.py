@@ -23,6 +23,8 @@ POLICY_KEYS = (
     ("policy.allocation.<lever>", f"share of the monthly budget per lever ({', '.join(LEVERS)})"),
     ("policy.targeting", f"who targeted levers reach first ({', '.join(TARGETINGS)})"),
     ("policy.target_share", "targeted levers reach at most this share of the population"),
+    ("policy.provinces", "every lever only in these provinces, e.g. '[Papua,\"Nusa Tenggara Timur\"]' "
+     "(empty: all 38; names in docs/ODD.md section 6)"),
     ("policy.political_will", "national top-down push for digital work [0, 1] (uncosted)"),
     ("policy.start_month", "first month with spending"),
     ("policy.end_month", "first month without spending again (null: never stops)"),

@@ -10,8 +10,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from sim.config import AGE_BANDS, LEVERS, REGIONS
+from sim.provinces import N_PROVINCES, PROVINCE_REGION, PROVINCES
 from sim.state import LAPSED, NON_USER, USER, State
 
 
@@ -290,6 +292,68 @@ def observe(
     return row
 
 
+# Written once per run as ``provinces.csv`` (long format: province, island_group, metric, value):
+# the monthly metrics that make sense for one province, read within it, and a few of its own.
+_BY_PROVINCE_TOO = ("adoption", "access", "literacy_mean", "awareness", "trust_mean",
+                    "office_readiness_mean", "digital_staff_share", "competence_mean")
+PROVINCE_METRICS: tuple[Metric, ...] = (
+    Metric("citizens_represented", "people", "people the province's citizen agents stand for"),
+    Metric("citizen_agents", "count", "citizen agents living in the province"),
+    Metric("adoption_urban", "share", "adoption among the province's urban residents"),
+    Metric("adoption_rural", "share", "adoption among the province's rural residents"),
+    Metric("gap_urban_rural", "share points", "adoption gap, urban minus rural, in the province"),
+    Metric("offices", "count", "office agents of the province's regional government"),
+    Metric("office_capacity_mean", "[0, 1]", "mean infrastructure capacity of its offices"),
+    *(m for m in METRICS if m.name in _BY_PROVINCE_TOO),
+)
+
+
+def province_table(state: State) -> pd.DataFrame:
+    """The state by province, one row per province x metric of :data:`PROVINCE_METRICS` (NaN where
+    a province has no citizens or no offices at this population size).
+
+    A handful of counts over the arrays (no loop over agents): cheap enough to write with every run.
+    """
+    c, o, s = state.citizens, state.offices, state.staff
+    k = N_PROVINCES
+
+    def mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        if mask is not None:
+            values, groups = values[mask], groups[mask]
+        counts = np.bincount(groups, minlength=k)
+        sums = np.bincount(groups, weights=values.astype(np.float64), minlength=k)
+        return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)
+
+    users = c.state == USER
+    agents = np.bincount(c.province, minlength=k).astype(np.float64)
+    staff_province = o.province[s.office]
+    urban, rural = mean(users, c.province, c.urban), mean(users, c.province, ~c.urban)
+    columns = {
+        "citizens_represented": agents * state.people_per_citizen,
+        "citizen_agents": agents,
+        "adoption": mean(users, c.province),
+        "adoption_urban": urban,
+        "adoption_rural": rural,
+        "gap_urban_rural": urban - rural,
+        "access": mean(c.access, c.province),
+        "literacy_mean": mean(c.literacy, c.province),
+        "awareness": mean(c.aware, c.province),
+        "trust_mean": mean(c.trust, c.province),
+        "offices": np.bincount(o.province, minlength=k).astype(np.float64),
+        "office_capacity_mean": mean(o.capacity, o.province),
+        "office_readiness_mean": mean(o.readiness, o.province),
+        "digital_staff_share": mean(s.digital, staff_province),
+        "competence_mean": mean(s.competence, staff_province),
+    }
+    names = [m.name for m in PROVINCE_METRICS]
+    return pd.DataFrame({
+        "province": np.repeat(np.array(PROVINCES, dtype=object), len(names)),
+        "island_group": np.repeat(np.array(REGIONS, dtype=object)[PROVINCE_REGION], len(names)),
+        "metric": np.tile(np.array(names, dtype=object), k),
+        "value": np.column_stack([columns[name] for name in names]).ravel(),
+    })
+
+
 def months_to(series: np.ndarray, months: np.ndarray, level: float) -> float | None:
     """First month at which ``series`` reaches ``level`` (None if never)."""
     hit = np.flatnonzero(series >= level)
@@ -348,4 +412,16 @@ def metrics_markdown() -> str:
         "|---|---|---|",
     ]
     lines += [f"| `{m.name}` | {m.unit} | {m.description} |" for m in METRICS]
+    lines += [
+        "",
+        "## By province (`provinces.csv`)",
+        "",
+        "Written once per run, at the end, beside `summary.json`: one row per province x metric",
+        "(columns `province`, `island_group`, `metric`, `value`; empty where a province has no",
+        "citizens or offices at the run's population size).",
+        "",
+        "| metric | unit | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{m.name}` | {m.unit} | {m.description} |" for m in PROVINCE_METRICS]
     return "\n".join(lines) + "\n"

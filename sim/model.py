@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from sim.agents import Citizen, CivilServant, ServiceOffice
 from sim.config import SimConfig, apply_overrides, compose, to_sim_config
-from sim.metrics import METRIC_NAMES, observe, summarise
+from sim.metrics import METRIC_NAMES, observe, province_table, summarise
 from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
@@ -255,6 +255,11 @@ class DigitalAdoptionModel(mesa.Model):
         }
         summary.update(summarise(self.rows))
         return summary
+
+    def province_table(self) -> pd.DataFrame:
+        """The current state by province, long format (province, island_group, metric, value):
+        what a run writes as ``provinces.csv`` (:func:`sim.metrics.province_table`)."""
+        return province_table(self.state)
 
     @property
     def adoption(self) -> float:

@@ -12,7 +12,7 @@ log-odds of their initial trust.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +20,15 @@ from scipy.special import expit, logit
 
 from sim.names import AGE_BANDS, REGIONS
 from sim.parameters import par
+from sim.provinces import (
+    N_PROVINCES,
+    PROVINCE_REGION,
+    RegionalConfig,
+    access_log_odds,
+    draw_provinces,
+    literacy_log_odds,
+    office_effects,
+)
 from sim.rules.trust import anchor_log_odds
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
 
@@ -139,6 +148,7 @@ class PopulationConfig:
                                        prior=(0.6, 0.95), **_SHARE)
     office_capacity_rural: float = par(0.55, "[0, 1]", "infrastructure capacity of rural offices",
                                        prior=(0.35, 0.75), **_SHARE)
+    regional: RegionalConfig = field(default_factory=RegionalConfig)
 
 RAKING_ITERATIONS = 60
 
@@ -176,28 +186,38 @@ def rake_access_probability(
     age_band: np.ndarray,
     quintile: np.ndarray,
     pop: PopulationConfig,
+    province: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-citizen access probability whose group means match the profile's marginals.
 
-    The probability depends on the citizen only through the cell region x urban x age band x income
-    quintile (6 x 2 x 4 x 5 = 240 cells), so the raking runs on the table of cell counts (group means
-    are count-weighted cell means) and the result is looked up per citizen: the same fit as raking
-    over the rows, at a cost independent of the population size.
+    The probability depends on the citizen only through the cell province x urban x age band x
+    income quintile (38 x 2 x 4 x 5 cells; island group instead of province when ``province`` is
+    None), so the raking runs on the table of cell counts (group means are count-weighted cell means)
+    and the result is looked up per citizen: the same fit as raking over the rows, at a cost
+    independent of the population size. A province's fixed offset (:func:`sim.provinces.
+    access_log_odds`) moves it within its island group; the island group's raked offset keeps the
+    group's mean at its target.
     """
     n_regions, n_ages = len(pop.access_by_region), len(pop.access_by_age)
-    shape = (n_regions, 2, n_ages, 5)
+    if province is None:
+        unit, unit_region, unit_offset = region, np.arange(n_regions), np.zeros(n_regions)
+    else:
+        unit, unit_region = province, PROVINCE_REGION
+        unit_offset = access_log_odds(pop.regional)
+    shape = (unit_region.size, 2, n_ages, 5)
     code = np.ravel_multi_index(
-        (region.astype(np.intp), urban.astype(np.intp), age_band.astype(np.intp),
+        (unit.astype(np.intp), urban.astype(np.intp), age_band.astype(np.intp),
          quintile.astype(np.intp)), shape
     )
     weight = np.bincount(code, minlength=int(np.prod(shape))).astype(float)
-    cell_region, cell_urban, cell_age, cell_quintile = np.unravel_index(np.arange(weight.size), shape)
+    cell_unit, cell_urban, cell_age, cell_quintile = np.unravel_index(np.arange(weight.size), shape)
+    cell_region = unit_region[cell_unit]
     dims = [
         (cell_region, np.asarray(pop.access_by_region, dtype=float)),
         (cell_urban, np.array([pop.access_rural, pop.access_urban])),
         (cell_age, consistent_age_targets(pop)),
     ]
-    base = pop.access_income_log_odds_per_quintile * (cell_quintile - 2.0)
+    base = pop.access_income_log_odds_per_quintile * (cell_quintile - 2.0) + unit_offset[cell_unit]
     offsets = [np.zeros(t.size) for _, t in dims]
     for _ in range(RAKING_ITERATIONS):
         for k, (groups, target) in enumerate(dims):
@@ -218,9 +238,11 @@ def _literacy(
     quintile: np.ndarray,
     pop: PopulationConfig,
     rng: np.random.Generator,
+    province: np.ndarray | None = None,
 ) -> np.ndarray:
     eta = (
         np.asarray(pop.literacy_region_log_odds)[region]
+        + (0.0 if province is None else literacy_log_odds(pop.regional)[province])
         + pop.literacy_urban_log_odds * (urban.astype(float) - pop.urban_share)
         + np.asarray(pop.literacy_age_log_odds)[age_band]
         + pop.literacy_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
@@ -294,6 +316,7 @@ def synthesise_citizens(
     """
     n = pop.n_citizens
     region = rng.choice(len(REGIONS), size=n, p=np.asarray(pop.region_shares)).astype(np.int8)
+    province = draw_provinces(region, rng)
     urban = rng.random(n) < pop.urban_share
     age_band = rng.choice(len(pop.age_shares), size=n, p=np.asarray(pop.age_shares)).astype(np.int8)
     # Income: a latent score, richer in towns and on Java (assumption), turned into exact ranks.
@@ -304,10 +327,11 @@ def synthesise_citizens(
     income_rank[order] = (np.arange(n) + 0.5) / n
     quintile = np.minimum((income_rank * 5).astype(np.int8), 4)
 
-    access_log_odds = logit(np.clip(rake_access_probability(region, urban, age_band, quintile, pop),
-                                    1e-9, 1 - 1e-9)) + trend_shift[0]
+    access_log_odds = logit(np.clip(
+        rake_access_probability(region, urban, age_band, quintile, pop, province), 1e-9, 1 - 1e-9)
+    ) + trend_shift[0]
     access = rng.random(n) < expit(access_log_odds)
-    literacy = _literacy(region, urban, age_band, quintile, pop, rng)
+    literacy = _literacy(region, urban, age_band, quintile, pop, rng, province)
     if trend_shift[1]:
         literacy = expit(logit(np.clip(literacy, 1e-9, 1 - 1e-9)) + trend_shift[1])
     cut = np.quantile(literacy, [1 / 3, 2 / 3])
@@ -337,6 +361,7 @@ def synthesise_citizens(
 
     return Citizens(
         region=region,
+        province=province,
         urban=urban,
         age_band=age_band,
         income_rank=income_rank,
@@ -363,22 +388,26 @@ def synthesise_citizens(
 def synthesise_offices_and_staff(
     citizens: Citizens, pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator
 ) -> tuple[Offices, Staff]:
-    """One office hierarchy per office; offices per region x urban cell in proportion to residents.
+    """One office hierarchy per office; offices per province x urban cell in proportion to residents.
 
-    Every populated cell gets at least one office, so small populations over-represent staff in
-    thinly populated cells; ``civil_servants_per_staff`` keeps costs in real terms.
+    Offices belong to a province (its regional government): every populated province x urban/rural
+    cell gets at least one office, so small populations over-represent staff in thinly populated
+    cells (at 20,000 citizens every province has offices; a province nobody was drawn in has none);
+    ``civil_servants_per_staff`` keeps costs in real terms. Capacity, staff competence and political
+    will get the province's effect (:func:`sim.provinces.office_effects`).
     """
-    n_regions = len(REGIONS)
-    cell = citizens.region.astype(np.int64) * 2 + citizens.urban
-    residents = np.bincount(cell, minlength=2 * n_regions)
+    cell = citizens.province.astype(np.int64) * 2 + citizens.urban
+    residents = np.bincount(cell, minlength=2 * N_PROVINCES)
     staff_needed = residents / pop.residents_per_civil_servant
     offices_per_cell = np.where(
         residents > 0, np.maximum(1, np.round(staff_needed / pop.office_size)), 0
     ).astype(np.int64)
-    office_cell = np.repeat(np.arange(2 * n_regions), offices_per_cell)
+    office_cell = np.repeat(np.arange(2 * N_PROVINCES), offices_per_cell)
     n_offices = office_cell.size
-    office_region = (office_cell // 2).astype(np.int8)
+    office_province = (office_cell // 2).astype(np.int8)
+    office_region = PROVINCE_REGION[office_province]
     office_urban = (office_cell % 2).astype(bool)
+    effects = office_effects(office_province, pop.regional)
 
     # Citizens: a random office of their own cell.
     first_office = np.concatenate([[0], np.cumsum(offices_per_cell)[:-1]])
@@ -395,7 +424,9 @@ def synthesise_offices_and_staff(
     sup_position = np.where(level == 2, 1 + (position - n_sup - 1) % n_sup, 0)
     supervisor = np.where(level == 0, -1, office_start + sup_position).astype(np.int32)
 
-    competence = _clipped_normal(rng, pop.staff_competence_mean, pop.staff_competence_sd, n_staff)
+    competence = np.clip(
+        rng.normal(pop.staff_competence_mean, pop.staff_competence_sd, n_staff)
+        + effects.competence[staff_office], 0.0, 1.0)
     resistance = _clipped_normal(rng, pop.staff_resistance_mean, pop.staff_resistance_sd, n_staff)
     fairness = _clipped_normal(rng, pop.staff_fairness_mean, 0.1, n_staff)
     # Initial digital practice: the most competent, least resistant are the first to work digitally.
@@ -405,12 +436,16 @@ def synthesise_offices_and_staff(
     if k > 0:
         digital[np.argsort(-propensity, kind="stable")[:k]] = True
 
-    capacity = np.where(office_urban, pop.office_capacity_urban, pop.office_capacity_rural)
+    capacity = np.clip(
+        np.where(office_urban, pop.office_capacity_urban, pop.office_capacity_rural)
+        + effects.capacity, 0.0, 1.0)
     offline_hours = np.where(
         office_urban, adoption.offline_hours_urban, adoption.offline_hours_rural
     ).astype(float)
     offices = Offices(
         region=office_region,
+        province=office_province,
+        will_log_odds=effects.will_log_odds,
         urban=office_urban,
         capacity=capacity.astype(float),
         readiness=np.zeros(n_offices),

@@ -1,8 +1,9 @@
 """Writing one run's results atomically, and reading many runs back.
 
 A run folder holds ``config.json`` (the fully resolved config), ``timeseries.parquet`` (one row per
-month) and ``summary.json`` (flat scalars plus provenance: config hash, code version, library
-versions, checksums of the timeseries and of the summary itself). Every file is written to a unique
+month), ``provinces.csv`` (the final state by province, long format) and ``summary.json`` (flat
+scalars plus provenance: config hash, code version, library versions, checksums of the timeseries,
+of the province table and of the summary itself). Every file is written to a unique
 temporary name in the same folder and renamed into place (:func:`atomic_path`), and ``summary.json``
 is written last, so a folder with a summary is a finished run and a run interrupted at any point never
 looks like one; two writers sharing a folder never mix their temporary files.
@@ -30,6 +31,7 @@ from sim.provenance import canonical_json, plain, provenance
 SUMMARY_FILE = "summary.json"
 TIMESERIES_FILE = "timeseries.parquet"
 CONFIG_FILE = "config.json"
+PROVINCES_FILE = "provinces.csv"
 
 
 @contextlib.contextmanager
@@ -96,17 +98,28 @@ def summary_checksum(summary: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(rest).encode()).hexdigest()
 
 
+def provinces_csv(frame: pd.DataFrame) -> bytes:
+    """The by-province table as CSV bytes (the same table always gives the same bytes)."""
+    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n").encode()
+
+
 def run_files(summary: dict[str, Any], timeseries: pd.DataFrame, cfg: Any = None,
-              code: str | None = None, key: str | None = None) -> dict[str, bytes]:
+              code: str | None = None, key: str | None = None,
+              provinces: pd.DataFrame | None = None) -> dict[str, bytes]:
     """The files of one finished run, in writing order (``summary.json`` last).
 
-    With ``cfg`` the summary gains the provenance fields and the folder the resolved ``config.json``.
+    With ``cfg`` the summary gains the provenance fields and the folder the resolved ``config.json``;
+    with ``provinces`` (:meth:`sim.model.DigitalAdoptionModel.province_table`) the folder gains
+    ``provinces.csv`` and the summary its checksum.
     """
     files: dict[str, bytes] = {TIMESERIES_FILE: parquet_bytes(timeseries)}
     clean = {key: _json_safe(value) for key, value in summary.items()}
     if cfg is not None:
         files[CONFIG_FILE] = config_text(cfg).encode()
         clean.update(provenance(cfg, code, key))
+    if provinces is not None:
+        files[PROVINCES_FILE] = provinces_csv(provinces)
+        clean["provinces_sha256"] = hashlib.sha256(files[PROVINCES_FILE]).hexdigest()
     clean["timeseries_sha256"] = hashlib.sha256(files[TIMESERIES_FILE]).hexdigest()
     clean["summary_sha256"] = summary_checksum(clean)
     files[SUMMARY_FILE] = (json.dumps(clean, indent=2, sort_keys=True) + "\n").encode()
@@ -123,9 +136,11 @@ def write_files(directory: str | Path, files: dict[str, bytes]) -> Path:
 
 
 def write_run(directory: str | Path, summary: dict[str, Any], timeseries: pd.DataFrame,
-              cfg: Any = None, code: str | None = None) -> Path:
-    """Write ``timeseries.parquet``, ``config.json`` then ``summary.json`` into ``directory``."""
-    return write_files(directory, run_files(summary, timeseries, cfg, code))
+              cfg: Any = None, code: str | None = None,
+              provinces: pd.DataFrame | None = None) -> Path:
+    """Write ``timeseries.parquet``, ``config.json``, ``provinces.csv`` then ``summary.json`` into
+    ``directory``."""
+    return write_files(directory, run_files(summary, timeseries, cfg, code, provinces=provinces))
 
 
 def finished_runs(root: str | Path) -> list[Path]:

@@ -21,6 +21,7 @@ NON_USER, USER, LAPSED = 0, 1, 2
 @dataclass
 class Citizens:
     region: np.ndarray  # int8, index into config.REGIONS
+    province: np.ndarray  # int8, index into sim.provinces.PROVINCES (within the island group)
     urban: np.ndarray  # bool
     age_band: np.ndarray  # int8, index into config.AGE_BANDS
     income_rank: np.ndarray  # float64 in (0, 1): fractional income rank
@@ -67,6 +68,8 @@ class Staff:
 @dataclass
 class Offices:
     region: np.ndarray  # int8
+    province: np.ndarray  # int8: the regional government the office belongs to
+    will_log_odds: np.ndarray  # float64: province offset of the political will (log-odds)
     urban: np.ndarray  # bool
     capacity: np.ndarray  # float64 [0, 1]
     readiness: np.ndarray  # float64 [0, 1]

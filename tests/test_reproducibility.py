@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim import DigitalAdoptionModel, compose
 from sim.config import group_options
-from sim.results import SUMMARY_FILE, TIMESERIES_FILE, write_run
+from sim.results import PROVINCES_FILE, SUMMARY_FILE, TIMESERIES_FILE, write_run
 
 QUIET = {"progress": False, "materialise_agents": "never"}
 
@@ -90,12 +90,13 @@ def test_cli_runs_are_byte_identical_and_match_the_library(cli, tmp_path: Path):
     for res in results:
         assert res.returncode == 0, res.stderr
         assert "Traceback" not in res.stderr
-    for name in (SUMMARY_FILE, TIMESERIES_FILE):
+    for name in (SUMMARY_FILE, TIMESERIES_FILE, PROVINCES_FILE):
         assert (dirs[0] / name).read_bytes() == (dirs[1] / name).read_bytes(), name
     # The library, given the same settings, writes the very same files.
     model = run(seed=3, steps=12)
-    library = write_run(tmp_path / "library", model.summary(), model.timeseries(), cfg=model.cfg)
-    for name in (SUMMARY_FILE, TIMESERIES_FILE):
+    library = write_run(tmp_path / "library", model.summary(), model.timeseries(), cfg=model.cfg,
+                        provinces=model.province_table())
+    for name in (SUMMARY_FILE, TIMESERIES_FILE, PROVINCES_FILE):
         assert (library / name).read_bytes() == (dirs[0] / name).read_bytes(), name
     summary = json.loads((dirs[0] / SUMMARY_FILE).read_text())
     assert summary["seed"] == 3 and summary["months"] == 12 and summary["n_citizens"] == 3000

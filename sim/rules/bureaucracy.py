@@ -5,8 +5,9 @@ Each month, in this order:
 1. Resistance falls with top-down pressure (a head feels the national directive, scaled by the
    office's will; everyone else feels their supervisor's digital practice, scaled by the office's
    will) and with the share of office peers already working digitally; without pressure it drifts
-   back up. An office's will is the national political will, or, where the head took part in the
-   leadership programme, will + leadership_gain x (1 - will).
+   back up. An office's will is the national political will moved by its province's offset on the
+   log-odds scale, or, where the head took part in the leadership programme, will +
+   leadership_gain x (1 - will).
    Because practice has to pass head -> supervisor -> staff, the hierarchy delays diffusion (C1).
 2. Digital staff learn by doing (competence rises).
 3. A share of staff reconsider how they work: digital with probability
@@ -24,6 +25,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.parameters import par
+from sim.provinces import regional_will
 from sim.state import Offices, Staff
 
 if TYPE_CHECKING:
@@ -106,9 +108,12 @@ def practice(digital, competence):
     return digital * (0.5 + 0.5 * competence)
 
 
-def office_will(params: BureaucracyParams, political_will: float, led):
-    """Top-down push of an office: the national will, raised where the head was led (F1 lever)."""
-    return np.where(led, political_will + params.leadership_gain * (1.0 - political_will), political_will)
+def office_will(params: BureaucracyParams, political_will: float, led, will_log_odds=0.0):
+    """Top-down push of an office: the national will as its regional government feels it (moved by
+    the province's offset, :func:`sim.provinces.regional_will`), raised where the head was led (F1
+    lever)."""
+    will = regional_will(political_will, will_log_odds)
+    return np.where(led, will + params.leadership_gain * (1.0 - will), will)
 
 
 def update_staff(
@@ -123,7 +128,8 @@ def update_staff(
     if mechanisms.resistance_dynamics:
         is_head = staff.supervisor < 0
         supervisor_digital = np.where(is_head, 1.0, digital[np.maximum(staff.supervisor, 0)])
-        top_down = office_will(params, political_will, offices.led)[staff.office] * supervisor_digital
+        will = office_will(params, political_will, offices.led, offices.will_log_odds)
+        top_down = will[staff.office] * supervisor_digital
         peers = office_means(digital, staff.office, offices.n)[staff.office]
         staff.resistance = np.clip(
             resistance_next(params, staff.resistance, top_down, peers), 0.0, 1.0

@@ -18,7 +18,8 @@ below its take-up chance. Those who decline cost nothing and the money goes to t
 
 Targeting reaches at most ``policy.target_share`` of the population, the most in need first (office
 levers: that share of the offices, those serving the most targeted citizens first); targeted money is
-not spent on anybody else.
+not spent on anybody else. ``policy.provinces`` restricts every lever's recipients (citizens, and
+the staff and heads of offices) to the named provinces' citizens and regional governments.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 from sim.names import LEVERS
 from sim.parameters import par
 from sim.population import in_regions
+from sim.provinces import in_provinces
 from sim.rules.platform import invest_in_stocks
 from sim.rules.trust import push_anchor
 from sim.state import State
@@ -105,24 +107,29 @@ def citizen_group(state: State, targeting: str, outer_islands: list[str]) -> np.
 
 
 def citizen_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
-    """Citizens a targeted lever may reach: the named group, capped at ``target_share`` by need."""
+    """Citizens a targeted lever may reach: the named group inside the chosen provinces
+    (``policy.provinces``; all if empty), capped at ``target_share`` by need."""
     pol, c = cfg.policy, state.citizens
 
     def build() -> np.ndarray:
         group = citizen_group(state, pol.targeting, cfg.population.outer_islands)
+        if pol.provinces:
+            group = group & in_provinces(c.province, pol.provinces)
         return group if pol.targeting == "universal" else _capped(group, c.need_score, pol.target_share)
 
-    key = f"policy.citizens.{pol.targeting}.{pol.target_share}"
-    return state.cached(key, (c.need_score, c.region, c.urban), build)
+    key = f"policy.citizens.{pol.targeting}.{pol.target_share}.{'|'.join(pol.provinces)}"
+    return state.cached(key, (c.need_score, c.region, c.urban, c.province), build)
 
 
 def office_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
     """Offices whose staff (or head) a targeted office lever may reach: those serving the largest
     share of targeted citizens first, at most ``target_share`` of the offices, so that every
-    targeting option (rural, elderly, poorest, ...) has a meaning for training and leadership too."""
+    targeting option (rural, elderly, poorest, ...) has a meaning for training and leadership too.
+    Citizens are served by offices of their own province, so a province restriction of the citizens
+    restricts the offices too."""
     pol, o, c = cfg.policy, state.offices, state.citizens
     if pol.targeting == "universal":
-        return np.ones(o.n, dtype=bool)
+        return in_provinces(o.province, pol.provinces)
 
     def build() -> np.ndarray:
         targeted = citizen_target_mask(state, cfg)
@@ -133,8 +140,8 @@ def office_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
         score = share * 1e3 + o.need_score
         return _capped(share > 0, score, pol.target_share)
 
-    key = f"policy.offices.{pol.targeting}.{pol.target_share}"
-    return state.cached(key, (o.need_score, c.office, c.need_score), build)
+    key = f"policy.offices.{pol.targeting}.{pol.target_share}.{'|'.join(pol.provinces)}"
+    return state.cached(key, (o.need_score, c.office, c.need_score, c.province), build)
 
 
 # --------------------------------------------------------------------------- take-up
