@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import sensitivity_summary
 from experiments.figures import GAP_LABELS, group_columns
 from sim.config import LEVERS
 from sim.results import atomic_write
@@ -368,6 +369,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     # ---- assumptions
     blocks.append(("h2", "Assumptions that drive these results"))
     blocks.append(("ul", assumption_items(model_cfg, setup["n_citizens"])))
+    blocks.append(("p", sensitivity_summary.headline_sentence()))
     blocks.append(("h2", "Files"))
     blocks.append(("ul", [
         "runs.parquet: one row per run x month (scenario, seed, month, every monthly metric)",
