@@ -146,7 +146,7 @@ def load_space(uncertainty_file: str | None, only: Sequence[str] = (),
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
         params = tuple(params)
-        source = str(path)
+        source = f"the ranges in {path}"
     if only:
         known = {p.key for p in params}
         for key in only:

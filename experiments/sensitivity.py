@@ -250,7 +250,7 @@ def report_blocks(table: pd.DataFrame, noise: pd.DataFrame, p: Plan, cfg: Sensit
     name = "Morris screening" if method == "morris" else "Sobol indices"
     blocks: list[report.Block] = [
         ("h1", f"Global sensitivity analysis: {name} of the {cfg.policy} scenario"),
-        ("p", f"{len(p.space.parameters)} parameters varied over their priors ({p.space.source}); "
+        ("p", f"{len(p.space.parameters)} parameters varied over {p.space.source}; "
               f"{len(p.unit)} design points x {len(p.scenarios)} scenario(s) "
               f"({', '.join(p.scenarios)}), {setup['runs']} runs in all, each {setup['n_citizens']:,} "
               f"citizens x {cfg.steps} months, {cfg.population} profile, seed {cfg.seed} at every point "

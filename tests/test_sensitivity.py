@@ -198,3 +198,19 @@ def test_the_shipped_morris_result_names_three_parameters():
     top = top_parameters("adoption_final")
     assert len(top) == 3 and len(set(top)) == 3
     assert all(isinstance(p, str) and p for p in top)
+
+
+@pytest.mark.parametrize(("module", "config", "expected"), [
+    ("experiments.sensitivity", "sensitivity", ["method=morris", "trajectories=10", "uncertainty_file=null"]),
+    ("experiments.discover", "discover", ["n_samples=200", "condition=", "min_coverage="]),
+])
+def test_help_lists_every_key_a_line_each(tmp_path, module, config, expected):
+    from sim.config import CONFIG_DIR
+    from sim.help import commented_keys
+
+    assert not [k for k, _, text in commented_keys(CONFIG_DIR / "experiment" / f"{config}.yaml") if not text]
+    proc = subprocess.run([sys.executable, "-m", module, "--help"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
+    for key in expected:
+        assert any(line.strip().startswith(key) for line in proc.stdout.splitlines()), (key, proc.stdout)
