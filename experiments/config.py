@@ -213,6 +213,7 @@ class DiscoverConfig:
     paste_alpha: float = 0.05
     mass_min: float = 0.05  # PRIM: smallest share of the points a box may hold
     min_coverage: float = 0.5  # the box chosen: the densest on the trajectory with at least this coverage
+    max_qp: float | None = 0.05  # then drop restrictions with a larger quasi-p value (None: keep all)
     max_boxes: int = 1  # boxes to find one after another
     budget_idr_bn_per_month: float | None = None
     n_jobs: int = -1
@@ -262,4 +263,5 @@ def validate_discover(cfg: DiscoverConfig) -> None:
         value = getattr(cfg, key)
         _check(0 < value < 0.5, key, value, "a number in (0, 0.5)")
     _check(0 <= cfg.min_coverage <= 1, "min_coverage", cfg.min_coverage, "a number in [0, 1]")
+    _check(cfg.max_qp is None or 0 < cfg.max_qp <= 1, "max_qp", cfg.max_qp, "a number in (0, 1] or null")
     _check(cfg.max_boxes >= 1, "max_boxes", cfg.max_boxes, "an integer >= 1")

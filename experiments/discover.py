@@ -7,8 +7,11 @@ and the condition -- by default ``training:adoption_final > infrastructure:adopt
 beats infrastructure on final adoption -- marks the point as a case of interest or not. PRIM (the
 ``prim`` package, the EMA Workbench's algorithm) then peels the parameter space down to boxes where
 the condition mostly holds. Of each box's peeling trajectory the densest box with at least
-``min_coverage`` coverage is chosen; coverage is the share of all cases of interest inside the box,
-density the share of the box's points that are cases of interest.
+``min_coverage`` coverage is chosen, then its restrictions are dropped one at a time, the least
+significant first, until each has a quasi-p value of at most ``max_qp`` (with dozens of parameters
+and a few hundred points, peeling also restricts parameters that merely happen to separate the
+sample). Coverage is the share of all cases of interest inside the box, density the share of the
+box's points that are cases of interest.
 
 Writes into one folder: ``runs/`` and ``timeseries/`` (every run), ``samples.csv`` (each point's
 parameter values, the metrics the condition compares and whether it holds), ``boxes.csv`` (one row
@@ -77,6 +80,16 @@ def choose_step(trajectory: pd.DataFrame, min_coverage: float) -> int:
     return int(best.index[0])
 
 
+def prune(box: Any, max_qp: float) -> None:
+    """Drop the box's restrictions one at a time, the largest quasi-p value first, until every
+    remaining one has a quasi-p value of at most ``max_qp`` (PRIM's own ``drop_restriction``)."""
+    while True:
+        limits = box.limits
+        if limits.empty or limits["qp values"].max() <= max_qp:
+            return
+        box.drop_restriction(limits["qp values"].idxmax())
+
+
 def find_boxes(x: pd.DataFrame, y: np.ndarray, space: design.Space,
                cfg: DiscoverConfig) -> tuple[pd.DataFrame, list[tuple[pd.DataFrame, int]]]:
     """PRIM boxes one after another: the table of chosen boxes, and each box's trajectory and step."""
@@ -92,10 +105,12 @@ def find_boxes(x: pd.DataFrame, y: np.ndarray, space: design.Space,
         box = p.find_box()
         if box is None:
             break
-        trajectory = box.peeling_trajectory.reset_index(drop=True)
+        trajectory = box.peeling_trajectory.reset_index(drop=True).copy()
         step = choose_step(trajectory, cfg.min_coverage)
         box.select(step)
-        stats = trajectory.iloc[step]
+        if cfg.max_qp is not None:
+            prune(box, cfg.max_qp)
+        stats = box.stats
         trajectories.append((trajectory, step))
         limits = box.limits
         for name, lim in limits.iterrows():
@@ -142,8 +157,11 @@ def run_discover(cfg: DiscoverConfig, out: Path, started: float | None = None) -
                      ignore_index=True) if trajectories else pd.DataFrame()
     with atomic_path(out / "trajectory.csv") as tmp:
         traj.to_csv(tmp, index=False)
+    first = boxes[boxes["box"] == 1]
+    final = (float(first["coverage"].iloc[0]), float(first["density"].iloc[0])) if len(first) else None
     fig = (figs.peeling_trajectory(trajectories[0][0], trajectories[0][1], out / "peeling_trajectory.png",
-                                   f"PRIM peeling trajectory: {cfg.condition}") if trajectories else None)
+                                   f"PRIM peeling trajectory: {cfg.condition}", final)
+           if trajectories else None)
     setup = {"runs": len(configs), "scenarios": scenarios, "wall_time": elapsed(started),
              "n_citizens": int(bases[scenarios[0]].population.n_citizens),
              "created": datetime.now().strftime("%Y-%m-%d %H:%M")}
@@ -168,16 +186,19 @@ def report_blocks(boxes: pd.DataFrame, holds: np.ndarray, space: design.Space, c
         ("p", f"The condition holds at {int(holds.sum())} of {len(holds)} points ({holds.mean():.0%})."),
     ]
     if boxes.empty:
-        blocks.append(("p", "PRIM found no box: the condition holds everywhere or nowhere in the sample."))
+        blocks.append(("p", "PRIM found no box: the condition holds everywhere or nowhere in the sample, or "
+                            "no restriction of the chosen box is significant (max_qp)."))
     for number, rows in boxes.groupby("box"):
         first = rows.iloc[0]
         blocks.append(("h2", f"Box {number}"))
+        pruned = (f", then restrictions with a quasi-p value above {cfg.max_qp:g} dropped"
+                  if cfg.max_qp is not None else "")
         blocks.append(("p", f"Coverage {first['coverage']:.0%} (share of all points where the condition "
                             f"holds that lie in the box), density {first['density']:.0%} (share of the box's "
                             f"points where it holds; {holds.mean():.0%} in the whole sample), mass "
                             f"{first['mass']:.0%} of the points; {int(first['restricted'])} parameter(s) "
-                            f"restricted; step {int(first['trajectory_step'])} of the peeling trajectory "
-                            f"(the densest with coverage >= {cfg.min_coverage:.0%})."))
+                            f"restricted. From step {int(first['trajectory_step'])} of the peeling "
+                            f"trajectory (the densest with coverage >= {cfg.min_coverage:.0%}){pruned}."))
         blocks.append(("table", ["parameter", "box", "prior range", "quasi-p"],
                        [[r["parameter"], _range(r["low"], r["high"]), _range(r["prior_low"], r["prior_high"]),
                          f"{r['qp_value']:.2g}"] for _, r in rows.iterrows()]))

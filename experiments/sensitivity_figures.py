@@ -63,8 +63,10 @@ def sobol(table: pd.DataFrame, outcome: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, path: Path, title: str) -> Path:
-    """Coverage (x) against density (y) of every box on PRIM's peeling trajectory, the chosen one circled."""
+def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, path: Path, title: str,
+                       final: tuple[float, float] | None = None) -> Path:
+    """Coverage (x) against density (y) of every box on PRIM's peeling trajectory, the chosen one
+    circled and, if its insignificant restrictions were dropped, the resulting box starred."""
     fig, ax = plt.subplots(figsize=(7, 5))
     points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res dim"],
                         cmap="viridis", s=18)
@@ -72,6 +74,9 @@ def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, path: Path, title:
     pick = trajectory.iloc[chosen]
     ax.scatter([pick["coverage"]], [pick["density"]], s=160, facecolors="none", edgecolors="tab:red", lw=1.5,
                label=f"chosen box (step {chosen})")
+    if final is not None:
+        ax.scatter([final[0]], [final[1]], marker="*", s=160, color="tab:red",
+                   label="after dropping insignificant restrictions")
     ax.set_xlabel("coverage (share of the cases of interest inside the box)")
     ax.set_ylabel("density (share of the box's points that are cases of interest)")
     ax.set_xlim(0, 1.02)
