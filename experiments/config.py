@@ -240,6 +240,8 @@ def validate_sensitivity(cfg: SensitivityConfig) -> None:
     _check(cfg.policy in policies, "policy", cfg.policy, ", ".join(policies))
     _check(cfg.baseline in policies, "baseline", cfg.baseline, ", ".join(policies))
     _check(len(cfg.outcomes) >= 1, "outcomes", list(cfg.outcomes), "a non-empty list of outcomes")
+    _check(len(set(cfg.outcomes)) == len(cfg.outcomes), "outcomes", list(cfg.outcomes),
+           "a list without repeats")
     _check(cfg.trajectories >= 2, "trajectories", cfg.trajectories, "an integer >= 2")
     _check(cfg.num_levels >= 2 and cfg.num_levels % 2 == 0, "num_levels", cfg.num_levels,
            "an even integer >= 2")

@@ -49,7 +49,7 @@ def apps(tmp_path_factory):
                                    "effect:training:adoption_final]"]),
         "sobol": ("sensitivity", [*TINY, "method=sobol", "sobol_n=4", f"parameters={SUBSET}",
                                   "noise_points=1", "noise_seeds=2", "outcomes=[adoption_final]"]),
-        "discover": ("discover", [*TINY, "n_samples=20", "min_coverage=0.3"]),
+        "discover": ("discover", [*TINY, "n_samples=20", "min_coverage=0.3", "max_qp=null"]),
         "bad": ("sensitivity", [*TINY, f"uncertainty_file={bad}"]),
     }
     procs = {}
@@ -164,6 +164,8 @@ def test_bad_uncertainty_files_are_rejected_with_one_line(tmp_path, text, key):
      "roads"),
     ("sensitivity", SensitivityConfig, sensitivity.check, ["parameters=[params.adoption.nope]"], "nope"),
     ("sensitivity", SensitivityConfig, sensitivity.check, ["noise_seeds=1"], "noise_seeds"),
+    ("sensitivity", SensitivityConfig, sensitivity.check, ["outcomes=[adoption_final,adoption_final]"],
+     "outcomes"),
     ("discover", DiscoverConfig, discover.check, ["condition='training > infrastructure'"], "condition"),
     ("discover", DiscoverConfig, discover.check,
      ["condition='training:adoption_final > roads:adoption_final'"], "roads"),
@@ -192,6 +194,19 @@ def test_conditions_compare_scenarios_or_numbers():
     frame = pd.DataFrame({"adoption_final": [0.4, 0.5, 0.6]})
     assert cond.holds({"training": frame}).tolist() == [False, True, True]
     assert cond.scenarios == ["training"]
+
+
+def test_prim_keeps_the_parameter_that_decides_and_drops_chance_restrictions():
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame(rng.uniform(size=(400, 8)), columns=[f"p{i}" for i in range(8)])
+    y = ((x["p0"] < 0.4) & (rng.uniform(size=400) < 0.9)).to_numpy()
+    space = design.Space(tuple(design.Uncertain(c, Prior(0.0, 1.0)) for c in x.columns), "test")
+    cfg = DiscoverConfig(min_coverage=0.5)
+    boxes, trajectories = discover.find_boxes(x, y, space, cfg)
+    assert boxes["parameter"].tolist() == ["p0"]
+    assert boxes["high"].iloc[0] == pytest.approx(0.4, abs=0.05)
+    assert boxes["density"].iloc[0] > 0.8 and boxes["coverage"].iloc[0] > 0.8
+    assert len(trajectories) == 1
 
 
 def test_the_shipped_morris_result_names_three_parameters():
