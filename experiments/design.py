@@ -256,7 +256,8 @@ def outcome_scenarios(outcomes: Sequence[Outcome], policy: str, baseline: str) -
 
 def summaries(run_dirs: Sequence[Path], n_points: int, scenarios: Sequence[str],
               n_seeds: int) -> dict[str, pd.DataFrame]:
-    """Per scenario, the summary metrics as an array-like frame indexed by (point, seed)."""
+    """Per scenario, the runs' summaries indexed by (point, replicate), from run folders in the order
+    :func:`point_configs` made their configs."""
     table = read_summaries(list(run_dirs))
     idx = pd.MultiIndex.from_product([range(n_points), scenarios, range(n_seeds)],
                                      names=["point", "scenario", "replicate"])
