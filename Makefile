@@ -45,9 +45,11 @@ simulate: install
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
-## The SolaraViz dashboard on this machine only (127.0.0.1); the URL is printed.
+## The dashboard on this machine only (127.0.0.1); the URL is printed. Production mode: no file
+## watcher, and no request to solara.dev (development mode checks its installation there).
 dashboard: install
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/solara run sim/app.py --host 127.0.0.1 --port 8765
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/solara run sim/app.py --host 127.0.0.1 --port 8765 \
+		--production
 
 ## Generated documentation from the declarations: monthly metrics (sim.metrics.METRICS) and every
 ## parameter with its unit, range, default, prior and source (sim.parameters.par).

@@ -11,6 +11,11 @@ two independent means:
 - additional adopters (real people) = (adoption_final - baseline adoption_final) * population_total;
 - change of an equity gap = gap - baseline gap (positive: the gap widens);
 - per IDR bn: each of those divided by the run's total cost in IDR billion (``cost_idr_bn``).
+
+Intervals of bounded quantities (shares, gaps between shares, trust, and their paired differences)
+are clipped to their bounds (:func:`metric_bounds`): the mean of a share cannot leave [0, 1], so
+neither may a statement about it, and the clipped interval covers the mean whenever the t-interval
+does. Tables and figures read the same intervals.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pandas as pd
 from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
 from sim.config import LEVERS
+from sim.metrics import METRICS
 from sim.provenance import PROVENANCE_FIELDS
 from sim.results import CONFIG_FILE, read_summaries, read_timeseries
 
@@ -39,16 +45,90 @@ GAP_METRICS = (
     "concentration_index",
 )
 STAT_SUFFIXES = ("mean", "ci_low", "ci_high")
+# Below this many seeds a 95 % t-interval is too wide to act on (t(0.975, 3) = 3.2 against 2.0 for
+# many seeds) and a bootstrap over seeds has too few distinct resamples to say anything.
+MIN_SEEDS = 5
+# A scenario that spent less than this share of the budget it was given could not spend its budget
+# (a lever runs out of willing, eligible people to reach and returns the money).
+SPENT_SHARE_FULL = 0.95
+
+# The range a quantity of each declared unit lies in (sim.metrics declares every monthly output's unit).
+_UNIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "share": (0.0, 1.0), "[0, 1]": (0.0, 1.0), "index [0, 1]": (0.0, 1.0),
+    "share points": (-1.0, 1.0), "trust points": (-1.0, 1.0), "[-1, 1]": (-1.0, 1.0),
+}
+_METRIC_UNITS = {m.name: m.unit for m in METRICS}
+# Summary metrics that are not "<monthly metric>_final": the monthly metric whose bounds they share.
+_SUMMARY_ALIASES = {"adoption_initial": "adoption", "trust_sd_initial": "trust_sd"}
+# Derived here, not declared by the model: the share of its budget a run spent.
+_DERIVED_BOUNDS = {"budget_spent_share": (0.0, 1.0)}
+
+
+def metric_unit(metric: str) -> str | None:
+    """The declared unit (sim.metrics) of a monthly or summary metric, or None when it has none here."""
+    if metric.endswith("_change"):
+        return metric_unit("trust_mean" if metric == "trust_change" else metric[: -len("_change")])
+    name = _SUMMARY_ALIASES.get(metric, metric)
+    return _METRIC_UNITS.get(name) or _METRIC_UNITS.get(name.removesuffix("_final"))
+
+
+def is_share(metric: str) -> bool:
+    """Whether a metric (or its change) is a share or a gap between shares, shown in percent and
+    percentage points."""
+    return metric == "budget_spent_share" or metric_unit(metric) in ("share", "share points")
+
+
+def metric_bounds(metric: str) -> tuple[float, float] | None:
+    """The range a summary or monthly metric (or its paired change, ``<metric>_change``) lies in, or
+    None when it is unbounded (counts, costs, months, effects per IDR bn).
+
+    A change is the difference of two values in [lo, hi], so it lies in [lo - hi, hi - lo]."""
+    if metric.endswith("_change"):
+        base = "trust_mean" if metric == "trust_change" else metric[: -len("_change")]
+        inner = metric_bounds(base)
+        return None if inner is None else (inner[0] - inner[1], inner[1] - inner[0])
+    if metric in _DERIVED_BOUNDS:
+        return _DERIVED_BOUNDS[metric]
+    unit = metric_unit(metric)
+    return _UNIT_BOUNDS.get(unit) if unit else None
+
+
+def clip_interval(mean: float, low: float, high: float,
+                  bounds: tuple[float, float] | None) -> tuple[float, float, float]:
+    """The interval cut to ``bounds`` (None: unchanged); the mean of bounded values is inside them."""
+    if bounds is None:
+        return mean, low, high
+    lo, hi = bounds
+    return mean, (float(np.clip(low, lo, hi)) if np.isfinite(low) else low), \
+        (float(np.clip(high, lo, hi)) if np.isfinite(high) else high)
+
 
 # --------------------------------------------------------------------------- reading runs
+def spending_months(cfg: dict[str, Any]) -> int:
+    """Months of the run in which the policy may spend: months 0 .. steps - 1 from
+    ``policy.start_month`` up to, not including, ``policy.end_month`` (as the model spends)."""
+    pol = cfg.get("policy", {})
+    steps = int(cfg["steps"])
+    start = int(pol.get("start_month", 0) or 0)
+    end = pol.get("end_month")
+    end = steps if end is None else min(int(end), steps)
+    return max(0, end - start)
+
+
 def _run_config(run_dir: Path) -> dict[str, Any]:
-    """The run's own settings from its resolved config: scale, budget, the policy's allocation."""
+    """The run's own settings from its resolved config: scale, budget (per month, and what it could
+    spend over the run: the allocated share of the budget in every month with spending), the policy's
+    allocation."""
     cfg = json.loads((run_dir / CONFIG_FILE).read_text())
     pol = cfg.get("policy", {})
     alloc = pol.get("allocation", {})
+    budget = float(cfg["budget_idr_bn_per_month"])
+    allocated = sum(float(alloc.get(lever, 0.0)) for lever in LEVERS)
     row: dict[str, Any] = {
         "population_total": float(cfg["population"]["population_total"]),
-        "budget_idr_bn_per_month": float(cfg["budget_idr_bn_per_month"]),
+        "budget_idr_bn_per_month": budget,
+        "budget_months": spending_months(cfg),
+        "budget_available_idr_bn": budget * min(allocated, 1.0) * spending_months(cfg),
         "description": pol.get("description", ""),
         "targeting": pol.get("targeting", ""),
         "political_will": float(pol.get("political_will", np.nan)),
@@ -72,6 +152,9 @@ def read_runs(run_dirs: Iterable[Path], root: Path | None = None) -> pd.DataFram
     runs.insert(0, "scenario", runs.pop("policy"))
     for col in summary_metrics(runs):
         runs[col] = pd.to_numeric(runs[col], errors="coerce")
+    available = runs["budget_available_idr_bn"].to_numpy(dtype=np.float64)
+    runs["budget_spent_share"] = np.divide(runs["cost_idr_bn"].to_numpy(dtype=np.float64), available,
+                                           out=np.full(len(runs), np.nan), where=available > 0)
     return runs.sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
 
 
@@ -83,7 +166,8 @@ def tidy_timeseries(run_dirs: Iterable[Path]) -> pd.DataFrame:
     return ts.sort_values(["scenario", "seed", "month"], kind="stable").reset_index(drop=True)
 
 
-_SETTING_COLUMNS = {"scenario", "population_total", "budget_idr_bn_per_month", "description",
+_SETTING_COLUMNS = {"scenario", "population_total", "budget_idr_bn_per_month", "budget_months",
+                    "budget_available_idr_bn", "description",
                     "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS)}
 
 
@@ -94,9 +178,9 @@ def summary_metrics(runs: pd.DataFrame) -> list[str]:
 
 
 # --------------------------------------------------------------------------- statistics
-def t_interval(values: Sequence[float] | np.ndarray,
-               confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean and t-distribution confidence interval of the non-missing values.
+def t_interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE,
+               bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and t-distribution confidence interval of the non-missing values, cut to ``bounds``.
 
     With one value the interval is undefined (NaN); with identical values it is the mean itself.
     """
@@ -108,7 +192,7 @@ def t_interval(values: Sequence[float] | np.ndarray,
     if x.size == 1:
         return mean, np.nan, np.nan
     half = float(stdtrit(x.size - 1, 0.5 + confidence / 2) * x.std(ddof=1) / np.sqrt(x.size))
-    return mean, mean - half, mean + half
+    return clip_interval(mean, mean - half, mean + half, bounds)
 
 
 def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -> pd.DataFrame:
@@ -119,26 +203,49 @@ def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -
                                        [key] if isinstance(by, str) else key, strict=True))
         row["n_seeds"] = int(grp["seed"].nunique()) if "seed" in grp else len(grp)
         for m in metrics:
-            mean, low, high = t_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan))
+            mean, low, high = t_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan),
+                                         bounds=metric_bounds(m))
             row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = mean, low, high
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def bands(tidy: pd.DataFrame, metric: str, by: str = "scenario") -> pd.DataFrame:
-    """Mean and 95 % band of a monthly metric, per group and month (vectorised over months)."""
-    g = tidy.groupby([by, "month"], sort=False)[metric]
-    out = g.agg(["mean", "std", "count"]).reset_index()
+def _band_columns(out: pd.DataFrame, bounds: tuple[float, float] | None) -> pd.DataFrame:
+    """``ci_low``/``ci_high`` from per-row mean, std and count, as :func:`t_interval` computes them."""
     tcrit = stdtrit(np.maximum(out["count"] - 1, 1), 0.5 + CONFIDENCE / 2)
     half = np.where(out["count"] > 1, tcrit * out["std"] / np.sqrt(out["count"]), np.nan)
-    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    low, high = out["mean"] - half, out["mean"] + half
+    if bounds is not None:
+        low, high = low.clip(*bounds), high.clip(*bounds)
+    out["ci_low"], out["ci_high"] = low, high
     return out.drop(columns=["std"])
 
 
+def bands(tidy: pd.DataFrame, metric: str, by: str = "scenario") -> pd.DataFrame:
+    """Mean and 95 % band of a monthly metric, per group and month (vectorised over months)."""
+    out = tidy.groupby([by, "month"], sort=False)[metric].agg(["mean", "std", "count"]).reset_index()
+    return _band_columns(out, metric_bounds(metric))
+
+
+def paired_bands(tidy: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
+    """Per scenario and month: mean and 95 % band of the per-seed difference of a monthly metric from
+    the baseline's run with the same seed (the effect, as the tables measure it; the baseline's own
+    rows are zero)."""
+    ref = tidy.loc[tidy["scenario"] == baseline, ["seed", "month", metric]]
+    merged = tidy[["scenario", "seed", "month", metric]].merge(ref, on=["seed", "month"],
+                                                               suffixes=("", "_ref"))
+    merged["diff"] = merged[metric] - merged[f"{metric}_ref"]
+    out = merged.groupby(["scenario", "month"], sort=False)["diff"].agg(["mean", "std", "count"])
+    return _band_columns(out.reset_index(), metric_bounds(f"{metric}_change"))
+
+
 # --------------------------------------------------------------------------- effects against a reference
-def paired_effects(runs: pd.DataFrame, reference: pd.DataFrame, gap_metrics: Sequence[str]) -> pd.DataFrame:
-    """Per-seed effects of ``runs`` against the ``reference`` runs with the same seed."""
-    cols = ["seed", "adoption_final", *gap_metrics]
+def paired_effects(runs: pd.DataFrame, reference: pd.DataFrame, gap_metrics: Sequence[str],
+                   also: Sequence[str] = ()) -> pd.DataFrame:
+    """Per-seed effects of ``runs`` against the ``reference`` runs with the same seed; ``also``: further
+    metrics whose change (``<metric>_change``, without a per-IDR-bn form) is wanted."""
+    also = [m for m in dict.fromkeys(also) if m not in ("adoption_final", *gap_metrics)]
+    cols = ["seed", "adoption_final", *gap_metrics, *also]
     merged = runs.merge(reference[cols], on="seed", suffixes=("", "_ref"), how="inner")
     cost = merged["cost_idr_bn"].to_numpy(dtype=np.float64)
     per_bn = np.where(cost > 0, 1.0 / np.where(cost > 0, cost, 1.0), np.nan)
@@ -149,14 +256,35 @@ def paired_effects(runs: pd.DataFrame, reference: pd.DataFrame, gap_metrics: Seq
     for m in gap_metrics:
         out[f"{m}_change"] = merged[m] - merged[f"{m}_ref"]
         out[f"{m}_change_per_idr_bn"] = out[f"{m}_change"] * per_bn
+    for m in also:
+        out[f"{m}_change"] = merged[m] - merged[f"{m}_ref"]
     return out
 
 
-def effect_metrics(gap_metrics: Sequence[str]) -> list[str]:
+def effect_metrics(gap_metrics: Sequence[str], also: Sequence[str] = ()) -> list[str]:
+    """The columns :func:`paired_effects` adds, in its order."""
     out = ["adoption_change", "additional_adopters", "additional_adopters_per_idr_bn"]
     for m in gap_metrics:
         out += [f"{m}_change", f"{m}_change_per_idr_bn"]
+    out += [f"{m}_change" for m in dict.fromkeys(also) if m not in ("adoption_final", *gap_metrics)]
     return out
+
+
+# Besides adoption and the gaps, the changes against the baseline that the figures and tables show.
+def changed_metrics(runs: pd.DataFrame) -> list[str]:
+    """Final adoption of every group, mean trust and civil servants working digitally: the summary
+    metrics whose paired change against the baseline the report shows."""
+    groups = [c for c in runs.columns if c.startswith("adoption_") and c.endswith("_final")
+              and c not in ("adoption_final",)]
+    return [*groups, *(m for m in ("trust_mean_final", "digital_staff_share_final") if m in runs.columns)]
+
+
+def flag_underspent(table: pd.DataFrame) -> pd.DataFrame:
+    """Adds ``underspent``: the rows that were given a budget and spent less than SPENT_SHARE_FULL of
+    it on average (a lever ran out of people to reach)."""
+    share = table.get("budget_spent_share_mean", pd.Series(np.nan, index=table.index))
+    table["underspent"] = share.notna() & (share < SPENT_SHARE_FULL)
+    return table
 
 
 def present_gaps(runs: pd.DataFrame) -> list[str]:
@@ -168,19 +296,21 @@ def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str
     and the paired effects against the baseline (absolute and per IDR bn)."""
     metrics = summary_metrics(runs)
     gaps = present_gaps(runs)
+    also = changed_metrics(runs)
     ref = runs[runs["scenario"] == baseline]
     effects = pd.concat(
-        [paired_effects(runs[runs["scenario"] == s], ref, gaps) for s in scenarios], ignore_index=True
+        [paired_effects(runs[runs["scenario"] == s], ref, gaps, also) for s in scenarios], ignore_index=True
     )
     table = describe(runs, "scenario", metrics).set_index("scenario")
-    eff = describe(effects, "scenario", effect_metrics(gaps)).set_index("scenario").drop(columns="n_seeds")
+    eff = (describe(effects, "scenario", effect_metrics(gaps, also)).set_index("scenario")
+           .drop(columns="n_seeds"))
     settings = runs.groupby("scenario", sort=False)[
         ["description", "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS),
-         "budget_idr_bn_per_month", "population_total"]
+         "budget_idr_bn_per_month", "budget_months", "budget_available_idr_bn", "population_total"]
     ].first()
     out = settings.join(table).join(eff)
     out = out.reindex([s for s in scenarios if s in out.index])
-    return out.reset_index()
+    return flag_underspent(out.reset_index())
 
 
 def paired_difference(runs: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float, float]:
@@ -241,8 +371,6 @@ def frontier_points(pairs: Sequence[Sequence[str]], n_splits: int) -> list[dict[
     return points
 
 
-# Below this many seeds a bootstrap over seeds has too few distinct resamples to say anything.
-MIN_SEEDS_FOR_BOOTSTRAP = 5
 
 
 def distinguishable_from_neighbours(values: np.ndarray, best: int, maximize: bool) -> bool:
@@ -263,9 +391,9 @@ def distinguishable_from_neighbours(values: np.ndarray, best: int, maximize: boo
 def _best_split(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: int,
                 rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
     """Paired bootstrap over seeds: how often each share is best, and the 95 % range of the best share
-    (not computed below MIN_SEEDS_FOR_BOOTSTRAP seeds)."""
+    (not computed below MIN_SEEDS seeds)."""
     n_seeds = values.shape[1]
-    if n_boot <= 0 or n_seeds < MIN_SEEDS_FOR_BOOTSTRAP:
+    if n_boot <= 0 or n_seeds < MIN_SEEDS:
         return np.full(len(shares), np.nan), np.nan, np.nan
     idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
     means = values[:, idx].mean(axis=2)  # (shares, resamples)
@@ -297,10 +425,12 @@ def frontier_table(runs: pd.DataFrame, pairs: Sequence[Sequence[str]], n_splits:
             if sel.empty:
                 continue
             row = {k: point[k] for k in ("pair", "lever_a", "lever_b", "share_a", "share_b")}
+            row.update(sel[["budget_months", "budget_available_idr_bn"]].iloc[0].to_dict())
             row.update(describe(sel.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
             if not ref.empty:
-                eff = paired_effects(sel, ref, gaps).assign(_g=0)
-                row.update(describe(eff, "_g", effect_metrics(gaps)).drop(columns=["_g", "n_seeds"])
+                eff = paired_effects(sel, ref, gaps, [objective]).assign(_g=0)
+                row.update(describe(eff, "_g", effect_metrics(gaps, [objective]))
+                           .drop(columns=["_g", "n_seeds"])
                            .iloc[0].to_dict())
             row["_values"] = sel.set_index("seed")[objective]
             pair_rows.append(row)
@@ -319,8 +449,15 @@ def frontier_table(runs: pd.DataFrame, pairs: Sequence[Sequence[str]], n_splits:
     if not ref.empty:
         row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,
                "is_best": False}
+        row.update(ref[["budget_months", "budget_available_idr_bn"]].iloc[0].to_dict())
         row.update(describe(ref.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
         rows.append(row)
     table = pd.DataFrame(rows)
     table.insert(5, "objective", objective)
-    return table
+    return flag_underspent(table)
+
+
+def change_column(metric: str) -> str:
+    """The column of ``metric``'s paired change against the reference (final adoption's is
+    ``adoption_change``, every other's ``<metric>_change``)."""
+    return "adoption_change" if metric == "adoption_final" else f"{metric}_change"

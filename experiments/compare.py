@@ -107,22 +107,8 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
     with atomic_path(out / "scenario_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
 
-    fig_dir = out / "figures"
-    colors = figures.scenario_colors(scenarios, cfg.baseline)
     gaps = aggregate.present_gaps(runs)
-    paths = {
-        "adoption": figures.over_time(tidy, "adoption", scenarios, colors, fig_dir / FIGURES["adoption"],
-                                      "Adoption of digital public services (share of citizens using them)",
-                                      "adoption"),
-        "heatmap": figures.group_heatmap(summary, fig_dir / FIGURES["heatmap"]),
-        "gaps": figures.equity_gaps(summary, gaps, colors, cfg.baseline, fig_dir / FIGURES["gaps"]),
-        "trust": figures.over_time(tidy, "trust_mean", scenarios, colors, fig_dir / FIGURES["trust"],
-                                   "Mean trust of citizens", "mean trust [0, 1]", percent=False),
-        "staff": figures.over_time(tidy, "digital_staff_share", scenarios, colors, fig_dir / FIGURES["staff"],
-                                   "Civil servants working through the digital system",
-                                   "share of civil servants"),
-        "cost": figures.cost_effectiveness(summary, cfg.baseline, colors, fig_dir / FIGURES["cost"]),
-    }
+    paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES)
     base_runs = runs[runs["scenario"] == cfg.baseline]
     model_cfg = load_run_config(out / base_runs["run_dir"].iloc[0])
     setup: dict[str, Any] = {
@@ -149,9 +135,9 @@ def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
             r["rank"], r["scenario"], report.pct(*report.stat(r, "adoption_final")),
             "-" if base else report.num(*(v / 1e6 for v in report.stat(r, "additional_adopters")),
                                         fmt="{:+.1f}"),
-            "-" if base else report.num(r["additional_adopters_per_idr_bn_mean"], fmt="{:,.0f}"),
-            report.pp(r["gap_urban_rural_mean"]).lstrip("+"),
-            report.pp(r["gap_income_q5_q1_mean"]).lstrip("+"),
+            "-" if base else report.num(*report.stat(r, "additional_adopters_per_idr_bn"), interval=False),
+            report.pp(*report.stat(r, "gap_urban_rural"), interval=False, sign=False),
+            report.pp(*report.stat(r, "gap_income_q5_q1"), interval=False, sign=False),
         ])
     print_table(["#", "scenario", "final adoption (95% CI)", "extra adopters, M", "per IDR bn",
                  "urban-rural gap", "rich-poor gap"], rows)

@@ -1,7 +1,12 @@
 """Figures of the policy comparison and the budget frontier (matplotlib, Agg backend, PNG files).
 
 Every function takes the tables of :mod:`experiments.aggregate`, writes one PNG and returns its path.
-Bands and error bars are 95 % confidence intervals across seeds.
+The conclusions rest on effects paired by seed (each scenario's run minus the baseline's run with the
+same seed), so the figures show those effects with the same 95 % intervals as the tables; a band of
+each scenario's own level across seeds would overlap the baseline even where the paired effect is
+clear. Shares and gaps are drawn in percent and percentage points, and their intervals stay within
+their bounds (:func:`experiments.aggregate.metric_bounds`). The baseline's own level has a panel of its
+own, on an axis running over the whole range, so no scenario's line can hide it.
 """
 
 from __future__ import annotations
@@ -17,42 +22,30 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.aggregate import bands  # noqa: E402
-from sim.config import AGE_BANDS, REGIONS  # noqa: E402
-from sim.metrics import AGE_KEYS, REGION_KEYS  # noqa: E402
+from experiments.aggregate import bands, change_column, is_share, metric_bounds, paired_bands  # noqa: E402
+from experiments.report import (  # noqa: E402
+    estimate,
+    group_columns,
+    lever_label,
+    metric_label,
+    pp,
+    scenario_label,
+    stat,
+)
 from sim.results import atomic_path  # noqa: E402
 
 DPI = 110
-
-GAP_LABELS = {
-    "gap_urban_rural": "urban - rural",
-    "gap_income_q5_q1": "richest - poorest quintile",
-    "gap_region_max_min": "island groups (max - min)",
-    "gap_age_young_old": "youngest - oldest age band",
-    "gap_literacy_t3_t1": "literacy: top - bottom tercile",
-    "concentration_index": "concentration index (income)",
-}
-
-
-def group_columns() -> list[tuple[str, str, str]]:
-    """(dimension, label, summary column) of every group in the adoption-by-group heatmap."""
-    cols = [("area", "urban", "adoption_urban_final"), ("area", "rural", "adoption_rural_final")]
-    cols += [("island group", name, f"adoption_{key}_final") for name, key in zip(REGIONS, REGION_KEYS,
-                                                                                   strict=True)]
-    quintile_names = ["Q1 poorest", "Q2", "Q3", "Q4", "Q5 richest"]
-    cols += [("income", name, f"adoption_q{q}_final") for q, name in enumerate(quintile_names, start=1)]
-    cols += [("age", f"age {band}", f"adoption_{key}_final") for band, key in zip(AGE_BANDS, AGE_KEYS,
-                                                                                  strict=True)]
-    return cols
+BASELINE_COLOR = (0.0, 0.0, 0.0, 1.0)
+CAPTION_95 = "95% intervals of the paired per-seed differences"
 
 
 def scenario_colors(scenarios: Sequence[str], baseline: str | None = None) -> dict[str, tuple]:
     """A fixed colour per scenario (the baseline black), the same in every figure."""
-    cmap = plt.get_cmap("tab10")
+    palette = [*plt.get_cmap("tab10").colors, *plt.get_cmap("Dark2").colors]
     others = [s for s in scenarios if s != baseline]
-    colors = {s: cmap(i % 10) for i, s in enumerate(others)}
+    colors = {s: (*palette[i % len(palette)], 1.0) for i, s in enumerate(others)}
     if baseline is not None:
-        colors[baseline] = (0.0, 0.0, 0.0, 1.0)
+        colors[baseline] = BASELINE_COLOR
     return colors
 
 
@@ -64,172 +57,305 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def _percent_axis(ax: plt.Axes, axis: str = "y") -> None:
-    fmt = matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+def _scale(metric: str) -> float:
+    """100 for shares and gaps between shares (drawn in percent and percentage points), else 1."""
+    return 100.0 if is_share(metric) else 1.0
 
 
-def over_time(tidy: pd.DataFrame, metric: str, order: Sequence[str], colors: dict, path: Path,
-              title: str, ylabel: str, percent: bool = True) -> Path:
-    """Mean of a monthly metric per scenario with its 95 % band; legend sorted by the final value."""
-    b = bands(tidy, metric)
-    last = b[b["month"] == b["month"].max()].set_index("scenario")["mean"]
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    for s in sorted(order, key=lambda s: -last.get(s, -np.inf)):
-        d = b[b["scenario"] == s]
-        if d.empty:
-            continue
-        ax.plot(d["month"], d["mean"], color=colors[s], lw=1.8, label=f"{s} ({last[s]:.1%})" if percent
-                else f"{s} ({last[s]:.3f})")
-        ax.fill_between(d["month"], d["ci_low"], d["ci_high"], color=colors[s], alpha=0.15, lw=0)
-    ax.set_xlabel("month")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if percent:
-        _percent_axis(ax)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, title="final value")
+def _change_text(row: pd.Series, metric: str) -> str:
+    """The paired change of ``metric`` in a row of a table, as the report writes it."""
+    mean, low, high = stat(row, change_column(metric))
+    if is_share(metric):
+        return pp(mean, low, high)
+    return estimate(mean, low, high, sign=True, decimals=3)
+
+
+# --------------------------------------------------------------------------- over time
+def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios: Sequence[str],
+              baseline: str, colors: dict, path: Path, title: str) -> Path:
+    """Small multiples: the baseline's level (mean and 95 % band over seeds, axis over the whole
+    range), then one panel per scenario with its paired difference from the baseline month by month
+    (mean and 95 % band; a shared axis, so panels compare). Panels from the largest final effect down;
+    each titled with the final effect and its interval, as in the tables."""
+    scale = _scale(metric)
+    unit = "percentage points" if scale == 100 else "points"
+    final = f"{metric}_final"
+    rows = summary.set_index("scenario")
+    others = [s for s in scenarios if s != baseline and s in rows.index]
+    others.sort(key=lambda s: -np.nan_to_num(rows.loc[s, f"{change_column(final)}_mean"], nan=-np.inf))
+    diff = paired_bands(tidy, metric, baseline)
+    ncols = 4
+    nrows = int(np.ceil((len(others) + 1) / ncols))
+    fig = plt.figure(figsize=(3.6 * ncols, 2.7 * nrows + 0.8))
+    grid = fig.add_gridspec(nrows, ncols)
+    level = bands(tidy[tidy["scenario"] == baseline], metric)
+    ax0 = fig.add_subplot(grid[0, 0])
+    ax0.fill_between(level["month"], level["ci_low"] * scale, level["ci_high"] * scale, color="0.6",
+                     alpha=0.35, lw=0)
+    ax0.plot(level["month"], level["mean"] * scale, color=BASELINE_COLOR, lw=2)
+    lo, hi = metric_bounds(metric) or (np.nanmin(level["ci_low"]), np.nanmax(level["ci_high"]))
+    ax0.set_ylim(lo * scale, hi * scale)
+    if scale == 100:
+        ax0.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100.0, decimals=0))
+    level_text = estimate(*stat(rows.loc[baseline], final), scale=scale, unit="%" if scale == 100 else "",
+                          unit_each=True, decimals=3)
+    ax0.set_title(f"{scenario_label(baseline)} (level)\nfinal {level_text}", fontsize=9)
+    ax0.set_xlabel("month", fontsize=8)
+    ax0.grid(alpha=0.3)
+    d = diff[diff["scenario"].isin(others)]
+    values = d[["ci_low", "ci_high", "mean"]].to_numpy(dtype=float) * scale
+    top = max(float(np.nanmax(values, initial=0.0)), 0.0)
+    bottom = min(float(np.nanmin(values, initial=0.0)), 0.0)
+    pad = 0.08 * (top - bottom) or 1.0
+    shared = None
+    for k, s in enumerate(others, start=1):
+        ax = fig.add_subplot(grid[k // ncols, k % ncols], sharey=shared)
+        shared = shared or ax
+        e = diff[diff["scenario"] == s]
+        ax.axhline(0, color=BASELINE_COLOR, lw=1, zorder=1)
+        ax.fill_between(e["month"], e["ci_low"] * scale, e["ci_high"] * scale, color=colors[s], alpha=0.3,
+                        lw=0)
+        ax.plot(e["month"], e["mean"] * scale, color=colors[s], lw=1.8)
+        ax.set_ylim(bottom - pad, top + pad)
+        ax.set_title(f"{scenario_label(s)}\nfinal {_change_text(rows.loc[s], final)}", fontsize=9)
+        ax.grid(alpha=0.3)
+        if k % ncols == 0 or k == 1:
+            ax.set_ylabel(f"minus {scenario_label(baseline)}\n({unit})", fontsize=8)
+        if k // ncols == nrows - 1 or k + ncols > len(others):
+            ax.set_xlabel("month", fontsize=8)
+    fig.suptitle(f"{title}\nfirst panel: {scenario_label(baseline)} with its 95% band over seeds; others: "
+                 f"difference from {scenario_label(baseline)}, paired by seed, with {CAPTION_95} "
+                 f"(black line: {scenario_label(baseline)})", fontsize=10)
+    fig.tight_layout()
     return _save(fig, path)
 
 
-def group_heatmap(summary: pd.DataFrame, path: Path) -> Path:
-    """Final adoption by group (columns) per scenario (rows), mean across seeds, annotated."""
+# --------------------------------------------------------------------------- adoption by group
+def group_heatmap(summary: pd.DataFrame, baseline: str, path: Path) -> Path:
+    """Top row: the baseline's final adoption by group. Below: each scenario's paired change against
+    it, in percentage points (grey numbers: the 95 % interval includes zero)."""
     cols = [c for c in group_columns() if f"{c[2]}_mean" in summary.columns]
-    data = summary[[f"{c[2]}_mean" for c in cols]].to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.62 * len(cols), 1.4 + 0.42 * len(summary)))
-    im = ax.imshow(data, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(np.nanmax(data))), aspect="auto")
-    ax.set_xticks(range(len(cols)), [c[1] for c in cols], rotation=50, ha="right")
-    ax.set_yticks(range(len(summary)), summary["scenario"])
-    mid = np.nanmean(data)
-    for i in range(data.shape[0]):
-        for j in range(data.shape[1]):
-            if np.isfinite(data[i, j]):
-                ax.text(j, i, f"{data[i, j]:.0%}", ha="center", va="center", fontsize=7,
-                        color="white" if data[i, j] < mid else "black")
+    rows = summary.set_index("scenario")
+    others = [s for s in summary.sort_values("adoption_change_mean", ascending=False)["scenario"]
+              if s != baseline]
+    level = rows.loc[[baseline], [f"{c[2]}_mean" for c in cols]].to_numpy(dtype=float) * 100
+    change = rows.loc[others, [f"{c[2]}_change_mean" for c in cols]].to_numpy(dtype=float) * 100
+    low = rows.loc[others, [f"{c[2]}_change_ci_low" for c in cols]].to_numpy(dtype=float)
+    high = rows.loc[others, [f"{c[2]}_change_ci_high" for c in cols]].to_numpy(dtype=float)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(1.2 + 0.6 * len(cols), 2.2 + 0.42 * (len(others) + 1)),
+                                   height_ratios=[1, max(len(others), 1)], sharex=True)
+    ax1.imshow(level, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    for j, v in enumerate(level[0]):
+        ax1.text(j, 0, f"{v:.0f}%", ha="center", va="center", fontsize=7, color="white" if v < 50 else "k")
+    ax1.set_yticks([0], [f"{scenario_label(baseline)} (level)"])
+    ax1.set_title("Final adoption by group: the baseline's level (top, 0-100%), and each scenario's change "
+                  "from it\nin percentage points, paired by seed (grey: the 95% interval includes zero)",
+                  fontsize=10)
+    if others:
+        lim = max(1.0, float(np.nanmax(np.abs(change))))
+        im = ax2.imshow(change, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+        for i in range(change.shape[0]):
+            for j in range(change.shape[1]):
+                if not np.isfinite(change[i, j]):
+                    continue
+                unclear = not (low[i, j] > 0 or high[i, j] < 0)
+                text = estimate(change[i, j] / 100, low[i, j], high[i, j], scale=100, sign=True,
+                                interval=False, decimals=0)
+                ax2.text(j, i, text, ha="center", va="center", fontsize=6.5,
+                         color="0.55" if unclear else ("white" if abs(change[i, j]) > 0.6 * lim else "k"),
+                         style="italic" if unclear else "normal")
+        ax2.set_yticks(range(len(others)), [scenario_label(s) for s in others])
+        fig.colorbar(im, ax=ax2, fraction=0.025, pad=0.01, label="change (percentage points)")
+    ax2.set_xticks(range(len(cols)), [c[1] for c in cols], rotation=50, ha="right")
     dims = [c[0] for c in cols]
-    for j in range(1, len(dims)):
-        if dims[j] != dims[j - 1]:
-            ax.axvline(j - 0.5, color="white", lw=2.5)
-    ax.set_title("Final adoption by group (mean across seeds)")
-    fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, format=matplotlib.ticker.PercentFormatter(1.0, 0))
+    for ax in (ax1, ax2):
+        for j in range(1, len(dims)):
+            if dims[j] != dims[j - 1]:
+                ax.axvline(j - 0.5, color="white", lw=2.5)
     return _save(fig, path)
 
 
-def _hbar_ci(ax: plt.Axes, summary: pd.DataFrame, metric: str, colors: dict, scale: float = 1.0) -> None:
-    y = np.arange(len(summary))
-    mean = summary[f"{metric}_mean"].to_numpy(dtype=float) * scale
-    low = summary[f"{metric}_ci_low"].to_numpy(dtype=float) * scale
-    high = summary[f"{metric}_ci_high"].to_numpy(dtype=float) * scale
+# --------------------------------------------------------------------------- equity gaps
+def _hbar(ax: plt.Axes, names: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray,
+          colors: Sequence, hatches: Sequence[str] | None = None) -> None:
+    """Horizontal bars with 95 % error bars, first name at the top."""
+    y = np.arange(len(names))
+    bars = ax.barh(y, np.nan_to_num(mean), color=colors, alpha=0.85)
+    for bar, hatch in zip(bars, hatches or [""] * len(names), strict=True):
+        bar.set_hatch(hatch)
     err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
-    ax.barh(y, mean, color=[colors[s] for s in summary["scenario"]], alpha=0.8)
-    ax.errorbar(mean, y, xerr=err, fmt="none", ecolor="0.2", capsize=3, lw=1)
-    ax.set_yticks(y, summary["scenario"])
+    ax.errorbar(np.nan_to_num(mean), y, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1)
+    ax.set_yticks(y, list(names))
     ax.invert_yaxis()
-    ax.axvline(0, color="0.4", lw=0.8)
     ax.grid(axis="x", alpha=0.3)
 
 
 def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseline: str, path: Path) -> Path:
-    """Each equity gap per scenario (mean and 95 % CI), with the baseline's value as a dashed line."""
-    gaps = [g for g in gaps if f"{g}_mean" in summary.columns]
+    """One panel per equity gap: each scenario's paired change of the gap against the baseline, in
+    percentage points with its 95 % interval (left of zero: the gap narrows); the baseline's own gap
+    in the panel's title."""
+    gaps = [g for g in gaps if f"{g}_change_mean" in summary.columns]
+    ordered = summary.sort_values("adoption_change_mean", ascending=False)
+    s = ordered[ordered["scenario"] != baseline]
+    base = summary.set_index("scenario").loc[baseline]
     ncols = 3
     nrows = int(np.ceil(len(gaps) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 0.35 * len(summary) * nrows + 1.5 * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 0.34 * len(s) * nrows + 1.9 * nrows),
                              squeeze=False)
-    base = summary.set_index("scenario")
     for ax, gap in zip(axes.flat, gaps, strict=False):
-        _hbar_ci(ax, summary, gap, colors)
-        if baseline in base.index:
-            ax.axvline(base.loc[baseline, f"{gap}_mean"], color="k", ls="--", lw=1)
-        ax.set_title(GAP_LABELS.get(gap, gap), fontsize=10)
+        scale = _scale(gap)
+        mean, low, high = (s[f"{gap}_change_{k}"].to_numpy(dtype=float) * scale
+                           for k in ("mean", "ci_low", "ci_high"))
+        _hbar(ax, [scenario_label(n) for n in s["scenario"]], mean, low, high,
+              [colors[n] for n in s["scenario"]])
+        ax.axvline(0, color=BASELINE_COLOR, lw=1.5)
+        level = (pp(*stat(base, gap), sign=False) if scale == 100
+                 else estimate(*stat(base, gap), decimals=3))
+        ax.set_title(f"{metric_label(gap)}\n{scenario_label(baseline)}: {level}", fontsize=9)
+        ax.set_xlabel("change against the baseline (" + ("percentage points)" if scale == 100
+                                                         else "index points)"), fontsize=8)
     for ax in list(axes.flat)[len(gaps):]:
         ax.axis("off")
-    fig.suptitle("Equity gaps at the end of the horizon (adoption share difference; 95% CI; "
-                 "dashed: baseline)", fontsize=11)
+    fig.suptitle(f"Change of each equity gap against {scenario_label(baseline)} at the end of the horizon "
+                 f"(below zero: the gap narrows; {CAPTION_95}; black line: {scenario_label(baseline)})",
+                 fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
 
+# --------------------------------------------------------------------------- cost-effectiveness
 def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path: Path) -> Path:
-    """Left: additional adopters per IDR bn against the baseline. Right: adopters gained (millions) vs
-    change of the urban-rural gap, both with 95 % CIs (the adoption-equity trade-off)."""
+    """Left: additional adopters per IDR bn actually spent, against the baseline (hatched: the scenario
+    could not spend its budget). Right: the change of final adoption against the change of the
+    urban-rural gap, both in percentage points with 95 % intervals (the adoption-equity trade-off)."""
     s = summary[summary["scenario"] != baseline].reset_index(drop=True)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 0.38 * len(s) + 2.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 0.4 * len(s) + 2.6))
     if s.empty:
         ax1.text(0.5, 0.5, "no scenario besides the baseline", ha="center", transform=ax1.transAxes)
         return _save(fig, path)
-    s = s.sort_values("additional_adopters_per_idr_bn_mean", ascending=False, kind="stable")
-    _hbar_ci(ax1, s.reset_index(drop=True), "additional_adopters_per_idr_bn", colors)
-    ax1.set_xlabel("additional adopters per IDR bn spent (people)")
-    ax1.set_title(f"Cost-effectiveness against {baseline}")
+    paid = s[s["cost_idr_bn_mean"] > 0].sort_values("additional_adopters_per_idr_bn_mean", ascending=False)
+    under = paid.get("underspent", pd.Series(False, index=paid.index)).astype(bool)
+    names = [scenario_label(r["scenario"]) + (f" (spent {r['budget_spent_share_mean']:.0%} of its budget)"
+                                              if u else "")
+             for (_, r), u in zip(paid.iterrows(), under, strict=True)]
+    _hbar(ax1, names, *(paid[f"additional_adopters_per_idr_bn_{k}"].to_numpy(dtype=float)
+                        for k in ("mean", "ci_low", "ci_high")),
+          [colors[n] for n in paid["scenario"]], ["//" if u else "" for u in under])
+    ax1.axvline(0, color=BASELINE_COLOR, lw=1)
+    ax1.set_title(f"Cost-effectiveness against {scenario_label(baseline)}\n(hatched: could not spend its "
+                  "budget; scenarios that spend nothing are left out)", fontsize=10)
     for _, r in s.iterrows():
-        x, y = r["additional_adopters_mean"] / 1e6, r["gap_urban_rural_change_mean"] * 100
-        xerr = [[x - r["additional_adopters_ci_low"] / 1e6], [r["additional_adopters_ci_high"] / 1e6 - x]]
-        yerr = [[y - r["gap_urban_rural_change_ci_low"] * 100],
-                [r["gap_urban_rural_change_ci_high"] * 100 - y]]
-        ax2.errorbar(x, y, xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), fmt="o",
-                     color=colors[r["scenario"]], capsize=3)
-        ax2.annotate(r["scenario"], (x, y), xytext=(5, 4), textcoords="offset points", fontsize=8)
+        x, xl, xh = (v * 100 for v in stat(r, "adoption_change"))
+        y, yl, yh = (v * 100 for v in stat(r, "gap_urban_rural_change"))
+        hollow = bool(r.get("underspent", False))
+        ax2.errorbar(x, y, xerr=[[np.nan_to_num(x - xl)], [np.nan_to_num(xh - x)]],
+                     yerr=[[np.nan_to_num(y - yl)], [np.nan_to_num(yh - y)]], fmt="o",
+                     color=colors[r["scenario"]], capsize=3, mfc="white" if hollow else None)
+        ax2.annotate(scenario_label(r["scenario"]), (x, y), xytext=(5, 4), textcoords="offset points",
+                     fontsize=8)
+    ax2.plot([0], [0], "s", color=BASELINE_COLOR, ms=7)
+    ax2.annotate(scenario_label(baseline), (0, 0), xytext=(5, -10), textcoords="offset points", fontsize=8)
     ax2.axhline(0, color="0.4", lw=0.8)
     ax2.axvline(0, color="0.4", lw=0.8)
-    ax2.set_xlabel(f"additional adopters against {baseline} (million people)")
-    ax2.set_ylabel("change of urban - rural gap (percentage points)")
-    ax2.set_title("Who gains: adopters vs the urban-rural gap (below 0: gap narrows)")
+    people = float(summary["population_total"].iloc[0]) / 1e6 / 100  # million people per pp
+    top = ax2.secondary_xaxis("top", functions=(lambda v: v * people, lambda v: v / people))
+    top.set_xlabel("additional adopters (million people)", fontsize=8)
+    ax2.set_xlabel(f"change of final adoption against {scenario_label(baseline)} (percentage points)")
+    ax2.set_ylabel("change of the urban-rural gap (percentage points)")
+    ax2.set_title("Who gains: adoption against the urban-rural gap (below 0: the gap narrows;\n"
+                  "hollow: could not spend its budget)", fontsize=10)
     ax2.grid(alpha=0.3)
+    ax1.set_xlabel("additional adopters per IDR bn actually spent (people; " + CAPTION_95 + ")")
     fig.tight_layout()
     return _save(fig, path)
 
 
-def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str], path: Path,
-             objective_label: str = "final adoption") -> Path:
-    """Objective (top) and equity gaps (bottom) against the first lever's share, per pair, with 95 %
-    bands; the best split is marked, with the 95 % bootstrap range of the best share shaded."""
+def compare_figures(tidy: pd.DataFrame, summary: pd.DataFrame, scenarios: Sequence[str], baseline: str,
+                    gaps: Sequence[str], directory: Path, names: dict[str, str]) -> dict[str, Path]:
+    """Every figure of the comparison into ``directory`` (``names``: figure key -> file name)."""
+    colors = scenario_colors(scenarios, baseline)
+    paths = {
+        "adoption": over_time(tidy, summary, "adoption", scenarios, baseline, colors,
+                              directory / names["adoption"], "Adoption of digital public services"),
+        "heatmap": group_heatmap(summary, baseline, directory / names["heatmap"]),
+        "gaps": equity_gaps(summary, gaps, colors, baseline, directory / names["gaps"]),
+        "trust": over_time(tidy, summary, "trust_mean", scenarios, baseline, colors,
+                           directory / names["trust"], "Mean trust of citizens in government (0 to 1)"),
+        "staff": over_time(tidy, summary, "digital_staff_share", scenarios, baseline, colors,
+                           directory / names["staff"], "Civil servants working through the digital system"),
+        "cost": cost_effectiveness(summary, baseline, colors, directory / names["cost"]),
+    }
+    return paths
+
+
+# --------------------------------------------------------------------------- budget frontier
+def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str], path: Path) -> Path:
+    """Against the first lever's share, per pair: the objective (top) and the equity gaps (bottom) as
+    paired changes against the no-spending reference (levels when there is none), in percentage points
+    for shares, with 95 % bands. Star: the best split, only when it beats both neighbours; its
+    bootstrap range shaded when computed; hollow markers: splits that could not spend their budget."""
     curves = table[table["pair"] != "reference"]
-    ref = table[table["pair"] == "reference"]
+    has_ref = (table["pair"] == "reference").any()
     pairs = list(dict.fromkeys(curves["pair"]))
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 9), sharex=True)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 9.5), sharex=True)
     styles = ["-", "--", ":", "-."]
     cmap = plt.get_cmap("tab10")
-    percent = objective.startswith(("adoption", "digital", "trust_mean")) and "change" not in objective
+    obj_col = change_column(objective) if has_ref else objective
+    scale = _scale(objective)
     for k, pair in enumerate(pairs):
         d = curves[curves["pair"] == pair].sort_values("share_a")
-        x = d["share_a"].to_numpy(dtype=float)
+        x = d["share_a"].to_numpy(dtype=float) * 100
         color = cmap(k)
-        ax1.plot(x, d[f"{objective}_mean"], "o-", color=color, label=pair, ms=4)
-        ax1.fill_between(x, d[f"{objective}_ci_low"], d[f"{objective}_ci_high"], color=color, alpha=0.18,
-                         lw=0)
+        a, b = d["lever_a"].iloc[0], d["lever_b"].iloc[0]
+        name = f"{lever_label(a)} / {lever_label(b)}"
+        y = d[f"{obj_col}_mean"].to_numpy(dtype=float) * scale
+        ax1.plot(x, y, "-", color=color, label=name)
+        ax1.fill_between(x, d[f"{obj_col}_ci_low"] * scale, d[f"{obj_col}_ci_high"] * scale, color=color,
+                         alpha=0.18, lw=0)
+        under = d.get("underspent", pd.Series(False, index=d.index)).astype(bool).to_numpy()
+        ax1.plot(x[~under], y[~under], "o", color=color, ms=5)
+        if under.any():
+            ax1.plot(x[under], y[under], "o", mfc="white", mec=color, ms=7,
+                     label="could not spend its budget (spent " + ", ".join(
+                         f"{v:.0%}" for v in d.loc[under, "budget_spent_share_mean"]) + ")")
         best = d[d["is_best"].astype(bool)]
         if not best.empty:
-            b = best.iloc[0]
-            ax1.plot(b["share_a"], b[f"{objective}_mean"], "*", color=color, ms=16, mec="k",
-                     label=f"best split: {b['share_a']:.0%} {b['lever_a']}")
-            lo, hi = b["best_share_ci_low"], b["best_share_ci_high"]
+            r = best.iloc[0]
+            ax1.plot(r["share_a"] * 100, r[f"{obj_col}_mean"] * scale, "*", color=color, ms=18, mec="k",
+                     label=f"best split: {r['share_a']:.0%} {lever_label(a)} (beats both neighbours)")
+            lo, hi = r.get("best_share_ci_low", np.nan), r.get("best_share_ci_high", np.nan)
             if np.isfinite(lo) and np.isfinite(hi):
-                ax1.axvspan(lo - 0.01, hi + 0.01, color=color, alpha=0.08,
-                            label=f"95% range of the best share: {lo:.0%}-{hi:.0%}")
-            ax2.axvline(b["share_a"], color=color, ls="--", lw=1)
+                ax1.axvspan(lo * 100 - 1, hi * 100 + 1, color=color, alpha=0.08,
+                            label=f"95% bootstrap range of the best share: {lo:.0%} to {hi:.0%}")
+            ax2.axvline(r["share_a"] * 100, color=color, ls="--", lw=1)
         for j, gap in enumerate(equity_metrics):
-            if f"{gap}_mean" not in d:
+            col = f"{gap}_change" if has_ref else gap
+            if f"{col}_mean" not in d:
                 continue
+            gscale = _scale(gap)
             gcolor = cmap((j + 3) % 10)
-            label = GAP_LABELS.get(gap, gap) + (f" ({pair})" if len(pairs) > 1 else "")
-            ax2.plot(x, d[f"{gap}_mean"], styles[k % 4], marker="o", color=gcolor, ms=3, label=label)
-            ax2.fill_between(x, d[f"{gap}_ci_low"], d[f"{gap}_ci_high"], color=gcolor, alpha=0.15, lw=0)
-    if not ref.empty:
-        r = ref.iloc[0]
-        ax1.axhline(r[f"{objective}_mean"], color="k", ls="--", lw=1, label="no extra spending")
-        ax1.axhspan(r[f"{objective}_ci_low"], r[f"{objective}_ci_high"], color="k", alpha=0.06)
-    lever_a = curves["lever_a"].iloc[0] if len(pairs) == 1 else "first lever"
-    lever_b = curves["lever_b"].iloc[0] if len(pairs) == 1 else "second lever"
-    ax1.set_ylabel(objective_label)
-    ax1.set_title(f"Budget frontier: share of one budget on {lever_a} (rest on {lever_b}); 95% bands")
-    ax2.set_ylabel("equity gap (adoption share difference)")
+            label = metric_label(gap) + (f" ({name})" if len(pairs) > 1 else "")
+            ax2.plot(x, d[f"{col}_mean"] * gscale, styles[k % 4], marker="o", color=gcolor, ms=3, label=label)
+            ax2.fill_between(x, d[f"{col}_ci_low"] * gscale, d[f"{col}_ci_high"] * gscale, color=gcolor,
+                             alpha=0.15, lw=0)
+    if has_ref:
+        for ax in (ax1, ax2):
+            ax.axhline(0, color=BASELINE_COLOR, lw=1.2, label="no extra spending" if ax is ax1 else None)
+    lever_a = lever_label(curves["lever_a"].iloc[0]) if len(pairs) == 1 else "the first lever"
+    lever_b = lever_label(curves["lever_b"].iloc[0]) if len(pairs) == 1 else "the second lever"
+    unit = " (percentage points)" if scale == 100 else ""
+    if has_ref:
+        ax1.set_ylabel(f"{metric_label(objective)}: change against\nno extra spending{unit}")
+        ax2.set_ylabel("change of equity gap against\nno extra spending (percentage points)")
+    else:
+        ax1.set_ylabel(metric_label(objective) + (" (%)" if scale == 100 else ""))
+        ax2.set_ylabel("equity gap (percentage points)")
+    ax1.set_title(f"Budget frontier: share of one budget on {lever_a} (rest on {lever_b})\n"
+                  "paired by seed against no extra spending; 95% bands")
     ax2.set_xlabel(f"share of the budget on {lever_a}")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, frameon=False, loc="best")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, 0))
-    if percent:
-        _percent_axis(ax1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100.0, 0))
     fig.tight_layout()
     return _save(fig, path)

@@ -110,8 +110,7 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
         raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
     with atomic_path(out / "frontier.csv") as tmp:
         table.to_csv(tmp, index=False)
-    label = "final adoption" if cfg.objective == "adoption_final" else cfg.objective
-    fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png", label)
+    fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]), "steps": cfg.steps,
         "seeds": cfg.seeds, "n_splits": cfg.n_splits,
@@ -124,24 +123,30 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
 
 
 def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
+    """The frontier's table on the console, in the report's words and precision."""
     rows = []
     for _, r in table.iterrows():
-        share = "no extra spending" if r["pair"] == "reference" else f"{r['share_a']:.0%} {r['lever_a']}"
+        share = ("no extra spending" if r["pair"] == "reference"
+                 else f"{r['share_a']:.0%} {report.lever_label(r['lever_a'])}")
         mark = "  <- best" if r.get("is_best") is True else ""
-        rows.append([share, report.num(*report.stat(r, cfg.objective), fmt="{:.3f}"),
-                     *[report.num(r[f"{g}_mean"], fmt="{:.3f}") for g in cfg.equity_metrics],
+        rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
+                     report.value_text(r, cfg.objective, sign=False),
+                     *[report.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
                      (report.pct(r["p_best"], digits=0) if report._ok(r.get("p_best")) else "-") + mark])
-    print_table(["split", cfg.objective, *cfg.equity_metrics, "P(best)"], rows)
+    print_table(["split", report.metric_label(cfg.objective),
+                 *[report.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712
     for _, b in named.iterrows():
-        text = (f"\nbest split ({b['pair']}): {b['share_a']:.0%} {b['lever_a']} / {b['share_b']:.0%} "
-                f"{b['lever_b']}, ahead of both neighbouring splits")
+        text = (f"\nbest split: {b['share_a']:.0%} {report.lever_label(b['lever_a'])} / {b['share_b']:.0%} "
+                f"{report.lever_label(b['lever_b'])}, ahead of both neighbouring splits")
         if np.isfinite(b["best_share_ci_low"]):
             text += (f"; 95% range of the best share {b['best_share_ci_low']:.0%} to "
                      f"{b['best_share_ci_high']:.0%}")
         print(text)
     for pair in sorted(set(table["pair"]) - set(named["pair"]) - {"reference"}):
-        print(f"\n{pair}: no split is distinguishable from its neighbours (paired 95% intervals over seeds)")
+        a, b = pair.split("/")
+        print(f"\n{report.lever_label(a)} against {report.lever_label(b)}: no split is distinguishable from "
+              "its neighbours (paired 95% intervals over seeds)")
 
 
 @hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="frontier")

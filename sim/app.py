@@ -1,55 +1,68 @@
-"""The Mesa SolaraViz dashboard: ``solara run sim/app.py``.
+"""The dashboard: ``make dashboard`` (``solara run sim/app.py``, 127.0.0.1:8765).
 
-Pick the number of citizens, a policy scenario, population profile, network, political will, monthly
-budget and seed in the sidebar and press Reset to rebuild the model with them, then Step or Play; the
-plots follow the model's DataCollector (one model-level series per metric in :mod:`sim.metrics`). The
-model stops by itself at its horizon (``steps``, 60 months by default). The citizens slider overrides
-the profile's own ``n_citizens``.
+Pick a policy scenario, population profile, network, political will, monthly budget, number of
+citizens and seed in the sidebar and press Reset to rebuild the model with them (the page says so:
+changes to the scenario do nothing until Reset), then Step or Play. The model stops by itself at its
+horizon (``steps``, 60 months by default), whatever the render interval.
 
-The populations here are small (up to 20 000 citizens) so that the page stays responsive; use the
-Hydra app (``python -m sim``) for full-size runs.
+Built for analysts on filtered or offline public-sector networks:
+
+- every script, style and font comes from installed packages (``solara-assets``, with ipyvue and
+  ipyvuetify 1.x); nothing is fetched from a CDN, and Solara's telemetry is switched off here as
+  well as in the Makefile;
+- the plots are ECharts line charts drawn in the browser (the server only sends a few hundred
+  numbers per month), so a Step at 5,000 citizens costs milliseconds rather than the seconds that
+  server-side matplotlib rendering took. ECharts rather than Vega-Lite because its script ships in
+  ``solara-assets`` under the exact version Solara asks for;
+- labels are words read from the metric declarations (:data:`sim.metrics.METRICS`), axes are in
+  months, equity gaps in percentage points, and the headline figures sit at the top.
+
+Step, Play/Pause and Reset are Mesa's own ``ModelController`` (the controller inside SolaraViz), so
+the dashboard drives the model exactly as ``SolaraViz(model, components=COMPONENTS,
+model_params=model_params)`` would; the page is laid out here only to put the headline first and to
+name things in words. Populations are small (up to 20,000 citizens) so that the page stays
+responsive; use ``python -m sim`` for full-size runs.
 """
 
 from __future__ import annotations
 
-import ipyvue
-import solara
-from matplotlib.axes import Axes
-from mesa.visualization import SolaraViz, make_plot_component
+import os
 
-from sim.config import group_options
-from sim.model import DigitalAdoptionModel
+# Before solara is imported (its settings read the environment once), and for `solara run` too,
+# whose settings are already loaded by the time this file is: see _telemetry_off().
+os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 
+from collections.abc import Callable, Sequence  # noqa: E402
+from functools import cache  # noqa: E402
+from html import escape  # noqa: E402
+from typing import Any  # noqa: E402
+
+import solara  # noqa: E402
+import traitlets  # noqa: E402
+from mesa.visualization.solara_viz import ModelController  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+from solara.components.echarts import EchartsWidget  # noqa: E402
+
+from sim.config import CONFIG_DIR, LEVERS, REGIONS, group_options  # noqa: E402
+from sim.metrics import METRICS, REGION_KEYS  # noqa: E402
+from sim.model import DigitalAdoptionModel  # noqa: E402
+
+TITLE = "Digital public services in Indonesia"
 DEFAULT_POLICY = "comprehensive"
-VUE3 = ipyvue.__version__.startswith("3")
+RESET_NOTE = "Changes to these settings apply when you press Reset."
 
 
-@solara.component
-def _FixedGrid(items, grid_layout=None, **_ignored):
-    """Two plots per row, for Vue 3 front ends where the draggable grid cannot load."""
-    return solara.GridFixed(columns=2, children=items)
-
-
-def _vuetify3_compat() -> None:
-    """Let Mesa 3.3.1's SolaraViz run with ipyvue/ipyvuetify 3 (Vue 3); a no-op with version 1.x.
-
-    Mesa 3.3.1 lays out its plot page with Vuetify 2 tab panels (``TabsItems``, ``TabItem``), which
-    ipyvuetify 3 no longer has (newer Mesa uses ``Window`` and ``WindowItem``, mesa/mesa#2919), and
-    with ``solara.GridDraggable``, whose grid library is a Vue 2 plugin that fails to load under Vue 3
-    ("GlobalVue.use is not a function"): the page then shows no plots. Alias the tab panels and lay
-    the plots out in a fixed two-column grid instead. Pinning ``ipyvuetify<3`` and ``ipyvue<3`` makes
-    this unnecessary.
-    """
-    if not VUE3:
+def _telemetry_off() -> None:
+    """Switch Solara's usage telemetry off in a server that was started without the variable."""
+    try:
+        import solara.server.settings as server_settings
+    except ImportError:  # solara without its server (e.g. rendering in a test)
         return
-    v = solara.v
-    if not hasattr(v, "TabsItems") and hasattr(v, "Window"):
-        v.TabsItems = v.Window
-        v.TabItem = v.WindowItem
-    solara.GridDraggable = _FixedGrid  # what mesa.visualization.solara_viz.ComponentsView calls
+    server_settings.telemetry.mixpanel_enable = False
 
 
-_vuetify3_compat()
+_telemetry_off()
 
 
 class DashboardModel(DigitalAdoptionModel):
@@ -57,7 +70,8 @@ class DashboardModel(DigitalAdoptionModel):
 
     Mesa checks ``model_params`` against the constructor's named parameters (it only tolerates a
     variadic keyword argument literally called ``kwargs``), so the dotted keys the dashboard sets are
-    spelled out here and passed on unchanged. Values from the sliders are coerced to the schema's types.
+    spelled out here and passed on unchanged. Values from the sliders are coerced to the schema's
+    types; the keywords are kept so the page can tell whether the sidebar differs from the model shown.
     """
 
     def __init__(
@@ -71,32 +85,44 @@ class DashboardModel(DigitalAdoptionModel):
         seed: int = 42,
         steps: int | None = None,
     ) -> None:
-        super().__init__(
-            n_citizens=int(n_citizens),
-            policy=str(policy),
-            population=str(population),
-            network=str(network),
-            steps=None if steps is None else int(steps),
-            seed=int(seed),
-            policy__political_will=float(policy__political_will),
-            budget_idr_bn_per_month=float(budget_idr_bn_per_month),
-        )
+        self.dashboard_kwargs: dict[str, Any] = {
+            "n_citizens": int(n_citizens),
+            "policy": str(policy),
+            "population": str(population),
+            "network": str(network),
+            "policy__political_will": float(policy__political_will),
+            "budget_idr_bn_per_month": float(budget_idr_bn_per_month),
+            "seed": int(seed),
+        }
+        super().__init__(steps=None if steps is None else int(steps), **self.dashboard_kwargs)
 
 
-model_params = {
-    "n_citizens": {
-        "type": "SliderInt",
-        "value": 5000,
-        "label": "Citizens (agents)",
-        "min": 1000,
-        "max": 20000,
-        "step": 1000,
-    },
+# The controls, in Mesa's model_params format (so SolaraViz can use them too); "format" is how the
+# page shows a slider's value beside its label.
+model_params: dict[str, dict[str, Any]] = {
     "policy": {
         "type": "Select",
         "value": DEFAULT_POLICY,
         "values": group_options("policy"),
         "label": "Policy scenario",
+    },
+    "budget_idr_bn_per_month": {
+        "type": "SliderFloat",
+        "value": 500.0,
+        "label": "Budget (IDR bn a month)",
+        "min": 0.0,
+        "max": 2000.0,
+        "step": 50.0,
+        "format": "{:,.0f}",
+    },
+    "policy__political_will": {
+        "type": "SliderFloat",
+        "value": 0.5,
+        "label": "Political will (0-1)",
+        "min": 0.0,
+        "max": 1.0,
+        "step": 0.05,
+        "format": "{:.2f}",
     },
     "population": {
         "type": "Select",
@@ -110,21 +136,14 @@ model_params = {
         "values": group_options("network"),
         "label": "Social network",
     },
-    "policy__political_will": {
-        "type": "SliderFloat",
-        "value": 0.5,
-        "label": "Political will",
-        "min": 0.0,
-        "max": 1.0,
-        "step": 0.05,
-    },
-    "budget_idr_bn_per_month": {
-        "type": "SliderFloat",
-        "value": 500.0,
-        "label": "Budget (IDR bn / month)",
-        "min": 0.0,
-        "max": 2000.0,
-        "step": 50.0,
+    "n_citizens": {
+        "type": "SliderInt",
+        "value": 5000,
+        "label": "Citizens (agents)",
+        "min": 1000,
+        "max": 20000,
+        "step": 1000,
+        "format": "{:,d}",
     },
     "seed": {
         "type": "SliderInt",
@@ -133,76 +152,397 @@ model_params = {
         "min": 0,
         "max": 999,
         "step": 1,
+        "format": "{:d}",
     },
 }
 
 
-def default_kwargs() -> dict:
+def default_kwargs() -> dict[str, Any]:
     """The constructor keywords the dashboard starts with (each parameter's ``value``)."""
     return {key: spec["value"] if isinstance(spec, dict) else spec for key, spec in model_params.items()}
 
 
-def _style(title: str, ylabel: str, share: bool = False, signed: bool = False):
-    """Title, axis label and limits for one plot (Mesa labels the x axis "Step": one step = one month)."""
-
-    def post_process(ax: Axes) -> None:
-        ax.figure.set_size_inches(5.6, 3.6)
-        ax.set_title(title)
-        ax.set_ylabel(ylabel)
-        ax.legend(loc="upper left", fontsize="small")
-        if share:
-            ax.set_ylim(0.0, 1.0)
-        if signed:
-            ax.axhline(0.0, color="grey", linewidth=0.8)
-
-    return post_process
+# ----------------------------------------------------------------------------- words and numbers
+_DESCRIPTIONS = {m.name: m.description for m in METRICS}
 
 
-AdoptionPlot = make_plot_component(
-    {"adoption": "black", "adoption_urban": "tab:blue", "adoption_rural": "tab:green"},
-    post_process=_style("Adoption of digital services", "share of citizens", share=True),
-)
-TrustPlot = make_plot_component(
-    {"trust_mean": "tab:purple", "awareness": "tab:orange", "access": "tab:grey"},
-    post_process=_style("Trust, awareness and access", "mean / share", share=True),
-)
-StaffPlot = make_plot_component(
-    {"digital_staff_share": "tab:red", "trained_staff_share": "tab:olive",
-     "resistance_mean": "tab:brown"},
-    post_process=_style("Civil servants (ASN)", "share / mean", share=True),
-)
-EquityPlot = make_plot_component(
-    {"gap_urban_rural": "tab:blue", "gap_income_q5_q1": "tab:red",
-     "gap_region_max_min": "tab:green", "concentration_index": "black"},
-    post_process=_style("Equity gaps in adoption", "gap (share points) / index", signed=True),
-)
-PLOTS = [AdoptionPlot, TrustPlot, StaffPlot, EquityPlot]
+def label(name: str, drop: str = "") -> str:
+    """A metric's label in words, from its declaration in :data:`sim.metrics.METRICS`.
+
+    ``drop`` removes a prefix shared by every series of one chart (its title already says it), e.g.
+    ``"adoption among "``; a trailing technical note in brackets is left out.
+    """
+    text = _DESCRIPTIONS[name].split(" (")[0]
+    if drop and text.startswith(drop):
+        text = text[len(drop):]
+    return text[:1].upper() + text[1:]
 
 
-def Summary(model: DigitalAdoptionModel):
-    """A short text card: scenario, month, headline figures and money spent so far."""
-    cfg, row = model.cfg, model.latest
-    spent = sum(r["spend_total_idr_bn"] for r in model.rows)
-    return solara.Markdown(
-        f"**{cfg.policy.name}**: {cfg.policy.description}  \n"
-        f"targeting *{cfg.policy.targeting}*, {cfg.population.n_citizens:,} citizens "
-        f"({cfg.population.name}), network *{cfg.network.kind}*, seed {cfg.seed}\n\n"
-        f"Month {model.month} of {cfg.steps}: adoption {row['adoption']:.1%} "
-        f"(urban {row['adoption_urban']:.1%}, rural {row['adoption_rural']:.1%}), "
-        f"mean trust {row['trust_mean']:.3f}, civil servants digital "
-        f"{row['digital_staff_share']:.1%}, spent IDR {spent:,.0f} bn"
+def words(name: str) -> str:
+    """A config option's name in words (``small_world`` -> ``Small world``)."""
+    return name.replace("_", " ").capitalize()
+
+
+@cache
+def option_description(group: str, name: str) -> str:
+    """The one-line description an option's YAML file gives (empty if it has none)."""
+    return str(OmegaConf.load(CONFIG_DIR / group / f"{name}.yaml").get("description", ""))
+
+
+def pct(share: float) -> str:
+    """A share as a percentage with the precision a 5,000-citizen run supports."""
+    return f"{100 * share:.1f}%"
+
+
+def pp(gap: float) -> str:
+    """A gap between two shares in signed percentage points."""
+    return f"{100 * gap:+.1f} pp"
+
+
+def tile_colour(share: float) -> tuple[str, str]:
+    """Background and text colour of an island group's tile: light (0%) to dark blue (100%).
+
+    A fixed 0-100% scale, not one stretched to the month's values, so colours compare across months
+    and scenarios.
+    """
+    stops = ((0.0, (239, 243, 255)), (0.5, (107, 174, 214)), (1.0, (8, 48, 107)))
+    share = min(max(share, 0.0), 1.0)
+    for (x0, c0), (x1, c1) in zip(stops, stops[1:], strict=False):
+        if share <= x1:
+            t = (share - x0) / (x1 - x0)
+            rgb = tuple(round(a + t * (b - a)) for a, b in zip(c0, c1, strict=True))
+            break
+    text = "white" if share > 0.45 else "#102040"
+    return "rgb({}, {}, {})".format(*rgb), text
+
+
+# Island groups placed roughly as they lie, west to east (row, column); no geodata needed.
+TILE_POSITIONS = {
+    "Sumatra": (1, 1),
+    "Kalimantan": (1, 2),
+    "Sulawesi": (1, 3),
+    "Maluku-Papua": (1, 4),
+    "Java": (2, 2),
+    "Bali-Nusa Tenggara": (2, 3),
+}
+
+
+# ----------------------------------------------------------------------------- charts
+Series = tuple[str, str, str]  # metric name, label, colour
+
+
+def line_option(
+    model: DigitalAdoptionModel,
+    title: str,
+    series: Sequence[Series],
+    y_name: str,
+    scale: float = 100.0,
+    y_range: tuple[float | None, float | None] = (None, None),
+) -> dict[str, Any]:
+    """An ECharts line-chart option: the chosen metrics month by month, x axis 0 to the horizon.
+
+    Values are scaled (shares to percentages, gaps to points) and rounded on the server, so the
+    browser receives a few small numbers per month and draws them; animation is off so that each
+    month appears at once.
+    """
+    rows = model.rows
+    months = [int(r["month"]) for r in rows]
+    y_axis: dict[str, Any] = {"type": "value", "name": y_name, "nameGap": 12}
+    if y_range[0] is not None:
+        y_axis["min"] = y_range[0]
+    if y_range[1] is not None:
+        y_axis["max"] = y_range[1]
+    return {
+        "animation": False,
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0, "itemWidth": 18},
+        "grid": {"top": 56, "left": 48, "right": 20, "bottom": 34 + 18 * ((len(series) + 1) // 2),
+                 "containLabel": True},
+        "xAxis": {"type": "value", "name": "month", "nameLocation": "middle", "nameGap": 24,
+                  "min": 0, "max": model.cfg.steps, "minInterval": 1},
+        "yAxis": y_axis,
+        "series": [
+            {
+                "type": "line",
+                "name": name,
+                "showSymbol": len(rows) == 1,  # a single month is a point, not a line
+                "color": colour,
+                "data": [[m, round(scale * r[key], 2)] for m, r in zip(months, rows, strict=True)],
+            }
+            for key, name, colour in series
+        ],
+    }
+
+
+def _series(keys: Sequence[tuple[str, str]], drop: str = "", names: dict[str, str] | None = None
+            ) -> list[Series]:
+    return [(key, (names or {}).get(key) or label(key, drop), colour) for key, colour in keys]
+
+
+CHART_STYLE = {"style": "height: 340px; width: 100%;"}
+
+
+class ChartOption:
+    """An ECharts option passed through the component tree as one opaque value.
+
+    Solara's renderer walks every list and dict in a widget's properties looking for child
+    components, building a key string for each item; for a chart's data (months x series) that walk
+    cost more than the model's month itself. Wrapped, the option is compared once and sent to the
+    browser as plain JSON.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChartOption) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]  # mutable contents: not hashable
+
+
+class ChartWidget(EchartsWidget):
+    """Solara's ECharts widget (its browser side unchanged), taking a :class:`ChartOption`."""
+
+    option = traitlets.Any({}).tag(
+        sync=True, to_json=lambda value, _widget: value.value if isinstance(value, ChartOption) else value
     )
 
 
-COMPONENTS = [*PLOTS, (Summary, 0)]
-TITLE = "Digital public services in Indonesia"
+def _chart(option: dict[str, Any]) -> solara.Element:
+    return ChartWidget.element(option=ChartOption(option), attributes=CHART_STYLE, responsive=True)
 
 
 @solara.component
-def Page():
+def AdoptionChart(model: DigitalAdoptionModel) -> solara.Element:
+    """Adoption overall, urban and rural, in % of citizens."""
+    update_counter.get()
+    series = _series([("adoption", "#222222"), ("adoption_urban", "#1f77b4"),
+                      ("adoption_rural", "#2ca02c")], drop="adoption among ",
+                     names={"adoption": "All citizens"})
+    return _chart(line_option(model, "Citizens using the digital services", series,
+                              "% of citizens", y_range=(0, 100)))
+
+
+@solara.component
+def GapChart(model: DigitalAdoptionModel) -> solara.Element:
+    """Equity gaps in adoption, in percentage points (above 0: the first-named group is ahead)."""
+    update_counter.get()
+    series = _series([("gap_urban_rural", "#1f77b4"), ("gap_income_q5_q1", "#d62728"),
+                      ("gap_region_max_min", "#2ca02c"), ("gap_age_young_old", "#9467bd"),
+                      ("gap_literacy_t3_t1", "#8c564b")], drop="adoption gap, ")
+    return _chart(line_option(model, "Who is left behind: adoption gaps", series,
+                              "percentage points"))
+
+
+@solara.component
+def TrustChart(model: DigitalAdoptionModel) -> solara.Element:
+    """Trust, awareness and internet access, the citizens' side of adoption."""
+    update_counter.get()
+    series = _series([("trust_mean", "#7b3294"), ("awareness", "#ff7f0e"), ("access", "#7f7f7f")],
+                     names={"trust_mean": "Mean trust in government (0-100)"})
+    return _chart(line_option(model, "Trust, awareness and internet access", series,
+                              "% of citizens / trust", y_range=(0, 100)))
+
+
+@solara.component
+def StaffChart(model: DigitalAdoptionModel) -> solara.Element:
+    """Civil servants working digitally, trained, and their resistance."""
+    update_counter.get()
+    series = _series([("digital_staff_share", "#d62728"), ("trained_staff_share", "#bcbd22"),
+                      ("resistance_mean", "#8c564b")],
+                     names={"resistance_mean": "Mean resistance of civil servants (0-100)"})
+    return _chart(line_option(model, "Civil servants (ASN)", series, "% of civil servants",
+                              y_range=(0, 100)))
+
+
+LEVER_COLOURS = ("#d62728", "#7f7f7f", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b", "#e377c2",
+                 "#ff7f0e", "#17becf")
+
+
+@solara.component
+def SpendChart(model: DigitalAdoptionModel) -> solara.Element:
+    """Spending per month by lever, the levers that spent anything so far; a lever whose willing,
+    eligible recipients have all been reached stops spending, which shows here as a drop."""
+    update_counter.get()
+    keys = [(f"spend_{lever}_idr_bn", colour) for lever, colour in zip(LEVERS, LEVER_COLOURS, strict=True)
+            if any(r[f"spend_{lever}_idr_bn"] > 0 for r in model.rows)]
+    series = _series(keys or [("spend_total_idr_bn", "#222222")], drop="spent on ")
+    return _chart(line_option(model, "Spending per month by lever", series, "IDR bn a month",
+                              scale=1.0, y_range=(0, None)))
+
+
+# ----------------------------------------------------------------------------- headline and map
+def spent_so_far(model: DigitalAdoptionModel) -> float:
+    """IDR bn spent on all levers from month 0 to the month shown."""
+    return float(sum(r["spend_total_idr_bn"] for r in model.rows))
+
+
+def headline(model: DigitalAdoptionModel) -> list[tuple[str, str, str]]:
+    """The headline figures as (label, value, detail), month shown first."""
+    row, first, cfg = model.latest, model.rows[0], model.cfg
+    return [
+        ("Month", f"{model.month} of {cfg.steps}", "one step is one month"),
+        ("Adoption", pct(row["adoption"]), f"{pp(row['adoption'] - first['adoption'])} since month 0"),
+        ("Urban-rural gap", pp(row["gap_urban_rural"]), "urban minus rural adoption"),
+        ("Richest-poorest gap", pp(row["gap_income_q5_q1"]), "top minus bottom income fifth"),
+        ("Island-group gap", pp(row["gap_region_max_min"]), "highest minus lowest island group"),
+        ("Youngest-oldest gap", pp(row["gap_age_young_old"]), "aged 15-27 minus aged 60+"),
+        ("Mean trust", f"{row['trust_mean']:.2f}",
+         f"on 0-1; {row['trust_mean'] - first['trust_mean']:+.2f} since month 0"),
+        ("Civil servants digital", pct(row["digital_staff_share"]), "working through the system"),
+        ("Spent so far", f"IDR {spent_so_far(model):,.0f} bn",
+         f"IDR {row['spend_total_idr_bn']:,.0f} bn this month"),
+    ]
+
+
+def headline_html(model: DigitalAdoptionModel) -> str:
+    """The headline as one block of HTML: the scenario in a sentence, then a tile per figure."""
+    cfg = model.cfg
+    scenario = (f"{words(cfg.policy.name)}: {cfg.policy.description} {cfg.population.n_citizens:,} "
+                f"citizens ({words(cfg.population.name)} profile), {words(cfg.network.kind).lower()} "
+                f"network, seed {cfg.seed}.")
+    stats = "".join(
+        f'<div class="headline-stat" style="min-width: 140px; padding: 6px 10px; background: #f3f6fa; '
+        f'border-radius: 6px;"><div style="font-size: 0.8rem; color: #445;">{escape(name)}</div>'
+        f'<div style="font-size: 1.35rem; font-weight: 600;">{escape(value)}</div>'
+        f'<div style="font-size: 0.72rem; color: #667;">{escape(detail)}</div></div>'
+        for name, value, detail in headline(model)
+    )
+    return (f'<div style="font-size: 0.95rem;">{escape(scenario)}</div>'
+            f'<div style="display: flex; flex-wrap: wrap; gap: 10px; margin-top: 8px;">{stats}</div>')
+
+
+def tiles_html(model: DigitalAdoptionModel) -> str:
+    """Adoption by island group as a grid of coloured tiles placed west to east, with a caption."""
+    row, first = model.latest, model.rows[0]
+    tiles = []
+    for region, key in zip(REGIONS, REGION_KEYS, strict=True):
+        share = row[f"adoption_{key}"]
+        change = share - first[f"adoption_{key}"]
+        background, text = tile_colour(share)
+        r, c = TILE_POSITIONS[region]
+        tiles.append(
+            f'<div class="island-tile" style="grid-row: {r}; grid-column: {c}; background: {background}; '
+            f'color: {text}; border-radius: 8px; padding: 8px;">'
+            f'<div style="font-weight: 600;">{escape(region)}</div>'
+            f'<div style="font-size: 1.3rem;">{pct(share)}</div>'
+            f'<div style="font-size: 0.72rem;">{pp(change)} since start</div></div>'
+        )
+    return ('<div style="display: grid; grid-template-columns: repeat(4, 1fr); '
+            f'grid-template-rows: repeat(2, minmax(80px, auto)); gap: 6px;">{"".join(tiles)}</div>'
+            '<div style="font-size: 0.8rem; color: #445; margin-top: 8px;">Share of residents using '
+            'the digital services; colour from 0% (light) to 100% (dark). Highest minus lowest: '
+            f'{pp(row["gap_region_max_min"])}.</div>')
+
+
+# The headline and the tiles are one HTML block each rather than a component per number: the
+# renderer then updates one widget per panel each month instead of a few hundred.
+@solara.component
+def Headline(model: DigitalAdoptionModel) -> solara.Element:
+    """The figures an analyst looks for first, above everything else."""
+    update_counter.get()
+    with solara.Card(margin=0, classes=["headline"]) as card:
+        solara.HTML(tag="div", unsafe_innerHTML=headline_html(model))
+    return card
+
+
+@solara.component
+def IslandTiles(model: DigitalAdoptionModel) -> solara.Element:
+    """Adoption by island group as a tile map (no geodata needed)."""
+    update_counter.get()
+    with solara.Card("Adoption by island group", margin=0) as card:
+        solara.HTML(tag="div", unsafe_innerHTML=tiles_html(model))
+    return card
+
+
+PANELS: list[Callable[[DigitalAdoptionModel], solara.Element]] = [
+    Headline, IslandTiles, AdoptionChart, GapChart, TrustChart, StaffChart, SpendChart,
+]
+# The same panels in SolaraViz's format: SolaraViz(model, components=COMPONENTS, model_params=...).
+COMPONENTS = [(panel, 0) for panel in PANELS]
+
+
+# ----------------------------------------------------------------------------- controls and page
+@solara.component
+def Slider(text: str, value: float, on_value: Callable[[Any], None], low: float, high: float,
+           step: float, integer: bool = False) -> solara.Element:
+    """A slider whose label, with the current value, sits on its own line above it.
+
+    The sidebar is too narrow for a label beside the slider (it was cut off), and a value shown
+    only while dragging leaves the reader guessing what the model was built with.
+    """
+    widget = solara.SliderInt if integer else solara.SliderFloat
+    with solara.Column(gap="0px", classes=["labelled-slider"]) as column:
+        solara.Text(text, style={"font-size": "0.9rem"})
+        widget("", value=value, on_value=on_value, min=low, max=high, step=step)
+    return column
+
+
+@solara.component
+def Controls(params: solara.Reactive[dict[str, Any]], shown: dict[str, Any]) -> solara.Element:
+    """The scenario settings, each showing its value, and whether they differ from the model shown."""
+
+    def setter(key: str) -> Callable[[Any], None]:
+        return lambda value: params.set({**params.value, key: value})
+
+    with solara.Column(gap="4px") as column:
+        solara.Info(RESET_NOTE, dense=True, icon=True)
+        for key, spec in model_params.items():
+            value = params.value[key]
+            if spec["type"] == "Select":
+                group = key.split("__")[-1]
+                description = option_description(group, value)
+                solara.v.Select(
+                    label=spec["label"], v_model=value, on_v_model=setter(key),
+                    items=[{"text": words(v), "value": v} for v in spec["values"]],
+                    hint=description, persistent_hint=bool(description), dense=True,
+                )
+            else:
+                Slider(f"{spec['label']}: {spec['format'].format(value)}", value, setter(key),
+                       spec["min"], spec["max"], spec["step"], integer=spec["type"] == "SliderInt")
+        pending = [model_params[k]["label"] for k, v in params.value.items() if shown.get(k) != v]
+        if pending:
+            solara.Warning(f"Not applied yet ({', '.join(pending)}): press Reset.", dense=True)
+    return column
+
+
+@solara.component
+def Page() -> None:
     """The dashboard; each browser session gets its own model (a module-level one would be shared)."""
-    model = solara.use_memo(lambda: DashboardModel(**default_kwargs()), dependencies=[])
-    return SolaraViz(model, components=COMPONENTS, model_params=model_params, name=TITLE)
+    initial = solara.use_memo(lambda: DashboardModel(**default_kwargs()), dependencies=[])
+    model = solara.use_reactive(initial)
+    params = solara.use_reactive(default_kwargs())
+    play_interval = solara.use_reactive(100)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+
+    solara.Title(TITLE)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Run", margin=0):
+            ModelController(model, model_parameters=params, play_interval=play_interval,
+                            render_interval=render_interval, use_threads=use_threads)
+            Slider(f"Pause between months: {play_interval.value} ms", play_interval.value,
+                   play_interval.set, 0, 1000, 50, integer=True)
+            Slider(f"Months per Step and per redraw: {render_interval.value}", render_interval.value,
+                   render_interval.set, 1, 12, 1, integer=True)
+        with solara.Card("Scenario", margin=0):
+            Controls(params, model.value.dashboard_kwargs)
+    with solara.Column(gap="12px"):
+        Headline(model.value)
+        with solara.Columns([1, 1], gutters_dense=True):
+            IslandTiles(model.value)
+            AdoptionChart(model.value)
+        with solara.Columns([1, 1], gutters_dense=True):
+            GapChart(model.value)
+            TrustChart(model.value)
+        with solara.Columns([1, 1], gutters_dense=True):
+            StaffChart(model.value)
+            SpendChart(model.value)
 
 
 page = Page()  # the element, for display in a notebook

@@ -53,10 +53,130 @@ def test_slider_values_are_coerced():
 def test_components_are_constructible():
     model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 2}))
     model.step()
-    assert len(app.COMPONENTS) == 5
+    assert len(app.COMPONENTS) == len(app.PANELS) == 7
     for component, page in app.COMPONENTS:
         assert page == 0
         assert component(model) is not None  # an element; rendered in test_whole_page_renders
+
+
+def test_step_at_horizon_changes_nothing_whatever_the_render_interval():
+    # Play with "months per Step" of 7 steps the model 7 times per redraw (Mesa's ModelController):
+    # at the horizon it must stay at the horizon, spending nothing more.
+    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 10}))
+    while model.running:
+        for _ in range(7):
+            model.step()
+    assert model.month == 10
+    assert len(model.rows) == 11
+    spent = app.spent_so_far(model)
+    for _ in range(7):
+        model.step()
+    assert model.month == 10 and not model.running
+    assert app.spent_so_far(model) == spent
+    assert app.headline(model)[0][1] == "10 of 10"
+
+
+def test_labels_are_words_from_the_metric_declarations():
+    from sim.metrics import METRICS
+
+    described = {m.name: m.description for m in METRICS}
+    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 3}))
+    model.step()
+    for chart in (app.AdoptionChart, app.GapChart, app.TrustChart, app.StaffChart, app.SpendChart):
+        box, rc = solara.render(chart(model), handle_error=False)
+        option = rc.find(app.ChartWidget).widget.option.value
+        rc.close()
+        assert option["xAxis"]["name"] == "month"
+        assert option["xAxis"]["max"] == 3
+        for series in option["series"]:
+            assert series["name"] not in described, f"raw metric name in a legend: {series['name']}"
+            assert "_" not in series["name"]
+            assert [point[0] for point in series["data"]] == [0, 1]
+    assert app.label("gap_urban_rural", drop="adoption gap, ") == "Urban minus rural"
+    assert app.label("adoption") == "Citizens who use the digital services"
+
+
+def test_gaps_in_percentage_points_and_shares_in_percent():
+    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 2}))
+    model.step()
+    row = model.latest
+    figures = {name: value for name, value, _ in app.headline(model)}
+    assert figures["Urban-rural gap"] == f"{100 * row['gap_urban_rural']:+.1f} pp"
+    assert figures["Adoption"] == f"{100 * row['adoption']:.1f}%"
+    assert figures["Spent so far"].startswith("IDR ")
+    box, rc = solara.render(app.GapChart(model), handle_error=False)
+    option = rc.find(app.ChartWidget).widget.option.value
+    rc.close()
+    assert option["yAxis"]["name"] == "percentage points"
+    first = option["series"][0]["data"][-1][1]
+    assert first == pytest.approx(100 * row["gap_urban_rural"], abs=0.01)
+
+
+def test_island_tiles_one_per_group_with_colours_on_a_fixed_scale():
+    from sim.config import REGIONS
+
+    assert set(app.TILE_POSITIONS) == set(REGIONS)
+    assert len(set(app.TILE_POSITIONS.values())) == len(REGIONS)
+    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 1}))
+    html = app.tiles_html(model)
+    assert html.count('class="island-tile"') == len(REGIONS)
+    for region in REGIONS:
+        assert region in html
+    assert app.tile_colour(0.0)[0] == "rgb(239, 243, 255)"
+    assert app.tile_colour(1.0)[0] == "rgb(8, 48, 107)"
+    assert app.tile_colour(-0.5) == app.tile_colour(0.0) and app.tile_colour(2.0) == app.tile_colour(1.0)
+
+
+def test_chart_option_is_sent_as_plain_json():
+    # Opaque to the renderer, plain JSON on the wire.
+    option = app.ChartOption({"series": [{"data": [[0, 1.5]]}]})
+    assert option == app.ChartOption({"series": [{"data": [[0, 1.5]]}]})
+    assert option != app.ChartOption({"series": []})
+    widget = app.ChartWidget(option=option)
+    assert widget.get_state("option")["option"] == {"series": [{"data": [[0, 1.5]]}]}
+    widget.close()
+
+
+def test_every_browser_asset_is_installed_locally():
+    # The dashboard must work with no network: the chart library the ECharts widget asks for, and
+    # the page's own scripts, must be in the local asset store (solara-assets), not fetched from a CDN.
+    import re
+    from pathlib import Path
+
+    import ipyvue
+    import ipyvuetify
+    import solara.components.echarts as echarts
+    from solara.server import settings
+
+    assert ipyvue.__version__.startswith("1."), "ipyvue 3 needs a Vue 3 front end Mesa 3.3 lacks"
+    assert ipyvuetify.__version__.startswith("1.")
+    store = Path(settings.assets.proxy_cache_dir)
+    vue = (Path(echarts.__file__).parent / "echarts.vue").read_text()
+    version = re.search(r'const version = "([0-9.]+)"', vue).group(1)
+    assert (store / f"echarts@{version}" / "dist" / "echarts.js").is_file()
+    assert (store / "requirejs@2.3.6" / "require.js").is_file()
+    assert any(store.glob("@widgetti/solara-vuetify-app@*/dist/*.min.js"))
+
+
+def test_telemetry_is_off():
+    from solara.server import settings
+
+    assert settings.telemetry.mixpanel_enable is False
+
+
+def test_controls_show_their_values_and_say_changes_apply_on_reset():
+    import ipyvuetify as v
+
+    params = solara.reactive(app.default_kwargs())
+    box, rc = solara.render(app.Controls(params, app.default_kwargs()), handle_error=False)
+    texts = [w.children[0] for w in rc.find(v.Html, tag="span").widgets if w.children]
+    assert "Citizens (agents): 5,000" in texts
+    assert "Political will (0-1): 0.50" in texts
+    assert app.RESET_NOTE in str(rc.find(v.Alert).widget.children)
+    assert len(rc.find(v.Alert).widgets) == 1  # the note only: nothing pending
+    params.set(params.value | {"policy": "baseline"})
+    assert "press Reset" in str([w.children for w in rc.find(v.Alert).widgets])
+    rc.close()
 
 
 def test_whole_page_renders(monkeypatch):

@@ -26,6 +26,7 @@ from experiments.compare import FIGURES
 from experiments.config import CompareConfig, FrontierConfig, validate_compare, validate_frontier
 from experiments.runner import APP_CONFIG_DIR, prevalidate
 from sim.config import ConfigError, group_options
+from tests.test_report import raw_names
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = 2
@@ -273,7 +274,7 @@ def test_frontier_writes_the_table_and_figure(results):
     assert best.sum() <= 1 and (best <= curve["top_split"].astype(bool)).all()
     assert (best == (curve["top_split"].astype(bool) & curve["best_distinguishable"].astype(bool))).all()
     assert curve["p_best"].isna().all()
-    assert "Only 2 seeds" in (out / "frontier.md").read_text()
+    assert "only 2 seeds" in (out / "frontier.md").read_text()
     assert (curve["n_seeds"] == SEEDS).all()
     _check_intervals(table)
     assert str(out) in results["frontier"]["stdout"].strip().splitlines()[-1]
@@ -299,3 +300,18 @@ def test_ranks_are_shared_at_the_top_when_the_intervals_cannot_tell_scenarios_ap
     tied = aggregate.ranking(summary, tied=["c"])
     assert tied["scenario"].tolist() == ["b", "c", "d", "a"]
     assert tied["rank"].tolist() == ["1=", "1=", "3", "4"]
+
+
+def test_reports_warn_of_few_seeds_and_name_everything_in_words(results):
+    compare_md = (results["compare"]["dir"] / "report.md").read_text()
+    frontier_md = (results["frontier"]["dir"] / "frontier.md").read_text()
+    assert f"only {SEEDS} seeds" in compare_md.split("## Headline")[0]
+    for md in (compare_md, frontier_md):
+        assert raw_names(md) == set(), raw_names(md)
+    summary = pd.read_csv(results["compare"]["dir"] / "scenario_summary.csv")
+    for col in ["budget_spent_share_mean", "underspent", "adoption_rural_final_change_ci_low"]:
+        assert col in summary.columns, col
+    for metric in ["adoption_final", "gap_urban_rural", "adoption_change", "gap_urban_rural_change"]:
+        low, high = aggregate.metric_bounds(metric)
+        assert (summary[f"{metric}_ci_low"].dropna() >= low).all()
+        assert (summary[f"{metric}_ci_high"].dropna() <= high).all()
