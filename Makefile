@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run simulate test lint bench validate frontier dashboard docs clean
+.PHONY: install run simulate test lint bench validate frontier sensitivity discover dashboard docs clean
 
 install: $(STAMP)
 
@@ -21,6 +21,15 @@ run: install
 ## Budget frontier: one budget split between training and infrastructure (pass ARGS="n_splits=21").
 frontier: install
 	$(BIN)/python -m experiments.frontier $(ARGS)
+
+## Global sensitivity analysis: Morris screening of every uncertain parameter (docs/sensitivity.md;
+## pass ARGS="method=sobol 'parameters=[...]'" or ARGS="policy=training").
+sensitivity: install
+	$(BIN)/python -m experiments.sensitivity $(ARGS)
+
+## Scenario discovery: Latin hypercube + PRIM boxes where training beats infrastructure (pass ARGS="n_samples=500").
+discover: install
+	$(BIN)/python -m experiments.discover $(ARGS)
 
 ## Validation: diffusion results, UTAUT limits, Indonesian figures, ablation, interactions (docs/validation.md;
 ## pass ARGS="n_jobs=2" or ARGS="quick=true").

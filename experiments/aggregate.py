@@ -2,7 +2,7 @@
 
 Confidence intervals are across seeds (runs of one scenario that differ only in their seed), from the
 t-distribution: mean +/- t(0.975, n-1) * sd / sqrt(n). They express the model's stochastic variation,
-not the uncertainty of its parameters (that is what sensitivity analysis is for).
+not the uncertainty of its parameters (that is what :mod:`experiments.sensitivity` is for).
 
 Effects against the baseline are paired by seed (the same seed gives both runs the same synthetic
 population and network, common random numbers), which makes them much tighter than a difference of

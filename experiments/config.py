@@ -98,8 +98,9 @@ def _check_common(cfg: CompareConfig | FrontierConfig) -> None:
     _check(cfg.n_citizens is None or cfg.n_citizens >= 10, "n_citizens", cfg.n_citizens,
            "an integer >= 10 or null for the profile's own size")
     _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1 (months)")
-    _check(cfg.seeds >= 2, "seeds", cfg.seeds, "an integer >= 2 (a confidence interval needs two runs)")
-    _check(cfg.first_seed >= 0, "first_seed", cfg.first_seed, "an integer >= 0")
+    if hasattr(cfg, "seeds"):  # designs over parameters run one seed per point (SensitivityConfig)
+        _check(cfg.seeds >= 2, "seeds", cfg.seeds, "an integer >= 2 (a confidence interval needs two runs)")
+        _check(cfg.first_seed >= 0, "first_seed", cfg.first_seed, "an integer >= 0")
     _check(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
     _check(cfg.launcher in LAUNCHERS, "launcher", cfg.launcher, ", ".join(LAUNCHERS))
     _check(cfg.ray_address is None or cfg.ray_address.strip() != "", "ray_address", cfg.ray_address,
@@ -161,3 +162,114 @@ def check_sim_overrides(cfg: CompareConfig | FrontierConfig, policy: str,
         compose(policy=policy, population=cfg.population, network=cfg.network, overrides={**parsed, **extra})
     else:
         compose(policy=policy, population=cfg.population, network=cfg.network, overrides=items)
+
+
+# --------------------------------------------------------------------------- designs over parameters
+SENSITIVITY_METHODS = ("morris", "sobol")
+
+
+@dataclass
+class SensitivityConfig:
+    """Global sensitivity analysis (SALib) over the uncertain parameters of one scenario."""
+
+    population: str = "indonesia"
+    n_citizens: int | None = 10_000
+    network: str = "homophilous"
+    steps: int = 60
+    method: str = "morris"  # morris (screening) or sobol (first-order and total indices)
+    policy: str = "baseline"  # the scenario analysed (outcomes without effect:)
+    baseline: str = "baseline"  # effects effect:<scenario>:<metric> are measured against this scenario
+    outcomes: list[str] = field(default_factory=lambda: [
+        "adoption_final", "gap_urban_rural", "gap_income_q5_q1", "trust_mean_final"])
+    uncertainty_file: str | None = None  # YAML parameters: {key: {low:, high:}}; None: the declared priors
+    parameters: list[str] = field(default_factory=list)  # keep only these of the varied parameters
+    trajectories: int = 10  # Morris: trajectories (runs: trajectories x (parameters + 1))
+    num_levels: int = 4  # Morris: grid levels per parameter
+    sobol_n: int = 64  # Sobol: base sample, a power of 2 (runs: sobol_n x (parameters + 2))
+    resamples: int = 1000  # bootstrap resamples for the confidence intervals
+    conf_level: float = 0.95
+    seed: int = 0  # simulation seed of every design point (common random numbers)
+    sample_seed: int = 0  # seed of the sampler and the bootstrap
+    noise_points: int = 3  # points at which the run-to-run noise is measured
+    noise_seeds: int = 5  # seeds at each of those points
+    budget_idr_bn_per_month: float | None = None
+    n_jobs: int = -1
+    launcher: str = "joblib"
+    ray_address: str | None = None
+    overrides: list[str] = field(default_factory=list)
+    progress: bool = True
+    reuse: bool = False
+
+
+@dataclass
+class DiscoverConfig:
+    """Scenario discovery: a Latin hypercube over the uncertain parameters, PRIM on a condition."""
+
+    population: str = "indonesia"
+    n_citizens: int | None = 10_000
+    network: str = "homophilous"
+    steps: int = 60
+    n_samples: int = 200  # Latin hypercube points (runs: n_samples x scenarios in the condition)
+    condition: str = "training:adoption_final > infrastructure:adoption_final"
+    uncertainty_file: str | None = None
+    parameters: list[str] = field(default_factory=list)
+    seed: int = 0  # simulation seed of every point (common random numbers across the scenarios)
+    sample_seed: int = 0  # seed of the Latin hypercube
+    peel_alpha: float = 0.05  # PRIM: share of the points peeled per step
+    paste_alpha: float = 0.05
+    mass_min: float = 0.05  # PRIM: smallest share of the points a box may hold
+    min_coverage: float = 0.5  # the box chosen: the densest on the trajectory with at least this coverage
+    max_qp: float | None = 0.05  # then drop restrictions with a larger quasi-p value (None: keep all)
+    max_boxes: int = 1  # boxes to find one after another
+    budget_idr_bn_per_month: float | None = None
+    n_jobs: int = -1
+    launcher: str = "joblib"
+    ray_address: str | None = None
+    overrides: list[str] = field(default_factory=list)
+    progress: bool = True
+    reuse: bool = False
+
+
+ConfigStore.instance().store(name="sensitivity_schema", node=SensitivityConfig)
+ConfigStore.instance().store(name="discover_schema", node=DiscoverConfig)
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
+def validate_sensitivity(cfg: SensitivityConfig) -> None:
+    """Range checks of the sensitivity analysis; raises ConfigError with one line."""
+    _check_common(cfg)
+    policies = group_options("policy")
+    _check(cfg.method in SENSITIVITY_METHODS, "method", cfg.method, ", ".join(SENSITIVITY_METHODS))
+    _check(cfg.policy in policies, "policy", cfg.policy, ", ".join(policies))
+    _check(cfg.baseline in policies, "baseline", cfg.baseline, ", ".join(policies))
+    _check(len(cfg.outcomes) >= 1, "outcomes", list(cfg.outcomes), "a non-empty list of outcomes")
+    _check(len(set(cfg.outcomes)) == len(cfg.outcomes), "outcomes", list(cfg.outcomes),
+           "a list without repeats")
+    _check(cfg.trajectories >= 2, "trajectories", cfg.trajectories, "an integer >= 2")
+    _check(cfg.num_levels >= 2 and cfg.num_levels % 2 == 0, "num_levels", cfg.num_levels,
+           "an even integer >= 2")
+    _check(_is_power_of_two(cfg.sobol_n) and cfg.sobol_n >= 4, "sobol_n", cfg.sobol_n,
+           "a power of 2, at least 4")
+    _check(cfg.resamples >= 10, "resamples", cfg.resamples, "an integer >= 10")
+    _check(0.5 <= cfg.conf_level < 1, "conf_level", cfg.conf_level, "a number in [0.5, 1)")
+    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    _check(cfg.sample_seed >= 0, "sample_seed", cfg.sample_seed, "an integer >= 0")
+    _check(cfg.noise_points >= 0, "noise_points", cfg.noise_points, "an integer >= 0 (0: no noise estimate)")
+    _check(cfg.noise_seeds >= 2, "noise_seeds", cfg.noise_seeds, "an integer >= 2")
+
+
+def validate_discover(cfg: DiscoverConfig) -> None:
+    """Range checks of scenario discovery; raises ConfigError with one line."""
+    _check_common(cfg)
+    _check(cfg.n_samples >= 10, "n_samples", cfg.n_samples, "an integer >= 10")
+    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    _check(cfg.sample_seed >= 0, "sample_seed", cfg.sample_seed, "an integer >= 0")
+    for key in ("peel_alpha", "paste_alpha", "mass_min"):
+        value = getattr(cfg, key)
+        _check(0 < value < 0.5, key, value, "a number in (0, 0.5)")
+    _check(0 <= cfg.min_coverage <= 1, "min_coverage", cfg.min_coverage, "a number in [0, 1]")
+    _check(cfg.max_qp is None or 0 < cfg.max_qp <= 1, "max_qp", cfg.max_qp, "a number in (0, 1] or null")
+    _check(cfg.max_boxes >= 1, "max_boxes", cfg.max_boxes, "an integer >= 1")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from experiments import aggregate
+from experiments import aggregate, sensitivity_summary
 from experiments.aggregate import MIN_SEEDS, is_share, metric_unit
 from sim.config import AGE_BANDS, LEVERS, REGIONS
 from sim.metrics import AGE_KEYS, METRICS, REGION_KEYS
@@ -584,6 +584,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     # ---- assumptions
     blocks.append(("h2", "Assumptions that drive these results"))
     blocks.append(("ul", assumption_items(model_cfg, setup["n_citizens"])))
+    blocks.append(("p", sensitivity_summary.headline_sentence()))
     blocks.append(("h2", "Files"))
     blocks.append(("ul", [
         "runs.parquet: one row per run x month (scenario, seed, month, every monthly metric)",
