@@ -33,7 +33,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import aggregate, figures, report
-from experiments.calibration.posterior import seeded_configs
+from experiments.calibration.posterior import posterior_path, seeded_configs
 from experiments.config import CompareConfig, check_sim_overrides, model_overrides, validate_compare
 from experiments.runner import (
     APP_CONFIG_DIR,
@@ -121,6 +121,7 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
         "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "tied_with_top": tied, "uncertainty": cfg.uncertainty,
+        "posterior_file": str(posterior_path(cfg.posterior_file)),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps)
     report.write(blocks, out, "report", "Policy scenario comparison")

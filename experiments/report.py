@@ -405,7 +405,7 @@ def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, An
     if fails:
         items.append(f"Adoption gain that does not survive it (interval includes zero): {', '.join(fails)}.")
     return [("h2", "Parameter uncertainty"),
-            ("p", "Each seed runs one draw of the calibrated posterior (experiments/data/posterior.parquet), "
+            ("p", f"Each seed runs one draw of the calibrated posterior ({setup.get('posterior_file')}), "
                   "the same draw for every scenario, so the intervals below cover parameter uncertainty "
                   "and run-to-run noise together."),
             ("ul", items)]
