@@ -110,7 +110,8 @@ def _check_common(cfg: CompareConfig | FrontierConfig) -> None:
                "a number > 0 (IDR billion per month) or null for the model's default")
     for item in cfg.overrides:
         _check("=" in item and not item.startswith("="), "overrides", item, "a list of key=value strings")
-    check_uncertainty(cfg.uncertainty, cfg.posterior_file)
+    if hasattr(cfg, "uncertainty"):  # designs over parameters sample their own values (no posterior)
+        check_uncertainty(cfg.uncertainty, cfg.posterior_file)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

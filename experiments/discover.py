@@ -5,13 +5,15 @@ uncertain parameters (:mod:`experiments.design`: the declared priors or ``uncert
 each point every scenario the ``condition`` names runs with the same seed (common random numbers),
 and the condition -- by default ``training:adoption_final > infrastructure:adoption_final``, training
 beats infrastructure on final adoption -- marks the point as a case of interest or not. PRIM (the
-``prim`` package, the EMA Workbench's algorithm) then peels the parameter space down to boxes where
-the condition mostly holds. Of each box's peeling trajectory the densest box with at least
-``min_coverage`` coverage is chosen, then its restrictions are dropped one at a time, the least
+EMA Workbench's implementation, ``ema_workbench.analysis.prim``) then peels the parameter space down
+to boxes where the condition mostly holds. Of each box's peeling trajectory the densest box with at
+least ``min_coverage`` coverage is chosen, then its restrictions are dropped one at a time, the least
 significant first, until each has a quasi-p value of at most ``max_qp`` (with dozens of parameters
 and a few hundred points, peeling also restricts parameters that merely happen to separate the
-sample). Coverage is the share of all cases of interest inside the box, density the share of the
-box's points that are cases of interest.
+sample). The Workbench tests the lower and the upper limit of a restriction separately (one-sided);
+dropping a restriction frees both limits, so a parameter's quasi-p value is the smaller of the two
+and it is dropped only when neither limit is significant. Coverage is the share of all cases of
+interest inside the box, density the share of the box's points that are cases of interest.
 
 Writes into one folder: ``runs/`` and ``timeseries/`` (every run), ``samples.csv`` (each point's
 parameter values, the metrics the condition compares and whether it holds), ``boxes.csv`` (one row
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,6 @@ from typing import Any
 import hydra
 import numpy as np
 import pandas as pd
-import prim
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from SALib.sample import latin
@@ -80,47 +82,87 @@ def choose_step(trajectory: pd.DataFrame, min_coverage: float) -> int:
     return int(best.index[0])
 
 
+def _prim_module() -> Any:
+    """The EMA Workbench's PRIM module, imported on first use: importing the Workbench takes seconds
+    (it loads its whole modelling framework), which ``--help`` and the config checks should not pay,
+    and it warns that an optional parallel back end (ipyparallel) is missing, which PRIM never uses."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="ipyparallel not installed")
+        from ema_workbench.analysis import prim
+    # PRIM logs every peel at INFO on the "EMA" logger, which would flood the Hydra app's log.
+    logging.getLogger("EMA").setLevel(logging.WARNING)
+    return prim
+
+
+def box_limits(box: Any) -> tuple[pd.Series, pd.DataFrame]:
+    """The selected box's statistics and its restrictions (index: parameter; columns ``min``,
+    ``max``, ``qp``), the most significant first.
+
+    Built from the Workbench's own ``PrimBox.inspect(style="data")``, which gives a quasi-p value per
+    restricted limit (NaN for a limit left at the sample's edge). ``qp`` is the smaller of the two:
+    ``drop_restriction`` frees both limits of a parameter, so a parameter whose upper limit decides
+    must not go because its lower one is chance (a peeled box often nicks the far side too)."""
+    stats, table = box.inspect(style="data")[0]
+    table = table.droplevel(0, axis=1)
+    out = pd.DataFrame({"min": table.iloc[:, 0].astype(float), "max": table.iloc[:, 1].astype(float),
+                        "qp": table.iloc[:, 2:].astype(float).min(axis=1, skipna=True)}, index=table.index)
+    return stats, out.sort_values("qp", kind="stable")
+
+
 def prune(box: Any, max_qp: float) -> None:
     """Drop the box's restrictions one at a time, the largest quasi-p value first, until every
-    remaining one has a quasi-p value of at most ``max_qp`` (PRIM's own ``drop_restriction``)."""
+    remaining one has a quasi-p value of at most ``max_qp`` (PRIM's own ``drop_restriction``, which
+    appends the widened box to the trajectory and selects it, so the quasi-p values are recomputed
+    for the box that remains)."""
     while True:
-        limits = box.limits
-        if limits.empty or limits["qp values"].max() <= max_qp:
+        _, lims = box_limits(box)
+        if lims.empty or lims["qp"].max() <= max_qp:
             return
-        box.drop_restriction(limits["qp values"].idxmax())
+        box.drop_restriction(lims["qp"].idxmax())
+
+
+def _trajectory(box: Any) -> pd.DataFrame:
+    """The peeling trajectory in the columns ``trajectory.csv`` and the figure use (the Workbench
+    adds the counts ``n``/``k`` and an ``id``, and spells the restricted-dimension count ``res_dim``)."""
+    traj = box.peeling_trajectory.rename(columns={"res_dim": "res dim"})
+    return traj[["coverage", "density", "mean", "res dim", "mass"]].reset_index(drop=True).copy()
 
 
 def find_boxes(x: pd.DataFrame, y: np.ndarray, space: design.Space,
                cfg: DiscoverConfig) -> tuple[pd.DataFrame, list[tuple[pd.DataFrame, int]]]:
-    """PRIM boxes one after another: the table of chosen boxes, and each box's trajectory and step."""
+    """PRIM boxes one after another: the table of chosen boxes, and each box's trajectory and step.
+
+    The Workbench's ``threshold`` both marks the cases of interest (``y >= threshold``) and is the
+    density the end of the peeling must reach for a box to count; below it PRIM returns an
+    unrestricted "dump" box, which ends the search. 0.5: a box is one where the condition mostly holds.
+    """
     rows: list[dict[str, Any]] = []
     trajectories: list[tuple[pd.DataFrame, int]] = []
     if y.sum() == 0 or y.all():
         return pd.DataFrame(columns=BOX_COLUMNS), trajectories
-    logging.getLogger("prim").setLevel(logging.WARNING)
-    p = prim.Prim(x, y.astype(int), threshold=0.5, threshold_type=">", peel_alpha=cfg.peel_alpha,
-                  paste_alpha=cfg.paste_alpha, mass_min=cfg.mass_min)
+    prim = _prim_module()
+    p = prim.Prim(x.reset_index(drop=True), y.astype(int), threshold=0.5, threshold_type=prim.ABOVE,
+                  peel_alpha=cfg.peel_alpha, paste_alpha=cfg.paste_alpha, mass_min=cfg.mass_min)
     bounds = space.bounds().set_index("parameter")
     for number in range(1, cfg.max_boxes + 1):
         box = p.find_box()
-        if box is None:
-            break
-        trajectory = box.peeling_trajectory.reset_index(drop=True).copy()
+        if box is None or int(box.peeling_trajectory["res_dim"].max()) == 0:
+            break  # no points left, or the dump box: nothing left to restrict
+        trajectory = _trajectory(box)
         step = choose_step(trajectory, cfg.min_coverage)
         box.select(step)
         if cfg.max_qp is not None:
             prune(box, cfg.max_qp)
-        stats = box.stats
+        stats, lims = box_limits(box)
         trajectories.append((trajectory, step))
-        limits = box.limits
-        for name, lim in limits.iterrows():
+        for name, lim in lims.iterrows():
             rows.append({"box": number, "parameter": name, "low": float(lim["min"]),
                          "high": float(lim["max"]), "prior_low": float(bounds.loc[name, "low"]),
                          "prior_high": float(bounds.loc[name, "high"]),
-                         "qp_value": float(lim["qp values"]), "coverage": float(stats["coverage"]),
+                         "qp_value": float(lim["qp"]), "coverage": float(stats["coverage"]),
                          "density": float(stats["density"]), "mass": float(stats["mass"]),
-                         "restricted": int(stats["res dim"]), "trajectory_step": step})
-        if not limits.shape[0]:
+                         "restricted": int(stats["res_dim"]), "trajectory_step": step})
+        if not lims.shape[0]:
             break
     return pd.DataFrame(rows, columns=BOX_COLUMNS), trajectories
 
@@ -205,8 +247,9 @@ def report_blocks(boxes: pd.DataFrame, holds: np.ndarray, space: design.Space, c
     if fig is not None:
         blocks.append(("fig", fig, "Peeling trajectory of the first box: coverage against density; "
                                    "colour: number of restricted parameters"))
-    blocks.append(("p", "A quasi-p value (binomial test of the box's density with and without the "
-                        "restriction) above about 0.05 marks a restriction that may be chance. Each point "
+    blocks.append(("p", "A quasi-p value (one-sided binomial test of the box's density with and without "
+                        "the restriction; for a parameter limited from both sides, the smaller of the two "
+                        "limits' values) above about 0.05 marks a restriction that may be chance. Each point "
                         "ran once: where the scenarios are close, run-to-run noise decides the condition at "
                         "some points."))
     return blocks
