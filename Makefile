@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run simulate test lint bench validate frontier sensitivity discover dashboard docs clean
+.PHONY: install run simulate test lint bench validate frontier calibrate sensitivity discover dashboard docs clean
 
 install: $(STAMP)
 
@@ -21,6 +21,11 @@ run: install
 ## Budget frontier: one budget split between training and infrastructure (pass ARGS="n_splits=21").
 frontier: install
 	$(BIN)/python -m experiments.frontier $(ARGS)
+
+## Calibration against Indonesian data (ABC with pyabc; 2024-25 figures held out; pass ARGS="ship=true" to
+## make its posterior the one the comparison draws from, or ARGS="quick=true" for a test-size run).
+calibrate: install
+	$(BIN)/python -m experiments.calibrate $(ARGS)
 
 ## Global sensitivity analysis: Morris screening of every uncertain parameter (docs/sensitivity.md;
 ## pass ARGS="method=sobol 'parameters=[...]'" or ARGS="policy=training").

@@ -47,7 +47,7 @@ class CompareConfig:
     overrides: list[str] = field(default_factory=list)  # extra model overrides for every run
     progress: bool = True  # progress bar
     reuse: bool = False  # aggregate the runs already in <output>/runs instead of running them
-    uncertainty: str = "none"  # posterior: one posterior draw per seed (paired); none: defaults
+    uncertainty: str = "posterior"  # posterior: one posterior draw per seed (paired); none: defaults
     posterior_file: str | None = None  # None: the shipped posterior (experiments/data/)
 
 
@@ -78,7 +78,7 @@ class FrontierConfig:
     overrides: list[str] = field(default_factory=list)
     progress: bool = True
     reuse: bool = False
-    uncertainty: str = "none"
+    uncertainty: str = "posterior"
     posterior_file: str | None = None
 
 

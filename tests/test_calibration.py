@@ -14,6 +14,11 @@ import pandas as pd
 import pytest
 
 from experiments import aggregate
+from experiments.calibration.config import (
+    CalibrateConfig,
+    inferred_parameters,
+    marginalised_parameters,
+)
 from experiments.calibration.posterior import draw_for_seed, seeded_configs
 from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 from sim.config import ConfigError, compose
@@ -83,7 +88,11 @@ def test_quick_calibration_writes_every_output(tmp_path):
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert posterior["weight"].sum() == pytest.approx(1.0) and len(posterior) == 8
     ident = pd.read_csv(out / "identification.csv")
-    assert set(ident["parameter"]) == set(posterior.columns) - {"weight"}
+    cfg = CalibrateConfig()
+    inferred = {d.key for d, _ in inferred_parameters(cfg)}
+    marginalised = {d.key for d, _ in marginalised_parameters(cfg)}
+    assert set(ident["parameter"]) == inferred and inferred.isdisjoint(marginalised)
+    assert set(posterior.columns) - {"weight"} == inferred | marginalised  # every uncertain parameter
     assert (ident["sd_ratio"] > 0).all()
     for name in ("calibration.md", "calibration.html", "figures/fit.png", "figures/posterior.png"):
         assert (out / name).stat().st_size > 0, name

@@ -27,7 +27,10 @@ class CalibrateConfig:
     initial_conditions: list[str] = field(default_factory=lambda: [
         "population.adoption_initial", "population.awareness_initial"])
     exclude: list[str] = field(default_factory=lambda: ["params.costs.", "policy."])
+    infer: list[str] = field(default_factory=list)
     targets: str = "configs/calibration/targets.yaml"
+    method: str = "rejection"
+    tolerance: float | None = None
     population_size: int = 200
     max_generations: int = 8
     max_simulations: int = 12_000
@@ -41,7 +44,8 @@ class CalibrateConfig:
 
 ConfigStore.instance().store(name="calibrate_schema", node=CalibrateConfig)
 
-QUICK = {"n_citizens": 1_000, "population_size": 8, "max_generations": 2, "max_simulations": 100,
+METHODS = ("rejection", "smc")
+QUICK = {"n_citizens": 1_000, "population_size": 8, "max_generations": 2, "max_simulations": 1_000,
          "predictive_draws": 6}
 
 
@@ -67,6 +71,9 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
     decimal_year(cfg.anchor_access_date, "anchor_access_date")
     _check(0 < cfg.anchor_access_level < 1, "anchor_access_level", cfg.anchor_access_level,
            "a share in (0, 1)")
+    _check(cfg.method in METHODS, "method", cfg.method, ", ".join(METHODS))
+    _check(cfg.tolerance is None or (math.isfinite(cfg.tolerance) and cfg.tolerance > 0), "tolerance",
+           cfg.tolerance, "null (the error model's 95% bound) or a number > 0")
     _check(cfg.population_size >= 4, "population_size", cfg.population_size, "an integer >= 4")
     _check(cfg.max_generations >= 1, "max_generations", cfg.max_generations, "an integer >= 1")
     _check(cfg.max_simulations >= cfg.population_size, "max_simulations", cfg.max_simulations,
@@ -82,13 +89,29 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
                f"start_priors.{key}", list(bounds), "[low, high] with low < high")
     for key in cfg.initial_conditions:
         declaration(key)
+    known = {d.key for d, _ in uncertain_set(cfg)}
+    for key in cfg.infer:
+        _check(key in known, "infer", key, "keys of uncertain parameters not excluded (docs/parameters.md)")
     compose(population=cfg.population, network=cfg.network, overrides=dict(cfg.initial))
     _check(bool(inferred_parameters(cfg)), "exclude", list(cfg.exclude),
            "prefixes that leave at least one uncertain parameter")
 
 
 def inferred_parameters(cfg: CalibrateConfig) -> list[tuple[Declared, Prior]]:
-    """The parameters calibration infers, each with the prior it draws from at the start date."""
+    """The parameters ABC-SMC moves (``infer``; empty: every uncertain parameter not excluded)."""
+    every = uncertain_set(cfg)
+    return [pair for pair in every if not cfg.infer or pair[0].key in cfg.infer]
+
+
+def marginalised_parameters(cfg: CalibrateConfig) -> list[tuple[Declared, Prior]]:
+    """The other uncertain parameters: drawn afresh from their priors in every simulation, so the
+    posterior integrates over them (their posterior is their prior)."""
+    inferred = {d.key for d, _ in inferred_parameters(cfg)}
+    return [pair for pair in uncertain_set(cfg) if pair[0].key not in inferred]
+
+
+def uncertain_set(cfg: CalibrateConfig) -> list[tuple[Declared, Prior]]:
+    """Every uncertain parameter that is not excluded, with its prior at the start date."""
     out = []
     for d in uncertain_parameters():
         if any(d.key.startswith(prefix) for prefix in cfg.exclude) or d.key in cfg.initial:

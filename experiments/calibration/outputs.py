@@ -158,8 +158,11 @@ def report_blocks(checks: list[dict], ident: pd.DataFrame, record: dict[str, Any
     gens = record["generations"]
     blocks: list[tuple] = [
         ("h1", "Calibration against Indonesian data"),
-        ("p", f"ABC-SMC (pyabc) over {len(ident)} uncertain parameters, {setup['n_citizens']:,} citizens "
-              f"from {setup['start_date']}, {len(gens)} generations, "
+        ("p", f"ABC-SMC (pyabc) over {len(ident)} uncertain parameters; "
+              f"{len(record.get('marginalised', []))} others drawn from their priors in every "
+              "simulation (marginalised: their posterior is their prior). "
+              f"Effective sample size of the last generation: {record.get('effective_sample_size', 0):.0f}. "
+              f"{setup['n_citizens']:,} citizens from {setup['start_date']}, {len(gens)} generations, "
               f"{sum(g['simulations'] for g in gens):,} simulations, wall time {setup['wall_time']}. "
               f"Fitted: {len(fitted)} targets dated up to 2023; held out: {len(held)} targets dated "
               "2024-2025, never used in fitting."),
