@@ -398,7 +398,7 @@ def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, An
     items = [f"Ranks first on final adoption in {best['p_best']:.0%} of the posterior draws: "
              f"{scenario_label(best['scenario'])}" + (
                  "." if best["p_best"] >= 0.9 else " (a ranking that parameter uncertainty can overturn; "
-                 "the p_best column of scenario_summary.csv gives every scenario's share).")]
+                 "scenario_summary.csv gives every scenario's share of first places).")]
     if holds:
         items.append("Adoption gain against the baseline that survives parameter uncertainty (paired "
                      f"interval above zero across posterior draws): {', '.join(holds)}.")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from experiments import aggregate
 from experiments.calibration.config import (
@@ -88,7 +89,8 @@ def test_quick_calibration_writes_every_output(tmp_path):
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert posterior["weight"].sum() == pytest.approx(1.0) and len(posterior) == 8
     ident = pd.read_csv(out / "identification.csv")
-    cfg = CalibrateConfig()
+    infer = yaml.safe_load((REPO / "configs" / "experiment" / "calibrate.yaml").read_text())["infer"]
+    cfg = CalibrateConfig(infer=infer)
     inferred = {d.key for d, _ in inferred_parameters(cfg)}
     marginalised = {d.key for d, _ in marginalised_parameters(cfg)}
     assert set(ident["parameter"]) == inferred and inferred.isdisjoint(marginalised)
