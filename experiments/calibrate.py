@@ -1,7 +1,8 @@
 """Calibration against Indonesian data: ``python -m experiments.calibrate`` (Hydra app).
 
-ABC-SMC (pyabc) over the uncertain parameters (their priors are declared beside the code that uses
-them, :mod:`sim.parameters`), fitted to the published figures up to 2023; the 2024-2025 figures are
+ABC (pyabc; rejection by default, ABC-SMC with ``method=smc``) over the uncertain parameters
+(their priors are declared beside the code that uses them, :mod:`sim.parameters`), fitted to the
+published figures up to 2023; the 2024-2025 figures are
 held out and reported as an out-of-sample test. Writes into the run folder:
 
 - ``posterior.parquet``: the last generation's weighted draws (one column per parameter, ``weight``);
@@ -69,7 +70,7 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     fitted = [t for t in targets if not t.held_out]
     jobs = resolve_jobs(cfg.n_jobs)
     params = inferred_parameters(cfg)
-    print(f"calibration: ABC-SMC over {len(params)} parameters, {len(fitted)} fitted and "
+    print(f"calibration: ABC ({cfg.method}) over {len(params)} parameters, {len(fitted)} fitted and "
           f"{len(targets) - len(fitted)} held-out targets, {cfg.population_size} particles x up to "
           f"{cfg.max_generations} generations, {cfg.n_citizens:,} citizens, {jobs} processes", flush=True)
     posterior, record = run_abc(cfg, fitted, out, jobs)

@@ -108,6 +108,7 @@ class DigitalAdoptionModel(mesa.Model):
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
         self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
         self.state = self._build_state()
+        self.start_year = decimal_year(cfg.start_date)
         self.month = 0
         self.rows: list[dict[str, float]] = []
         self._observe(spent={}, outcome=None, breach=False)
@@ -222,7 +223,7 @@ class DigitalAdoptionModel(mesa.Model):
                 breach=breach,
                 breach_probability=breach_probability(self.state, self.cfg.params.platform),
                 mandate_active=mandate,
-                start_year=decimal_year(self.cfg.start_date),
+                start_year=self.start_year,
             )
         )
 

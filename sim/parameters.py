@@ -211,8 +211,7 @@ def check_declared_ranges(cfg: Any, schema: type | None = None) -> None:
         spec = d.spec
         if spec.length is not None and len(value) != spec.length:
             raise ConfigError(f"{d.key}={list(value)!r}: out of range; allowed: {spec.allowed()}")
-        items = list(enumerate(value)) if isinstance(value, (list, tuple)) or _is_list(value) else [
-            (None, value)]
+        items = list(enumerate(value)) if _is_list(value) else [(None, value)]
         for i, item in items:
             if not spec.accepts(item) or (spec.integer and isinstance(item, float)):
                 where = d.key if i is None else f"{d.key}[{i}]"

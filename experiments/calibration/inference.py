@@ -73,7 +73,8 @@ class Simulator:
         self.params = params
         self.nuisance = list(nuisance)
         self.targets = targets
-        self.months = max(t.month(cfg.start_date) for t in targets)
+        self.at = [(t.name, t.metric, t.month(cfg.start_date)) for t in targets]
+        self.months = max(month for _, _, month in self.at)
         self.population, self.network = cfg.population, cfg.network
         self.overrides = start_overrides(cfg, max(self.months, 1))
         self._base: SimConfig | None = None
@@ -92,10 +93,7 @@ class Simulator:
 
     def run(self, values: dict[str, float], seed: int) -> dict[str, float]:
         rows = self.series(values, seed)
-        return {t.name: float(rows[t.metric].iloc[t.month_index]) for t in self._indexed()}
-
-    def _indexed(self) -> list[Any]:
-        return [_At(t, t.month(self.overrides["start_date"])) for t in self.targets]
+        return {name: float(rows[metric].iloc[month]) for name, metric, month in self.at}
 
     def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
         """pyabc's model function: parameters p0, p1, ... on the unbounded scale (:func:`to_values`)."""
@@ -104,11 +102,6 @@ class Simulator:
         rng = np.random.default_rng(seed)
         values.update({d.key: float(prior.from_unit(rng.random())) for d, prior in self.nuisance})
         return self.run(values, seed)
-
-
-class _At:
-    def __init__(self, target: Target, month: int) -> None:
-        self.name, self.metric, self.month_index = target.name, target.metric, month
 
 
 def pyabc_prior(params: list[tuple[Declared, Prior]]) -> Any:

@@ -8,6 +8,7 @@ the same for every scenario (paired), so intervals cover parameter uncertainty a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +57,6 @@ def seeded_configs(base: SimConfig, seeds: list[int], uncertainty: str,
                    posterior_file: str | None = None) -> list[SimConfig]:
     """One config per seed. With ``uncertainty=posterior`` each seed also takes its posterior draw
     (:func:`draw_for_seed`), the same in every scenario built from the same seeds."""
-    from dataclasses import replace
-
     if uncertainty == "none":
         return [replace(base, seed=seed) for seed in seeds]
     posterior = load_posterior(posterior_path(posterior_file))
