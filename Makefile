@@ -25,16 +25,16 @@ frontier: install
 ## Calibration against Indonesian data (ABC with pyabc; 2024-25 figures held out; pass ARGS="ship=true" to
 ## make its posterior the one the comparison draws from, or ARGS="quick=true" for a test-size run).
 calibrate: install
-	$(BIN)/python -m experiments.calibrate $(ARGS)
+	$(BIN)/python -m experiments.calibration $(ARGS)
 
 ## Global sensitivity analysis: Morris screening of every uncertain parameter (docs/sensitivity.md;
 ## pass ARGS="method=sobol 'parameters=[...]'" or ARGS="policy=training").
 sensitivity: install
-	$(BIN)/python -m experiments.sensitivity $(ARGS)
+	$(BIN)/python -m experiments.exploration.sensitivity $(ARGS)
 
 ## Scenario discovery: Latin hypercube + PRIM boxes where training beats infrastructure (pass ARGS="n_samples=500").
 discover: install
-	$(BIN)/python -m experiments.discover $(ARGS)
+	$(BIN)/python -m experiments.exploration.discover $(ARGS)
 
 ## Validation: diffusion results, UTAUT limits, Indonesian figures, ablation, interactions (docs/validation.md;
 ## pass ARGS="n_jobs=2" or ARGS="quick=true").

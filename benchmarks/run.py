@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.results import atomic_write
+from sim.store.files import atomic_write
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)

@@ -6,7 +6,7 @@
 Four measurements of the same runs (policy ``comprehensive``, seeds 0, 1, ...; every lever spends):
 
 1. *model*: the model alone, in this process (build, run, summary, timeseries), one run after another;
-2. *runner, basic*: :func:`experiments.runner.run_configs` with the basic launcher in this process, so
+2. *runner, basic*: :func:`experiments.engine.runner.run_configs` with the basic launcher in this process, so
    the difference from 1 is the runner's own work per run (config hash, checks, serialising, writing
    the run folder and the dataset part atomically, the resume check); 1 and 2 alternate for
    ``--rounds`` rounds and the best round of each counts; because that difference is small against
@@ -32,11 +32,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.run import _load, machine, write_block
-from experiments.runner import _write, resolve_jobs, run_configs, run_problem, tasks_for
+from experiments.engine.runner import _write, resolve_jobs, run_configs, run_problem, tasks_for
 from sim.config import SimConfig, compose
 from sim.model import DigitalAdoptionModel
-from sim.provenance import code_version
-from sim.results import run_files
+from sim.store.files import run_files
+from sim.store.provenance import code_version
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -36,7 +36,7 @@ from sim.config import (
 )
 from sim.help import sim_help, wants_help
 from sim.model import DigitalAdoptionModel
-from sim.results import write_run
+from sim.store.files import write_run
 
 GROUPS = ("population", "network", "policy")
 HEADLINE = (

@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments import aggregate
 from experiments.calibration.config import (
     CalibrateConfig,
     inferred_parameters,
     marginalised_parameters,
 )
-from experiments.calibration.posterior import draw_for_seed, seeded_configs
 from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
+from experiments.engine import stats
+from experiments.engine.posterior import draw_for_seed, seeded_configs
 from sim.config import ConfigError, compose
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def _env() -> dict[str, str]:
 ])
 def test_bad_input_to_calibrate_gets_one_line_exit_2_and_nothing_written(tmp_path, args, fragment):
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "experiments.calibrate", *args, f"hydra.run.dir={out}"],
+    proc = subprocess.run([sys.executable, "-m", "experiments.calibration", *args, f"hydra.run.dir={out}"],
                           cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -75,7 +75,7 @@ def test_bad_input_to_calibrate_gets_one_line_exit_2_and_nothing_written(tmp_pat
 def test_quick_calibration_writes_every_output(tmp_path):
     """The whole pipeline at test size: ABC-SMC, predictive checks, identification, figures, report."""
     out = tmp_path / "cal"
-    proc = subprocess.run([sys.executable, "-m", "experiments.calibrate", "quick=true", "n_jobs=2",
+    proc = subprocess.run([sys.executable, "-m", "experiments.calibration", "quick=true", "n_jobs=2",
                            f"hydra.run.dir={out}"], cwd=REPO, env=_env(), capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -121,6 +121,6 @@ def test_p_best_shares_sum_to_one_and_split_ties():
     runs = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1, 2, 2, 2],
                          "scenario": ["a", "b", "c"] * 3,
                          "adoption_final": [0.5, 0.6, 0.6, 0.7, 0.6, 0.5, 0.4, 0.9, 0.1]})
-    shares = aggregate.p_best(runs, ["a", "b", "c"])
+    shares = stats.p_best(runs, ["a", "b", "c"])
     assert shares.sum() == pytest.approx(1.0)
     assert shares.to_dict() == pytest.approx({"a": 1 / 3, "b": 0.5, "c": 1 / 6})

@@ -79,9 +79,9 @@ def test_bad_input_gives_one_clear_line_and_no_results(bad_runs, case_id, args, 
     ("experiments.compare", ["seeds=10", "launcher=joblib", "reuse=false", "hydra.run.dir"]),
     ("experiments.frontier", ["n_splits=", "pairs", "seeds=", "maximize="]),
     ("experiments.validation", ["quick=false", "launcher=joblib", "cases="]),
-    ("experiments.calibrate", ["quick=false", "population_size=200", "ship=false", "hydra.run.dir"]),
-    ("experiments.sensitivity", ["method=", "hydra.run.dir"]),
-    ("experiments.discover", ["n_samples=", "hydra.run.dir"]),
+    ("experiments.calibration", ["quick=false", "population_size=200", "ship=false", "hydra.run.dir"]),
+    ("experiments.exploration.sensitivity", ["method=", "hydra.run.dir"]),
+    ("experiments.exploration.discover", ["n_samples=", "hydra.run.dir"]),
 ])
 def test_help_lists_the_main_keys_a_line_each(tmp_path, module, expected):
     import subprocess
@@ -105,6 +105,6 @@ def test_every_app_setting_has_its_line_of_help():
     from sim.help import commented_keys
 
     for name in ("experiment/compare.yaml", "experiment/frontier.yaml", "experiment/calibrate.yaml",
-                 "experiment/sensitivity.yaml", "experiment/discover.yaml", "validate.yaml"):
+                 "experiment/sensitivity.yaml", "experiment/discover.yaml", "experiment/validate.yaml"):
         keys = commented_keys(CONFIG_DIR / name)
         assert keys and not [k for k, _, text in keys if not text], name

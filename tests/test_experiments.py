@@ -21,10 +21,13 @@ import pytest
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 
-from experiments import aggregate, compare, frontier
-from experiments.compare import FIGURES
-from experiments.config import CompareConfig, FrontierConfig, validate_compare, validate_frontier
-from experiments.runner import APP_CONFIG_DIR, prevalidate
+from experiments.compare import app as compare
+from experiments.compare.app import FIGURES
+from experiments.engine import stats, tables
+from experiments.engine.app import APP_CONFIG_DIR, prevalidate
+from experiments.engine.settings import CompareConfig, FrontierConfig, validate_compare, validate_frontier
+from experiments.frontier import algorithm
+from experiments.frontier import app as frontier
 from sim.config import ConfigError, group_options
 from tests.test_report import raw_names
 
@@ -116,7 +119,7 @@ def test_default_frontier_moves_training_against_infrastructure():
     cfg = _app_config("frontier")
     assert ["training", "infrastructure"] in [list(p) for p in cfg.pairs]
     assert cfg.n_splits >= 11 and cfg.seeds >= 5
-    points = aggregate.frontier_points([["training", "infrastructure"]], cfg.n_splits)
+    points = algorithm.frontier_points([["training", "infrastructure"]], cfg.n_splits)
     shares = [p["share_a"] for p in points]
     assert shares[0] == 0.0 and shares[-1] == 1.0
     for p in points:
@@ -163,12 +166,12 @@ def test_bad_setting_on_the_command_line_exits_with_one_line(results):
 
 # --------------------------------------------------------------------------- statistics
 def test_t_interval_matches_the_textbook():
-    mean, low, high = aggregate.t_interval([1.0, 2.0, 3.0, 4.0])
+    mean, low, high = stats.t_interval([1.0, 2.0, 3.0, 4.0])
     half = 3.182446305284263 * np.std([1, 2, 3, 4], ddof=1) / 2.0  # t(0.975, 3)
     assert mean == 2.5 and low == pytest.approx(2.5 - half) and high == pytest.approx(2.5 + half)
-    assert aggregate.t_interval([0.3, 0.3, 0.3]) == (0.3, 0.3, 0.3)
-    assert np.isnan(aggregate.t_interval([1.0])[1])
-    assert aggregate.t_interval([1.0, np.nan, 3.0])[0] == 2.0
+    assert stats.t_interval([0.3, 0.3, 0.3]) == (0.3, 0.3, 0.3)
+    assert np.isnan(stats.t_interval([1.0])[1])
+    assert stats.t_interval([1.0, np.nan, 3.0])[0] == 2.0
 
 
 def test_effects_are_paired_by_seed_and_scaled_to_people_and_cost():
@@ -176,13 +179,13 @@ def test_effects_are_paired_by_seed_and_scaled_to_people_and_cost():
                         "cost_idr_bn": [0.0, 0.0], "population_total": [1e6, 1e6]})
     runs = pd.DataFrame({"seed": [1, 0], "adoption_final": [0.60, 0.45], "gap_urban_rural": [0.05, 0.25],
                          "cost_idr_bn": [100.0, 50.0], "population_total": [1e6, 1e6]})
-    eff = aggregate.paired_effects(runs, ref, ["gap_urban_rural"]).set_index("seed")
+    eff = stats.paired_effects(runs, ref, ["gap_urban_rural"]).set_index("seed")
     assert eff.loc[1, "additional_adopters"] == pytest.approx(0.10 * 1e6)
     assert eff.loc[0, "additional_adopters"] == pytest.approx(0.05 * 1e6)
     assert eff.loc[1, "additional_adopters_per_idr_bn"] == pytest.approx(1000.0)
     assert eff.loc[0, "gap_urban_rural_change"] == pytest.approx(0.05)
     assert eff.loc[1, "gap_urban_rural_change_per_idr_bn"] == pytest.approx(-0.05 / 100)
-    base = aggregate.paired_effects(ref, ref, ["gap_urban_rural"])
+    base = stats.paired_effects(ref, ref, ["gap_urban_rural"])
     assert (base["additional_adopters"] == 0).all() and base["additional_adopters_per_idr_bn"].isna().all()
 
 
@@ -227,7 +230,7 @@ def test_comparison_tables_are_tidy_and_complete(results):
     # Provenance (hashes, versions) is kept per run, never averaged as if it were a metric.
     assert "code_version" in per_run.columns and "config_hash" in per_run.columns
     assert not [c for c in summary.columns if c.startswith(("code_version", "config_hash", "summary_sha256"))]
-    for metric in aggregate.summary_metrics(per_run.rename(columns={"scenario": "policy"})):
+    for metric in tables.summary_metrics(per_run.rename(columns={"scenario": "policy"})):
         for suffix in ("mean", "ci_low", "ci_high"):
             assert f"{metric}_{suffix}" in summary.columns, metric
     for col in ["additional_adopters", "additional_adopters_per_idr_bn", "gap_urban_rural_change_per_idr_bn",
@@ -287,17 +290,17 @@ def test_nothing_is_written_into_the_repository(results):
 def test_a_best_split_is_named_only_when_it_beats_its_neighbours():
     seeds = np.arange(8)
     clear = np.array([0.50 + 0.001 * seeds, 0.60 + 0.001 * seeds, 0.52 + 0.001 * seeds])
-    assert aggregate.distinguishable_from_neighbours(clear, 1, maximize=True)
+    assert algorithm.distinguishable_from_neighbours(clear, 1, maximize=True)
     tied = clear.copy()
     tied[2] = clear[1] + np.where(seeds % 2 == 0, 0.01, -0.01)  # the neighbour is as good on average
-    assert not aggregate.distinguishable_from_neighbours(tied, 1, maximize=True)
-    assert not aggregate.distinguishable_from_neighbours(clear[:, :1], 1, maximize=True)  # one seed
+    assert not algorithm.distinguishable_from_neighbours(tied, 1, maximize=True)
+    assert not algorithm.distinguishable_from_neighbours(clear[:, :1], 1, maximize=True)  # one seed
 
 
 def test_ranks_are_shared_at_the_top_when_the_intervals_cannot_tell_scenarios_apart():
     summary = pd.DataFrame({"scenario": ["a", "b", "c", "d"], "adoption_final_mean": [0.5, 0.7, 0.69, 0.6]})
-    assert aggregate.ranking(summary)["rank"].tolist() == ["1", "2", "3", "4"]
-    tied = aggregate.ranking(summary, tied=["c"])
+    assert stats.ranking(summary)["rank"].tolist() == ["1", "2", "3", "4"]
+    tied = stats.ranking(summary, tied=["c"])
     assert tied["scenario"].tolist() == ["b", "c", "d", "a"]
     assert tied["rank"].tolist() == ["1=", "1=", "3", "4"]
 
@@ -312,6 +315,6 @@ def test_reports_warn_of_few_seeds_and_name_everything_in_words(results):
     for col in ["budget_spent_share_mean", "underspent", "adoption_rural_final_change_ci_low"]:
         assert col in summary.columns, col
     for metric in ["adoption_final", "gap_urban_rural", "adoption_change", "gap_urban_rural_change"]:
-        low, high = aggregate.metric_bounds(metric)
+        low, high = stats.metric_bounds(metric)
         assert (summary[f"{metric}_ci_low"].dropna() >= low).all()
         assert (summary[f"{metric}_ci_high"].dropna() <= high).all()

@@ -27,9 +27,9 @@ from sim.provinces import (
     regional_will,
     shares_within_groups,
 )
-from sim.results import PROVINCES_FILE, SUMMARY_FILE
 from sim.rules.policy import citizen_target_mask, office_target_mask
 from sim.state import State
+from sim.store.files import PROVINCES_FILE, SUMMARY_FILE
 
 
 def _model(n: int = 3000, seed: int = 1, **overrides) -> DigitalAdoptionModel:
@@ -180,7 +180,7 @@ def test_an_unknown_province_is_one_line_naming_the_allowed_values():
 
 
 def test_the_run_writes_a_long_province_table(tmp_path):
-    from sim.results import write_run
+    from sim.store.files import write_run
 
     model = _model(n=3000, steps=3).run()
     table = model.province_table()

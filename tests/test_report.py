@@ -17,7 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments import aggregate, report
+from experiments.compare import report as compare_report
+from experiments.engine import render, stats, tables
+from experiments.frontier import report as frontier_report
 from sim.config import LEVERS, TARGETINGS
 from sim.metrics import METRIC_NAMES
 
@@ -27,7 +29,7 @@ SCENARIOS = {  # name: (allocation, targeting, adoption effect, share of its bud
     "outreach": ({"outreach": 1.0}, "universal", 0.10, 0.2),
     "low_literacy_courses": ({"literacy": 1.0}, "low_literacy", 0.0, 1.0),
 }
-GROUP_COLUMNS = [col for _, _, col in report.group_columns()]
+GROUP_COLUMNS = [col for _, _, col in render.group_columns()]
 STEPS = 60
 BUDGET = 500.0
 
@@ -54,7 +56,7 @@ def fake_runs(n_seeds: int, seed: int = 0) -> pd.DataFrame:
                 row[f"alloc_{lever}"] = alloc.get(lever, 0.0)
             for col in GROUP_COLUMNS:
                 row[col] = float(np.clip(adoption + rng.normal(0, 0.05), 0, 1))
-            for gap in aggregate.GAP_METRICS:
+            for gap in tables.GAP_METRICS:
                 row[gap] = 0.2 - effect + rng.normal(0, 0.01)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -62,15 +64,15 @@ def fake_runs(n_seeds: int, seed: int = 0) -> pd.DataFrame:
 
 def compare_markdown(n_seeds: int, tmp_path: Path) -> str:
     runs = fake_runs(n_seeds)
-    summary = aggregate.scenario_summary(runs, list(SCENARIOS), "baseline")
-    tied = aggregate.tied_with_top(runs, summary, exclude=["baseline"])
-    ranks = aggregate.ranking(summary, tied=tied).set_index("scenario")["rank"]
+    summary = tables.scenario_summary(runs, list(SCENARIOS), "baseline")
+    tied = stats.tied_with_top(runs, summary, exclude=["baseline"])
+    ranks = stats.ranking(summary, tied=tied).set_index("scenario")["rank"]
     summary.insert(1, "rank", summary["scenario"].map(ranks))
     setup = {"population": "indonesia", "n_citizens": 3000, "steps": STEPS, "seeds": n_seeds,
              "network": "homophilous", "population_total": 280e6, "budget_idr_bn_per_month": BUDGET,
              "created": "today", "wall_time": "1 s", "tied_with_top": tied}
-    blocks = report.compare_blocks(summary, "baseline", setup, {}, {}, aggregate.present_gaps(runs))
-    return report.to_markdown(blocks, tmp_path)
+    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, {}, tables.present_gaps(runs))
+    return render.to_markdown(blocks, tmp_path)
 
 
 def raw_names(text: str) -> set[str]:
@@ -86,26 +88,26 @@ def raw_names(text: str) -> set[str]:
     (2.75, 0), (0.16, 2), (0.05, 2), (0.4, 1), (1234.0, -2), (0.96, 1), (9.96, 0), (35.0, -1),
 ])
 def test_interval_half_width_sets_the_decimals(half, decimals):
-    assert report.interval_decimals(half) == decimals
+    assert render.interval_decimals(half) == decimals
 
 
 def test_numbers_are_rounded_to_what_their_interval_supports():
     # 20.88 million from a few thousand agents with an interval of +/- 2.75: no decimals are real
-    assert report.estimate(20.884, 18.13, 23.64, sign=True) == "+21 (+18 to +24)"
-    assert report.round_to_interval(20.884, 2.75) == 21.0
-    assert report.round_to_interval(1234.5, 160.0) == 1230.0
-    assert report.pct(0.6284, 0.5872, 0.6696) == "63% (59% to 67%)"
-    assert report.pct(0.6284, 0.6270, 0.6298) == "62.84% (62.70% to 62.98%)"
-    assert report.pp(-0.047, -0.067, -0.026) == "-5 pp (-7 to -3)"
-    assert report.pp(-0.047, -0.067, -0.026, interval=False) == "-5 pp"
-    assert report.num(9049.3, 7900.0, 10200.0) == "9,000 (7,900 to 10,200)"
+    assert render.estimate(20.884, 18.13, 23.64, sign=True) == "+21 (+18 to +24)"
+    assert render.round_to_interval(20.884, 2.75) == 21.0
+    assert render.round_to_interval(1234.5, 160.0) == 1230.0
+    assert render.pct(0.6284, 0.5872, 0.6696) == "63% (59% to 67%)"
+    assert render.pct(0.6284, 0.6270, 0.6298) == "62.84% (62.70% to 62.98%)"
+    assert render.pp(-0.047, -0.067, -0.026) == "-5 pp (-7 to -3)"
+    assert render.pp(-0.047, -0.067, -0.026, interval=False) == "-5 pp"
+    assert render.num(9049.3, 7900.0, 10200.0) == "9,000 (7,900 to 10,200)"
     # no interval (one seed) or no width (identical values): the stated default
-    assert report.pct(0.6284) == "62.8%"
-    assert report.num(30000.0, 30000.0, 30000.0) == "30,000"
-    assert report.estimate(np.nan) == "n/a"
-    assert report.estimate(-0.0001, -0.2, 0.2, sign=True, interval=False) == "+0.0"
+    assert render.pct(0.6284) == "62.8%"
+    assert render.num(30000.0, 30000.0, 30000.0) == "30,000"
+    assert render.estimate(np.nan) == "n/a"
+    assert render.estimate(-0.0001, -0.2, 0.2, sign=True, interval=False) == "+0.0"
     with pytest.raises(ValueError):
-        report.interval_decimals(0.0)
+        render.interval_decimals(0.0)
 
 
 # --------------------------------------------------------------------------- bounded intervals
@@ -117,13 +119,13 @@ def test_numbers_are_rounded_to_what_their_interval_supports():
     ("additional_adopters_per_idr_bn", None),
 ])
 def test_every_share_gap_and_change_has_its_bounds(metric, bounds):
-    assert aggregate.metric_bounds(metric) == bounds
+    assert stats.metric_bounds(metric) == bounds
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=6))
 def test_intervals_of_shares_never_leave_zero_to_one(values):
-    mean, low, high = aggregate.t_interval(values, bounds=aggregate.metric_bounds("adoption_final"))
+    mean, low, high = stats.t_interval(values, bounds=stats.metric_bounds("adoption_final"))
     assert 0.0 <= low <= mean + 1e-12 and mean - 1e-12 <= high <= 1.0
 
 
@@ -133,7 +135,7 @@ def test_tables_and_bands_clip_intervals_of_shares_gaps_and_differences():
     runs = pd.DataFrame({"scenario": ["a"] * n + ["b"] * n, "seed": list(range(n)) * 2,
                          "adoption_final": [0.001, 0.0, 0.05, 0.999, 1.0, 0.9],
                          "gap_urban_rural": [-0.99, -0.8, -1.0, 0.95, 1.0, 0.7]})
-    table = aggregate.describe(runs, "scenario", ["adoption_final", "gap_urban_rural"])
+    table = stats.describe(runs, "scenario", ["adoption_final", "gap_urban_rural"])
     assert (table["adoption_final_ci_low"] >= 0).all() and (table["adoption_final_ci_high"] <= 1).all()
     assert (table["gap_urban_rural_ci_low"] >= -1).all() and (table["gap_urban_rural_ci_high"] <= 1).all()
     assert table["adoption_final_ci_low"].iloc[0] == 0.0  # the unclipped interval went below 0
@@ -141,8 +143,8 @@ def test_tables_and_bands_clip_intervals_of_shares_gaps_and_differences():
                          "seed": np.tile(np.repeat(range(n), 2), 2), "month": np.tile([0, 1], 2 * n)})
     tidy["adoption"] = np.where(tidy["scenario"] == "base", 0.0, rng.uniform(0.0, 1.0, len(tidy)))
     tidy.loc[(tidy["scenario"] == "x") & (tidy["month"] == 1), "adoption"] = [1.0, 0.9, 0.995]
-    level = aggregate.bands(tidy, "adoption")
-    diff = aggregate.paired_bands(tidy, "adoption", "base")
+    level = stats.bands(tidy, "adoption")
+    diff = stats.paired_bands(tidy, "adoption", "base")
     assert level["ci_low"].min() >= 0 and level["ci_high"].max() <= 1
     assert diff["ci_low"].min() >= -1 and diff["ci_high"].max() <= 1
     assert diff.loc[diff["scenario"] == "base", "mean"].eq(0).all()
@@ -151,9 +153,9 @@ def test_tables_and_bands_clip_intervals_of_shares_gaps_and_differences():
 
 def test_the_report_and_the_figures_read_the_same_paired_intervals():
     runs = fake_runs(4)
-    summary = aggregate.scenario_summary(runs, list(SCENARIOS), "baseline").set_index("scenario")
+    summary = tables.scenario_summary(runs, list(SCENARIOS), "baseline").set_index("scenario")
     for s in SCENARIOS:
-        mean, low, high = aggregate.paired_difference(runs, s, "baseline", "adoption_rural_final")
+        mean, low, high = stats.paired_difference(runs, s, "baseline", "adoption_rural_final")
         assert summary.loc[s, "adoption_rural_final_change_mean"] == pytest.approx(mean)
         if s != "baseline":
             assert summary.loc[s, "adoption_rural_final_change_ci_low"] == pytest.approx(low)
@@ -165,19 +167,19 @@ def test_few_seeds_are_warned_about_and_five_are_not(tmp_path):
     assert "only 3 seeds" in compare_markdown(3, tmp_path).split("## Headline")[0]
     assert "only 2 seeds" in compare_markdown(2, tmp_path)
     assert "only" not in compare_markdown(5, tmp_path).split("## Headline")[0]
-    assert report.few_seeds_warning(aggregate.MIN_SEEDS) is None
+    assert render.few_seeds_warning(stats.MIN_SEEDS) is None
 
 
 def test_every_name_in_the_report_is_in_words(tmp_path):
     md = compare_markdown(4, tmp_path)
     assert raw_names(md) == set(), raw_names(md)
-    for name in [*TARGETINGS, *METRIC_NAMES, *aggregate.GAP_METRICS, "adoption_final", "cost_idr_bn"]:
+    for name in [*TARGETINGS, *METRIC_NAMES, *tables.GAP_METRICS, "adoption_final", "cost_idr_bn"]:
         if "_" in name:
             assert name not in md.split("## Files")[0], name
     assert "low literacy courses" in md  # a scenario named with underscores is written in words
-    assert report.targeting_label("left_behind") in md
-    assert set(report.TARGETING_LABELS) == set(TARGETINGS)
-    assert set(report.LEVER_LABELS) == set(LEVERS)
+    assert render.targeting_label("left_behind") in md
+    assert set(render.TARGETING_LABELS) == set(TARGETINGS)
+    assert set(render.LEVER_LABELS) == set(LEVERS)
     assert raw_names("see scenario_summary.csv and set seeds=10") == set()
     assert raw_names("aimed at left_behind") == {"left_behind"}
 
@@ -191,7 +193,7 @@ def test_spending_is_per_month_and_in_total_and_underspending_is_flagged(tmp_pat
     assert len([r for r in rows if flag.search(r)]) == 3  # in the ranking, scenario and cost tables
     assert not [line for line in md.splitlines()
                 if line.startswith("| inclusive |") and "could not spend" in line]
-    summary = aggregate.scenario_summary(fake_runs(4), list(SCENARIOS), "baseline").set_index("scenario")
+    summary = tables.scenario_summary(fake_runs(4), list(SCENARIOS), "baseline").set_index("scenario")
     assert summary["underspent"].to_dict() == {"baseline": False, "inclusive": False, "outreach": True,
                                                "low_literacy_courses": False}
 
@@ -210,8 +212,8 @@ def test_the_frontier_summary_is_in_words_and_flags_splits_that_could_not_spend(
     setup = {"budget_idr_bn_per_month": BUDGET, "steps": STEPS, "n_splits": 3, "seeds": 3,
              "population": "indonesia", "n_citizens": int(runs["n_citizens"].iloc[0]), "created": "today",
              "wall_time": "1 s"}
-    md = report.to_markdown(report.frontier_blocks(table, setup, None, "adoption_final", ["gap_urban_rural"]),
-                            tmp_path)
+    blocks = frontier_report.frontier_blocks(table, setup, None, "adoption_final", ["gap_urban_rural"])
+    md = render.to_markdown(blocks, tmp_path)
     assert raw_names(md) == set(), raw_names(md)
     assert "only 3 seeds" in md
     assert "no split is distinguishable" in md

@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim import DigitalAdoptionModel, compose
 from sim.config import group_options
-from sim.results import PROVINCES_FILE, SUMMARY_FILE, TIMESERIES_FILE, write_run
+from sim.store.files import PROVINCES_FILE, SUMMARY_FILE, TIMESERIES_FILE, write_run
 
 QUIET = {"progress": False, "materialise_agents": "never"}
 

@@ -22,9 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import compare
-from experiments.config import CompareConfig
-from experiments.runner import (
+from experiments.compare import app as compare
+from experiments.engine.runner import (
     DATASET_DIR,
     RUNS_DIR,
     Interrupted,
@@ -34,9 +33,10 @@ from experiments.runner import (
     run_problem,
     stop_on_signals,
 )
+from experiments.engine.settings import CompareConfig
 from sim.config import SimConfig, compose
-from sim.provenance import config_hash
-from sim.results import SUMMARY_FILE, TIMESERIES_FILE, atomic_write
+from sim.store.files import SUMMARY_FILE, TIMESERIES_FILE, atomic_write
+from sim.store.provenance import config_hash
 
 REPO = Path(__file__).resolve().parent.parent
 TABLES = ("runs.parquet", "run_summaries.csv", "scenario_summary.csv")
@@ -183,7 +183,7 @@ def test_atomic_writes_from_many_threads_leave_one_whole_file(tmp_path):
 
 def test_a_signal_stops_the_runs_with_how_many_finished(tmp_path, monkeypatch):
     configs = tiny("baseline", seeds=range(100), steps=12)
-    import experiments.runner as runner
+    import experiments.engine.runner as runner
 
     write = runner._write
     written: list[int] = []

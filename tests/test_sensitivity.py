@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import design, discover, sensitivity
-from experiments.config import DiscoverConfig, SensitivityConfig
-from experiments.runner import prevalidate
-from experiments.sensitivity_summary import top_parameters
+from experiments.engine.app import prevalidate
+from experiments.engine.settings import DiscoverConfig, SensitivityConfig
+from experiments.exploration import design, discover, sensitivity
+from experiments.exploration.drivers import top_parameters
 from sim.config import ConfigError
 from sim.parameters import Prior
 
@@ -55,7 +55,7 @@ def apps(tmp_path_factory):
     procs = {}
     for name, (module, args) in jobs.items():
         args = [*args, f"hydra.run.dir={base / name}"]
-        procs[name] = subprocess.Popen([sys.executable, "-m", f"experiments.{module}", *args], cwd=REPO,
+        procs[name] = subprocess.Popen([sys.executable, "-m", f"experiments.exploration.{module}", *args], cwd=REPO,
                                        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = {}
     for name, proc in procs.items():
@@ -216,8 +216,9 @@ def test_the_shipped_morris_result_names_three_parameters():
 
 
 @pytest.mark.parametrize(("module", "config", "expected"), [
-    ("experiments.sensitivity", "sensitivity", ["method=morris", "trajectories=10", "uncertainty_file=null"]),
-    ("experiments.discover", "discover", ["n_samples=200", "condition=", "min_coverage="]),
+    ("experiments.exploration.sensitivity", "sensitivity",
+     ["method=morris", "trajectories=10", "uncertainty_file=null"]),
+    ("experiments.exploration.discover", "discover", ["n_samples=200", "condition=", "min_coverage="]),
 ])
 def test_help_lists_every_key_a_line_each(tmp_path, module, config, expected):
     from sim.config import CONFIG_DIR

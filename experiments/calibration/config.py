@@ -1,4 +1,4 @@
-"""Settings of ``python -m experiments.calibrate`` and their checks (one line, exit 2)."""
+"""Settings of ``python -m experiments.calibration`` and their checks (one line, exit 2)."""
 
 from __future__ import annotations
 

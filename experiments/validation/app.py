@@ -1,4 +1,5 @@
-"""The validation app: ``python -m experiments.validation`` (Hydra config ``configs/validate.yaml``).
+"""The validation app: ``python -m experiments.validation`` (Hydra config
+``configs/experiment/validate.yaml``).
 
 It runs the selected cases (:mod:`experiments.validation.cases`), scores them
 (:mod:`experiments.validation.scoring`) and writes ``validation.json``, ``validation.md``,
@@ -23,8 +24,8 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import LAUNCHERS
-from experiments.runner import checked_entry, run_app
+from experiments.engine.app import APP_CONFIG_DIR, checked_entry, run_app
+from experiments.engine.settings import LAUNCHERS
 from experiments.validation.cases.ablation import ablation_case
 from experiments.validation.cases.bass import bass_case
 from experiments.validation.cases.granovetter import granovetter_case
@@ -36,7 +37,7 @@ from experiments.validation.cases.watts import watts_case
 from experiments.validation.report import write_report
 from experiments.validation.runner import runner_settings
 from experiments.validation.scoring import CaseResult, tally
-from sim.config import CONFIG_DIR, LEVERS, ConfigError
+from sim.config import LEVERS, ConfigError
 
 CASES = ("bass", "granovetter", "watts", "limits", "indonesia", "ablation", "interactions", "mechanics")
 
@@ -271,7 +272,7 @@ def run_validation_in(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseRes
         return run_validation(cfg, out)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="validate")
+@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="validate")
 def main(dcfg: DictConfig) -> int:
     cfg: ValidateConfig = OmegaConf.to_object(dcfg)
     try:
@@ -299,4 +300,4 @@ def main(dcfg: DictConfig) -> int:
 
 def entry() -> None:
     """Check the command line's overrides (one-line error, exit 2), then hand over to Hydra."""
-    checked_entry("validate", ValidateConfig, check_config, main, config_dir=CONFIG_DIR)
+    checked_entry("validate", ValidateConfig, check_config, main)

@@ -3,7 +3,7 @@
 ``validation.json`` holds every row with the same fields (``case``, ``name``, ``measured``,
 ``expected``, ``tolerance`` or ``interval``, ``passed``, ``scored``, ``reason``); identities and
 interactions are separate lists, so that the summary's counts are of scored checks only. The Markdown
-and HTML say the same thing (one list of blocks, rendered by :mod:`experiments.report`).
+and HTML say the same thing (one list of blocks, rendered by :mod:`experiments.engine.render`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.report import write as write_blocks  # noqa: E402
+from experiments.engine.render import write as write_blocks  # noqa: E402
 from experiments.validation.cases.indonesia import APJII_2024  # noqa: E402
 from experiments.validation.scoring import CaseResult, tally  # noqa: E402
 from experiments.validation.theory import cascade_probability  # noqa: E402
@@ -60,7 +60,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 # --------------------------------------------------------------------------- figures
-def _save(fig: plt.Figure, out: Path, name: str) -> Path:
+def save_figure(fig: plt.Figure, out: Path, name: str) -> Path:
     (out / FIGURES).mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     path = out / FIGURES / name
@@ -88,7 +88,7 @@ def figure_bass(d: dict[str, Any], out: Path) -> Path:
              label=f"model ({d['substeps']} steps/month) - F(t)")
     ax2.set(xlabel="month", ylabel="difference in adoption share", title="errors")
     ax2.legend(fontsize=8)
-    return _save(fig, out, "bass.png")
+    return save_figure(fig, out, "bass.png")
 
 
 def figure_granovetter(d: dict[str, Any], out: Path) -> Path:
@@ -97,7 +97,7 @@ def figure_granovetter(d: dict[str, Any], out: Path) -> Path:
     ax.plot(d["perturbed"], label="second-lowest threshold raised by one: one joins")
     ax.set(xlabel="month", ylabel="adopters", title=f"Granovetter's riot, {d['n']} agents")
     ax.legend(fontsize=8)
-    return _save(fig, out, "granovetter.png")
+    return save_figure(fig, out, "granovetter.png")
 
 
 def figure_watts(d: dict[str, Any], out: Path) -> Path:
@@ -116,7 +116,7 @@ def figure_watts(d: dict[str, Any], out: Path) -> Path:
     ax.set(xlabel="mean degree z", ylabel="frequency / size", ylim=(-0.03, 1.05),
            title=f"Watts global cascades, Erdos-Renyi, phi={d['phi']}, {d['n']:,} nodes")
     ax.legend(fontsize=8, loc="center right")
-    return _save(fig, out, "watts.png")
+    return save_figure(fig, out, "watts.png")
 
 
 def figure_limits(d: dict[str, Any], out: Path) -> Path:
@@ -133,7 +133,7 @@ def figure_limits(d: dict[str, Any], out: Path) -> Path:
             ax.plot(k["t"], k["without_social"], ":", color="C7", label="same without the social term")
         ax.set(xlabel="month", ylabel="adoption share", title=f"UTAUT limit: {title}")
         ax.legend(fontsize=8)
-    return _save(fig, out, "limits.png")
+    return save_figure(fig, out, "limits.png")
 
 
 def figure_indonesia(d: dict[str, Any], out: Path) -> Path:
@@ -158,7 +158,7 @@ def figure_indonesia(d: dict[str, Any], out: Path) -> Path:
     ax.set(xlabel="internet access (%)",
            title=f"Indonesia profile, {d['n']:,} citizens: access at t=0 vs APJII 2024")
     ax.legend(fontsize=8, loc="upper left")
-    return _save(fig, out, "indonesia_marginals.png")
+    return save_figure(fig, out, "indonesia_marginals.png")
 
 
 def _interval_plot(ax: plt.Axes, labels: list[str], means: list[float], lows: list[float],
@@ -182,7 +182,7 @@ def figure_ablation(d: dict[str, Any], out: Path) -> Path:
     pct = int(round(d["confidence"] * 100))
     ax.set(xlabel=f"on - off, {e[0]['outcome'] if e else ''} (pp), mean and {pct}% paired interval",
            title=f"Ablation, {d['n']:,} citizens, {len(d['seeds'])} paired seeds (green pass, red fail)")
-    return _save(fig, out, "ablation.png")
+    return save_figure(fig, out, "ablation.png")
 
 
 def figure_interactions(d: dict[str, Any], out: Path) -> Path:
@@ -209,7 +209,7 @@ def figure_interactions(d: dict[str, Any], out: Path) -> Path:
     ax2.axvline(0, color="0.4", lw=0.8)
     ax2.set(xlabel="effect against no spending (pp)", title="main effects and joint effect")
     ax2.legend(fontsize=8)
-    return _save(fig, out, "interactions.png")
+    return save_figure(fig, out, "interactions.png")
 
 
 FIGURE_MAKERS = {"bass": figure_bass, "granovetter": figure_granovetter, "watts": figure_watts,

@@ -1,8 +1,8 @@
-"""Running the validation's simulations through the project's runner (:mod:`experiments.runner`).
+"""Running the validation's simulations through the project's runner (:mod:`experiments.engine.runner`).
 
 Every model run the cases need is a :class:`RunSpec` (scenario, size, horizon, seed and dotted
 overrides); :func:`run_summaries` composes their configs, hands them to
-:func:`experiments.runner.run_configs` (serial, local cores or Ray; each run written as it finishes;
+:func:`experiments.engine.runner.run_configs` (serial, local cores or Ray; each run written as it finishes;
 a second run into the same folder resumes) and returns one summary dict each, in order, with any
 monthly series the spec asks for read back from the run's ``timeseries.parquet``. Identical specs
 are run once. Where the runs go and on which launcher is set once per validation with
@@ -24,10 +24,10 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from experiments.runner import resolve_jobs, run_configs
+from experiments.engine.runner import resolve_jobs, run_configs
 from sim.config import SimConfig, compose
 from sim.model import DigitalAdoptionModel
-from sim.results import SUMMARY_FILE, TIMESERIES_FILE
+from sim.store.files import SUMMARY_FILE, TIMESERIES_FILE
 
 
 @dataclass(frozen=True)

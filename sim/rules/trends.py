@@ -9,7 +9,7 @@ literacy move by a constant slope per year, the same for everyone, so the gaps b
 what the profile says on the log-odds scale while levels rise (and rise most where they are lowest
 in percentage points). The slopes are least-squares fits on the logit scale to the published series
 up to 2023; the 2024 and 2025 figures are kept out and serve as an out-of-sample test of the rule
-(``experiments.calibrate``).
+(``experiments.calibration``).
 
 - Access: a citizen without access gets it this month with the hazard that moves their own access
   probability along the trend: h = (p(t+1) - p(t)) / (1 - p(t)), p(t) = expit(L + slope * t / 12),

@@ -1,7 +1,8 @@
-"""Global sensitivity analysis: ``python -m experiments.sensitivity`` (Hydra app, ``make sensitivity``).
+"""Global sensitivity analysis: ``python -m experiments.exploration.sensitivity`` (Hydra app,
+``make sensitivity``).
 
 Which assumptions drive a result? SALib samples the uncertain parameters (the declared priors, or a
-user's ``uncertainty_file``; :mod:`experiments.design`) and analyses the runs:
+user's ``uncertainty_file``; :mod:`experiments.exploration.design`) and analyses the runs:
 
 - ``method=morris`` (default): Morris screening, ``trajectories`` x (parameters + 1) runs; per
   parameter the mean absolute elementary effect mu* (over the prior's full range, in the outcome's
@@ -15,7 +16,7 @@ are the parameters' doing; what noise remains is measured apart: at ``noise_poin
 runs are repeated with ``noise_seeds`` seeds, and the share of the design's output variance that is
 seed-to-seed variance is reported, so that nobody mistakes noise for sensitivity. Outcomes are
 summary metrics of the ``policy`` scenario or paired effects ``effect:<scenario>:<metric>`` against
-``baseline``. All runs go through :mod:`experiments.runner` (every local core, Ray, resumable).
+``baseline``. All runs go through :mod:`experiments.engine.runner` (every local core, Ray, resumable).
 
 Writes into one folder: ``runs/`` and ``timeseries/`` (every run), ``samples.csv`` (each design
 point's parameter values and outcomes), ``sensitivity.csv`` (one row per parameter x outcome:
@@ -44,21 +45,21 @@ from SALib.sample import latin
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from experiments import design, report
-from experiments import sensitivity_figures as figs
-from experiments.config import SensitivityConfig, model_overrides, validate_sensitivity
-from experiments.runner import (
+from experiments.engine import render
+from experiments.engine.app import (
     APP_CONFIG_DIR,
     checked_entry,
     elapsed,
     known_summary_metrics,
     print_table,
-    resolve_jobs,
     run_app,
-    run_configs,
 )
+from experiments.engine.runner import resolve_jobs, run_configs
+from experiments.engine.settings import SensitivityConfig, model_overrides, validate_sensitivity
+from experiments.exploration import design
+from experiments.exploration import figures as figs
 from sim.config import SimConfig
-from sim.results import atomic_path
+from sim.store.files import atomic_path
 
 COLUMNS = {"morris": ["mu_star", "mu_star_conf", "sigma"], "sobol": ["S1", "S1_conf", "ST", "ST_conf"]}
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
@@ -154,7 +155,7 @@ def noise_table(design_y: pd.DataFrame, noise_y: pd.DataFrame, n_seeds: int) -> 
 
 
 def run_sensitivity(cfg: SensitivityConfig, out: Path, started: float | None = None) -> pd.DataFrame:
-    """The whole analysis without Hydra's app machinery: runs, tables, figures, report."""
+    """The whole analysis without Hydra's app machinery: runs, tables, figures, render."""
     started = time.perf_counter() if started is None else started
     p = plan(cfg)
     n_points, n_noise = len(p.unit), len(p.noise_unit)
@@ -202,7 +203,7 @@ def run_sensitivity(cfg: SensitivityConfig, out: Path, started: float | None = N
              "wall_time": elapsed(started),
              "n_citizens": int(p.bases[p.scenarios[0]].population.n_citizens),
              "created": datetime.now().strftime("%Y-%m-%d %H:%M")}
-    report.write(report_blocks(table, noise, p, cfg, setup, paths), out, "sensitivity",
+    render.write(report_blocks(table, noise, p, cfg, setup, paths), out, "sensitivity",
                  "Global sensitivity analysis")
     return table
 
@@ -243,12 +244,12 @@ def _cell(row: pd.Series, method: str) -> str:
 
 
 def report_blocks(table: pd.DataFrame, noise: pd.DataFrame, p: Plan, cfg: SensitivityConfig,
-                  setup: dict[str, Any], paths: dict[str, Path]) -> list[report.Block]:
-    """The report as blocks (see :mod:`experiments.report`)."""
+                  setup: dict[str, Any], paths: dict[str, Path]) -> list[render.Block]:
+    """The report as blocks (see :mod:`experiments.engine.render`)."""
     method = cfg.method
     outcomes = [o.name for o in p.outcomes]
     name = "Morris screening" if method == "morris" else "Sobol indices"
-    blocks: list[report.Block] = [
+    blocks: list[render.Block] = [
         ("h1", f"Global sensitivity analysis: {name} of the {cfg.policy} scenario"),
         ("p", f"{len(p.space.parameters)} parameters varied over {p.space.source}; "
               f"{len(p.unit)} design points x {len(p.scenarios)} scenario(s) "
@@ -293,7 +294,7 @@ def report_blocks(table: pd.DataFrame, noise: pd.DataFrame, p: Plan, cfg: Sensit
         for _, r in noise.iterrows():
             level = (f"{_noise_floor(noise, r['outcome'], cfg.num_levels):.3g}" if method == "morris" else "")
             nrows.append([r["outcome"], f"{r['noise_sd']:.3g}", f"{np.sqrt(r['total_variance']):.3g}",
-                          report.pct(r["noise_share"]), *([level] if method == "morris" else [])])
+                          render.pct(r["noise_share"]), *([level] if method == "morris" else [])])
         blocks.append(("table", ["outcome", "noise sd", "total sd over the design", "noise share",
                                  *(["mu* noise level"] if method == "morris" else [])], nrows))
     else:

@@ -1,7 +1,7 @@
-"""Scenario discovery: ``python -m experiments.discover`` (Hydra app, ``make discover``).
+"""Scenario discovery: ``python -m experiments.exploration.discover`` (Hydra app, ``make discover``).
 
 Under which assumptions does a policy win? A Latin hypercube (SALib) of ``n_samples`` points over the
-uncertain parameters (:mod:`experiments.design`: the declared priors or ``uncertainty_file``); at
+uncertain parameters (:mod:`experiments.exploration.design`: the declared priors or ``uncertainty_file``); at
 each point every scenario the ``condition`` names runs with the same seed (common random numbers),
 and the condition -- by default ``training:adoption_final > infrastructure:adoption_final``, training
 beats infrastructure on final adoption -- marks the point as a case of interest or not. PRIM (the
@@ -40,20 +40,21 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from SALib.sample import latin
 
-from experiments import design, report
-from experiments import sensitivity_figures as figs
-from experiments.config import DiscoverConfig, model_overrides, validate_discover
-from experiments.runner import (
+from experiments.engine import render
+from experiments.engine.app import (
     APP_CONFIG_DIR,
     checked_entry,
     elapsed,
     known_summary_metrics,
     print_table,
     run_app,
-    run_configs,
 )
+from experiments.engine.runner import run_configs
+from experiments.engine.settings import DiscoverConfig, model_overrides, validate_discover
+from experiments.exploration import design
+from experiments.exploration import figures as figs
 from sim.config import SimConfig
-from sim.results import atomic_path
+from sim.store.files import atomic_path
 
 BOX_COLUMNS = ["box", "parameter", "low", "high", "prior_low", "prior_high", "qp_value", "coverage",
                "density", "mass", "restricted", "trajectory_step"]
@@ -168,7 +169,7 @@ def find_boxes(x: pd.DataFrame, y: np.ndarray, space: design.Space,
 
 
 def run_discover(cfg: DiscoverConfig, out: Path, started: float | None = None) -> pd.DataFrame:
-    """The whole discovery without Hydra's app machinery: runs, PRIM, tables, figure, report."""
+    """The whole discovery without Hydra's app machinery: runs, PRIM, tables, figure, render."""
     started = time.perf_counter() if started is None else started
     space, condition, bases = _settings(cfg)
     unit = latin.sample(space.problem(), cfg.n_samples, seed=cfg.sample_seed)
@@ -207,7 +208,7 @@ def run_discover(cfg: DiscoverConfig, out: Path, started: float | None = None) -
     setup = {"runs": len(configs), "scenarios": scenarios, "wall_time": elapsed(started),
              "n_citizens": int(bases[scenarios[0]].population.n_citizens),
              "created": datetime.now().strftime("%Y-%m-%d %H:%M")}
-    report.write(report_blocks(boxes, holds, space, cfg, setup, fig), out, "discover", "Scenario discovery")
+    render.write(report_blocks(boxes, holds, space, cfg, setup, fig), out, "discover", "Scenario discovery")
     return boxes
 
 
@@ -216,9 +217,9 @@ def _range(low: float, high: float) -> str:
 
 
 def report_blocks(boxes: pd.DataFrame, holds: np.ndarray, space: design.Space, cfg: DiscoverConfig,
-                  setup: dict[str, Any], fig: Path | None) -> list[report.Block]:
-    """The report as blocks (see :mod:`experiments.report`)."""
-    blocks: list[report.Block] = [
+                  setup: dict[str, Any], fig: Path | None) -> list[render.Block]:
+    """The report as blocks (see :mod:`experiments.engine.render`)."""
+    blocks: list[render.Block] = [
         ("h1", f"Scenario discovery: where {cfg.condition}"),
         ("p", f"A Latin hypercube of {cfg.n_samples} points over {len(space.parameters)} parameters "
               f"({space.source}); at each point the scenarios {', '.join(setup['scenarios'])} ran with "

@@ -3,7 +3,7 @@
 At one total budget, the split between two levers (by default civil-servant training and
 infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps, ``seeds`` runs each
 (and, as a reference, the same seeds with no extra spending). All the runs go through
-:mod:`experiments.runner` (every local core by default; resumable). Writes into one folder:
+:mod:`experiments.engine.runner` (every local core by default; resumable). Writes into one folder:
 
 - ``runs/``: every run's folder; ``timeseries/``: their monthly rows as one partitioned Parquet
   dataset; ``run_summaries.csv``: one row per run;
@@ -33,22 +33,27 @@ import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import aggregate, figures, report
-from experiments.calibration.posterior import seeded_configs
-from experiments.config import FrontierConfig, check_sim_overrides, model_overrides, validate_frontier
-from experiments.runner import (
+from experiments.engine import render, tables
+from experiments.engine.app import (
     APP_CONFIG_DIR,
-    RunnerError,
     checked_entry,
     elapsed,
     known_summary_metrics,
     print_table,
     run_app,
-    run_configs,
     seed_list,
 )
+from experiments.engine.posterior import seeded_configs
+from experiments.engine.runner import RunnerError, run_configs
+from experiments.engine.settings import (
+    FrontierConfig,
+    check_sim_overrides,
+    model_overrides,
+    validate_frontier,
+)
+from experiments.frontier import algorithm, figures, report
 from sim.config import Allocation, ConfigError, SimConfig, compose, validate
-from sim.results import atomic_path
+from sim.store.files import atomic_path
 
 POLICY_NAME = "frontier"
 
@@ -57,11 +62,11 @@ def allocations(cfg: FrontierConfig) -> list[dict[str, float]]:
     """Every distinct allocation the frontier needs (the reference, all zeros, first when asked for)."""
     seen: dict[tuple, dict[str, float]] = {}
     if cfg.reference:
-        zero = aggregate.split_allocation(cfg.pairs[0][0], cfg.pairs[0][1], 0.0)
+        zero = algorithm.split_allocation(cfg.pairs[0][0], cfg.pairs[0][1], 0.0)
         zero = dict.fromkeys(zero, 0.0)
-        seen[aggregate.allocation_key(list(zero.values()))] = zero
-    for point in aggregate.frontier_points(cfg.pairs, cfg.n_splits):
-        seen.setdefault(aggregate.allocation_key(list(point["allocation"].values())), point["allocation"])
+        seen[algorithm.allocation_key(list(zero.values()))] = zero
+    for point in algorithm.frontier_points(cfg.pairs, cfg.n_splits):
+        seen.setdefault(algorithm.allocation_key(list(point["allocation"].values())), point["allocation"])
     return list(seen.values())
 
 
@@ -87,7 +92,7 @@ def check(cfg: FrontierConfig) -> None:
         for name in names:
             if name not in known:
                 raise ConfigError(f"{key}={name!r}: unknown summary metric; allowed: {', '.join(known)}")
-    first = aggregate.frontier_points(cfg.pairs[:1], cfg.n_splits)[1]["allocation"]
+    first = algorithm.frontier_points(cfg.pairs[:1], cfg.n_splits)[1]["allocation"]
     check_sim_overrides(cfg, cfg.base_policy, extra={"policy.allocation": first, "policy.name": POLICY_NAME})
 
 
@@ -103,10 +108,10 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
               f"runs ({cfg.launcher} launcher)", flush=True)
     run_dirs = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
                            ray_address=cfg.ray_address, reuse=cfg.reuse)
-    runs = aggregate.read_runs(run_dirs, root=out)
+    runs = tables.read_runs(run_dirs, root=out)
     with atomic_path(out / "run_summaries.csv") as tmp:
         runs.to_csv(tmp, index=False)
-    table = aggregate.frontier_table(runs, cfg.pairs, cfg.n_splits, cfg.objective, cfg.maximize,
+    table = algorithm.frontier_table(runs, cfg.pairs, cfg.n_splits, cfg.objective, cfg.maximize,
                                      cfg.bootstrap)
     if table.empty or not (table["pair"] != "reference").any():
         raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
@@ -120,7 +125,7 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
     }
     blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics)
-    report.write(blocks, out, "frontier", "Budget frontier")
+    render.write(blocks, out, "frontier", "Budget frontier")
     return table
 
 
@@ -129,25 +134,25 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
     rows = []
     for _, r in table.iterrows():
         share = ("no extra spending" if r["pair"] == "reference"
-                 else f"{r['share_a']:.0%} {report.lever_label(r['lever_a'])}")
+                 else f"{r['share_a']:.0%} {render.lever_label(r['lever_a'])}")
         mark = "  <- best" if r.get("is_best") is True else ""
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
-                     report.value_text(r, cfg.objective, sign=False),
-                     *[report.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
-                     (report.pct(r["p_best"], digits=0) if report._ok(r.get("p_best")) else "-") + mark])
-    print_table(["split", report.metric_label(cfg.objective),
-                 *[report.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
+                     render.value_text(r, cfg.objective, sign=False),
+                     *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
+                     (render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-") + mark])
+    print_table(["split", render.metric_label(cfg.objective),
+                 *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712
     for _, b in named.iterrows():
-        text = (f"\nbest split: {b['share_a']:.0%} {report.lever_label(b['lever_a'])} / {b['share_b']:.0%} "
-                f"{report.lever_label(b['lever_b'])}, ahead of both neighbouring splits")
+        text = (f"\nbest split: {b['share_a']:.0%} {render.lever_label(b['lever_a'])} / {b['share_b']:.0%} "
+                f"{render.lever_label(b['lever_b'])}, ahead of both neighbouring splits")
         if np.isfinite(b["best_share_ci_low"]):
             text += (f"; 95% range of the best share {b['best_share_ci_low']:.0%} to "
                      f"{b['best_share_ci_high']:.0%}")
         print(text)
     for pair in sorted(set(table["pair"]) - set(named["pair"]) - {"reference"}):
         a, b = pair.split("/")
-        print(f"\n{report.lever_label(a)} against {report.lever_label(b)}: no split is distinguishable from "
+        print(f"\n{render.lever_label(a)} against {render.lever_label(b)}: no split is distinguishable from "
               "its neighbours (paired 95% intervals over seeds)")
 
 

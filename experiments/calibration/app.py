@@ -1,4 +1,4 @@
-"""Calibration against Indonesian data: ``python -m experiments.calibrate`` (Hydra app).
+"""Calibration against Indonesian data: ``python -m experiments.calibration`` (Hydra app).
 
 ABC (pyabc; rejection by default, ABC-SMC with ``method=smc``) over the uncertain parameters
 (their priors are declared beside the code that uses them, :mod:`sim.parameters`), fitted to the
@@ -36,12 +36,13 @@ from experiments.calibration.config import (
     validate_calibrate,
 )
 from experiments.calibration.inference import Simulator, run_abc
-from experiments.calibration.posterior import SHIPPED, equal_weight_draws
 from experiments.calibration.targets import load_targets
-from experiments.report import write
-from experiments.runner import APP_CONFIG_DIR, checked_entry, elapsed, resolve_jobs, run_app
+from experiments.engine.app import APP_CONFIG_DIR, checked_entry, elapsed, run_app
+from experiments.engine.posterior import SHIPPED, equal_weight_draws
+from experiments.engine.render import write
+from experiments.engine.runner import resolve_jobs
 from sim.config import CONFIG_DIR
-from sim.results import atomic_path, atomic_write
+from sim.store.files import atomic_path, atomic_write
 
 SHIPPED_DRAWS = 400
 

@@ -34,7 +34,7 @@ import yaml
 
 from sim.config import ConfigError, SimConfig, apply_overrides, compose, group_options, validate
 from sim.parameters import Prior, get_value, uncertain_parameters
-from sim.results import read_summaries
+from sim.store.files import read_summaries
 
 EFFECT_PREFIX = "effect"
 

@@ -1,13 +1,5 @@
-"""Figures of the policy comparison and the budget frontier (matplotlib, Agg backend, PNG files).
-
-Every function takes the tables of :mod:`experiments.aggregate`, writes one PNG and returns its path.
-The conclusions rest on effects paired by seed (each scenario's run minus the baseline's run with the
-same seed), so the figures show those effects with the same 95 % intervals as the tables; a band of
-each scenario's own level across seeds would overlap the baseline even where the paired effect is
-clear. Shares and gaps are drawn in percent and percentage points, and their intervals stay within
-their bounds (:func:`experiments.aggregate.metric_bounds`). The baseline's own level has a panel of its
-own, on an axis running over the whole range, so no scenario's line can hide it.
-"""
+"""The policy comparison's figures: adoption, trust and staff over time, adoption by group, equity
+gaps and cost-effectiveness."""
 
 from __future__ import annotations
 
@@ -15,51 +7,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.aggregate import bands, change_column, is_share, metric_bounds, paired_bands  # noqa: E402
-from experiments.report import (  # noqa: E402
+from experiments.engine.plots import (
+    BASELINE_COLOR,
+    CAPTION_95,
+    hbar,
+    percent_scale,
+    save_figure,
+    scenario_colors,
+)
+from experiments.engine.render import (  # noqa: E402
     estimate,
     group_columns,
-    lever_label,
     metric_label,
     pp,
     scenario_label,
     stat,
 )
-from sim.results import atomic_path  # noqa: E402
-
-DPI = 110
-BASELINE_COLOR = (0.0, 0.0, 0.0, 1.0)
-CAPTION_95 = "95% intervals of the paired per-seed differences"
-
-
-def scenario_colors(scenarios: Sequence[str], baseline: str | None = None) -> dict[str, tuple]:
-    """A fixed colour per scenario (the baseline black), the same in every figure."""
-    palette = [*plt.get_cmap("tab10").colors, *plt.get_cmap("Dark2").colors]
-    others = [s for s in scenarios if s != baseline]
-    colors = {s: (*palette[i % len(palette)], 1.0) for i, s in enumerate(others)}
-    if baseline is not None:
-        colors[baseline] = BASELINE_COLOR
-    return colors
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path
-
-
-def _scale(metric: str) -> float:
-    """100 for shares and gaps between shares (drawn in percent and percentage points), else 1."""
-    return 100.0 if is_share(metric) else 1.0
+from experiments.engine.stats import bands, change_column, is_share, metric_bounds, paired_bands  # noqa: E402
 
 
 def _change_text(row: pd.Series, metric: str) -> str:
@@ -77,7 +45,7 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
     range), then one panel per scenario with its paired difference from the baseline month by month
     (mean and 95 % band; a shared axis, so panels compare). Panels from the largest final effect down;
     each titled with the final effect and its interval, as in the tables."""
-    scale = _scale(metric)
+    scale = percent_scale(metric)
     unit = "percentage points" if scale == 100 else "points"
     final = f"{metric}_final"
     rows = summary.set_index("scenario")
@@ -127,7 +95,7 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
                  f"difference from {scenario_label(baseline)}, paired by seed, with {CAPTION_95} "
                  f"(black line: {scenario_label(baseline)})", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- adoption by group
@@ -172,22 +140,7 @@ def group_heatmap(summary: pd.DataFrame, baseline: str, path: Path) -> Path:
         for j in range(1, len(dims)):
             if dims[j] != dims[j - 1]:
                 ax.axvline(j - 0.5, color="white", lw=2.5)
-    return _save(fig, path)
-
-
-# --------------------------------------------------------------------------- equity gaps
-def _hbar(ax: plt.Axes, names: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray,
-          colors: Sequence, hatches: Sequence[str] | None = None) -> None:
-    """Horizontal bars with 95 % error bars, first name at the top."""
-    y = np.arange(len(names))
-    bars = ax.barh(y, np.nan_to_num(mean), color=colors, alpha=0.85)
-    for bar, hatch in zip(bars, hatches or [""] * len(names), strict=True):
-        bar.set_hatch(hatch)
-    err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
-    ax.errorbar(np.nan_to_num(mean), y, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1)
-    ax.set_yticks(y, list(names))
-    ax.invert_yaxis()
-    ax.grid(axis="x", alpha=0.3)
+    return save_figure(fig, path)
 
 
 def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseline: str, path: Path) -> Path:
@@ -203,10 +156,10 @@ def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseli
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 0.34 * len(s) * nrows + 1.9 * nrows),
                              squeeze=False)
     for ax, gap in zip(axes.flat, gaps, strict=False):
-        scale = _scale(gap)
+        scale = percent_scale(gap)
         mean, low, high = (s[f"{gap}_change_{k}"].to_numpy(dtype=float) * scale
                            for k in ("mean", "ci_low", "ci_high"))
-        _hbar(ax, [scenario_label(n) for n in s["scenario"]], mean, low, high,
+        hbar(ax, [scenario_label(n) for n in s["scenario"]], mean, low, high,
               [colors[n] for n in s["scenario"]])
         ax.axvline(0, color=BASELINE_COLOR, lw=1.5)
         level = (pp(*stat(base, gap), sign=False) if scale == 100
@@ -220,7 +173,7 @@ def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseli
                  f"(below zero: the gap narrows; {CAPTION_95}; black line: {scenario_label(baseline)})",
                  fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- cost-effectiveness
@@ -232,13 +185,13 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 0.4 * len(s) + 2.6))
     if s.empty:
         ax1.text(0.5, 0.5, "no scenario besides the baseline", ha="center", transform=ax1.transAxes)
-        return _save(fig, path)
+        return save_figure(fig, path)
     paid = s[s["cost_idr_bn_mean"] > 0].sort_values("additional_adopters_per_idr_bn_mean", ascending=False)
     under = paid.get("underspent", pd.Series(False, index=paid.index)).astype(bool)
     names = [scenario_label(r["scenario"]) + (f" (spent {r['budget_spent_share_mean']:.0%} of its budget)"
                                               if u else "")
              for (_, r), u in zip(paid.iterrows(), under, strict=True)]
-    _hbar(ax1, names, *(paid[f"additional_adopters_per_idr_bn_{k}"].to_numpy(dtype=float)
+    hbar(ax1, names, *(paid[f"additional_adopters_per_idr_bn_{k}"].to_numpy(dtype=float)
                         for k in ("mean", "ci_low", "ci_high")),
           [colors[n] for n in paid["scenario"]], ["//" if u else "" for u in under])
     ax1.axvline(0, color=BASELINE_COLOR, lw=1)
@@ -267,7 +220,7 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
     ax2.grid(alpha=0.3)
     ax1.set_xlabel("additional adopters per IDR bn actually spent (people; " + CAPTION_95 + ")")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def compare_figures(tidy: pd.DataFrame, summary: pd.DataFrame, scenarios: Sequence[str], baseline: str,
@@ -288,74 +241,3 @@ def compare_figures(tidy: pd.DataFrame, summary: pd.DataFrame, scenarios: Sequen
     return paths
 
 
-# --------------------------------------------------------------------------- budget frontier
-def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str], path: Path) -> Path:
-    """Against the first lever's share, per pair: the objective (top) and the equity gaps (bottom) as
-    paired changes against the no-spending reference (levels when there is none), in percentage points
-    for shares, with 95 % bands. Star: the best split, only when it beats both neighbours; its
-    bootstrap range shaded when computed; hollow markers: splits that could not spend their budget."""
-    curves = table[table["pair"] != "reference"]
-    has_ref = (table["pair"] == "reference").any()
-    pairs = list(dict.fromkeys(curves["pair"]))
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 9.5), sharex=True)
-    styles = ["-", "--", ":", "-."]
-    cmap = plt.get_cmap("tab10")
-    obj_col = change_column(objective) if has_ref else objective
-    scale = _scale(objective)
-    for k, pair in enumerate(pairs):
-        d = curves[curves["pair"] == pair].sort_values("share_a")
-        x = d["share_a"].to_numpy(dtype=float) * 100
-        color = cmap(k)
-        a, b = d["lever_a"].iloc[0], d["lever_b"].iloc[0]
-        name = f"{lever_label(a)} / {lever_label(b)}"
-        y = d[f"{obj_col}_mean"].to_numpy(dtype=float) * scale
-        ax1.plot(x, y, "-", color=color, label=name)
-        ax1.fill_between(x, d[f"{obj_col}_ci_low"] * scale, d[f"{obj_col}_ci_high"] * scale, color=color,
-                         alpha=0.18, lw=0)
-        under = d.get("underspent", pd.Series(False, index=d.index)).astype(bool).to_numpy()
-        ax1.plot(x[~under], y[~under], "o", color=color, ms=5)
-        if under.any():
-            ax1.plot(x[under], y[under], "o", mfc="white", mec=color, ms=7,
-                     label="could not spend its budget (spent " + ", ".join(
-                         f"{v:.0%}" for v in d.loc[under, "budget_spent_share_mean"]) + ")")
-        best = d[d["is_best"].astype(bool)]
-        if not best.empty:
-            r = best.iloc[0]
-            ax1.plot(r["share_a"] * 100, r[f"{obj_col}_mean"] * scale, "*", color=color, ms=18, mec="k",
-                     label=f"best split: {r['share_a']:.0%} {lever_label(a)} (beats both neighbours)")
-            lo, hi = r.get("best_share_ci_low", np.nan), r.get("best_share_ci_high", np.nan)
-            if np.isfinite(lo) and np.isfinite(hi):
-                ax1.axvspan(lo * 100 - 1, hi * 100 + 1, color=color, alpha=0.08,
-                            label=f"95% bootstrap range of the best share: {lo:.0%} to {hi:.0%}")
-            ax2.axvline(r["share_a"] * 100, color=color, ls="--", lw=1)
-        for j, gap in enumerate(equity_metrics):
-            col = f"{gap}_change" if has_ref else gap
-            if f"{col}_mean" not in d:
-                continue
-            gscale = _scale(gap)
-            gcolor = cmap((j + 3) % 10)
-            label = metric_label(gap) + (f" ({name})" if len(pairs) > 1 else "")
-            ax2.plot(x, d[f"{col}_mean"] * gscale, styles[k % 4], marker="o", color=gcolor, ms=3, label=label)
-            ax2.fill_between(x, d[f"{col}_ci_low"] * gscale, d[f"{col}_ci_high"] * gscale, color=gcolor,
-                             alpha=0.15, lw=0)
-    if has_ref:
-        for ax in (ax1, ax2):
-            ax.axhline(0, color=BASELINE_COLOR, lw=1.2, label="no extra spending" if ax is ax1 else None)
-    lever_a = lever_label(curves["lever_a"].iloc[0]) if len(pairs) == 1 else "the first lever"
-    lever_b = lever_label(curves["lever_b"].iloc[0]) if len(pairs) == 1 else "the second lever"
-    unit = " (percentage points)" if scale == 100 else ""
-    if has_ref:
-        ax1.set_ylabel(f"{metric_label(objective)}: change against\nno extra spending{unit}")
-        ax2.set_ylabel("change of equity gap against\nno extra spending (percentage points)")
-    else:
-        ax1.set_ylabel(metric_label(objective) + (" (%)" if scale == 100 else ""))
-        ax2.set_ylabel("equity gap (percentage points)")
-    ax1.set_title(f"Budget frontier: share of one budget on {lever_a} (rest on {lever_b})\n"
-                  "paired by seed against no extra spending; 95% bands")
-    ax2.set_xlabel(f"share of the budget on {lever_a}")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, frameon=False, loc="best")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100.0, 0))
-    fig.tight_layout()
-    return _save(fig, path)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from hydra.core.config_store import ConfigStore
 
-from experiments.calibration.posterior import check_uncertainty
+from experiments.engine.posterior import check_uncertainty
 from sim.config import LEVERS, ConfigError, compose, group_options
 
 EXPERIMENT_CONFIG_DIR = "experiment"  # below sim.config.CONFIG_DIR

@@ -5,7 +5,7 @@ The comparison report names them, so that a reader knows which assumptions to qu
 file is the ``sensitivity.csv`` of a Morris run over every uncertain parameter at 10,000 citizens x
 60 months; to make it again (docs/sensitivity.md)::
 
-    python -m experiments.sensitivity hydra.run.dir=outputs/sensitivity/shipped
+    python -m experiments.exploration.sensitivity hydra.run.dir=outputs/sensitivity/shipped
     cp outputs/sensitivity/shipped/sensitivity.csv experiments/data/morris.csv
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-SHIPPED = Path(__file__).resolve().parent / "data" / "morris.csv"
+SHIPPED = Path(__file__).resolve().parents[1] / "data" / "morris.csv"
 DOC = "docs/sensitivity.md"
 
 

@@ -20,20 +20,18 @@ byte-identical whatever the launcher or the number of workers. Each run is writt
   a partitioned dataset (``pandas.read_parquet(out / "timeseries")`` adds ``policy``, ``seed`` and
   ``run``, the first 12 hex digits of the config hash).
 
-A run's identity is the hash of its resolved config (:func:`sim.provenance.config_hash`), so running
+A run's identity is the hash of its resolved config (:func:`sim.store.provenance.config_hash`), so running
 the same configs into the same folder again resumes: runs whose folder holds a complete, intact
 result with the same hash are kept, the others are (re)done, nothing is duplicated. SIGINT and SIGTERM
 stop every worker and raise :class:`Interrupted` with how many runs finished.
 
-The module also holds what the experiment apps share around the runner: checking a command line
-before Hydra starts, the app entry point with one-line errors and exit codes, seeds, small printing
-helpers.
+What the apps share around the runner (command-line checks, entry points, exit codes) is
+:mod:`experiments.engine.app`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
@@ -42,7 +40,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -50,15 +47,11 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from experiments.config import EXPERIMENT_CONFIG_DIR, LAUNCHERS
-from sim.cli import check_hydra_overrides, parse_cli_overrides
-from sim.config import CONFIG_DIR, ConfigError, SimConfig, describe_omegaconf_error, refuse_interpolation
-from sim.help import app_help, wants_help
-from sim.provenance import CODE_ROOT, code_version, config_hash
-from sim.results import (
+from experiments.engine.settings import LAUNCHERS
+from sim.config import ConfigError, SimConfig
+from sim.store.files import (
     CONFIG_FILE,
     SUMMARY_FILE,
     TIMESERIES_FILE,
@@ -68,10 +61,10 @@ from sim.results import (
     summary_checksum,
     write_files,
 )
+from sim.store.provenance import CODE_ROOT, code_version, config_hash
 
 RUNS_DIR = "runs"
 DATASET_DIR = "timeseries"
-APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 RAY_DIR = ".ray"  # the local Ray's temporary files, below the output folder
 CLUSTER = "cluster"  # code root of workers on a Ray cluster: the copy Ray ships from this checkout
 
@@ -451,130 +444,19 @@ def run_configs(
     return folders
 
 
-# --------------------------------------------------------------------------- the apps' entry points
-def prevalidate(
-    argv: list[str],
-    config_name: str,
-    schema: type,
-    validate: Callable[[Any], None],
-    config_dir: Path = APP_CONFIG_DIR,
-) -> None:
-    """Check every value of every override against the app's schema and ranges; raise ConfigError."""
-    overrides = parse_cli_overrides(argv)
-    check_hydra_overrides(overrides)
-    base = OmegaConf.load(config_dir / f"{config_name}.yaml")
-    base.pop("defaults", None)
-    base.pop("hydra", None)
-    try:
-        cfg = OmegaConf.merge(OmegaConf.structured(schema), base)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(describe_omegaconf_error(exc)) from None
-    choices: list[tuple[str, list[Any]]] = []
-    for ov in overrides:
-        key = ov.key_or_group
-        if key.startswith("hydra") or ov.is_delete():
-            continue
-        values = list(ov.sweep_iterator()) if ov.is_sweep_override() else [ov.value()]
-        for value in values:
-            refuse_interpolation(key, value)
-        choices.append((key, values))
-    firsts = {key: values[0] for key, values in choices}
-    candidates = [firsts] + [{**firsts, key: v} for key, values in choices for v in values[1:]]
-    for assignment in candidates:
-        trial = cfg.copy()
-        try:
-            for key, value in assignment.items():
-                if OmegaConf.select(trial, key, default=KeyError) is KeyError:
-                    allowed = ", ".join(str(k) for k in trial)
-                    raise ConfigError(f"{key}: unknown key; allowed keys: {allowed}")
-                OmegaConf.update(trial, key, value, merge=False)
-            typed = OmegaConf.to_object(trial)
-        except OmegaConfBaseException as exc:
-            raise ConfigError(describe_omegaconf_error(exc)) from None
-        validate(typed)
 
 
-def checked_entry(
-    config_name: str,
-    schema: type,
-    validate: Callable[[Any], None],
-    hydra_main: Callable[[], Any],
-    config_dir: Path = APP_CONFIG_DIR,
-) -> None:
-    """An app's console entry: ``--help`` lists its keys; else check the command line (one-line error,
-    exit 2), then run Hydra."""
-    if wants_help(sys.argv[1:]):
-        doc = (sys.modules[hydra_main.__module__].__doc__ or config_name).strip().splitlines()[0]
-        spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-        prog = (spec.name if spec else hydra_main.__module__).removesuffix(".__main__")
-        print(app_help(config_dir / f"{config_name}.yaml", doc, f"python -m {prog} [key=value ...]",
-                       [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")]))
-        return
-    try:
-        prevalidate(sys.argv[1:], config_name, schema, validate, config_dir=config_dir)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    hydra_main()
 
 
-def run_app(job: Callable[[], Any]) -> Any:
-    """Run an app's job, turning the runner's outcomes into one line and an exit code: bad settings
-    and unusable runs 2, a failed run or an unwritable file 1, SIGINT 130, SIGTERM 143 (also while
-    tables and figures are written; the finished runs are on disk either way)."""
-    received: list[int] = []
-    try:
-        with stop_on_signals() as received:
-            return job()
-    except Interrupted as exc:
-        print(str(exc), file=sys.stderr, flush=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        signum = received[0] if received else signal.SIGINT
-        print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
-              "hydra.run.dir to resume", file=sys.stderr, flush=True)
-        sys.exit(128 + signum)
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    except RunnerError as exc:
-        fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
-    except OSError as exc:
-        fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
 
 
-def seed_list(first: int, n: int) -> list[int]:
-    return list(range(first, first + n))
 
 
-def load_run_config(run_dir: Path) -> dict[str, Any]:
-    return json.loads((run_dir / CONFIG_FILE).read_text())
 
 
-def elapsed(started: float) -> str:
-    seconds = time.perf_counter() - started
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-@functools.cache
-def known_summary_metrics() -> tuple[str, ...]:
-    """The names of the per-run summary metrics (from a one-month run of a tiny model)."""
-    from experiments.aggregate import ID_COLUMNS
-    from sim.model import DigitalAdoptionModel
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    model = DigitalAdoptionModel(population="small", n_citizens=300, steps=1, seed=0,
-                                 overrides={"progress": False})
-    summary = model.run().summary()
-    return tuple(k for k, v in summary.items() if not isinstance(v, str) and k not in ID_COLUMNS)
 
 
-def fail(message: str, code: int = 2) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(code)
 
 
-def print_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
-    for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))

@@ -1,6 +1,6 @@
 """Policy comparison, the main job: ``python -m experiments.compare`` (Hydra app).
 
-Runs every policy scenario x several seeds with :mod:`experiments.runner` (every local core by default,
+Runs every policy scenario x several seeds with :mod:`experiments.engine.runner` (every local core by default,
 or one after another, or on Ray; a progress bar; each run written to disk as it finishes; the same
 command into the same folder resumes an interrupted comparison), then writes into one folder:
 
@@ -32,22 +32,22 @@ import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import aggregate, figures, report
-from experiments.calibration.posterior import posterior_path, seeded_configs
-from experiments.config import CompareConfig, check_sim_overrides, model_overrides, validate_compare
-from experiments.runner import (
+from experiments.compare import figures, report
+from experiments.engine import render, stats, tables
+from experiments.engine.app import (
     APP_CONFIG_DIR,
-    RunnerError,
     checked_entry,
     elapsed,
     load_run_config,
     print_table,
     run_app,
-    run_configs,
     seed_list,
 )
+from experiments.engine.posterior import posterior_path, seeded_configs
+from experiments.engine.runner import RunnerError, run_configs
+from experiments.engine.settings import CompareConfig, check_sim_overrides, model_overrides, validate_compare
 from sim.config import SimConfig, compose
-from sim.results import atomic_path
+from sim.store.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -92,25 +92,25 @@ def collect_runs(cfg: CompareConfig, out: Path) -> list[Path]:
 
 def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: float) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs; returns the scenario summary."""
-    runs = aggregate.read_runs(run_dirs, root=out)
+    runs = tables.read_runs(run_dirs, root=out)
     missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
     if missing:
         raise RunnerError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
     scenarios = list(cfg.scenarios)
-    tidy = aggregate.tidy_timeseries(run_dirs)
+    tidy = tables.tidy_timeseries(run_dirs)
     with atomic_path(out / "runs.parquet") as tmp:
         tidy.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
     with atomic_path(out / "run_summaries.csv") as tmp:
         runs.to_csv(tmp, index=False)
-    summary = aggregate.scenario_summary(runs, scenarios, cfg.baseline)
-    tied = aggregate.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline])
-    ranks = aggregate.ranking(summary, tied=tied).set_index("scenario")["rank"]
+    summary = tables.scenario_summary(runs, scenarios, cfg.baseline)
+    tied = stats.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline])
+    ranks = stats.ranking(summary, tied=tied).set_index("scenario")["rank"]
     summary.insert(1, "rank", summary["scenario"].map(ranks))
-    summary.insert(2, "p_best", summary["scenario"].map(aggregate.p_best(runs, scenarios)))
+    summary.insert(2, "p_best", summary["scenario"].map(stats.p_best(runs, scenarios)))
     with atomic_path(out / "scenario_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
 
-    gaps = aggregate.present_gaps(runs)
+    gaps = tables.present_gaps(runs)
     paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES)
     base_runs = runs[runs["scenario"] == cfg.baseline]
     model_cfg = load_run_config(out / base_runs["run_dir"].iloc[0])
@@ -124,7 +124,7 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
         "posterior_file": str(posterior_path(cfg.posterior_file)),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps)
-    report.write(blocks, out, "report", "Policy scenario comparison")
+    render.write(blocks, out, "report", "Policy scenario comparison")
     return summary
 
 
@@ -136,12 +136,12 @@ def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
     for _, r in ranked.iterrows():
         base = r["scenario"] == baseline
         rows.append([
-            r["rank"], r["scenario"], report.pct(*report.stat(r, "adoption_final")),
-            "-" if base else report.num(*(v / 1e6 for v in report.stat(r, "additional_adopters")),
+            r["rank"], r["scenario"], render.pct(*render.stat(r, "adoption_final")),
+            "-" if base else render.num(*(v / 1e6 for v in render.stat(r, "additional_adopters")),
                                         fmt="{:+.1f}"),
-            "-" if base else report.num(*report.stat(r, "additional_adopters_per_idr_bn"), interval=False),
-            report.pp(*report.stat(r, "gap_urban_rural"), interval=False, sign=False),
-            report.pp(*report.stat(r, "gap_income_q5_q1"), interval=False, sign=False),
+            "-" if base else render.num(*render.stat(r, "additional_adopters_per_idr_bn"), interval=False),
+            render.pp(*render.stat(r, "gap_urban_rural"), interval=False, sign=False),
+            render.pp(*render.stat(r, "gap_income_q5_q1"), interval=False, sign=False),
         ])
     print_table(["#", "scenario", "final adoption (95% CI)", "extra adopters, M", "per IDR bn",
                  "urban-rural gap", "rich-poor gap"], rows)

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from experiments.figures import _save
+from experiments.engine.plots import save_figure
 
 LABELLED = 8  # parameters named in a Morris plot (the highest mu*)
 
@@ -43,7 +43,7 @@ def morris(table: pd.DataFrame, outcome: str, path: Path, noise_floor: float | N
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, loc="upper left")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def sobol(table: pd.DataFrame, outcome: str, path: Path) -> Path:
@@ -60,7 +60,7 @@ def sobol(table: pd.DataFrame, outcome: str, path: Path) -> Path:
     ax.set_xlabel("share of the output variance (bars: bootstrap interval)")
     ax.set_title(f"Sobol indices: {outcome}")
     ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, path: Path, title: str,
@@ -83,4 +83,4 @@ def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, path: Path, title:
     ax.set_ylim(0, 1.02)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
-    return _save(fig, path)
+    return save_figure(fig, path)

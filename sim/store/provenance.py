@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE = "sim-digital-services-id"
-CODE_ROOT = Path(__file__).resolve().parent.parent
+CODE_ROOT = Path(__file__).resolve().parents[2]
 HASH_EXCLUDED = ("progress", "materialise_agents")
 
 

@@ -1,0 +1,81 @@
+"""Figures of the policy comparison and the budget frontier (matplotlib, Agg backend, PNG files).
+
+Every function takes the tables of :mod:`experiments.engine.stats`, writes one PNG and returns its path.
+The conclusions rest on effects paired by seed (each scenario's run minus the baseline's run with the
+same seed), so the figures show those effects with the same 95 % intervals as the tables; a band of
+each scenario's own level across seeds would overlap the baseline even where the paired effect is
+clear. Shares and gaps are drawn in percent and percentage points, and their intervals stay within
+their bounds (:func:`experiments.engine.stats.metric_bounds`). The baseline's own level has a panel of its
+own, on an axis running over the whole range, so no scenario's line can hide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments.engine.stats import is_share  # noqa: E402
+from sim.store.files import atomic_path  # noqa: E402
+
+DPI = 110
+BASELINE_COLOR = (0.0, 0.0, 0.0, 1.0)
+CAPTION_95 = "95% intervals of the paired per-seed differences"
+
+
+def scenario_colors(scenarios: Sequence[str], baseline: str | None = None) -> dict[str, tuple]:
+    """A fixed colour per scenario (the baseline black), the same in every figure."""
+    palette = [*plt.get_cmap("tab10").colors, *plt.get_cmap("Dark2").colors]
+    others = [s for s in scenarios if s != baseline]
+    colors = {s: (*palette[i % len(palette)], 1.0) for i, s in enumerate(others)}
+    if baseline is not None:
+        colors[baseline] = BASELINE_COLOR
+    return colors
+
+
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path
+
+
+def percent_scale(metric: str) -> float:
+    """100 for shares and gaps between shares (drawn in percent and percentage points), else 1."""
+    return 100.0 if is_share(metric) else 1.0
+
+
+
+
+
+
+
+
+# --------------------------------------------------------------------------- equity gaps
+def hbar(ax: plt.Axes, names: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray,
+          colors: Sequence, hatches: Sequence[str] | None = None) -> None:
+    """Horizontal bars with 95 % error bars, first name at the top."""
+    y = np.arange(len(names))
+    bars = ax.barh(y, np.nan_to_num(mean), color=colors, alpha=0.85)
+    for bar, hatch in zip(bars, hatches or [""] * len(names), strict=True):
+        bar.set_hatch(hatch)
+    err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
+    ax.errorbar(np.nan_to_num(mean), y, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1)
+    ax.set_yticks(y, list(names))
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+
+
+
+
+
+
+
+

@@ -1,0 +1,157 @@
+"""From run folders to tables: one row per run (summary and settings), one row per run x month, and
+one row per scenario (every summary metric with its interval, paired effects against the baseline).
+
+The statistics themselves (intervals, paired effects, rankings) live in :mod:`experiments.engine.stats`;
+this module only decides which columns a table holds and in which order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.engine.stats import describe, effect_metrics, paired_effects
+from sim.config import LEVERS
+from sim.store.files import CONFIG_FILE, read_summaries, read_timeseries
+from sim.store.provenance import PROVENANCE_FIELDS
+
+ID_COLUMNS = ("policy", "population", "network", "seed", "n_citizens", "months", "run_dir")
+
+
+GAP_METRICS = (
+    "gap_urban_rural",
+    "gap_income_q5_q1",
+    "gap_region_max_min",
+    "gap_age_young_old",
+    "gap_literacy_t3_t1",
+    "concentration_index",
+)
+
+
+# A scenario that spent less than this share of the budget it was given could not spend its budget
+# (a lever runs out of willing, eligible people to reach and returns the money).
+SPENT_SHARE_FULL = 0.95
+
+
+# --------------------------------------------------------------------------- reading runs
+def spending_months(cfg: dict[str, Any]) -> int:
+    """Months of the run in which the policy may spend: months 0 .. steps - 1 from
+    ``policy.start_month`` up to, not including, ``policy.end_month`` (as the model spends)."""
+    pol = cfg.get("policy", {})
+    steps = int(cfg["steps"])
+    start = int(pol.get("start_month", 0) or 0)
+    end = pol.get("end_month")
+    end = steps if end is None else min(int(end), steps)
+    return max(0, end - start)
+
+
+def _run_config(run_dir: Path) -> dict[str, Any]:
+    """The run's own settings from its resolved config: scale, budget (per month, and what it could
+    spend over the run: the allocated share of the budget in every month with spending), the policy's
+    allocation."""
+    cfg = json.loads((run_dir / CONFIG_FILE).read_text())
+    pol = cfg.get("policy", {})
+    alloc = pol.get("allocation", {})
+    budget = float(cfg["budget_idr_bn_per_month"])
+    allocated = sum(float(alloc.get(lever, 0.0)) for lever in LEVERS)
+    row: dict[str, Any] = {
+        "population_total": float(cfg["population"]["population_total"]),
+        "budget_idr_bn_per_month": budget,
+        "budget_months": spending_months(cfg),
+        "budget_available_idr_bn": budget * min(allocated, 1.0) * spending_months(cfg),
+        "description": pol.get("description", ""),
+        "targeting": pol.get("targeting", ""),
+        "political_will": float(pol.get("political_will", np.nan)),
+    }
+    for lever in LEVERS:
+        row[f"alloc_{lever}"] = float(alloc.get(lever, 0.0))
+    return row
+
+
+def read_runs(run_dirs: Iterable[Path], root: Path | None = None) -> pd.DataFrame:
+    """One row per finished run: its summary, its scenario name and its settings.
+
+    With ``root`` the ``run_dir`` column is relative to it, so that the same runs give the same table
+    in any folder (a resumed sweep's tables equal an uninterrupted one's)."""
+    dirs = sorted(Path(d) for d in run_dirs)
+    summaries = read_summaries(dirs)
+    if root is not None:
+        summaries["run_dir"] = [str(Path(d).relative_to(root)) for d in summaries["run_dir"]]
+    settings = pd.DataFrame([_run_config(d) for d in dirs])
+    runs = pd.concat([summaries.reset_index(drop=True), settings], axis=1)
+    runs.insert(0, "scenario", runs.pop("policy"))
+    for col in summary_metrics(runs):
+        runs[col] = pd.to_numeric(runs[col], errors="coerce")
+    available = runs["budget_available_idr_bn"].to_numpy(dtype=np.float64)
+    runs["budget_spent_share"] = np.divide(runs["cost_idr_bn"].to_numpy(dtype=np.float64), available,
+                                           out=np.full(len(runs), np.nan), where=available > 0)
+    return runs.sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
+
+
+def tidy_timeseries(run_dirs: Iterable[Path]) -> pd.DataFrame:
+    """One row per run x month: scenario, seed, month, every metric."""
+    ts = read_timeseries(sorted(Path(d) for d in run_dirs))
+    ts = ts.rename(columns={"policy": "scenario"})
+    ts["month"] = ts["month"].astype(int)
+    return ts.sort_values(["scenario", "seed", "month"], kind="stable").reset_index(drop=True)
+
+
+_SETTING_COLUMNS = {"scenario", "population_total", "budget_idr_bn_per_month", "budget_months",
+                    "budget_available_idr_bn", "description",
+                    "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS)}
+
+
+def summary_metrics(runs: pd.DataFrame) -> list[str]:
+    """The per-run summary metrics (every column that is not an identifier, a setting or provenance)."""
+    return [c for c in runs.columns
+            if c not in ID_COLUMNS and c not in _SETTING_COLUMNS and c not in PROVENANCE_FIELDS]
+
+
+# Besides adoption and the gaps, the changes against the baseline that the figures and tables show.
+def changed_metrics(runs: pd.DataFrame) -> list[str]:
+    """Final adoption of every group, mean trust and civil servants working digitally: the summary
+    metrics whose paired change against the baseline the report shows."""
+    groups = [c for c in runs.columns if c.startswith("adoption_") and c.endswith("_final")
+              and c not in ("adoption_final",)]
+    return [*groups, *(m for m in ("trust_mean_final", "digital_staff_share_final") if m in runs.columns)]
+
+
+def flag_underspent(table: pd.DataFrame) -> pd.DataFrame:
+    """Adds ``underspent``: the rows that were given a budget and spent less than SPENT_SHARE_FULL of
+    it on average (a lever ran out of people to reach)."""
+    share = table.get("budget_spent_share_mean", pd.Series(np.nan, index=table.index))
+    table["underspent"] = share.notna() & (share < SPENT_SHARE_FULL)
+    return table
+
+
+def present_gaps(runs: pd.DataFrame) -> list[str]:
+    return [m for m in GAP_METRICS if m in runs.columns]
+
+
+def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str) -> pd.DataFrame:
+    """One row per scenario (in the given order): settings, every summary metric with its 95 % CI,
+    and the paired effects against the baseline (absolute and per IDR bn)."""
+    metrics = summary_metrics(runs)
+    gaps = present_gaps(runs)
+    also = changed_metrics(runs)
+    ref = runs[runs["scenario"] == baseline]
+    effects = pd.concat(
+        [paired_effects(runs[runs["scenario"] == s], ref, gaps, also) for s in scenarios], ignore_index=True
+    )
+    table = describe(runs, "scenario", metrics).set_index("scenario")
+    eff = (describe(effects, "scenario", effect_metrics(gaps, also)).set_index("scenario")
+           .drop(columns="n_seeds"))
+    settings = runs.groupby("scenario", sort=False)[
+        ["description", "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS),
+         "budget_idr_bn_per_month", "budget_months", "budget_available_idr_bn", "population_total"]
+    ].first()
+    out = settings.join(table).join(eff)
+    out = out.reindex([s for s in scenarios if s in out.index])
+    return flag_underspent(out.reset_index())
+
+

@@ -1,0 +1,1 @@
+"""Budget frontier: one budget split between two levers (``python -m experiments.frontier``)."""
