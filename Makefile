@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run simulate test lint bench validate frontier calibrate sensitivity discover dashboard docs clean
+.PHONY: install run simulate test test-unit test-model test-apps test-e2e lint bench validate frontier calibrate sensitivity discover dashboard docs clean
 
 install: $(STAMP)
 
@@ -69,6 +69,12 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+## One tier of the suite: unit (pure functions, seconds), model (runs of the model: directions of
+## effect, invariants, reproducibility), apps (the experiment apps and the command line), e2e (the
+## dashboard in a browser, stored reference outputs).
+test-unit test-model test-apps test-e2e: install
+	$(BIN)/python -m pytest -q tests/$(@:test-%=%)
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache

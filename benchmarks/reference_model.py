@@ -1,7 +1,7 @@
 """The same monthly rules written the usual Mesa way: one agent object per person, one method per phase.
 
 This is the yardstick the vectorised :class:`sim.model.DigitalAdoptionModel` is measured against
-(``python -m benchmarks.run``), and ``tests/test_reference.py`` checks that the two agree
+(``python -m benchmarks.run``), and ``tests/model/test_reference.py`` checks that the two agree
 statistically. It is written the way a Mesa modeller would write it:
 
 * ``Citizen`` is a ``CellAgent`` on a ``mesa.discrete_space.Network`` (one cell per citizen) and

@@ -2,7 +2,7 @@
 
 A run's identity is the SHA-256 of its fully resolved config as canonical JSON (sorted keys, no
 whitespace), leaving out the settings that do not change results: ``progress`` (a progress bar) and
-``materialise_agents`` (whether the mesa Agent views exist; tests/test_reproducibility.py checks
+``materialise_agents`` (whether the mesa Agent views exist; tests/model/test_reproducibility.py checks
 that results are the same either way). Two runs with
 the same hash are the same computation, so a sweep can recognise a finished run on disk and skip it
 (resume) and a report can refuse runs of another experiment.

@@ -17,6 +17,7 @@ from sim.metrics import METRIC_NAMES
 from sim.rules.policy import citizen_target_mask, office_target_mask
 from sim.rules.trust import apply_breach, encounter_push
 from sim.state import USER
+from tests.conftest import REPO
 
 SEEDS = tuple(range(1, 7))
 # No experience, encounter, transparency or breach moves trust: only the social mix remains.
@@ -235,11 +236,10 @@ def test_new_summary_keys():
 
 
 def test_the_metrics_document_is_generated_from_the_declarations():
-    from pathlib import Path
 
     from sim.metrics import metrics_markdown
 
-    doc = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+    doc = REPO / "docs" / "metrics.md"
     assert doc.read_text() == metrics_markdown(), "regenerate: make docs"
 
 

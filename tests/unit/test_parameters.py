@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 import yaml
 
 from sim.config import CONFIG_DIR, ConfigError, SimConfig, apply_overrides, compose
 from sim.parameters import Prior, declaration, declarations, parameters_markdown, uncertain_parameters
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
 
 
 def _leaf_fields(schema: type, prefix: str = "") -> list[str]:
@@ -98,5 +96,5 @@ def test_uncertain_parameters_are_the_ones_with_a_prior():
 
 
 def test_the_parameter_document_is_generated_from_the_declarations():
-    doc = ROOT / "docs" / "parameters.md"
+    doc = REPO / "docs" / "parameters.md"
     assert doc.read_text() == parameters_markdown(), "regenerate: make docs"

@@ -55,8 +55,8 @@ from experiments.validation.theory import (
 )
 from sim import DigitalAdoptionModel
 from sim.config import ConfigError, Mechanisms, compose
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 P, Q = 0.03, 0.38
 
 

@@ -80,8 +80,9 @@ def test_bad_input_gives_one_clear_line_and_no_results(bad_runs, case_id, args, 
     ("experiments.frontier", ["n_splits=", "pairs", "seeds=", "maximize="]),
     ("experiments.validation", ["quick=false", "launcher=joblib", "cases="]),
     ("experiments.calibration", ["quick=false", "population_size=200", "ship=false", "hydra.run.dir"]),
-    ("experiments.exploration.sensitivity", ["method=", "hydra.run.dir"]),
-    ("experiments.exploration.discover", ["n_samples=", "hydra.run.dir"]),
+    ("experiments.exploration.sensitivity", ["method=morris", "trajectories=10", "uncertainty_file=null",
+                                             "hydra.run.dir"]),
+    ("experiments.exploration.discover", ["n_samples=200", "condition=", "min_coverage=", "hydra.run.dir"]),
 ])
 def test_help_lists_the_main_keys_a_line_each(tmp_path, module, expected):
     import subprocess

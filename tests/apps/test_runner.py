@@ -37,8 +37,8 @@ from experiments.engine.settings import CompareConfig
 from sim.config import SimConfig, compose
 from sim.store.files import SUMMARY_FILE, TIMESERIES_FILE, atomic_write
 from sim.store.provenance import config_hash
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 TABLES = ("runs.parquet", "run_summaries.csv", "scenario_summary.csv")
 
 

@@ -2,7 +2,7 @@
 values give one clear line naming the key.
 
 Runs are tiny (a few hundred citizens, a few months), so that many random configurations fit in a
-few seconds; the invariants are the ones tests/test_invariants.py checks on the real scenarios.
+few seconds; the invariants are the ones tests/model/test_invariants.py checks on the real scenarios.
 """
 
 from __future__ import annotations

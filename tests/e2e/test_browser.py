@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
+
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
 )
 
-REPO = Path(__file__).resolve().parent.parent
 ARTEFACTS = REPO / "outputs" / "test-artifacts"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_HINT = ("no Chromium found (looked for $CHROMIUM and " + ", ".join(BROWSERS) + " on PATH); "

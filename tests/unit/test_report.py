@@ -3,7 +3,7 @@ numbers carry the precision their intervals support, few seeds are warned about,
 words, and a scenario that could not spend its budget is flagged.
 
 Built on synthetic runs (no model runs), so that each property is checked on known inputs; the
-end-to-end reports are checked in tests/test_experiments.py.
+end-to-end reports are checked in tests/apps/test_experiments.py.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from sim.provinces import (
 from sim.rules.policy import citizen_target_mask, office_target_mask
 from sim.state import State
 from sim.store.files import PROVINCES_FILE, SUMMARY_FILE
+from tests.conftest import REPO
 
 
 def _model(n: int = 3000, seed: int = 1, **overrides) -> DigitalAdoptionModel:
@@ -201,9 +202,8 @@ def test_the_run_writes_a_long_province_table(tmp_path):
 
 
 def test_the_province_document_is_generated_from_the_table():
-    from pathlib import Path
 
     from sim.provinces import provinces_markdown
 
-    doc = Path(__file__).resolve().parent.parent / "docs" / "provinces.md"
+    doc = REPO / "docs" / "provinces.md"
     assert doc.read_text() == provinces_markdown(), "regenerate: make docs"

@@ -4,7 +4,7 @@ statistics behind their tables.
 Both apps run once, concurrently, as the user runs them (``python -m experiments.<app>`` from the
 repository root; the comparison with the joblib launcher, the frontier with the basic one to spare the
 cores), writing under pytest's tmp_path only. The runner itself (launchers, resume, reuse, stopping)
-is tested in tests/test_runner.py.
+is tested in tests/apps/test_runner.py.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from experiments.engine.settings import CompareConfig, FrontierConfig, validate_
 from experiments.frontier import algorithm
 from experiments.frontier import app as frontier
 from sim.config import ConfigError, group_options
-from tests.test_report import raw_names
+from tests.conftest import REPO
+from tests.unit.test_report import raw_names
 
-REPO = Path(__file__).resolve().parent.parent
 SEEDS = 2
 STEPS = 6
 SCENARIOS = ["baseline", "training", "inclusive"]

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,8 +22,7 @@ from experiments.calibration.targets import DEFAULT_TARGETS, load_targets
 from experiments.engine import stats
 from experiments.engine.posterior import draw_for_seed, seeded_configs
 from sim.config import ConfigError, compose
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
 
 
 def test_shipped_targets_are_dated_sourced_and_held_out_after_2023():
