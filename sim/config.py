@@ -1,12 +1,13 @@
 """The configuration schema: the tree of parameter blocks, loading and validation.
 
 Each parameter block is declared beside the code that uses it (``sim/population.py``,
-``sim/networks.py``, ``sim/rules/*.py``) with :func:`sim.parameters.par`: default, unit, range,
-source, prior. This module assembles them into :class:`SimConfig`, declares the run and policy
-settings, and validates a config: Hydra and OmegaConf reject wrong types and unknown keys, the
-declared ranges are checked by :func:`sim.parameters.check_declared_ranges`, and the few checks that
-relate two keys live in :func:`validate`, so that every entry point (the Hydra app, the Python
-constructor, ``mesa.batch_run``) gives the same one-line error.
+``sim/networks.py``, ``sim/rules/*.py``; the policy and the mechanism switches in
+``sim/scenario.py``) with :func:`sim.parameters.par`: default, unit, range, source, prior. This module
+assembles them into :class:`SimConfig`, declares the run settings, and validates a config: Hydra and
+OmegaConf reject wrong types and unknown keys, the declared ranges are checked by
+:func:`sim.parameters.check_declared_ranges`, and the few checks that relate two keys live in
+:func:`validate`, so that every entry point (the Hydra app, the Python constructor,
+``mesa.batch_run``) gives the same one-line error.
 """
 
 from __future__ import annotations
@@ -34,96 +35,23 @@ from sim.names import (  # noqa: F401  (re-exported: the names every caller impo
 from sim.networks import NetworkConfig
 from sim.parameters import ConfigError, check_declared_ranges, par
 from sim.population import PopulationConfig
-from sim.provinces import PROVINCES
 from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
 from sim.rules.policy import CostParams
 from sim.rules.trends import TrendParams, decimal_year
 from sim.rules.trust import TrustParams
+from sim.scenario import (  # noqa: F401  (re-exported: the policy blocks callers import from here)
+    Allocation,
+    MandateConfig,
+    Mechanisms,
+    PolicyConfig,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-_SCENARIO = "scenario design"
 
 
-# --------------------------------------------------------------------------- policy
-def _share_of_budget(lever: str) -> Any:
-    return par(0.0, "share of budget", f"share of the monthly budget spent on {lever}", _SCENARIO,
-               low=0, high=1)
-
-
-@dataclass
-class Allocation:
-    """Share of the monthly budget given to each lever (must sum to at most 1)."""
-
-    training: float = _share_of_budget("training civil servants")
-    infrastructure: float = _share_of_budget("connectivity")
-    literacy: float = _share_of_budget("digital-literacy courses")
-    coproduction: float = _share_of_budget("co-production sessions")
-    transparency: float = _share_of_budget("publishing data (transparency)")
-    security: float = _share_of_budget("platform security")
-    accessibility: float = _share_of_budget("accessible design")
-    outreach: float = _share_of_budget("awareness campaigns")
-    leadership: float = _share_of_budget("leadership programmes for office heads")
-
-
-@dataclass
-class MandateConfig:
-    """A digital-first mandate: from ``start_month`` the non-exempt must use the digital channel."""
-
-    start_month: int | None = par(None, "month", "month the mandate takes effect; null: no mandate",
-                                  _SCENARIO, low=0, integer=True)
-    exempt: list[str] = par(["no_access"], "groups", "groups kept offline-capable (people without "
-                            "access always are)", _SCENARIO, choices=MANDATE_EXEMPTIONS)
-
-
-@dataclass
-class PolicyConfig:
-    """A named policy scenario: how the budget is split across levers, and whom it targets."""
-
-    name: str = par("baseline", "-", "scenario name (letters, digits, _ and -)", "-")
-    description: str = par("No additional spending.", "-", "one line for the report", "-")
-    allocation: Allocation = field(default_factory=Allocation)
-    targeting: str = par("universal", "-", "who targeted levers reach first", _SCENARIO,
-                         choices=TARGETINGS)
-    target_share: float = par(
-        0.3, "share of citizens (or offices)", "targeted levers reach at most this share, the most "
-        "in need first; then the lever's money is returned unspent",
-        "policy setting (a programme for those most in need)", low=0, high=1, low_open=True)
-    provinces: list[str] = par(
-        [], "provinces", "every lever's recipients (citizens, civil servants, office heads) only in "
-        "these provinces; empty: all 38 (platform stocks stay national)", _SCENARIO,
-        choices=PROVINCES)
-    political_will: float = par(
-        0.5, "[0, 1]", "national top-down push for digital work (uncosted; the leadership lever "
-        "raises it office by office)", prior=(0.3, 0.7), low=0, high=1)
-    start_month: int = par(0, "month", "first month with spending", _SCENARIO, low=0, integer=True)
-    end_month: int | None = par(None, "month", "first month without spending again; null: never",
-                                _SCENARIO, low=1, integer=True)
-    mandate: MandateConfig = field(default_factory=MandateConfig)
-
-
-# --------------------------------------------------------------------------- switches and tree
-def _switch(doc: str) -> Any:
-    return par(True, "switch", doc, "-")
-
-
-@dataclass
-class Mechanisms:
-    """Switches for each factor's mechanism (all on by default; ablation turns one off).
-
-    Off removes the mechanism's influence and nothing else: the factor is held at its initial state
-    (or its weight is 0); money allocated to a lever whose mechanism is off is still spent.
-    """
-
-    resistance_dynamics: bool = _switch("F1 off: staff resistance held at its initial values")
-    coproduction: bool = _switch("F2 off: usability and accessibility not raised by co-production")
-    ease_of_use: bool = _switch("F3 off: ease of use has weight 0 in the adoption utility")
-    infrastructure: bool = _switch("F4 off: citizens' access and platform security held at start")
-    training: bool = _switch("F5 off: training leaves competence, resistance and fairness alone")
-    trust_dynamics: bool = _switch("F6 off: trust held at its initial values")
-
-
+# --------------------------------------------------------------------------- the tree
 @dataclass
 class ModelParams:
     costs: CostParams = field(default_factory=CostParams)
