@@ -8,6 +8,10 @@ OmegaConf reject wrong types and unknown keys, the declared ranges are checked b
 :func:`sim.parameters.check_declared_ranges`, and the few checks that relate two keys live in
 :func:`validate`, so that every entry point (the Hydra app, the Python constructor,
 ``mesa.batch_run``) gives the same one-line error.
+
+A validated config is read-only (:class:`sim.parameters.Block`): what passed the checks is what the
+model runs with. :func:`with_changes` (or :func:`apply_overrides`) gives a changed copy, validated
+again.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from sim.names import (  # noqa: F401  (re-exported: the names every caller impo
     TARGETINGS,
 )
 from sim.networks import NetworkConfig
-from sim.parameters import ConfigError, check_declared_ranges, par
+from sim.parameters import Block, ConfigError, check_declared_ranges, lock, par
 from sim.population import PopulationConfig
 from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
@@ -53,7 +57,7 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 # --------------------------------------------------------------------------- the tree
 @dataclass
-class ModelParams:
+class ModelParams(Block):
     costs: CostParams = field(default_factory=CostParams)
     bureaucracy: BureaucracyParams = field(default_factory=BureaucracyParams)
     adoption: AdoptionParams = field(default_factory=AdoptionParams)
@@ -63,7 +67,7 @@ class ModelParams:
 
 
 @dataclass
-class SimConfig:
+class SimConfig(Block):
     """Everything one simulation run needs."""
 
     seed: int = par(42, "-", "run seed; every random stream is spawned from it", "-", low=0,
@@ -162,6 +166,19 @@ def apply_overrides(cfg: SimConfig, overrides: dict[str, Any] | list[str]) -> Si
     return _apply_and_convert(OmegaConf.structured(cfg), overrides)
 
 
+def with_changes(cfg: SimConfig, /, **changes: Any) -> SimConfig:
+    """A validated, read-only copy of ``cfg`` with some keys changed; ``cfg`` itself is untouched.
+
+    The way to change a config once it has been validated (attribute assignment raises): the copy is
+    checked like :func:`compose`, so that, say, allocation shares summing to 2 are refused with a
+    ConfigError rather than run. Keys are dotted, with ``__`` for the dots in keyword form::
+
+        with_changes(cfg, seed=3, policy__allocation__training=0.5)
+        with_changes(cfg, **{"params.trust.social_rate": 0.1})
+    """
+    return apply_overrides(cfg, {key.replace("__", "."): value for key, value in changes.items()})
+
+
 def _apply_and_convert(merged: DictConfig, overrides: dict[str, Any] | list[str]) -> SimConfig:
     """Apply overrides to a structured config (unknown keys and bad types -> ConfigError), validate."""
     try:
@@ -203,7 +220,7 @@ def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
 
 def validate(cfg: SimConfig) -> None:
     """Declared ranges, then the checks that relate two keys; ConfigError with one line naming the
-    key, the value and what is allowed."""
+    key, the value and what is allowed. A config that passes is locked: read-only from then on."""
     check_finite(cfg)
     check_limits(cfg)
     check_declared_ranges(cfg, SimConfig)
@@ -228,6 +245,7 @@ def validate(cfg: SimConfig) -> None:
     _check(cfg.params.adoption.initial_adopters <= pop.n_citizens, "params.adoption.initial_adopters",
            cfg.params.adoption.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")
+    lock(cfg)
 
 
 # --------------------------------------------------------------------------- input safety

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields, is_dataclass
 from typing import Any
 
 ASSUMPTION = "assumption"
@@ -31,6 +31,51 @@ PRIOR_KINDS = ("uniform", "loguniform")
 
 class ConfigError(ValueError):
     """A configuration value is out of range or unknown; the message is one line for the user."""
+
+
+_LOCKED = "_locked"
+
+
+class Block:
+    """Base of every parameter block: assignable while it is built, read-only once validated.
+
+    Frozen dataclasses would say this more simply, but OmegaConf makes the structured config of a
+    frozen dataclass read-only, so Hydra could no longer merge the YAML files and the command-line
+    overrides into the schema. A block is therefore an ordinary dataclass until :func:`lock` (called
+    by :func:`sim.config.validate`) marks it and every block inside it read-only; an assignment then
+    raises :class:`dataclasses.FrozenInstanceError`, as on a frozen dataclass. A validated config is
+    changed only through a path that validates again (:func:`sim.config.with_changes`), so a value
+    that breaks a check (allocation shares summing to 2, say) cannot slip into a running model.
+    ``dataclasses.replace`` still returns a new, unlocked block.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get(_LOCKED, False):
+            raise FrozenInstanceError(
+                f"cannot assign to {type(self).__name__}.{name}: a validated config is read-only; "
+                f"use sim.config.with_changes(cfg, **{{'<dotted.key>': value}}) for a validated copy")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self.__dict__.get(_LOCKED, False):
+            raise FrozenInstanceError(f"cannot delete {type(self).__name__}.{name}: a validated "
+                                      "config is read-only")
+        object.__delattr__(self, name)
+
+
+def lock(block: Any) -> None:
+    """Make ``block`` and every block inside it read-only (see :class:`Block`)."""
+    if not is_dataclass(block) or isinstance(block, type):
+        return
+    for f in fields(block):
+        lock(getattr(block, f.name))
+    if isinstance(block, Block):
+        object.__setattr__(block, _LOCKED, True)
+
+
+def is_locked(block: Any) -> bool:
+    """Whether ``block`` has been validated and locked."""
+    return bool(getattr(block, "__dict__", {}).get(_LOCKED, False))
 
 
 @dataclass(frozen=True)

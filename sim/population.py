@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.names import AGE_BANDS, REGIONS
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.provinces import (
     CENSUS_2020_REGION_SHARES,
     N_PROVINCES,
@@ -42,7 +42,7 @@ _SHARE = {"low": 0, "high": 1}
 
 
 @dataclass
-class PopulationConfig:
+class PopulationConfig(Block):
     """A population profile: the marginals the synthetic population is raked to.
 
     Profiles in ``configs/population/`` override some of these (``small``); the Indonesia profile is

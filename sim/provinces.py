@@ -32,7 +32,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.names import REGIONS
-from sim.parameters import par
+from sim.parameters import Block, par
 
 POPULATION_SOURCE = ("BPS, Penduduk menurut Provinsi 2024 (mid-year, thousands); Papua, Papua "
                      "Selatan, Papua Tengah, Papua Pegunungan and Papua Barat Daya: Dukcapil "
@@ -137,7 +137,7 @@ IMDI_2024 = np.array([_filled_imdi(p) for p in PROVINCE_TABLE]) / 100.0
 
 
 @dataclass
-class RegionalConfig:
+class RegionalConfig(Block):
     """Province heterogeneity: how strongly provinces differ from their island group (citizens) and
     from each other (regional governments' offices). 0 everywhere gives provinces that differ only
     in name and size."""

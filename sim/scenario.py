@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.names import MANDATE_EXEMPTIONS, TARGETINGS
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.provinces import PROVINCES
 
 _SCENARIO = "scenario design"
@@ -26,7 +26,7 @@ def _share_of_budget(lever: str) -> Any:
 
 
 @dataclass
-class Allocation:
+class Allocation(Block):
     """Share of the monthly budget given to each lever (must sum to at most 1)."""
 
     training: float = _share_of_budget("training civil servants")
@@ -41,7 +41,7 @@ class Allocation:
 
 
 @dataclass
-class MandateConfig:
+class MandateConfig(Block):
     """A digital-first mandate: from ``start_month`` the non-exempt must use the digital channel."""
 
     start_month: int | None = par(None, "month", "month the mandate takes effect; null: no mandate",
@@ -51,7 +51,7 @@ class MandateConfig:
 
 
 @dataclass
-class PolicyConfig:
+class PolicyConfig(Block):
     """A named policy scenario: how the budget is split across levers, and whom it targets."""
 
     name: str = par("baseline", "-", "scenario name (letters, digits, _ and -)", "-")
@@ -82,7 +82,7 @@ def _switch(doc: str) -> Any:
 
 
 @dataclass
-class Mechanisms:
+class Mechanisms(Block):
     """Switches for each factor's mechanism (all on by default; ablation turns one off).
 
     Off removes the mechanism's influence and nothing else: the factor is held at its initial state

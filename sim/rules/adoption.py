@@ -24,14 +24,14 @@ import numpy as np
 from scipy.special import expit
 
 from sim.names import ADOPTION_RULES
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.rules.platform import PlatformParams
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
 
 
 @dataclass
-class AdoptionParams:
+class AdoptionParams(Block):
     """Citizens' awareness and adoption (UTAUT/TAM-style utility), or reduced forms for validation."""
 
     rule: str = par("utaut", "-", "adoption rule: the UTAUT utility, or a reduced form for validation",

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.provinces import regional_will
 from sim.scenario import Mechanisms
 from sim.state import Offices, Staff
 
 
 @dataclass
-class BureaucracyParams:
+class BureaucracyParams(Block):
     """F1 and F5: civil servants' resistance, competence and digital practice (C1 hierarchy)."""
 
     top_down_rate: float = par(

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.scenario import Mechanisms
 from sim.state import USER, Platform, State
 
 
 @dataclass
-class PlatformParams:
+class PlatformParams(Block):
     """F2, F3, F4: the national platform's levels, reliability, feedback and breaches."""
 
     usability_initial: float = par(0.5, "level [0, 1]", "usability at month 0", low=0, high=1,

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.names import LEVERS
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.population import in_regions
 from sim.provinces import in_provinces
 from sim.rules.adoption import AdoptionParams
@@ -44,7 +44,7 @@ _UNIT_COST_SOURCE = "assumption (order of magnitude of Indonesian programmes)"
 
 
 @dataclass
-class CostParams:
+class CostParams(Block):
     """Unit costs in IDR per real person reached (assumptions; priors span half to double)."""
 
     training_per_civil_servant: float = par(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.parameters import ConfigError, par
+from sim.parameters import Block, ConfigError, par
 from sim.population import PopulationConfig
 from sim.state import State
 
@@ -37,7 +37,7 @@ EARLIEST_YEAR, LATEST_YEAR = 2010, 2050
 
 
 @dataclass
-class TrendParams:
+class TrendParams(Block):
     """Yearly slopes of the baseline trends on the log-odds scale (fits to data up to 2023)."""
 
     access_logit_per_year: float = par(
