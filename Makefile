@@ -61,7 +61,7 @@ dashboard: install
 ## provinces with its sources (sim.provinces).
 docs: install
 	$(BIN)/python -c "from sim.metrics import metrics_markdown; print(metrics_markdown(), end='')" > docs/metrics.md
-	$(BIN)/python -c "from sim.parameters import parameters_markdown; print(parameters_markdown(), end='')" > docs/parameters.md
+	$(BIN)/python -c "from sim.declarations import parameters_markdown; print(parameters_markdown(), end='')" > docs/parameters.md
 	$(BIN)/python -c "from sim.provinces import provinces_markdown; print(provinces_markdown(), end='')" > docs/provinces.md
 
 lint: install

@@ -80,6 +80,7 @@ from sim.rules.policy import (
     _settle,
     course_takeup,
     spending_window,
+    stock_spending,
     training_takeup,
     unit_cost_idr,
 )
@@ -214,7 +215,8 @@ class CivilServant(mesa.Agent):
 
     # -- the training lever --------------------------------------------------------------------
     def eligible_for_training(self) -> bool:
-        return not self.trained and self.willingness < training_takeup(self.model.cfg, self.resistance)
+        bureaucracy = self.model.cfg.params.bureaucracy
+        return not self.trained and self.willingness < training_takeup(bureaucracy, self.resistance)
 
     def receive_training(self) -> None:
         bur = self.model.cfg.params.bureaucracy
@@ -346,7 +348,8 @@ class Citizen(CellAgent):
     # -- citizen levers ----------------------------------------------------------------------------
     def _willing(self) -> bool:
         """Accepts a course or a co-production session (fixed willingness below the take-up chance)."""
-        return self.willingness < course_takeup(self.model.cfg, self.literacy, self.age_band == 3)
+        adoption = self.model.cfg.params.adoption
+        return self.willingness < course_takeup(adoption, self.literacy, self.age_band == 3)
 
     def eligible_for_infrastructure(self) -> bool:
         return not self.access
@@ -442,7 +445,8 @@ class ReferenceModel(mesa.Model):
         pop = cfg.population
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
         rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
-        c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], start_shift(cfg))
+        shift = start_shift(pop, cfg.params.trends, cfg.start_date, cfg.mechanisms.infrastructure)
+        c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift)
         self.trend_random = rngs["trends"]
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
         block = c.region.astype(np.int64) * 10 + c.urban.astype(np.int64) * 5 + c.quintile
@@ -555,7 +559,7 @@ class ReferenceModel(mesa.Model):
         self.office_set.shuffle_do("step")
         self.citizens.shuffle_do("hear")
         self.citizens.do("commit_awareness")
-        self.citizens.shuffle_do("need_service", mandate_active(cfg.policy, self.month))
+        self.citizens.shuffle_do("need_service", mandate_active(cfg.policy.mandate, self.month))
         self.citizens.shuffle_do("step")
         self.citizens.do("advance")
         self.transparency_rise = self.platform.transparency - cfg.params.platform.transparency_initial
@@ -594,7 +598,7 @@ class ReferenceModel(mesa.Model):
         """The government's month: the model's levers, unit costs, take-up, targets and carry-over."""
         cfg = self.cfg
         spent = dict.fromkeys(LEVERS, 0.0)
-        spending = spending_window(cfg, self.month)
+        spending = spending_window(cfg.policy, cfg.budget_idr_bn_per_month, self.month)
         if spending:
             budget = cfg.budget_idr_bn_per_month * IDR_PER_BN
             recipients = {"citizens": self.citizens, "staff": self.civil_servants,
@@ -603,7 +607,7 @@ class ReferenceModel(mesa.Model):
                 money = budget * getattr(cfg.policy.allocation, lever.name)
                 if money <= 0:
                     continue
-                unit = unit_cost_idr(self, cfg, lever)
+                unit = unit_cost_idr(self, cfg.params.costs, lever)
                 k = _buy_units(self, lever.name, money, unit)
                 eligible = f"eligible_for_{lever.name}"
                 candidates = [a for a in recipients[lever.recipients]
@@ -615,7 +619,9 @@ class ReferenceModel(mesa.Model):
                     self._coproduction_platform(chosen)
                 _settle(self, lever.name, k, len(chosen))
                 spent[lever.name] = len(chosen) * unit / IDR_PER_BN
-        spent.update(invest_in_stocks(self.platform, cfg, spending))
+        stocks = stock_spending(cfg.policy.allocation, cfg.budget_idr_bn_per_month, spending)
+        spent.update(invest_in_stocks(self.platform, cfg.params.platform, stocks,
+                                      cfg.params.costs.stock_half_saturation_bn, cfg.mechanisms))
         return spent
 
     def _coproduction_platform(self, chosen: list[Citizen]) -> None:

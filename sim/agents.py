@@ -8,15 +8,21 @@ For large populations the objects are created on request (``model.materialise_ag
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 
-from sim.config import AGE_BANDS, REGIONS
+from sim.names import AGE_BANDS, REGIONS
 from sim.provinces import PROVINCES
+from sim.state import State
 
-if TYPE_CHECKING:
-    from sim.model import DigitalAdoptionModel
+
+class ArrayModel(Protocol):
+    """What an agent view needs of its model: the state arrays. Typed as a protocol rather than
+    :class:`sim.model.DigitalAdoptionModel` so that the agents do not depend on the model that
+    creates them (any mesa.Model holding a :class:`sim.state.State` will do)."""
+
+    state: State
 
 
 def _array_property(group: str, name: str, cast: type, doc: str) -> property:
@@ -32,9 +38,9 @@ def _array_property(group: str, name: str, cast: type, doc: str) -> property:
 class _ArrayAgent(mesa.Agent):
     """A mesa.Agent whose state is row ``index`` of the model's arrays."""
 
-    model: DigitalAdoptionModel
+    model: ArrayModel
 
-    def __init__(self, model: DigitalAdoptionModel, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = int(index)
 

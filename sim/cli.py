@@ -33,6 +33,7 @@ from sim.config import (
     describe_omegaconf_error,
     refuse_interpolation,
     to_sim_config,
+    with_changes,
 )
 from sim.help import sim_help, wants_help
 from sim.model import DigitalAdoptionModel
@@ -250,7 +251,7 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # no per-step log lines
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     if multirun:
-        sim_cfg.progress = False
+        sim_cfg = with_changes(sim_cfg, progress=False)
     model = DigitalAdoptionModel(config=sim_cfg).run()
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     summary = model.summary()

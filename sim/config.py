@@ -1,12 +1,17 @@
 """The configuration schema: the tree of parameter blocks, loading and validation.
 
 Each parameter block is declared beside the code that uses it (``sim/population.py``,
-``sim/networks.py``, ``sim/rules/*.py``) with :func:`sim.parameters.par`: default, unit, range,
-source, prior. This module assembles them into :class:`SimConfig`, declares the run and policy
-settings, and validates a config: Hydra and OmegaConf reject wrong types and unknown keys, the
-declared ranges are checked by :func:`sim.parameters.check_declared_ranges`, and the few checks that
-relate two keys live in :func:`validate`, so that every entry point (the Hydra app, the Python
-constructor, ``mesa.batch_run``) gives the same one-line error.
+``sim/networks.py``, ``sim/rules/*.py``; the policy and the mechanism switches in
+``sim/scenario.py``) with :func:`sim.parameters.par`: default, unit, range, source, prior. This module
+assembles them into :class:`SimConfig`, declares the run settings, and validates a config: Hydra and
+OmegaConf reject wrong types and unknown keys, the declared ranges are checked by
+:func:`sim.parameters.check_declared_ranges`, and the few checks that relate two keys live in
+:func:`validate`, so that every entry point (the Hydra app, the Python constructor,
+``mesa.batch_run``) gives the same one-line error.
+
+A validated config is read-only (:class:`sim.parameters.Block`): what passed the checks is what the
+model runs with. :func:`with_changes` (or :func:`apply_overrides`) gives a changed copy, validated
+again.
 """
 
 from __future__ import annotations
@@ -32,100 +37,27 @@ from sim.names import (  # noqa: F401  (re-exported: the names every caller impo
     TARGETINGS,
 )
 from sim.networks import NetworkConfig
-from sim.parameters import ConfigError, check_declared_ranges, par
+from sim.parameters import Block, ConfigError, check_declared_ranges, lock, par
 from sim.population import PopulationConfig
-from sim.provinces import PROVINCES
 from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
 from sim.rules.policy import CostParams
 from sim.rules.trends import TrendParams, decimal_year
 from sim.rules.trust import TrustParams
+from sim.scenario import (  # noqa: F401  (re-exported: the policy blocks callers import from here)
+    Allocation,
+    MandateConfig,
+    Mechanisms,
+    PolicyConfig,
+)
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-_SCENARIO = "scenario design"
 
 
-# --------------------------------------------------------------------------- policy
-def _share_of_budget(lever: str) -> Any:
-    return par(0.0, "share of budget", f"share of the monthly budget spent on {lever}", _SCENARIO,
-               low=0, high=1)
-
-
+# --------------------------------------------------------------------------- the tree
 @dataclass
-class Allocation:
-    """Share of the monthly budget given to each lever (must sum to at most 1)."""
-
-    training: float = _share_of_budget("training civil servants")
-    infrastructure: float = _share_of_budget("connectivity")
-    literacy: float = _share_of_budget("digital-literacy courses")
-    coproduction: float = _share_of_budget("co-production sessions")
-    transparency: float = _share_of_budget("publishing data (transparency)")
-    security: float = _share_of_budget("platform security")
-    accessibility: float = _share_of_budget("accessible design")
-    outreach: float = _share_of_budget("awareness campaigns")
-    leadership: float = _share_of_budget("leadership programmes for office heads")
-
-
-@dataclass
-class MandateConfig:
-    """A digital-first mandate: from ``start_month`` the non-exempt must use the digital channel."""
-
-    start_month: int | None = par(None, "month", "month the mandate takes effect; null: no mandate",
-                                  _SCENARIO, low=0, integer=True)
-    exempt: list[str] = par(["no_access"], "groups", "groups kept offline-capable (people without "
-                            "access always are)", _SCENARIO, choices=MANDATE_EXEMPTIONS)
-
-
-@dataclass
-class PolicyConfig:
-    """A named policy scenario: how the budget is split across levers, and whom it targets."""
-
-    name: str = par("baseline", "-", "scenario name (letters, digits, _ and -)", "-")
-    description: str = par("No additional spending.", "-", "one line for the report", "-")
-    allocation: Allocation = field(default_factory=Allocation)
-    targeting: str = par("universal", "-", "who targeted levers reach first", _SCENARIO,
-                         choices=TARGETINGS)
-    target_share: float = par(
-        0.3, "share of citizens (or offices)", "targeted levers reach at most this share, the most "
-        "in need first; then the lever's money is returned unspent",
-        "policy setting (a programme for those most in need)", low=0, high=1, low_open=True)
-    provinces: list[str] = par(
-        [], "provinces", "every lever's recipients (citizens, civil servants, office heads) only in "
-        "these provinces; empty: all 38 (platform stocks stay national)", _SCENARIO,
-        choices=PROVINCES)
-    political_will: float = par(
-        0.5, "[0, 1]", "national top-down push for digital work (uncosted; the leadership lever "
-        "raises it office by office)", prior=(0.3, 0.7), low=0, high=1)
-    start_month: int = par(0, "month", "first month with spending", _SCENARIO, low=0, integer=True)
-    end_month: int | None = par(None, "month", "first month without spending again; null: never",
-                                _SCENARIO, low=1, integer=True)
-    mandate: MandateConfig = field(default_factory=MandateConfig)
-
-
-# --------------------------------------------------------------------------- switches and tree
-def _switch(doc: str) -> Any:
-    return par(True, "switch", doc, "-")
-
-
-@dataclass
-class Mechanisms:
-    """Switches for each factor's mechanism (all on by default; ablation turns one off).
-
-    Off removes the mechanism's influence and nothing else: the factor is held at its initial state
-    (or its weight is 0); money allocated to a lever whose mechanism is off is still spent.
-    """
-
-    resistance_dynamics: bool = _switch("F1 off: staff resistance held at its initial values")
-    coproduction: bool = _switch("F2 off: usability and accessibility not raised by co-production")
-    ease_of_use: bool = _switch("F3 off: ease of use has weight 0 in the adoption utility")
-    infrastructure: bool = _switch("F4 off: citizens' access and platform security held at start")
-    training: bool = _switch("F5 off: training leaves competence, resistance and fairness alone")
-    trust_dynamics: bool = _switch("F6 off: trust held at its initial values")
-
-
-@dataclass
-class ModelParams:
+class ModelParams(Block):
     costs: CostParams = field(default_factory=CostParams)
     bureaucracy: BureaucracyParams = field(default_factory=BureaucracyParams)
     adoption: AdoptionParams = field(default_factory=AdoptionParams)
@@ -135,7 +67,7 @@ class ModelParams:
 
 
 @dataclass
-class SimConfig:
+class SimConfig(Block):
     """Everything one simulation run needs."""
 
     seed: int = par(42, "-", "run seed; every random stream is spawned from it", "-", low=0,
@@ -234,6 +166,19 @@ def apply_overrides(cfg: SimConfig, overrides: dict[str, Any] | list[str]) -> Si
     return _apply_and_convert(OmegaConf.structured(cfg), overrides)
 
 
+def with_changes(cfg: SimConfig, /, **changes: Any) -> SimConfig:
+    """A validated, read-only copy of ``cfg`` with some keys changed; ``cfg`` itself is untouched.
+
+    The way to change a config once it has been validated (attribute assignment raises): the copy is
+    checked like :func:`compose`, so that, say, allocation shares summing to 2 are refused with a
+    ConfigError rather than run. Keys are dotted, with ``__`` for the dots in keyword form::
+
+        with_changes(cfg, seed=3, policy__allocation__training=0.5)
+        with_changes(cfg, **{"params.trust.social_rate": 0.1})
+    """
+    return apply_overrides(cfg, {key.replace("__", "."): value for key, value in changes.items()})
+
+
 def _apply_and_convert(merged: DictConfig, overrides: dict[str, Any] | list[str]) -> SimConfig:
     """Apply overrides to a structured config (unknown keys and bad types -> ConfigError), validate."""
     try:
@@ -275,7 +220,7 @@ def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
 
 def validate(cfg: SimConfig) -> None:
     """Declared ranges, then the checks that relate two keys; ConfigError with one line naming the
-    key, the value and what is allowed."""
+    key, the value and what is allowed. A config that passes is locked: read-only from then on."""
     check_finite(cfg)
     check_limits(cfg)
     check_declared_ranges(cfg, SimConfig)
@@ -300,6 +245,7 @@ def validate(cfg: SimConfig) -> None:
     _check(cfg.params.adoption.initial_adopters <= pop.n_citizens, "params.adoption.initial_adopters",
            cfg.params.adoption.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")
+    lock(cfg)
 
 
 # --------------------------------------------------------------------------- input safety

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.config import AGE_BANDS, LEVERS, REGIONS
+from sim.names import AGE_BANDS, LEVERS, REGIONS
 from sim.provinces import N_PROVINCES, PROVINCE_REGION, PROVINCES
 from sim.state import LAPSED, NON_USER, USER, State
 

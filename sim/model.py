@@ -44,7 +44,7 @@ from sim.rules.platform import (
     depreciate_stocks,
     draw_breach,
 )
-from sim.rules.policy import apply_policy
+from sim.rules.policy import LeverInputs, apply_policy
 from sim.rules.trends import decimal_year, follow_trends, start_shift
 from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
@@ -129,7 +129,8 @@ class DigitalAdoptionModel(mesa.Model):
         cfg = self.cfg
         pop, adoption = cfg.population, cfg.params.adoption
         rng = self.rngs["population"]
-        citizens = synthesise_citizens(pop, adoption, rng, start_shift(cfg))
+        shift = start_shift(pop, cfg.params.trends, cfg.start_date, cfg.mechanisms.infrastructure)
+        citizens = synthesise_citizens(pop, adoption, rng, shift)
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
         if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
             citizens.access[:] = True
@@ -178,11 +179,14 @@ class DigitalAdoptionModel(mesa.Model):
         mech, par = cfg.mechanisms, cfg.params
         if par.adoption.rule == "utaut":
             follow_trends(state, par.trends, self.month, rngs["trends"], mech.infrastructure)
-        spent = apply_policy(state, cfg, self.month, rngs["policy"])
+        levers = LeverInputs(bureaucracy=par.bureaucracy, adoption=par.adoption, platform=par.platform,
+                             trust=par.trust, mechanisms=mech)
+        spent = apply_policy(state, cfg.policy, cfg.budget_idr_bn_per_month, par.costs, levers,
+                             cfg.population.outer_islands, self.month, rngs["policy"])
         update_staff(state.staff, state.offices, par.bureaucracy, cfg.policy.political_will, mech,
                      rngs["bureaucracy"])
         update_offices(state.staff, state.offices)
-        mandate = par.adoption.rule == "utaut" and mandate_active(cfg.policy, self.month)
+        mandate = par.adoption.rule == "utaut" and mandate_active(cfg.policy.mandate, self.month)
         outcome: ServiceOutcome | None = None
         if par.adoption.rule == "utaut":
             mandated = (

@@ -23,11 +23,11 @@ import numpy as np
 from scipy import sparse
 
 from sim.names import NETWORK_BACKENDS, NETWORK_KINDS
-from sim.parameters import par
+from sim.parameters import Block, par
 
 
 @dataclass
-class NetworkConfig:
+class NetworkConfig(Block):
     """The citizens' social network."""
 
     kind: str = par("homophilous", "-", "network family", "-", choices=NETWORK_KINDS)

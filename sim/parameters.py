@@ -5,9 +5,14 @@ valid range, the source (a publication, or the word *assumption*) and, for the u
 prior. Everything else reads these declarations instead of repeating them:
 
 - the range checks of :func:`sim.config.validate` (:func:`check_declared_ranges`);
-- the parameter tables of ``docs/parameters.md`` (:func:`parameters_markdown`, ``make docs``);
-- calibration and sensitivity analysis (:func:`uncertain_parameters`);
-- ``--help`` (:func:`declaration`).
+- the parameter tables of ``docs/parameters.md`` (:func:`sim.declarations.parameters_markdown`,
+  ``make docs``);
+- calibration and sensitivity analysis (:func:`sim.declarations.uncertain_parameters`);
+- ``--help`` (:func:`declarations`).
+
+This module knows nothing of the config tree: the functions that walk the whole of
+:class:`sim.config.SimConfig` by default live in :mod:`sim.declarations`, above the config, so that
+the blocks declared here and the config assembled from them import in one direction only.
 
 The pattern follows starsim's ``define_pars`` and covasim's ``make_pars``: one home per parameter,
 so a default, a range or a source cannot be written in two places and drift apart.
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields, is_dataclass
 from typing import Any
 
 ASSUMPTION = "assumption"
@@ -26,6 +31,51 @@ PRIOR_KINDS = ("uniform", "loguniform")
 
 class ConfigError(ValueError):
     """A configuration value is out of range or unknown; the message is one line for the user."""
+
+
+_LOCKED = "_locked"
+
+
+class Block:
+    """Base of every parameter block: assignable while it is built, read-only once validated.
+
+    Frozen dataclasses would say this more simply, but OmegaConf makes the structured config of a
+    frozen dataclass read-only, so Hydra could no longer merge the YAML files and the command-line
+    overrides into the schema. A block is therefore an ordinary dataclass until :func:`lock` (called
+    by :func:`sim.config.validate`) marks it and every block inside it read-only; an assignment then
+    raises :class:`dataclasses.FrozenInstanceError`, as on a frozen dataclass. A validated config is
+    changed only through a path that validates again (:func:`sim.config.with_changes`), so a value
+    that breaks a check (allocation shares summing to 2, say) cannot slip into a running model.
+    ``dataclasses.replace`` still returns a new, unlocked block.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get(_LOCKED, False):
+            raise FrozenInstanceError(
+                f"cannot assign to {type(self).__name__}.{name}: a validated config is read-only; "
+                f"use sim.config.with_changes(cfg, **{{'<dotted.key>': value}}) for a validated copy")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self.__dict__.get(_LOCKED, False):
+            raise FrozenInstanceError(f"cannot delete {type(self).__name__}.{name}: a validated "
+                                      "config is read-only")
+        object.__delattr__(self, name)
+
+
+def lock(block: Any) -> None:
+    """Make ``block`` and every block inside it read-only (see :class:`Block`)."""
+    if not is_dataclass(block) or isinstance(block, type):
+        return
+    for f in fields(block):
+        lock(getattr(block, f.name))
+    if isinstance(block, Block):
+        object.__setattr__(block, _LOCKED, True)
+
+
+def is_locked(block: Any) -> bool:
+    """Whether ``block`` has been validated and locked."""
+    return bool(getattr(block, "__dict__", {}).get(_LOCKED, False))
 
 
 @dataclass(frozen=True)
@@ -56,7 +106,7 @@ class Prior:
         return self.low <= value <= self.high
 
     def describe(self) -> str:
-        return f"{self.kind} [{_fmt(self.low)}, {_fmt(self.high)}]"
+        return f"{self.kind} [{format_number(self.low)}, {format_number(self.high)}]"
 
 
 @dataclass(frozen=True)
@@ -91,12 +141,12 @@ class Spec:
         if self.low is None and self.high is None:
             text = f"{kind} (any)"
         elif self.high is None:
-            text = f"{kind} {'>' if self.low_open else '>='} {_fmt(self.low)}"
+            text = f"{kind} {'>' if self.low_open else '>='} {format_number(self.low)}"
         elif self.low is None:
-            text = f"{kind} {'<' if self.high_open else '<='} {_fmt(self.high)}"
+            text = f"{kind} {'<' if self.high_open else '<='} {format_number(self.high)}"
         else:
             left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
-            text = f"{kind} in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+            text = f"{kind} in {left}{format_number(self.low)}, {format_number(self.high)}{right}"
         if self.length is not None:
             text = f"a list of {self.length} values, each {text}"
         return f"null or {text}" if self.nullable else text
@@ -175,27 +225,6 @@ def declarations(schema: type, prefix: str = "") -> Iterator[Declared]:
             yield from declarations(type(default), f"{key}.")
 
 
-def uncertain_parameters(schema: type | None = None) -> list[Declared]:
-    """The parameters with a prior: what calibration infers and sensitivity analysis varies."""
-    if schema is None:
-        from sim.config import SimConfig
-
-        schema = SimConfig
-    return [d for d in declarations(schema) if d.spec.prior is not None]
-
-
-def declaration(key: str, schema: type | None = None) -> Declared:
-    """The declaration of one dotted key; ConfigError (one line) if nothing is declared there."""
-    if schema is None:
-        from sim.config import SimConfig
-
-        schema = SimConfig
-    for d in declarations(schema):
-        if d.key == key:
-            return d
-    raise ConfigError(f"{key}: no parameter declared under this key")
-
-
 def get_value(cfg: Any, key: str) -> Any:
     """The value at a dotted key of a config object."""
     node = cfg
@@ -222,55 +251,10 @@ def _is_list(value: Any) -> bool:
     return hasattr(value, "__len__") and not isinstance(value, (str, bytes)) and hasattr(value, "index")
 
 
-def _fmt(x: float | None) -> str:
+def format_number(x: float | None) -> str:
+    """A bound or default as the tables and messages print it (integers without .0; thousands separated)."""
     if x is None:
         return ""
     if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         x = int(x)
     return f"{x:,}" if isinstance(x, int) and abs(x) >= 10_000 else f"{x:g}"
-
-
-def _fmt_default(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_fmt_default(v) for v in value) or "(empty)"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        return _fmt(value)
-    return str(value)
-
-
-def parameters_markdown(schema: type | None = None) -> str:
-    """The parameter tables of ``docs/parameters.md``, one per block, generated from the declarations."""
-    if schema is None:
-        from sim.config import SimConfig
-
-        schema = SimConfig
-    decls = list(declarations(schema))
-    lines = [
-        "# Parameters",
-        "",
-        "Generated from the declarations (`sim.parameters.par`) by `make docs`; do not edit by hand.",
-        "Each parameter is declared once, beside the code that uses it. *Range* is what the config",
-        "validator accepts (a value outside stops the run with one line naming the key, the value and",
-        "the range). *Prior* is the distribution calibration and sensitivity analysis draw from; only",
-        "uncertain parameters have one. *Source* is a publication, or *assumption* (not published).",
-        "",
-        f"{len(decls)} parameters, {sum(d.spec.is_assumption for d in decls)} of them assumptions, "
-        f"{sum(d.spec.prior is not None for d in decls)} with a prior.",
-    ]
-    block = None
-    for d in decls:
-        head = d.key.rsplit(".", 1)[0] if "." in d.key else "run"
-        if head != block:
-            block = head
-            lines += ["", f"## `{head}`" if head != "run" else "## Run", "",
-                      "| Key | Meaning | Unit | Range | Default | Prior | Source |",
-                      "|---|---|---|---|---|---|---|"]
-        s = d.spec
-        prior = s.prior.describe() if s.prior else "–"
-        lines.append(f"| `{d.key}` | {s.doc} | {s.unit} | {s.allowed()} | {_fmt_default(d.default)} | "
-                     f"{prior} | {s.source} |")
-    return "\n".join(lines) + "\n"

@@ -19,8 +19,9 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.names import AGE_BANDS, REGIONS
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.provinces import (
+    CENSUS_2020_REGION_SHARES,
     N_PROVINCES,
     PROVINCE_REGION,
     RegionalConfig,
@@ -41,7 +42,7 @@ _SHARE = {"low": 0, "high": 1}
 
 
 @dataclass
-class PopulationConfig:
+class PopulationConfig(Block):
     """A population profile: the marginals the synthetic population is raked to.
 
     Profiles in ``configs/population/`` override some of these (``small``); the Indonesia profile is
@@ -62,7 +63,7 @@ class PopulationConfig:
     supervisors_per_office: int = par(2, "civil servants", "level-1 supervisors per office", low=1,
                                       integer=True)
     region_shares: list[float] = par(
-        [0.5610, 0.2168, 0.0615, 0.0736, 0.0554, 0.0317], "shares",
+        list(CENSUS_2020_REGION_SHARES), "shares",
         f"share of people per island group ({', '.join(REGIONS)}); sum 1", "Census 2020",
         length=len(REGIONS), **_SHARE)
     outer_islands: list[str] = par(

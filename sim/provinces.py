@@ -24,6 +24,7 @@ stated rule and are flagged in :data:`PROVINCE_TABLE` (``*_published`` false).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,7 +32,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.names import REGIONS
-from sim.parameters import par
+from sim.parameters import Block, par
 
 POPULATION_SOURCE = ("BPS, Penduduk menurut Provinsi 2024 (mid-year, thousands); Papua, Papua "
                      "Selatan, Papua Tengah, Papua Pegunungan and Papua Barat Daya: Dukcapil "
@@ -105,6 +106,9 @@ PROVINCE_TABLE: tuple[Province, ...] = (
 )
 # Papua Tengah 2025 is published as "36.x"; any value below 42.28 gives the same filled 2024 value.
 
+# Share of people per island group (in REGIONS order), Census 2020: the default profile's
+# ``population.region_shares``, kept here so that the province table below needs no population module.
+CENSUS_2020_REGION_SHARES: tuple[float, ...] = (0.5610, 0.2168, 0.0615, 0.0736, 0.0554, 0.0317)
 PROVINCES: tuple[str, ...] = tuple(p.name for p in PROVINCE_TABLE)
 N_PROVINCES = len(PROVINCES)
 PROVINCE_REGION = np.array([REGIONS.index(p.region) for p in PROVINCE_TABLE], dtype=np.int8)
@@ -133,7 +137,7 @@ IMDI_2024 = np.array([_filled_imdi(p) for p in PROVINCE_TABLE]) / 100.0
 
 
 @dataclass
-class RegionalConfig:
+class RegionalConfig(Block):
     """Province heterogeneity: how strongly provinces differ from their island group (citizens) and
     from each other (regional governments' offices). 0 everywhere gives provinces that differ only
     in name and size."""
@@ -169,7 +173,7 @@ def shares_within_groups() -> np.ndarray:
     return PROVINCE_POPULATION / totals[PROVINCE_REGION]
 
 
-def population_shares(region_shares: list[float] | np.ndarray) -> np.ndarray:
+def population_shares(region_shares: Sequence[float] | np.ndarray) -> np.ndarray:
     """Each province's share of the whole population: its share within its island group times the
     island group's share (so the island groups keep the profile's marginals)."""
     return shares_within_groups() * np.asarray(region_shares, dtype=float)[PROVINCE_REGION]
@@ -261,10 +265,8 @@ _OLD_BOUNDARIES = ("Papua Barat", "Papua", "Papua Barat Daya", "Papua Selatan", 
 def provinces_markdown() -> str:
     """The table of provinces in ``docs/provinces.md`` (``make docs``), with what the model derives
     from each row at the default settings."""
-    from sim.population import PopulationConfig  # the island-group shares of the default profile
-
     within = shares_within_groups()
-    total = population_shares(PopulationConfig().region_shares)
+    total = population_shares(CENSUS_2020_REGION_SHARES)  # the default profile's island-group shares
     cfg = RegionalConfig()
     access, literacy, z = access_log_odds(cfg), literacy_log_odds(cfg), readiness_score()
     lines = [

@@ -9,7 +9,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 from sim.config import ConfigError, compose, group_options
-from sim.parameters import Declared, Prior, declaration, uncertain_parameters
+from sim.declarations import declaration, uncertain_parameters
+from sim.parameters import Declared, Prior
 from sim.rules.trends import decimal_year
 
 

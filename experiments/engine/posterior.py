@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, SimConfig, apply_overrides
-from sim.parameters import declaration
+from sim.declarations import declaration
 
 UNCERTAINTY = ("none", "posterior")
 

@@ -33,7 +33,8 @@ import pandas as pd
 import yaml
 
 from sim.config import ConfigError, SimConfig, apply_overrides, compose, group_options, validate
-from sim.parameters import Prior, get_value, uncertain_parameters
+from sim.declarations import uncertain_parameters
+from sim.parameters import Prior, get_value
 from sim.store.files import read_summaries
 
 EFFECT_PREFIX = "effect"

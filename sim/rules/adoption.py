@@ -19,22 +19,19 @@ Three rules share one entry point, chosen by ``params.adoption.rule``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit
 
 from sim.names import ADOPTION_RULES
-from sim.parameters import par
+from sim.parameters import Block, par
+from sim.rules.platform import PlatformParams
+from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
-
-if TYPE_CHECKING:
-    from sim.config import Mechanisms
-    from sim.rules.platform import PlatformParams
 
 
 @dataclass
-class AdoptionParams:
+class AdoptionParams(Block):
     """Citizens' awareness and adoption (UTAUT/TAM-style utility), or reduced forms for validation."""
 
     rule: str = par("utaut", "-", "adoption rule: the UTAUT utility, or a reduced form for validation",

@@ -19,21 +19,18 @@ Each month, in this order:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit
 
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.provinces import regional_will
+from sim.scenario import Mechanisms
 from sim.state import Offices, Staff
-
-if TYPE_CHECKING:
-    from sim.config import Mechanisms
 
 
 @dataclass
-class BureaucracyParams:
+class BureaucracyParams(Block):
     """F1 and F5: civil servants' resistance, competence and digital practice (C1 hierarchy)."""
 
     top_down_rate: float = par(

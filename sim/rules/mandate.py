@@ -12,23 +12,22 @@ they could not avoid failed them (:mod:`sim.rules.trust`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import numpy as np
 
 from sim.rules.policy import citizen_group
+from sim.scenario import MandateConfig
 from sim.state import State
 
-if TYPE_CHECKING:
-    from sim.config import PolicyConfig
 
-
-def mandate_active(policy: PolicyConfig, month: int) -> bool:
-    start = policy.mandate.start_month
+def mandate_active(mandate: MandateConfig, month: int) -> bool:
+    """Whether the mandate holds in ``month`` (from its start month on; never without one)."""
+    start = mandate.start_month
     return start is not None and month >= start
 
 
-def exempt_mask(state: State, exempt: list[str], outer_islands: list[str]) -> np.ndarray:
+def exempt_mask(state: State, exempt: Sequence[str], outer_islands: Sequence[str]) -> np.ndarray:
     """Citizens the mandate leaves the offline channel open for (always those without access)."""
     mask = ~state.citizens.access
     for group in exempt:

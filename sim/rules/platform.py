@@ -15,20 +15,18 @@ effect is in :func:`sim.rules.trust.apply_breach`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.parameters import par
+from sim.parameters import Block, par
+from sim.scenario import Mechanisms
 from sim.state import USER, Platform, State
-
-if TYPE_CHECKING:
-    from sim.config import Mechanisms, SimConfig
 
 
 @dataclass
-class PlatformParams:
+class PlatformParams(Block):
     """F2, F3, F4: the national platform's levels, reliability, feedback and breaches."""
 
     usability_initial: float = par(0.5, "level [0, 1]", "usability at month 0", low=0, high=1,
@@ -77,18 +75,23 @@ def stock_can_move(lever: str, mechanisms: Mechanisms) -> bool:
     return switch is None or bool(getattr(mechanisms, switch))
 
 
-def invest_in_stocks(platform: Platform, cfg: SimConfig, spending: bool) -> dict[str, float]:
-    """Raise each stock lever's platform level; returns IDR bn spent per stock lever (its whole share,
-    or nothing outside the policy's spending window)."""
-    plat, costs = cfg.params.platform, cfg.params.costs
+def invest_in_stocks(
+    platform: Platform,
+    params: PlatformParams,
+    spend_bn: Mapping[str, float],
+    half_saturation_bn: float,
+    mechanisms: Mechanisms,
+) -> dict[str, float]:
+    """Raise each stock lever's platform level by this month's spending on it (``spend_bn``: IDR bn
+    per stock lever, :func:`sim.rules.policy.stock_spending`); returns IDR bn spent per stock lever
+    (the whole amount: a stock absorbs any sum, with diminishing returns)."""
     spent = {}
     for lever in STOCK_LEVERS:
-        spend_bn = cfg.budget_idr_bn_per_month * getattr(cfg.policy.allocation, lever) if spending else 0.0
-        if stock_can_move(lever, cfg.mechanisms):
+        if stock_can_move(lever, mechanisms):
             level = getattr(platform, lever)
-            gain = stock_gain(level, spend_bn, plat.stock_max_monthly_gain, costs.stock_half_saturation_bn)
+            gain = stock_gain(level, spend_bn[lever], params.stock_max_monthly_gain, half_saturation_bn)
             setattr(platform, lever, level + gain)
-        spent[lever] = spend_bn
+        spent[lever] = spend_bn[lever]
     return spent
 
 

@@ -24,28 +24,27 @@ the staff and heads of offices) to the named provinces' citizens and regional go
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.names import LEVERS
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.population import in_regions
 from sim.provinces import in_provinces
-from sim.rules.platform import invest_in_stocks
-from sim.rules.trust import push_anchor
+from sim.rules.adoption import AdoptionParams
+from sim.rules.bureaucracy import BureaucracyParams
+from sim.rules.platform import STOCK_LEVERS, PlatformParams, invest_in_stocks
+from sim.rules.trust import TrustParams, push_anchor
+from sim.scenario import Allocation, Mechanisms, PolicyConfig
 from sim.state import State
-
-if TYPE_CHECKING:
-    from sim.config import SimConfig
 
 _UNIT_COST_SOURCE = "assumption (order of magnitude of Indonesian programmes)"
 
 
 @dataclass
-class CostParams:
+class CostParams(Block):
     """Unit costs in IDR per real person reached (assumptions; priors span half to double)."""
 
     training_per_civil_servant: float = par(
@@ -73,6 +72,18 @@ class CostParams:
 IDR_PER_BN = 1e9
 
 
+@dataclass(frozen=True)
+class LeverInputs:
+    """The parameter blocks and switches the levers read: take-up and effects of the unit levers
+    (:data:`UNIT_LEVERS`) and the platform stocks. Built once per model from its config."""
+
+    bureaucracy: BureaucracyParams  # training take-up and effects, leadership take-up
+    adoption: AdoptionParams  # course take-up, literacy gain
+    platform: PlatformParams  # co-production's platform effect, the stocks
+    trust: TrustParams  # co-production's trust effect
+    mechanisms: Mechanisms  # which effects are switched on
+
+
 # --------------------------------------------------------------------------- who is targeted
 def _capped(group: np.ndarray, score: np.ndarray, share: float) -> np.ndarray:
     """``group``, or, if it is larger, its members with the highest ``score`` (need, or for offices
@@ -87,7 +98,7 @@ def _capped(group: np.ndarray, score: np.ndarray, share: float) -> np.ndarray:
     return mask
 
 
-def citizen_group(state: State, targeting: str, outer_islands: list[str]) -> np.ndarray:
+def citizen_group(state: State, targeting: str, outer_islands: Sequence[str]) -> np.ndarray:
     """The citizens a targeting option names, before the cap on its size (also the groups a mandate
     can exempt, :mod:`sim.rules.mandate`)."""
     c = state.citizens
@@ -106,13 +117,14 @@ def citizen_group(state: State, targeting: str, outer_islands: list[str]) -> np.
     return c.need_score >= 1.0  # left_behind: at least one disadvantage
 
 
-def citizen_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
+def citizen_target_mask(state: State, pol: PolicyConfig, outer_islands: Sequence[str]) -> np.ndarray:
     """Citizens a targeted lever may reach: the named group inside the chosen provinces
-    (``policy.provinces``; all if empty), capped at ``target_share`` by need."""
-    pol, c = cfg.policy, state.citizens
+    (``policy.provinces``; all if empty), capped at ``target_share`` by need. ``outer_islands``:
+    the island groups of the outer_islands targeting (``population.outer_islands``)."""
+    c = state.citizens
 
     def build() -> np.ndarray:
-        group = citizen_group(state, pol.targeting, cfg.population.outer_islands)
+        group = citizen_group(state, pol.targeting, outer_islands)
         if pol.provinces:
             group = group & in_provinces(c.province, pol.provinces)
         return group if pol.targeting == "universal" else _capped(group, c.need_score, pol.target_share)
@@ -121,18 +133,18 @@ def citizen_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
     return state.cached(key, (c.need_score, c.region, c.urban, c.province), build)
 
 
-def office_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
+def office_target_mask(state: State, pol: PolicyConfig, outer_islands: Sequence[str]) -> np.ndarray:
     """Offices whose staff (or head) a targeted office lever may reach: those serving the largest
     share of targeted citizens first, at most ``target_share`` of the offices, so that every
     targeting option (rural, elderly, poorest, ...) has a meaning for training and leadership too.
     Citizens are served by offices of their own province, so a province restriction of the citizens
     restricts the offices too."""
-    pol, o, c = cfg.policy, state.offices, state.citizens
+    o, c = state.offices, state.citizens
     if pol.targeting == "universal":
         return in_provinces(o.province, pol.provinces)
 
     def build() -> np.ndarray:
-        targeted = citizen_target_mask(state, cfg)
+        targeted = citizen_target_mask(state, pol, outer_islands)
         served = np.bincount(c.office, minlength=o.n)
         hits = np.bincount(c.office, weights=targeted, minlength=o.n)
         share = np.divide(hits, served, out=np.zeros(o.n), where=served > 0)
@@ -145,16 +157,14 @@ def office_target_mask(state: State, cfg: SimConfig) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- take-up
-def training_takeup(cfg: SimConfig, resistance: np.ndarray) -> np.ndarray:
+def training_takeup(b: BureaucracyParams, resistance: np.ndarray) -> np.ndarray:
     """Chance a civil servant accepts training: the most resistant are the least willing."""
-    b = cfg.params.bureaucracy
     return b.training_takeup_max * (1.0 - b.training_takeup_resistance * resistance)
 
 
-def course_takeup(cfg: SimConfig, literacy: np.ndarray, elderly: np.ndarray) -> np.ndarray:
+def course_takeup(a: AdoptionParams, literacy: np.ndarray, elderly: np.ndarray) -> np.ndarray:
     """Chance a citizen enrols in a course or a co-production session: lower for the least literate
     and the oldest, who are the hardest to reach."""
-    a = cfg.params.adoption
     return (
         a.course_takeup_max
         * (1.0 - a.course_takeup_elderly_cut * elderly)
@@ -162,11 +172,10 @@ def course_takeup(cfg: SimConfig, literacy: np.ndarray, elderly: np.ndarray) -> 
     )
 
 
-def literacy_to_enrol(cfg: SimConfig, willingness: np.ndarray, elderly: np.ndarray) -> np.ndarray:
+def literacy_to_enrol(a: AdoptionParams, willingness: np.ndarray, elderly: np.ndarray) -> np.ndarray:
     """The literacy above which a citizen accepts a course: ``willingness < course_takeup(...)``
     solved for literacy, once per person (it depends on fixed traits only), so the monthly check is
     one comparison instead of the whole formula."""
-    a = cfg.params.adoption
     scale = a.course_takeup_max * (1.0 - a.course_takeup_elderly_cut * elderly)
     ratio = np.divide(willingness, scale, out=np.full(willingness.size, np.inf), where=scale > 0)
     if a.course_takeup_floor >= 1.0:
@@ -174,65 +183,65 @@ def literacy_to_enrol(cfg: SimConfig, willingness: np.ndarray, elderly: np.ndarr
     return (ratio - a.course_takeup_floor) / (1.0 - a.course_takeup_floor)
 
 
-def _course_willing(state: State, cfg: SimConfig) -> np.ndarray:
+def _course_willing(state: State, a: AdoptionParams) -> np.ndarray:
     """Citizens who would accept a course or a co-production session at their current literacy."""
-    c, a = state.citizens, cfg.params.adoption
+    c = state.citizens
     key = (f"policy.literacy_to_enrol.{a.course_takeup_max}.{a.course_takeup_elderly_cut}."
            f"{a.course_takeup_floor}")
     needed = state.cached(key, (c.willingness, c.age_band),
-                          lambda: literacy_to_enrol(cfg, c.willingness.astype(np.float64), c.age_band == 3))
+                          lambda: literacy_to_enrol(a, c.willingness.astype(np.float64), c.age_band == 3))
     return c.literacy > needed
 
 
 # --------------------------------------------------------------------------- the levers
-def _training_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+def _training_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
     s = state.staff
-    return ~s.trained & (s.willingness < training_takeup(cfg, s.resistance))
+    return ~s.trained & (s.willingness < training_takeup(inputs.bureaucracy, s.resistance))
 
 
-def _training_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
-    s, bur = state.staff, cfg.params.bureaucracy
-    if cfg.mechanisms.training:
+def _training_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
+    s, bur, mech = state.staff, inputs.bureaucracy, inputs.mechanisms
+    if mech.training:
         s.competence[chosen] += bur.training_competence_gain * (1 - s.competence[chosen])
-        if cfg.mechanisms.resistance_dynamics:
+        if mech.resistance_dynamics:
             s.resistance[chosen] *= 1 - bur.training_resistance_cut
         s.fairness[chosen] += bur.training_fairness_gain * (1 - s.fairness[chosen])
     s.trained[chosen] = True
 
 
-def _infrastructure_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+def _infrastructure_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
     return ~state.citizens.access
 
 
-def _infrastructure_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
-    if cfg.mechanisms.infrastructure:
+def _infrastructure_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
+    if inputs.mechanisms.infrastructure:
         state.citizens.access[chosen] = True
 
 
-def _literacy_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+def _literacy_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
     c = state.citizens
-    return ~c.literacy_trained & _course_willing(state, cfg)
+    return ~c.literacy_trained & _course_willing(state, inputs.adoption)
 
 
-def _literacy_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+def _literacy_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
     c = state.citizens
-    c.literacy[chosen] += cfg.params.adoption.literacy_programme_gain * (1 - c.literacy[chosen])
+    c.literacy[chosen] += inputs.adoption.literacy_programme_gain * (1 - c.literacy[chosen])
     c.literacy_trained[chosen] = True
 
 
-def _coproduction_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+def _coproduction_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
     """Participants are recruited among citizens who know the services (co-producing a service you
     have never heard of is not possible), so the lever itself raises nobody's awareness."""
     c = state.citizens
-    return c.aware & ~c.coproduced & _course_willing(state, cfg)
+    return c.aware & ~c.coproduced & _course_willing(state, inputs.adoption)
 
 
-def _coproduction_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
-    c, plat = state.citizens, cfg.params.platform
+def _coproduction_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
+    c, plat, mech = state.citizens, inputs.platform, inputs.mechanisms
     c.coproduced[chosen] = True
-    if cfg.mechanisms.trust_dynamics and chosen.size:
-        push_anchor(c, chosen, cfg.params.trust.coproduction_gain)
-    if cfg.mechanisms.coproduction and chosen.size:
+    if mech.trust_dynamics and chosen.size:
+        push_anchor(c, chosen, inputs.trust.coproduction_gain)
+    if mech.coproduction and chosen.size:
         share = chosen.size / c.n
         p = state.platform
         p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
@@ -240,20 +249,20 @@ def _coproduction_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> Non
         p.accessibility += min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
 
 
-def _outreach_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+def _outreach_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
     return ~state.citizens.aware
 
 
-def _outreach_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+def _outreach_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
     state.citizens.aware[chosen] = True
 
 
-def _leadership_eligible(state: State, cfg: SimConfig) -> np.ndarray:
+def _leadership_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
     heads = office_heads(state)
-    return ~state.offices.led & (state.staff.willingness[heads] < cfg.params.bureaucracy.leadership_takeup)
+    return ~state.offices.led & (state.staff.willingness[heads] < inputs.bureaucracy.leadership_takeup)
 
 
-def _leadership_apply(state: State, cfg: SimConfig, chosen: np.ndarray) -> None:
+def _leadership_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
     state.offices.led[chosen] = True
 
 
@@ -279,8 +288,8 @@ class UnitLever:
     recipients: str  # "citizens", "staff" or "offices" (their heads)
     cost: str  # field of CostParams: IDR per real person (or head)
     mechanism: str  # what it changes (documentation; the switches are read in ``apply``)
-    eligible: Callable[[State, SimConfig], np.ndarray]  # boolean mask over the recipients
-    apply: Callable[[State, SimConfig, np.ndarray], None]  # effect on the chosen recipients
+    eligible: Callable[[State, LeverInputs], np.ndarray]  # boolean mask over the recipients
+    apply: Callable[[State, LeverInputs, np.ndarray], None]  # effect on the chosen recipients
 
 
 UNIT_LEVERS: tuple[UnitLever, ...] = (
@@ -322,48 +331,69 @@ def _settle(state: State, lever: str, bought: int, used: int) -> None:
         state.carry_idr[lever] = 0.0
 
 
-def spending_window(cfg: SimConfig, month: int) -> bool:
+def spending_window(pol: PolicyConfig, budget_idr_bn_per_month: float, month: int) -> bool:
     """Whether the policy spends in ``month`` (from start_month up to, not including, end_month)."""
-    pol = cfg.policy
     return (
-        cfg.budget_idr_bn_per_month > 0
+        budget_idr_bn_per_month > 0
         and month >= pol.start_month
         and (pol.end_month is None or month < pol.end_month)
     )
 
 
-def unit_cost_idr(state: State, cfg: SimConfig, lever: UnitLever) -> float:
+def unit_cost_idr(state: State, costs: CostParams, lever: UnitLever) -> float:
     """IDR per recipient agent: the real unit cost times the real people one agent stands for."""
-    per_real = getattr(cfg.params.costs, lever.cost)
+    per_real = getattr(costs, lever.cost)
     scale = state.people_per_citizen if lever.recipients == "citizens" else state.civil_servants_per_staff
     return per_real * scale
 
 
-def _target(state: State, cfg: SimConfig, recipients: str) -> np.ndarray:
+def stock_spending(allocation: Allocation, budget_idr_bn_per_month: float,
+                   spending: bool) -> dict[str, float]:
+    """IDR bn for each platform stock this month: its whole share inside the spending window,
+    nothing outside it."""
+    return {lever: budget_idr_bn_per_month * getattr(allocation, lever) if spending else 0.0
+            for lever in STOCK_LEVERS}
+
+
+def _target(state: State, pol: PolicyConfig, outer_islands: Sequence[str], recipients: str) -> np.ndarray:
     if recipients == "citizens":
-        return citizen_target_mask(state, cfg)
-    offices = office_target_mask(state, cfg)
+        return citizen_target_mask(state, pol, outer_islands)
+    offices = office_target_mask(state, pol, outer_islands)
     return offices if recipients == "offices" else offices[state.staff.office]
 
 
 def apply_policy(
-    state: State, cfg: SimConfig, month: int, rng: np.random.Generator
+    state: State,
+    pol: PolicyConfig,
+    budget_idr_bn_per_month: float,
+    costs: CostParams,
+    inputs: LeverInputs,
+    outer_islands: Sequence[str],
+    month: int,
+    rng: np.random.Generator,
 ) -> dict[str, float]:
-    """Spend this month's budget; returns IDR billion actually spent per lever."""
+    """Spend this month's budget; returns IDR billion actually spent per lever.
+
+    ``pol``: the policy block (allocation, targeting, provinces, spending window); ``costs``: unit
+    costs; ``inputs``: what the levers' take-up and effects read; ``outer_islands``: the island
+    groups of the outer_islands targeting (``population.outer_islands``).
+    """
     spent = dict.fromkeys(LEVERS, 0.0)
-    spending = spending_window(cfg, month)
+    spending = spending_window(pol, budget_idr_bn_per_month, month)
     if spending:
-        budget_idr = cfg.budget_idr_bn_per_month * IDR_PER_BN
+        budget_idr = budget_idr_bn_per_month * IDR_PER_BN
         for lever in UNIT_LEVERS:
-            money = budget_idr * getattr(cfg.policy.allocation, lever.name)
+            money = budget_idr * getattr(pol.allocation, lever.name)
             if money <= 0:
                 continue
-            unit = unit_cost_idr(state, cfg, lever)
+            unit = unit_cost_idr(state, costs, lever)
             k = _buy_units(state, lever.name, money, unit)
-            candidates = lever.eligible(state, cfg) & _target(state, cfg, lever.recipients)
+            candidates = lever.eligible(state, inputs) & _target(state, pol, outer_islands, lever.recipients)
             chosen = choose(candidates, k, rng)
-            lever.apply(state, cfg, chosen)
+            lever.apply(state, inputs, chosen)
             _settle(state, lever.name, k, chosen.size)
             spent[lever.name] = chosen.size * unit / IDR_PER_BN
-    spent.update(invest_in_stocks(state.platform, cfg, spending))
+    stocks = stock_spending(pol.allocation, budget_idr_bn_per_month, spending)
+    spent.update(invest_in_stocks(state.platform, inputs.platform, stocks, costs.stock_half_saturation_bn,
+                                  inputs.mechanisms))
     return spent

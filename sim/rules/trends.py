@@ -24,23 +24,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.parameters import ConfigError, par
+from sim.parameters import Block, ConfigError, par
+from sim.population import PopulationConfig
 from sim.state import State
-
-if TYPE_CHECKING:
-    from sim.config import SimConfig
 
 DATE = re.compile(r"(\d{4})-(\d{2})")
 EARLIEST_YEAR, LATEST_YEAR = 2010, 2050
 
 
 @dataclass
-class TrendParams:
+class TrendParams(Block):
     """Yearly slopes of the baseline trends on the log-odds scale (fits to data up to 2023)."""
 
     access_logit_per_year: float = par(
@@ -69,15 +66,16 @@ def years_between(earlier: str, later: str) -> float:
     return decimal_year(later) - decimal_year(earlier)
 
 
-def start_shift(cfg: SimConfig) -> tuple[float, float]:
+def start_shift(pop: PopulationConfig, trends: TrendParams, start_date: str,
+                access_follows_trend: bool) -> tuple[float, float]:
     """Log-odds shifts of access and literacy from the dates the profile's figures were measured to
     ``start_date`` along the trends (plus the profile's common access shift). With the
-    infrastructure mechanism off, access stays at the profile's figures."""
-    pop, trends = cfg.population, cfg.params.trends
+    infrastructure mechanism off (``access_follows_trend`` false), access stays at the profile's
+    figures."""
     access = pop.access_log_odds_shift
-    if cfg.mechanisms.infrastructure:
-        access += trends.access_logit_per_year * years_between(pop.access_date, cfg.start_date)
-    literacy = trends.literacy_logit_per_year * years_between(pop.literacy_date, cfg.start_date)
+    if access_follows_trend:
+        access += trends.access_logit_per_year * years_between(pop.access_date, start_date)
+    literacy = trends.literacy_logit_per_year * years_between(pop.literacy_date, start_date)
     return access, literacy
 
 

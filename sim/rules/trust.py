@@ -35,12 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.parameters import par
+from sim.parameters import Block, par
 from sim.state import USER, Citizens, State
 
 
 @dataclass
-class TrustParams:
+class TrustParams(Block):
     """F6 and C3: trust dynamics (Friedkin-Johnsen anchoring; pushes in log-odds, see the module).
 
     Every value is an assumption; the form follows Friedkin & Johnsen (1990) for social influence,

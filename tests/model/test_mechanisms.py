@@ -146,12 +146,12 @@ def test_literacy_courses_reach_fewer_of_the_oldest(simulate):
 def test_targeting_reaches_at_most_the_target_share(targeting):
     model = DigitalAdoptionModel(population="small", seed=2, steps=1,
                                  overrides={"progress": False, "policy.targeting": targeting})
-    mask = citizen_target_mask(model.state, model.cfg)
+    mask = citizen_target_mask(model.state, model.cfg.policy, model.cfg.population.outer_islands)
     assert 0 < mask.mean() <= 0.3 + 1e-9
     if targeting == "left_behind":  # the most disadvantaged first
         c = model.state.citizens
         assert c.need_score[mask].min() >= c.need_score[~mask].max() - 1.0
-    offices = office_target_mask(model.state, model.cfg)
+    offices = office_target_mask(model.state, model.cfg.policy, model.cfg.population.outer_islands)
     assert 0 < offices.mean() <= 0.3 + 1e-9
     # The offices reached serve more targeted citizens than the others.
     c = model.state.citizens
@@ -261,5 +261,6 @@ def test_the_enrolment_threshold_is_the_take_up_formula_solved_for_literacy():
     rng = np.random.default_rng(0)
     willingness, literacy = rng.random(50_000), rng.random(50_000)
     elderly = rng.random(50_000) < 0.2
-    np.testing.assert_array_equal(willingness < course_takeup(cfg, literacy, elderly),
-                                  literacy > literacy_to_enrol(cfg, willingness, elderly))
+    a = cfg.params.adoption
+    np.testing.assert_array_equal(willingness < course_takeup(a, literacy, elderly),
+                                  literacy > literacy_to_enrol(a, willingness, elderly))

@@ -158,8 +158,9 @@ def test_targeting_provinces_reaches_no_one_outside_them(targeting):
     c, o, s = state.citizens, state.offices, state.staff
     inside = np.isin(c.province, [PROVINCES.index(p) for p in chosen])
     office_inside = np.isin(o.province, [PROVINCES.index(p) for p in chosen])
-    assert not citizen_target_mask(state, model.cfg)[~inside].any()
-    assert not office_target_mask(state, model.cfg)[~office_inside].any()
+    pol, outer = model.cfg.policy, model.cfg.population.outer_islands
+    assert not citizen_target_mask(state, pol, outer)[~inside].any()
+    assert not office_target_mask(state, pol, outer)[~office_inside].any()
     before_access = c.access.copy()
     model.run()
     assert not (c.literacy_trained | c.coproduced)[~inside].any()

@@ -209,8 +209,11 @@ def test_a_breach_moves_every_citizen_s_trust_alike():
 def test_levers_target_the_same_citizens_and_offices(targeting):
     cfg = apply_overrides(_config("levers", seed=5), {"policy.targeting": targeting})
     model, ref = DigitalAdoptionModel(config=cfg), ReferenceModel(config=cfg)
-    np.testing.assert_array_equal([a.targeted for a in ref.citizens], citizen_target_mask(model.state, cfg))
-    np.testing.assert_array_equal([a.targeted for a in ref.offices], office_target_mask(model.state, cfg))
+    pol, outer = cfg.policy, cfg.population.outer_islands
+    citizens = citizen_target_mask(model.state, pol, outer)
+    offices = office_target_mask(model.state, pol, outer)
+    np.testing.assert_array_equal([a.targeted for a in ref.citizens], citizens)
+    np.testing.assert_array_equal([a.targeted for a in ref.offices], offices)
 
 
 def test_civil_servants_feel_the_same_push_in_led_and_other_offices():

@@ -61,7 +61,10 @@ def test_the_start_date_moves_the_profile_along_the_trend():
     early = compose(overrides={"start_date": "2020-01"})
     late = compose(overrides={"start_date": "2025-01"})
     slope = early.params.trends.access_logit_per_year
-    assert start_shift(late)[0] - start_shift(early)[0] == pytest.approx(slope * 5)
+    def shift(cfg):
+        return start_shift(cfg.population, cfg.params.trends, cfg.start_date, cfg.mechanisms.infrastructure)
+
+    assert shift(late)[0] - shift(early)[0] == pytest.approx(slope * 5)
     a0 = DigitalAdoptionModel(config=compose(population="small", overrides={
         "start_date": "2020-01", "progress": False, "population.n_citizens": 20_000})).timeseries()
     a1 = DigitalAdoptionModel(config=compose(population="small", overrides={

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from sim.config import CONFIG_DIR, ConfigError, SimConfig, apply_overrides, compose
-from sim.parameters import Prior, declaration, declarations, parameters_markdown, uncertain_parameters
+from sim.declarations import declaration, parameters_markdown, uncertain_parameters
+from sim.parameters import Prior, declarations
 from tests.conftest import REPO
 
 

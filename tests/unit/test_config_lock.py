@@ -1,0 +1,83 @@
+"""A validated config is read-only: what passed the checks is what the model runs with.
+
+Before, ``model.cfg.policy.allocation.training = 1.0`` mid-run (as a dashboard or an API client
+might do) was accepted even when the shares then summed to 2; now any assignment raises and a change
+goes through :func:`sim.config.with_changes`, which validates again.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import FrozenInstanceError, replace
+
+import pytest
+from omegaconf import OmegaConf
+
+from sim.config import Allocation, ConfigError, SimConfig, compose, to_sim_config, with_changes
+from sim.model import DigitalAdoptionModel
+from sim.parameters import is_locked
+
+
+def test_a_validated_config_refuses_attribute_assignment():
+    cfg = compose(policy="comprehensive")
+    with pytest.raises(FrozenInstanceError, match="with_changes"):
+        cfg.seed = 3
+    with pytest.raises(FrozenInstanceError):
+        cfg.policy.allocation.training = 2.0
+    with pytest.raises(FrozenInstanceError):
+        cfg.policy.allocation = Allocation(training=1.0, literacy=1.0)
+    with pytest.raises(FrozenInstanceError):
+        cfg.params.trust.susceptibility = 0.5
+    with pytest.raises(FrozenInstanceError):
+        del cfg.mechanisms.training
+    assert cfg == compose(policy="comprehensive")  # nothing changed
+
+
+def test_a_running_model_cannot_be_given_an_invalid_allocation():
+    model = DigitalAdoptionModel(n_citizens=300, policy="comprehensive", steps=4, seed=1, progress=False)
+    model.step()
+    before = model.cfg.policy.allocation.training
+    with pytest.raises(FrozenInstanceError):
+        model.cfg.policy.allocation.training = 1.0
+    with pytest.raises(FrozenInstanceError):
+        model.cfg.policy.allocation = Allocation(training=1.0, literacy=1.0)
+    with pytest.raises(ConfigError, match="policy.allocation"):
+        with_changes(model.cfg, policy__allocation__training=1.0, policy__allocation__literacy=1.0)
+    assert model.cfg.policy.allocation.training == before
+    model.step()
+
+
+def test_with_changes_gives_a_validated_read_only_copy():
+    cfg = compose()
+    changed = with_changes(cfg, seed=7, policy__political_will=0.9, **{"params.trust.susceptibility": 0.1})
+    assert (changed.seed, changed.policy.political_will, changed.params.trust.susceptibility) == (7, 0.9, 0.1)
+    assert cfg.seed != 7 and cfg.policy.political_will != 0.9  # the original is untouched
+    assert is_locked(changed) and is_locked(changed.params.trust)
+    with pytest.raises(FrozenInstanceError):
+        changed.seed = 8
+    with pytest.raises(ConfigError, match="unknown key"):
+        with_changes(cfg, policy__no_such_key=1)
+    with pytest.raises(ConfigError, match="out of range"):
+        with_changes(cfg, steps=0)
+
+
+def test_every_entry_point_locks_what_it_validated():
+    assert is_locked(compose())
+    raw = OmegaConf.merge(OmegaConf.structured(SimConfig), {"seed": 3})
+    assert is_locked(to_sim_config(raw))
+    fresh = SimConfig()
+    assert not is_locked(fresh)
+    fresh.seed = 5  # a config being built may still be assigned
+    model = DigitalAdoptionModel(config=fresh, progress=False, materialise_agents="never")
+    assert is_locked(model.cfg) and is_locked(model.cfg.population)
+
+
+def test_replace_copies_and_pickles_keep_their_meaning():
+    cfg = compose()
+    copy = replace(cfg, seed=11)  # a new, unlocked top level over the same read-only blocks
+    assert copy.seed == 11 and not is_locked(copy) and is_locked(copy.policy)
+    assert is_locked(DigitalAdoptionModel(config=copy, progress=False, materialise_agents="never").cfg)
+    back = pickle.loads(pickle.dumps(cfg))
+    assert back == cfg and is_locked(back)
+    with pytest.raises(FrozenInstanceError):
+        back.policy.name = "other"
