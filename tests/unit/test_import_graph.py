@@ -105,7 +105,7 @@ def test_the_graph_sees_every_kind_of_import(graph: dict[str, set[str]]) -> None
     assert "sim.config" in graph["sim.model"]
     assert "sim.rules.policy" in graph["sim.model"]
     assert "sim.state" in graph["sim.rules.policy"]
-    assert "experiments.aggregate" in graph["experiments.report"]  # from experiments import aggregate
+    assert "experiments.engine.stats" in graph["experiments.engine.render"]  # from ... import stats
 
 
 def test_no_import_cycle_in_sim(graph: dict[str, set[str]]) -> None:
@@ -122,6 +122,37 @@ def test_sim_never_imports_experiments(graph: dict[str, set[str]]) -> None:
     offending = sorted(f"{m} -> {t}" for m, targets in graph.items() if m.split(".")[0] == "sim"
                        for t in targets if t.split(".")[0] == "experiments")
     assert not offending, "sim/ imports experiments/: " + ", ".join(offending)
+
+
+# experiments/ in wings: the engine knows no app; an app uses the engine and the model, and another
+# app only through what that app publishes for reuse (the comparison report names the top drivers
+# of the shipped sensitivity analysis).
+ENGINE = "experiments.engine"
+APPS = ("experiments.compare", "experiments.frontier", "experiments.calibration", "experiments.exploration",
+        "experiments.validation")
+SHARED_ACROSS_APPS = {"experiments.exploration.drivers"}
+
+
+def _wing(module: str) -> str | None:
+    return next((w for w in (ENGINE, *APPS) if module == w or module.startswith(f"{w}.")), None)
+
+
+def test_the_engine_imports_no_app(graph: dict[str, set[str]]) -> None:
+    offending = sorted(f"{m} -> {t}" for m, targets in graph.items() if _wing(m) == ENGINE
+                       for t in targets if _wing(t) in APPS)
+    assert not offending, "the engine imports an app: " + ", ".join(offending)
+
+
+def test_apps_import_each_other_only_through_shared_modules(graph: dict[str, set[str]]) -> None:
+    offending = sorted(f"{m} -> {t}" for m, targets in graph.items() if _wing(m) in APPS
+                       for t in targets if _wing(t) in APPS and _wing(t) != _wing(m)
+                       and t not in SHARED_ACROSS_APPS)
+    assert not offending, "an app imports another app's internals: " + ", ".join(offending)
+
+
+def test_every_module_of_experiments_sits_in_a_wing(graph: dict[str, set[str]]) -> None:
+    loose = sorted(m for m in graph if m.startswith("experiments.") and _wing(m) is None)
+    assert not loose, "modules outside engine/ and the app packages: " + ", ".join(loose)
 
 
 def test_find_cycle_reports_a_circle() -> None:
