@@ -56,11 +56,11 @@ dashboard: install
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(BIN)/solara run sim/app.py --host 127.0.0.1 --port 8765 \
 		--production
 
-## Generated documentation from the declarations: monthly metrics (sim.metrics.METRICS), every
-## parameter with its unit, range, default, prior and source (sim.parameters.par), and the table of
-## provinces with its sources (sim.provinces).
+## Generated documentation from the declarations: monthly and per-run outputs (sim.metrics.METRICS,
+## sim.summary.OUTPUTS), every parameter with its unit, range, default, prior and source
+## (sim.parameters.par), and the table of provinces with its sources (sim.provinces).
 docs: install
-	$(BIN)/python -c "from sim.metrics import metrics_markdown; print(metrics_markdown(), end='')" > docs/metrics.md
+	$(BIN)/python -c "from sim.summary import outputs_markdown; print(outputs_markdown(), end='')" > docs/metrics.md
 	$(BIN)/python -c "from sim.declarations import parameters_markdown; print(parameters_markdown(), end='')" > docs/parameters.md
 	$(BIN)/python -c "from sim.provinces import provinces_markdown; print(provinces_markdown(), end='')" > docs/provinces.md
 

@@ -44,6 +44,7 @@ from mesa.visualization.utils import update_counter  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from solara.components.echarts import EchartsWidget  # noqa: E402
 
+from sim import metrics  # noqa: E402
 from sim.config import CONFIG_DIR, LEVERS, REGIONS, group_options  # noqa: E402
 from sim.metrics import METRICS, REGION_KEYS  # noqa: E402
 from sim.model import DigitalAdoptionModel  # noqa: E402
@@ -383,16 +384,18 @@ def spent_so_far(model: DigitalAdoptionModel) -> float:
 def headline(model: DigitalAdoptionModel) -> list[tuple[str, str, str]]:
     """The headline figures as (label, value, detail), month shown first."""
     row, first, cfg = model.latest, model.rows[0], model.cfg
+
+    def title(name: str) -> str:
+        return metrics.label(name)[:1].upper() + metrics.label(name)[1:]
+
     return [
         ("Month", f"{model.month} of {cfg.steps}", "one step is one month"),
-        ("Adoption", pct(row["adoption"]), f"{pp(row['adoption'] - first['adoption'])} since month 0"),
-        ("Urban-rural gap", pp(row["gap_urban_rural"]), "urban minus rural adoption"),
-        ("Richest-poorest gap", pp(row["gap_income_q5_q1"]), "top minus bottom income fifth"),
-        ("Island-group gap", pp(row["gap_region_max_min"]), "highest minus lowest island group"),
-        ("Youngest-oldest gap", pp(row["gap_age_young_old"]), "aged 15-27 minus aged 60+"),
-        ("Mean trust", f"{row['trust_mean']:.2f}",
+        (title("adoption"), pct(row["adoption"]), f"{pp(row['adoption'] - first['adoption'])} since month 0"),
+        *((title(f"gap_{g.key}"), pp(row[f"gap_{g.key}"]), f"adoption, {g.between}")
+          for g in metrics.GAPS if g.key != "literacy_t3_t1"),
+        (title("trust_mean"), f"{row['trust_mean']:.2f}",
          f"on 0-1; {row['trust_mean'] - first['trust_mean']:+.2f} since month 0"),
-        ("Civil servants digital", pct(row["digital_staff_share"]), "working through the system"),
+        (title("digital_staff_share"), pct(row["digital_staff_share"]), "working through the system"),
         ("Spent so far", f"IDR {spent_so_far(model):,.0f} bn",
          f"IDR {row['spend_total_idr_bn']:,.0f} bn this month"),
     ]

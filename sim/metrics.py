@@ -171,32 +171,63 @@ def trust_gaps(groups: dict[str, float]) -> dict[str, float]:
 @dataclass(frozen=True)
 class Metric:
     """One monthly output: its column name, unit and meaning (read by the DataCollector, the
-    timeseries, the reports and the docs)."""
+    timeseries, the reports and the docs), and a short label where the meaning is too long for a
+    table header, an axis or a dashboard tile."""
 
     name: str
     unit: str
     description: str
+    label: str = ""
+
+    @property
+    def words(self) -> str:
+        """The metric in words: its short label, or its meaning when it needs none."""
+        return self.label or self.description
 
 
-_GROUP_LABELS = (
-    [("rural", "rural residents"), ("urban", "urban residents")]
-    + [(k, f"residents of {r}") for k, r in zip(REGION_KEYS, REGIONS, strict=True)]
-    + [(f"q{q}", f"income quintile {q} (1 = poorest)") for q in range(1, 6)]
-    + [(k, f"people aged {a}") for k, a in zip(AGE_KEYS, AGE_BANDS, strict=True)]
-    + [(f"literacy_t{t}", f"initial literacy tercile {t} (1 = lowest)") for t in range(1, 4)]
+@dataclass(frozen=True)
+class Group:
+    """A group of citizens adoption and trust are reported by (``adoption_<key>``, ``trust_<key>``)."""
+
+    key: str
+    dimension: str  # the axis the group belongs to, in words
+    label: str  # the people in words, as a sentence names them
+    short: str  # the group as a table column or a heatmap column names it
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A difference between two groups (``gap_<key>`` of adoption, ``gap_trust_<key>`` of trust)."""
+
+    key: str
+    label: str  # short: "urban-rural gap"
+    between: str  # which groups, first minus second: "urban minus rural"
+
+
+_FIFTHS = ("poorest fifth", "2nd income fifth", "middle income fifth", "4th income fifth", "richest fifth")
+_THIRDS = ("least literate third", "middle literacy third", "most literate third")
+GROUPS: tuple[Group, ...] = (
+    Group("rural", "area", "rural residents", "rural"),
+    Group("urban", "area", "urban residents", "urban"),
+    *(Group(k, "island group", f"residents of {r}", r) for k, r in zip(REGION_KEYS, REGIONS, strict=True)),
+    *(Group(f"q{q}", "income", f"income quintile {q} (1 = poorest)", f)
+      for q, f in enumerate(_FIFTHS, start=1)),
+    *(Group(k, "age", f"people aged {a}", f"aged {a}") for k, a in zip(AGE_KEYS, AGE_BANDS, strict=True)),
+    *(Group(f"literacy_t{t}", "literacy", f"initial literacy tercile {t} (1 = lowest)", short)
+      for t, short in enumerate(_THIRDS, start=1)),
 )
-_GAP_LABELS = (
-    ("urban_rural", "urban minus rural"),
-    ("income_q5_q1", "richest minus poorest income quintile"),
-    ("region_max_min", "highest minus lowest island group"),
-    ("age_young_old", "15-27 minus 60+"),
-    ("literacy_t3_t1", "highest minus lowest literacy tercile"),
+GAPS: tuple[Gap, ...] = (
+    Gap("urban_rural", "urban-rural gap", "urban minus rural"),
+    Gap("income_q5_q1", "richest-poorest gap", "richest minus poorest income quintile"),
+    Gap("region_max_min", "island-group gap", "highest minus lowest island group"),
+    Gap("age_young_old", "youngest-oldest gap", "15-27 minus 60+"),
+    Gap("literacy_t3_t1", "literacy gap", "highest minus lowest literacy tercile"),
 )
 
 METRICS: tuple[Metric, ...] = (
     Metric("month", "month", "months since the start (0 = initial state)"),
     Metric("year", "year", "calendar time of the observation (decimal year; start_date = month 0)"),
-    Metric("adoption", "share", "citizens who use the digital services (state user)"),
+    Metric("adoption", "share", "citizens who use the digital services (state user)", "adoption"),
     Metric("ever_used_connected", "share",
            "citizens with internet access who have used the digital services, now or before "
            "(the measure of Kominfo-KIC 2021: ever used the internet to reach a public service)"),
@@ -204,9 +235,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("awareness", "share", "citizens who know the digital services exist"),
     Metric("access", "share", "citizens with usable internet"),
     Metric("literacy_mean", "index [0, 1]", "mean digital literacy"),
-    Metric("trust_mean", "[0, 1]", "mean trust in government"),
+    Metric("trust_mean", "[0, 1]", "mean trust in government", "mean trust"),
     Metric("trust_sd", "[0, 1]", "standard deviation of trust across citizens"),
-    Metric("digital_staff_share", "share", "civil servants working through the digital system"),
+    Metric("digital_staff_share", "share", "civil servants working through the digital system",
+           "civil servants working digitally"),
     Metric("trained_staff_share", "share", "civil servants who have been trained"),
     Metric("led_office_share", "share", "offices whose head took part in the leadership programme"),
     Metric("resistance_mean", "[0, 1]", "mean resistance of civil servants"),
@@ -223,16 +255,57 @@ METRICS: tuple[Metric, ...] = (
     Metric("citizen_hours_million", "million hours", "hours citizens spent on services this month"),
     Metric("breach", "0/1", "a data breach happened this month"),
     Metric("breaches_cumulative", "count", "breaches so far"),
-    Metric("breach_probability", "per month", "chance of a breach at the month's security"),
+    Metric("breach_probability", "probability", "chance of a breach this month, at the month's security"),
     *(Metric(f"spend_{lever}_idr_bn", "IDR bn", f"spent on {lever} this month") for lever in LEVERS),
     Metric("spend_total_idr_bn", "IDR bn", "spent on all levers this month"),
-    *(Metric(f"adoption_{key}", "share", f"adoption among {label}") for key, label in _GROUP_LABELS),
-    *(Metric(f"gap_{key}", "share points", f"adoption gap, {label}") for key, label in _GAP_LABELS),
-    Metric("concentration_index", "[-1, 1]", "concentration of adoption over income rank (> 0: richer)"),
-    *(Metric(f"trust_{key}", "[0, 1]", f"mean trust among {label}") for key, label in _GROUP_LABELS),
-    *(Metric(f"gap_trust_{key}", "trust points", f"trust gap, {label}") for key, label in _GAP_LABELS),
+    *(Metric(f"adoption_{g.key}", "share", f"adoption among {g.label}") for g in GROUPS),
+    *(Metric(f"gap_{g.key}", "share points", f"adoption gap, {g.between}", g.label) for g in GAPS),
+    Metric("concentration_index", "[-1, 1]", "concentration of adoption over income rank (> 0: richer)",
+           "concentration index"),
+    *(Metric(f"trust_{g.key}", "[0, 1]", f"mean trust among {g.label}") for g in GROUPS),
+    *(Metric(f"gap_trust_{g.key}", "trust points", f"trust gap, {g.between}", f"trust {g.label}")
+      for g in GAPS),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+_BY_NAME = {m.name: m for m in METRICS}
+
+# The range a quantity of each unit lies in; a unit not listed is unbounded (counts, money, hours).
+UNIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "share": (0.0, 1.0), "[0, 1]": (0.0, 1.0), "index [0, 1]": (0.0, 1.0), "0/1": (0.0, 1.0),
+    "probability": (0.0, 1.0),
+    "share points": (-1.0, 1.0), "trust points": (-1.0, 1.0), "[-1, 1]": (-1.0, 1.0),
+}
+# The monthly metrics of one group of citizens (NaN where a small population leaves a group empty).
+GROUP_METRIC_NAMES: frozenset[str] = frozenset(f"{p}_{g.key}" for g in GROUPS for p in ("adoption", "trust"))
+# Units shown in percent (a share) or percentage points (a difference of shares).
+SHARE_UNITS = ("share", "share points")
+
+
+def metric(name: str) -> Metric:
+    """The declaration of a monthly metric (KeyError naming it when there is none)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a declared monthly metric (sim.metrics.METRICS)") from None
+
+
+def unit(name: str) -> str:
+    return metric(name).unit
+
+
+def label(name: str) -> str:
+    """A monthly metric in words, short enough for a table header or an axis."""
+    return metric(name).words
+
+
+def bounds(name: str) -> tuple[float, float] | None:
+    """The range a monthly metric lies in (from its unit), or None when it is unbounded."""
+    return UNIT_BOUNDS.get(metric(name).unit)
+
+
+def is_share(name: str) -> bool:
+    """Whether a monthly metric is a share or a gap between shares (percent, percentage points)."""
+    return metric(name).unit in SHARE_UNITS
 
 
 def observe(
@@ -354,51 +427,6 @@ def province_table(state: State) -> pd.DataFrame:
     })
 
 
-def months_to(series: np.ndarray, months: np.ndarray, level: float) -> float | None:
-    """First month at which ``series`` reaches ``level`` (None if never)."""
-    hit = np.flatnonzero(series >= level)
-    return float(months[hit[0]]) if hit.size else None
-
-
-def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
-    """Per-run summary: final values, months to 25 % and 50 %, trust change, total cost."""
-    first, last = rows[0], rows[-1]
-    adoption = np.array([r["adoption"] for r in rows])
-    months = np.array([r["month"] for r in rows])
-    summary: dict[str, float | None] = {
-        "adoption_initial": first["adoption"],
-        "adoption_final": last["adoption"],
-        "months_to_25pct": months_to(adoption, months, 0.25),
-        "months_to_50pct": months_to(adoption, months, 0.50),
-        "trust_mean_final": last["trust_mean"],
-        "trust_sd_initial": first["trust_sd"],
-        "trust_sd_final": last["trust_sd"],
-        "trust_change": last["trust_mean"] - first["trust_mean"],
-        "digital_staff_share_final": last["digital_staff_share"],
-        "resistance_mean_final": last["resistance_mean"],
-        "competence_mean_final": last["competence_mean"],
-        "awareness_final": last["awareness"],
-        "access_final": last["access"],
-        "literacy_mean_final": last["literacy_mean"],
-        "usability_final": last["usability"],
-        "success_rate_final": last["success_rate"],
-        "digital_transaction_share_final": last["digital_transaction_share"],
-        "citizen_hours_million_total": float(sum(r["citizen_hours_million"] for r in rows)),
-        "breaches_total": last["breaches_cumulative"],
-        "cost_idr_bn": float(sum(r["spend_total_idr_bn"] for r in rows)),
-    }
-    for lever in LEVERS:
-        summary[f"cost_{lever}_idr_bn"] = float(sum(r[f"spend_{lever}_idr_bn"] for r in rows))
-    for key, value in last.items():
-        if key.startswith("adoption_") and key != "adoption":
-            summary[f"{key}_final"] = value
-        if key.startswith("trust_") and key not in ("trust_mean", "trust_sd"):
-            summary[f"{key}_final"] = value
-        if key.startswith("gap_") or key == "concentration_index":
-            summary[key] = value
-    return summary
-
-
 def metrics_markdown() -> str:
     """The table of monthly metrics in docs/metrics.md, generated from :data:`METRICS`."""
     lines = [
@@ -406,12 +434,12 @@ def metrics_markdown() -> str:
         "",
         "Generated from `sim.metrics.METRICS` by `make docs`; one column of",
         "`timeseries.parquet` and one DataCollector variable each. The per-run summary",
-        "(`summary.json`) holds final values (`<metric>_final`), gaps and totals derived from them.",
+        "(`summary.json`, below) holds final values, gaps and totals derived from them.",
         "",
-        "| metric | unit | meaning |",
-        "|---|---|---|",
+        "| metric | unit | label | meaning |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| `{m.name}` | {m.unit} | {m.description} |" for m in METRICS]
+    lines += [f"| `{m.name}` | {m.unit} | {m.label} | {m.description} |" for m in METRICS]
     lines += [
         "",
         "## By province (`provinces.csv`)",

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from sim.agents import Citizen, CivilServant, ServiceOffice
 from sim.config import SimConfig, apply_overrides, compose, to_sim_config
-from sim.metrics import METRIC_NAMES, observe, province_table, summarise
+from sim.metrics import METRIC_NAMES, observe, province_table
 from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
@@ -48,6 +48,7 @@ from sim.rules.policy import LeverInputs, apply_policy
 from sim.rules.trends import decimal_year, follow_trends, start_shift
 from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
+from sim.summary import summarise
 
 AUTO_MATERIALISE_LIMIT = 50_000
 # New streams go at the end: SeedSequence children keep their draws whatever comes after them.

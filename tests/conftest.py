@@ -21,9 +21,13 @@ import pandas as pd
 import pytest
 
 from sim import DigitalAdoptionModel, SimConfig, compose
+from sim.metrics import GROUP_METRIC_NAMES, METRIC_NAMES, bounds
 from sim.state import State
 
 REPO = Path(__file__).resolve().parent.parent
+# Every national monthly metric declared to lie in [0, 1] (shares, means of [0, 1] quantities, yes/no).
+SHARE_COLUMNS = [name for name in METRIC_NAMES
+                 if bounds(name) == (0.0, 1.0) and name not in GROUP_METRIC_NAMES]
 
 # The factor comparisons: every scenario runs with these seeds for this many months.
 FACTOR_SEEDS = tuple(range(1, 9))

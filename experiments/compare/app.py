@@ -143,8 +143,9 @@ def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
             render.pp(*render.stat(r, "gap_urban_rural"), interval=False, sign=False),
             render.pp(*render.stat(r, "gap_income_q5_q1"), interval=False, sign=False),
         ])
-    print_table(["#", "scenario", "final adoption (95% CI)", "extra adopters, M", "per IDR bn",
-                 "urban-rural gap", "rich-poor gap"], rows)
+    print_table(["#", "scenario", f"{render.metric_label('adoption_final')} (95% CI)", "extra adopters, M",
+                 "per IDR bn", *(render.metric_label(g) for g in ("gap_urban_rural", "gap_income_q5_q1"))],
+                rows)
 
 
 def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> pd.DataFrame:

@@ -27,7 +27,8 @@ from experiments.engine.render import (  # noqa: E402
     scenario_label,
     stat,
 )
-from experiments.engine.stats import bands, change_column, is_share, metric_bounds, paired_bands  # noqa: E402
+from experiments.engine.stats import bands, change_column, paired_bands  # noqa: E402
+from sim.summary import bounds, is_share  # noqa: E402
 
 
 def _change_text(row: pd.Series, metric: str) -> str:
@@ -61,7 +62,7 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
     ax0.fill_between(level["month"], level["ci_low"] * scale, level["ci_high"] * scale, color="0.6",
                      alpha=0.35, lw=0)
     ax0.plot(level["month"], level["mean"] * scale, color=BASELINE_COLOR, lw=2)
-    lo, hi = metric_bounds(metric) or (np.nanmin(level["ci_low"]), np.nanmax(level["ci_high"]))
+    lo, hi = bounds(metric) or (np.nanmin(level["ci_low"]), np.nanmax(level["ci_high"]))
     ax0.set_ylim(lo * scale, hi * scale)
     if scale == 100:
         ax0.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100.0, decimals=0))

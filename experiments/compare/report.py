@@ -19,6 +19,7 @@ from experiments.engine.render import (
     group_columns,
     lever_label,
     metric_label,
+    metric_phrase,
     num,
     pct,
     pp,
@@ -51,7 +52,7 @@ def _left_behind(row: pd.Series, k: int = 3) -> str:
 
 
 def _gap_sentence(row: pd.Series, gap: str, baseline: str, is_baseline: bool) -> str:
-    label = metric_label(gap)
+    label = metric_phrase(gap)
     level = value_text(row, gap, interval=False, sign=False)
     if is_baseline:
         return f"{label} {level}"
@@ -210,11 +211,11 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                          f"{num(*stat(ce, 'additional_adopters_per_idr_bn'))} additional adopters per IDR bn "
                          f"(about IDR {num(per_adopter, fmt='{:,.0f}')} thousand per additional adopter"
                          f"{spent}).")
-        for gap, what in (("gap_urban_rural", "urban-rural"), ("gap_income_q5_q1", "richest-poorest")):
+        for gap in ("gap_urban_rural", "gap_income_q5_q1"):
             if f"{gap}_change_mean" in others:
                 eq = others.sort_values(f"{gap}_change_mean").iloc[0]
                 verdict = "" if differs_from_zero(eq, f"{gap}_change") else " (the interval includes zero)"
-                items.append(f"Largest cut of the {what} gap: {scenario_label(eq['scenario'])} "
+                items.append(f"Largest cut of the {metric_label(gap)}: {scenario_label(eq['scenario'])} "
                              f"({value_text(eq, f'{gap}_change')} against {base_name}){verdict}.")
         flat = [scenario_label(r["scenario"]) for _, r in others.iterrows()
                 if differs_from_zero(r, "adoption_change") is False]
@@ -229,10 +230,12 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                              f"{pct(*stat(r, 'budget_spent_share'), interval=False)} of it" for r in under)
                          + ".")
     blocks.append(("ul", items))
-    header = ["rank", "scenario", "final adoption", f"change against {base_name}",
-              "additional adopters (million)", "additional adopters per IDR bn spent",
-              "urban-rural gap", "richest-poorest gap", "island-group gap", "mean trust (0 to 1)",
-              "civil servants working digitally", "months to 25% adoption",
+    table_gaps = ("gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min")
+    header = ["rank", "scenario", metric_label("adoption_final"), f"change against {base_name}",
+              f"{metric_label('additional_adopters')} (million)",
+              f"{metric_label('additional_adopters')} per IDR bn spent",
+              *(metric_label(g) for g in table_gaps), f"{metric_label('trust_mean')} (0 to 1)",
+              metric_label("digital_staff_share"), metric_label("months_to_25pct"),
               "spent per month (IDR bn)", f"spent over {steps} months (IDR bn)"]
     rows = []
     for i, r in ranked.iterrows():
@@ -245,8 +248,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
             "-" if is_base else num(*(v / 1e6 for v in stat(r, "additional_adopters")), fmt="{:+,.2f}"),
             "-" if is_base or not r["cost_idr_bn_mean"] > 0
             else num(*stat(r, "additional_adopters_per_idr_bn")),
-            *(value_text(r, g, interval=False, sign=False) for g in
-              ("gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min")),
+            *(value_text(r, g, interval=False, sign=False) for g in table_gaps),
             estimate(*stat(r, "trust_mean_final"), interval=False, decimals=3),
             pct(*stat(r, "digital_staff_share_final"), interval=False),
             estimate(*stat(r, "months_to_25pct"), interval=False, decimals=0)
@@ -291,7 +293,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         blocks.append(("fig", figures["gaps"],
                        f"Change of each equity gap against {base_name}, paired by seed, with 95% intervals "
                        "(the same as in the table below)."))
-    header = ["scenario", *[f"{metric_label(g)}: change" for g in gaps]]
+    header = ["scenario", *[f"{metric_phrase(g)}: change" for g in gaps]]
     rows = [[scenario_label(r["scenario"]), *(value_text(r, f"{g}_change") for g in gaps)]
             for _, r in ranked.iterrows() if r["scenario"] != baseline]
     blocks.append(("p", f"Change of each equity gap against {base_name} (negative: narrower), percentage "
@@ -314,8 +316,9 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                        "Cost-effectiveness and the adoption-equity trade-off (95% intervals of the paired "
                        "differences; hatched or hollow: could not spend its budget)."))
     header = ["scenario", "spent per month (IDR bn)", f"spent over {steps} months (IDR bn)",
-              "additional adopters (million)", "per IDR bn spent",
-              "urban-rural gap change per IDR trillion", "richest-poorest gap change per IDR trillion"]
+              f"{metric_label('additional_adopters')} (million)", "per IDR bn spent",
+              *(f"{metric_label(g)} change per IDR trillion"
+                for g in ("gap_urban_rural", "gap_income_q5_q1"))]
     rows = []
     paid = others[others["cost_idr_bn_mean"] > 0]
     for _, r in paid.sort_values("additional_adopters_per_idr_bn_mean", ascending=False).iterrows():

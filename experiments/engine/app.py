@@ -5,9 +5,7 @@ runner's outcomes into one line and an exit code, seeds, and small printing help
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import signal
 import sys
 import time
@@ -132,19 +130,6 @@ def load_run_config(run_dir: Path) -> dict[str, Any]:
 def elapsed(started: float) -> str:
     seconds = time.perf_counter() - started
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-@functools.cache
-def known_summary_metrics() -> tuple[str, ...]:
-    """The names of the per-run summary metrics (from a one-month run of a tiny model)."""
-    from experiments.engine.tables import ID_COLUMNS
-    from sim.model import DigitalAdoptionModel
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    model = DigitalAdoptionModel(population="small", n_citizens=300, steps=1, seed=0,
-                                 overrides={"progress": False})
-    summary = model.run().summary()
-    return tuple(k for k, v in summary.items() if not isinstance(v, str) and k not in ID_COLUMNS)
 
 
 def fail(message: str, code: int = 2) -> None:

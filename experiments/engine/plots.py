@@ -5,7 +5,7 @@ The conclusions rest on effects paired by seed (each scenario's run minus the ba
 same seed), so the figures show those effects with the same 95 % intervals as the tables; a band of
 each scenario's own level across seeds would overlap the baseline even where the paired effect is
 clear. Shares and gaps are drawn in percent and percentage points, and their intervals stay within
-their bounds (:func:`experiments.engine.stats.metric_bounds`). The baseline's own level has a panel of its
+their bounds (:func:`sim.summary.bounds`). The baseline's own level has a panel of its
 own, on an axis running over the whole range, so no scenario's line can hide it.
 """
 
@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.engine.stats import is_share  # noqa: E402
 from sim.store.files import atomic_path  # noqa: E402
+from sim.summary import is_share  # noqa: E402
 
 DPI = 110
 BASELINE_COLOR = (0.0, 0.0, 0.0, 1.0)

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from experiments.engine.stats import MIN_SEEDS, is_share, metric_unit
-from sim.config import AGE_BANDS, REGIONS
-from sim.metrics import AGE_KEYS, METRICS, REGION_KEYS
+from experiments.engine.stats import MIN_SEEDS
+from sim import summary
+from sim.metrics import GROUPS
 from sim.store.files import atomic_write
 
 Block = tuple
@@ -49,46 +49,26 @@ TARGETING_LABELS: dict[str, str] = {
     "elderly": "the elderly", "poorest": "the poorest", "outer_islands": "the outer islands",
     "left_behind": "those left behind (rural, outer islands, elderly, poorest, least literate)",
 }
-# Summary metrics that are not a monthly metric's final value, and short forms for axes and headers.
-_SUMMARY_LABELS: dict[str, str] = {
-    "adoption_final": "final adoption", "adoption": "adoption", "trust_mean_final": "final mean trust",
-    "trust_mean": "mean trust", "digital_staff_share_final": "civil servants working digitally at the end",
-    "digital_staff_share": "civil servants working digitally", "cost_idr_bn": "spent over the run (IDR bn)",
-    "months_to_25pct": "months to 25% adoption", "months_to_50pct": "months to 50% adoption",
-    "trust_change": "change of mean trust", "concentration_index": "concentration index of adoption "
-    "over income (> 0: richer)",
-}
-_METRIC_DESCRIPTIONS = {m.name: m.description for m in METRICS}
-
-
 def words(name: str) -> str:
     """A name as words: underscores become spaces (for names nothing else describes)."""
     return str(name).replace("_", " ")
 
 
 def metric_label(metric: str) -> str:
-    """A metric in words: its declaration in sim.metrics (final values and changes named as such)."""
-    if metric in _SUMMARY_LABELS:
-        return _SUMMARY_LABELS[metric]
-    if metric.endswith("_change"):
-        return f"change of {metric_label(metric[: -len('_change')])}"
-    base = metric.removesuffix("_final")
-    if base in _METRIC_DESCRIPTIONS:
-        return _METRIC_DESCRIPTIONS[base]
-    return words(metric)
+    """A metric in words, short enough for a header or an axis (its declaration, :mod:`sim.summary`)."""
+    return summary.label(metric)
+
+
+def metric_phrase(metric: str) -> str:
+    """A metric in the words a sentence uses (its declared description)."""
+    return summary.description(metric)
 
 
 def group_columns() -> list[tuple[str, str, str]]:
-    """(dimension, short label, summary column) of every group adoption is reported by (the groups of
-    sim.metrics, labelled short enough for a table header or a heatmap column)."""
-    cols = [("area", "urban", "adoption_urban_final"), ("area", "rural", "adoption_rural_final")]
-    cols += [("island group", r, f"adoption_{k}_final") for k, r in zip(REGION_KEYS, REGIONS, strict=True)]
-    fifths = ["poorest fifth", "2nd income fifth", "middle income fifth", "4th income fifth", "richest fifth"]
-    cols += [("income", f, f"adoption_q{q}_final") for q, f in enumerate(fifths, start=1)]
-    cols += [("age", f"aged {a}", f"adoption_{k}_final") for k, a in zip(AGE_KEYS, AGE_BANDS, strict=True)]
-    thirds = ["least literate third", "middle literacy third", "most literate third"]
-    cols += [("literacy", t, f"adoption_literacy_t{i}_final") for i, t in enumerate(thirds, start=1)]
-    return cols
+    """(dimension, short label, summary column) of every group adoption is reported by (the groups
+    declared in sim.metrics; urban before rural, as a reader expects)."""
+    ordered = sorted(GROUPS, key=lambda g: g.key != "urban")
+    return [(g.dimension, g.short, f"adoption_{g.key}_final") for g in ordered]
 
 
 def lever_label(lever: str) -> str:
@@ -279,9 +259,9 @@ def value_text(row: pd.Series, metric: str, interval: bool = True, sign: bool | 
     """A metric of a table row in its unit: a share in percent, a gap between shares or a change of a
     share in percentage points, anything else as a number (changes signed unless told otherwise)."""
     signed = metric.endswith("_change") if sign is None else sign
-    if metric_unit(metric) == "share" and not metric.endswith("_change"):
+    if summary.unit(metric) == "share":
         return pct(*stat(row, metric), interval=interval)
-    if is_share(metric):
+    if summary.is_share(metric):
         return pp(*stat(row, metric), interval=interval, sign=signed)
     return estimate(*stat(row, metric), interval=interval, sign=signed, decimals=3)
 

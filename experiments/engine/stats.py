@@ -14,7 +14,7 @@ two independent means:
 - per IDR bn: each of those divided by the run's total cost in IDR billion (``cost_idr_bn``).
 
 Intervals of bounded quantities (shares, gaps between shares, trust, and their paired differences)
-are clipped to their bounds (:func:`metric_bounds`): the mean of a share cannot leave [0, 1], so
+are clipped to their declared bounds (:func:`sim.summary.bounds`): the mean of a share cannot leave [0, 1], so
 neither may a statement about it, and the clipped interval covers the mean whenever the t-interval
 does. Tables and figures read the same intervals.
 """
@@ -28,54 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
-from sim.metrics import METRICS
+from sim.summary import bounds
 
 CONFIDENCE = 0.95
 STAT_SUFFIXES = ("mean", "ci_low", "ci_high")
 # Below this many seeds a 95 % t-interval is too wide to act on (t(0.975, 3) = 3.2 against 2.0 for
 # many seeds) and a bootstrap over seeds has too few distinct resamples to say anything.
 MIN_SEEDS = 5
-
-# The range a quantity of each declared unit lies in (sim.metrics declares every monthly output's unit).
-_UNIT_BOUNDS: dict[str, tuple[float, float]] = {
-    "share": (0.0, 1.0), "[0, 1]": (0.0, 1.0), "index [0, 1]": (0.0, 1.0),
-    "share points": (-1.0, 1.0), "trust points": (-1.0, 1.0), "[-1, 1]": (-1.0, 1.0),
-}
-_METRIC_UNITS = {m.name: m.unit for m in METRICS}
-# Summary metrics that are not "<monthly metric>_final": the monthly metric whose bounds they share.
-_SUMMARY_ALIASES = {"adoption_initial": "adoption", "trust_sd_initial": "trust_sd"}
-# Derived here, not declared by the model: the share of its budget a run spent.
-_DERIVED_BOUNDS = {"budget_spent_share": (0.0, 1.0)}
-
-
-def metric_unit(metric: str) -> str | None:
-    """The declared unit (sim.metrics) of a monthly or summary metric, or None when it has none here."""
-    if metric.endswith("_change"):
-        return metric_unit("trust_mean" if metric == "trust_change" else metric[: -len("_change")])
-    name = _SUMMARY_ALIASES.get(metric, metric)
-    return _METRIC_UNITS.get(name) or _METRIC_UNITS.get(name.removesuffix("_final"))
-
-
-def is_share(metric: str) -> bool:
-    """Whether a metric (or its change) is a share or a gap between shares, shown in percent and
-    percentage points."""
-    return metric == "budget_spent_share" or metric_unit(metric) in ("share", "share points")
-
-
-def metric_bounds(metric: str) -> tuple[float, float] | None:
-    """The range a summary or monthly metric (or its paired change, ``<metric>_change``) lies in, or
-    None when it is unbounded (counts, costs, months, effects per IDR bn).
-
-    A change is the difference of two values in [lo, hi], so it lies in [lo - hi, hi - lo]."""
-    if metric.endswith("_change"):
-        base = "trust_mean" if metric == "trust_change" else metric[: -len("_change")]
-        inner = metric_bounds(base)
-        return None if inner is None else (inner[0] - inner[1], inner[1] - inner[0])
-    if metric in _DERIVED_BOUNDS:
-        return _DERIVED_BOUNDS[metric]
-    unit = metric_unit(metric)
-    return _UNIT_BOUNDS.get(unit) if unit else None
-
 
 def clip_interval(mean: float, low: float, high: float,
                   bounds: tuple[float, float] | None) -> tuple[float, float, float]:
@@ -126,7 +85,7 @@ def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -
         row["n_seeds"] = int(grp["seed"].nunique()) if "seed" in grp else len(grp)
         for m in metrics:
             mean, low, high = t_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan),
-                                         bounds=metric_bounds(m))
+                                         bounds=bounds(m))
             row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = mean, low, high
         rows.append(row)
     return pd.DataFrame(rows)
@@ -146,7 +105,7 @@ def _band_columns(out: pd.DataFrame, bounds: tuple[float, float] | None) -> pd.D
 def bands(tidy: pd.DataFrame, metric: str, by: str = "scenario") -> pd.DataFrame:
     """Mean and 95 % band of a monthly metric, per group and month (vectorised over months)."""
     out = tidy.groupby([by, "month"], sort=False)[metric].agg(["mean", "std", "count"]).reset_index()
-    return _band_columns(out, metric_bounds(metric))
+    return _band_columns(out, bounds(metric))
 
 
 def paired_bands(tidy: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
@@ -158,7 +117,7 @@ def paired_bands(tidy: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame
                                                                suffixes=("", "_ref"))
     merged["diff"] = merged[metric] - merged[f"{metric}_ref"]
     out = merged.groupby(["scenario", "month"], sort=False)["diff"].agg(["mean", "std", "count"])
-    return _band_columns(out.reset_index(), metric_bounds(f"{metric}_change"))
+    return _band_columns(out.reset_index(), bounds(f"{metric}_change"))
 
 
 # --------------------------------------------------------------------------- effects against a reference

@@ -18,20 +18,7 @@ import pandas as pd
 from experiments.engine.stats import describe, effect_metrics, paired_effects
 from sim.config import LEVERS
 from sim.store.files import CONFIG_FILE, read_summaries, read_timeseries
-from sim.store.provenance import PROVENANCE_FIELDS
-
-ID_COLUMNS = ("policy", "population", "network", "seed", "n_citizens", "months", "run_dir")
-
-
-GAP_METRICS = (
-    "gap_urban_rural",
-    "gap_income_q5_q1",
-    "gap_region_max_min",
-    "gap_age_young_old",
-    "gap_literacy_t3_t1",
-    "concentration_index",
-)
-
+from sim.summary import GAP_METRICS, is_metric
 
 # A scenario that spent less than this share of the budget it was given could not spend its budget
 # (a lever runs out of willing, eligible people to reach and returns the money).
@@ -101,15 +88,10 @@ def tidy_timeseries(run_dirs: Iterable[Path]) -> pd.DataFrame:
     return ts.sort_values(["scenario", "seed", "month"], kind="stable").reset_index(drop=True)
 
 
-_SETTING_COLUMNS = {"scenario", "population_total", "budget_idr_bn_per_month", "budget_months",
-                    "budget_available_idr_bn", "description",
-                    "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS)}
-
-
 def summary_metrics(runs: pd.DataFrame) -> list[str]:
-    """The per-run summary metrics (every column that is not an identifier, a setting or provenance)."""
-    return [c for c in runs.columns
-            if c not in ID_COLUMNS and c not in _SETTING_COLUMNS and c not in PROVENANCE_FIELDS]
+    """The per-run metrics among a table's columns, in its order: the outputs declared in
+    :mod:`sim.summary` (identity, provenance and settings are not among them)."""
+    return [c for c in runs.columns if is_metric(c)]
 
 
 # Besides adoption and the gaps, the changes against the baseline that the figures and tables show.

@@ -45,7 +45,6 @@ from experiments.engine.app import (
     APP_CONFIG_DIR,
     checked_entry,
     elapsed,
-    known_summary_metrics,
     print_table,
     run_app,
 )
@@ -55,6 +54,7 @@ from experiments.exploration import design
 from experiments.exploration import figures as figs
 from sim.config import SimConfig
 from sim.store.files import atomic_path
+from sim.summary import SUMMARY_METRICS
 
 BOX_COLUMNS = ["box", "parameter", "low", "high", "prior_low", "prior_high", "qp_value", "coverage",
                "density", "mass", "restricted", "trajectory_step"]
@@ -62,7 +62,7 @@ BOX_COLUMNS = ["box", "parameter", "low", "high", "prior_low", "prior_high", "qp
 
 def _settings(cfg: DiscoverConfig) -> tuple[design.Space, design.Condition, dict[str, SimConfig]]:
     validate_discover(cfg)
-    condition = design.parse_condition(cfg.condition, known_summary_metrics())
+    condition = design.parse_condition(cfg.condition, SUMMARY_METRICS)
     bases = design.scenario_bases(condition.scenarios, cfg.population, cfg.network, model_overrides(cfg))
     space = design.load_space(cfg.uncertainty_file, cfg.parameters, bases[condition.scenarios[0]])
     return space, condition, bases

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import summary
+
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "morris.csv"
 DOC = "docs/sensitivity.md"
 
@@ -26,8 +28,9 @@ def top_parameters(outcome: str = "adoption_final", k: int = 3, path: Path = SHI
     return rows.sort_values("mu_star", ascending=False, kind="stable")["parameter"].head(k).tolist()
 
 
-def headline_sentence(outcome: str = "adoption_final", label: str = "final adoption") -> str:
+def headline_sentence(outcome: str = "adoption_final") -> str:
     """One sentence for the report: the three parameters ``outcome`` is most sensitive to, or why none."""
+    label = summary.label(outcome)
     try:
         top = top_parameters(outcome)
     except (OSError, KeyError, ValueError):

@@ -50,7 +50,6 @@ from experiments.engine.app import (
     APP_CONFIG_DIR,
     checked_entry,
     elapsed,
-    known_summary_metrics,
     print_table,
     run_app,
 )
@@ -60,6 +59,7 @@ from experiments.exploration import design
 from experiments.exploration import figures as figs
 from sim.config import SimConfig
 from sim.store.files import atomic_path
+from sim.summary import SUMMARY_METRICS
 
 COLUMNS = {"morris": ["mu_star", "mu_star_conf", "sigma"], "sobol": ["S1", "S1_conf", "ST", "ST_conf"]}
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
@@ -87,7 +87,7 @@ Settings = tuple[design.Space, list[design.Outcome], list[str], dict[str, SimCon
 
 def _settings(cfg: SensitivityConfig) -> Settings:
     validate_sensitivity(cfg)
-    known = known_summary_metrics()
+    known = SUMMARY_METRICS
     outcomes = [design.parse_outcome(name, known) for name in cfg.outcomes]
     scenarios = design.outcome_scenarios(outcomes, cfg.policy, cfg.baseline)
     bases = design.scenario_bases(scenarios, cfg.population, cfg.network, model_overrides(cfg))

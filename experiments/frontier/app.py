@@ -38,7 +38,6 @@ from experiments.engine.app import (
     APP_CONFIG_DIR,
     checked_entry,
     elapsed,
-    known_summary_metrics,
     print_table,
     run_app,
     seed_list,
@@ -54,6 +53,7 @@ from experiments.engine.settings import (
 from experiments.frontier import algorithm, figures, report
 from sim.config import Allocation, ConfigError, SimConfig, compose, validate
 from sim.store.files import atomic_path
+from sim.summary import SUMMARY_METRICS
 
 POLICY_NAME = "frontier"
 
@@ -87,7 +87,7 @@ def sim_configs(cfg: FrontierConfig) -> list[SimConfig]:
 def check(cfg: FrontierConfig) -> None:
     """Every check that can fail before the sweep starts."""
     validate_frontier(cfg)
-    known = known_summary_metrics()
+    known = SUMMARY_METRICS
     for key, names in (("objective", [cfg.objective]), ("equity_metrics", cfg.equity_metrics)):
         for name in names:
             if name not in known:

@@ -23,6 +23,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.summary import PROVENANCE_FIELDS  # noqa: F401  (declared with the summary it belongs to)
+
 PACKAGE = "sim-digital-services-id"
 CODE_ROOT = Path(__file__).resolve().parents[2]
 HASH_EXCLUDED = ("progress", "materialise_agents")
@@ -89,11 +91,6 @@ def library_versions() -> dict[str, str]:
 
     return {"python_version": platform.python_version(), "numpy_version": numpy.__version__,
             "mesa_version": mesa.__version__}
-
-
-# Fields of summary.json that describe where a run came from, not what it measured.
-PROVENANCE_FIELDS = ("config_hash", "code_version", "python_version", "numpy_version", "mesa_version",
-                     "timeseries_sha256", "summary_sha256")
 
 
 def provenance(cfg: Any, code: str | None = None, key: str | None = None) -> dict[str, str]:

@@ -28,6 +28,7 @@ from experiments.engine.app import APP_CONFIG_DIR, prevalidate
 from experiments.engine.settings import CompareConfig, FrontierConfig, validate_compare, validate_frontier
 from experiments.frontier import algorithm
 from experiments.frontier import app as frontier
+from sim import summary as outputs
 from sim.config import ConfigError, group_options
 from tests.conftest import REPO
 from tests.unit.test_report import raw_names
@@ -315,6 +316,6 @@ def test_reports_warn_of_few_seeds_and_name_everything_in_words(results):
     for col in ["budget_spent_share_mean", "underspent", "adoption_rural_final_change_ci_low"]:
         assert col in summary.columns, col
     for metric in ["adoption_final", "gap_urban_rural", "adoption_change", "gap_urban_rural_change"]:
-        low, high = stats.metric_bounds(metric)
+        low, high = outputs.bounds(metric)
         assert (summary[f"{metric}_ci_low"].dropna() >= low).all()
         assert (summary[f"{metric}_ci_high"].dropna() <= high).all()

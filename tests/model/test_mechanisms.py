@@ -237,10 +237,10 @@ def test_new_summary_keys():
 
 def test_the_metrics_document_is_generated_from_the_declarations():
 
-    from sim.metrics import metrics_markdown
+    from sim.summary import outputs_markdown
 
     doc = REPO / "docs" / "metrics.md"
-    assert doc.read_text() == metrics_markdown(), "regenerate: make docs"
+    assert doc.read_text() == outputs_markdown(), "regenerate: make docs"
 
 
 def test_step_at_the_horizon_leaves_the_model_unchanged():

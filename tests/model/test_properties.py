@@ -28,13 +28,8 @@ from sim.config import (
     group_options,
 )
 from sim.state import USER
+from tests.conftest import SHARE_COLUMNS
 
-SHARE_COLUMNS = [
-    "adoption", "lapsed", "awareness", "access", "literacy_mean", "trust_mean", "digital_staff_share",
-    "trained_staff_share", "resistance_mean", "competence_mean", "office_readiness_mean", "usability",
-    "accessibility", "security", "transparency", "success_rate", "digital_transaction_share", "breach",
-    "breach_probability", "trust_sd", "led_office_share", "mandate_active",
-]
 UNIT = st.floats(0.0, 1.0, allow_nan=False)
 RATE = st.floats(0.0, 0.5, allow_nan=False)
 

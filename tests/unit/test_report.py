@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from experiments.compare import report as compare_report
 from experiments.engine import render, stats, tables
 from experiments.frontier import report as frontier_report
+from sim import summary as outputs
 from sim.config import LEVERS, TARGETINGS
 from sim.metrics import METRIC_NAMES
 
@@ -56,7 +57,7 @@ def fake_runs(n_seeds: int, seed: int = 0) -> pd.DataFrame:
                 row[f"alloc_{lever}"] = alloc.get(lever, 0.0)
             for col in GROUP_COLUMNS:
                 row[col] = float(np.clip(adoption + rng.normal(0, 0.05), 0, 1))
-            for gap in tables.GAP_METRICS:
+            for gap in outputs.GAP_METRICS:
                 row[gap] = 0.2 - effect + rng.normal(0, 0.01)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -115,17 +116,17 @@ def test_numbers_are_rounded_to_what_their_interval_supports():
     ("adoption_final", (0.0, 1.0)), ("adoption_rural_final", (0.0, 1.0)), ("trust_mean_final", (0.0, 1.0)),
     ("gap_urban_rural", (-1.0, 1.0)), ("adoption_change", (-1.0, 1.0)),
     ("gap_urban_rural_change", (-2.0, 2.0)), ("adoption_q1_final_change", (-1.0, 1.0)),
-    ("trust_change", (-1.0, 1.0)), ("budget_spent_share", (0.0, 1.0)), ("cost_idr_bn", None),
+    ("trust_mean_change_in_run", (-1.0, 1.0)), ("budget_spent_share", (0.0, 1.0)), ("cost_idr_bn", None),
     ("additional_adopters_per_idr_bn", None),
 ])
 def test_every_share_gap_and_change_has_its_bounds(metric, bounds):
-    assert stats.metric_bounds(metric) == bounds
+    assert outputs.bounds(metric) == bounds
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=6))
 def test_intervals_of_shares_never_leave_zero_to_one(values):
-    mean, low, high = stats.t_interval(values, bounds=stats.metric_bounds("adoption_final"))
+    mean, low, high = stats.t_interval(values, bounds=outputs.bounds("adoption_final"))
     assert 0.0 <= low <= mean + 1e-12 and mean - 1e-12 <= high <= 1.0
 
 
@@ -173,7 +174,7 @@ def test_few_seeds_are_warned_about_and_five_are_not(tmp_path):
 def test_every_name_in_the_report_is_in_words(tmp_path):
     md = compare_markdown(4, tmp_path)
     assert raw_names(md) == set(), raw_names(md)
-    for name in [*TARGETINGS, *METRIC_NAMES, *tables.GAP_METRICS, "adoption_final", "cost_idr_bn"]:
+    for name in [*TARGETINGS, *METRIC_NAMES, *outputs.GAP_METRICS, "adoption_final", "cost_idr_bn"]:
         if "_" in name:
             assert name not in md.split("## Files")[0], name
     assert "low literacy courses" in md  # a scenario named with underscores is written in words

@@ -22,6 +22,7 @@ import numpy as np
 
 from experiments.validation.runner import RunSpec, run_summaries
 from experiments.validation.scoring import CaseResult, paired_effect, signed_effect_check
+from sim import metrics
 
 CASE = "mechanics"
 # Lever scenario -> the mechanism switches its effect can run through.
@@ -74,10 +75,9 @@ def mechanics_case(n: int, seeds: list[int], steps: int, mandate_month: int, end
 
     # Trust in the baseline.
     rows = []
-    for name, label in (("trust_mean", "mean trust"), ("trust_sd", "s.d. of trust"),
-                        ("gap_trust_income_q5_q1", "trust gap, richest - poorest quintile")):
+    for name in ("trust_mean", "trust_sd", "gap_trust_income_q5_q1"):
         values = series("baseline", name)
-        rows.append([label, f"{values[:, 0].mean():.4f}", f"{values[:, -1].mean():.4f}"])
+        rows.append([metrics.label(name), f"{values[:, 0].mean():.4f}", f"{values[:, -1].mean():.4f}"])
     tables.append({"title": "Trust in the baseline (mean over seeds)",
                    "header": ["quantity", "month 0", f"month {steps}"], "rows": rows})
 
