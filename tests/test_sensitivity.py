@@ -55,8 +55,8 @@ def apps(tmp_path_factory):
     procs = {}
     for name, (module, args) in jobs.items():
         args = [*args, f"hydra.run.dir={base / name}"]
-        procs[name] = subprocess.Popen([sys.executable, "-m", f"experiments.exploration.{module}", *args], cwd=REPO,
-                                       text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        procs[name] = subprocess.Popen([sys.executable, "-m", f"experiments.exploration.{module}", *args],
+                                       cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = {}
     for name, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=600)

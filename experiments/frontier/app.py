@@ -139,7 +139,8 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),
                      *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
-                     (render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-") + mark])
+                     (render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-")
+                     + mark])
     print_table(["split", render.metric_label(cfg.objective),
                  *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712
