@@ -89,7 +89,8 @@ def checked_entry(
         spec = getattr(sys.modules.get("__main__"), "__spec__", None)
         prog = (spec.name if spec else hydra_main.__module__).removesuffix(".__main__")
         print(app_help(config_dir / f"{config_name}.yaml", doc, f"python -m {prog} [key=value ...]",
-                       [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")]))
+                       [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")],
+                       schema=schema))
         return
     try:
         prevalidate(sys.argv[1:], config_name, schema, validate, config_dir=config_dir)
