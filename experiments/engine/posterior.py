@@ -36,7 +36,7 @@ def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file") -> p
     where = f"{key}={path}"
     fix = "a Parquet file of posterior draws (make calibrate ARGS=ship=true), or uncertainty=none"
     if not path.exists():
-        raise ConfigError(f"{where}: no such file; allowed: {fix}")
+        raise ConfigError(f"{where}: no posterior there (no such file); allowed: {fix}")
     if not path.is_file():
         raise ConfigError(f"{where}: not a file; allowed: {fix}")
     try:
