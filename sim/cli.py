@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import tempfile
+from dataclasses import is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import hydra
 import yaml
@@ -62,10 +63,31 @@ ConfigStore.instance().store(name="base_config", node=SimConfig)
 OmegaConf.register_new_resolver("pid", os.getpid, replace=True)
 
 
-def _override_values(override: Any) -> list[Any]:
-    if override.is_sweep_override():
-        return list(override.sweep_iterator())
-    return [override.value()]
+def override_values(override: Any) -> list[Any]:
+    """Every value a command-line override takes (one, or each of a sweep); an empty sweep such as
+    ``seed=range(0,-3)`` is refused, since it would start no job and report nothing."""
+    if not override.is_sweep_override():
+        return [override.value()]
+    values = list(override.sweep_iterator())
+    if not values:
+        text = override.input_line or override.key_or_group
+        raise ConfigError(f"{text}: an empty sweep; allowed: at least one value")
+    return values
+
+
+def check_boolean(schema: type, key: str, value: Any) -> None:
+    """A true/false setting given as anything but true or false is refused: OmegaConf would turn
+    ``progress=2`` into true, and ``quick=0`` into false, without a word."""
+    node: Any = schema
+    for part in key.split("."):
+        if not is_dataclass(node):
+            return
+        hints = get_type_hints(node)
+        if part not in hints:
+            return
+        node = hints[part]
+    if node is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key}={value!r}: not true or false; allowed: true or false")
 
 
 def parse_cli_overrides(argv: list[str]) -> list[Any]:
@@ -77,7 +99,9 @@ def parse_cli_overrides(argv: list[str]) -> list[Any]:
             overrides.extend(parser.parse_overrides([text]))
         except HydraException as exc:
             first = str(exc).strip().splitlines()[0]
-            raise ConfigError(f"{text!r}: malformed override ({first}); expected key=value") from None
+            hint = (" (letters outside ASCII: quote the value, e.g. policy.name='pelatihan_désa')"
+                    if not text.isascii() else "")
+            raise ConfigError(f"{text!r}: malformed override ({first}){hint}; expected key=value") from None
     return overrides
 
 
@@ -146,7 +170,7 @@ def check_hydra_overrides(overrides: list[Any]) -> None:
         key = ov.key_or_group
         if not key.startswith("hydra") or ov.is_delete():
             continue
-        for value in _override_values(ov):
+        for value in override_values(ov):
             if key in (*OUTPUT_KEYS, "hydra.sweep.subdir"):
                 given.add(key)
                 if not isinstance(value, str) or not value.strip():
@@ -214,7 +238,9 @@ def prevalidate(argv: list[str]) -> None:
         if "/" in key:
             raise ConfigError(f"{key}: unknown config group; allowed: {', '.join(GROUPS)}")
         target = groups if key in GROUPS else values
-        target[key] = _override_values(ov)
+        target[key] = override_values(ov)
+        for value in target[key]:
+            check_boolean(SimConfig, key, value)
     base_groups = {g: str(v[0]) for g, v in groups.items()}
     base_values = {k: v[0] for k, v in values.items()}
 

@@ -235,9 +235,15 @@ def validate(cfg: SimConfig) -> None:
         values = getattr(pop, key)
         _check(abs(sum(values) - 1.0) < 1e-6, f"population.{key}", list(values), "shares summing to 1")
     _check(cfg.network.mean_degree < pop.n_citizens, "network.mean_degree", cfg.network.mean_degree,
-           f"a number in (0, n_citizens={pop.n_citizens})")
+           f"a number in (0, n_citizens={pop.n_citizens}): lower network.mean_degree or raise "
+           "population.n_citizens")
 
     pol = cfg.policy
+    _check(pol.start_month < cfg.steps, "policy.start_month", pol.start_month,
+           f"an integer in [0, steps={cfg.steps}) (spending must start within the run)")
+    _check(pol.mandate.start_month is None or pol.mandate.start_month < cfg.steps,
+           "policy.mandate.start_month", pol.mandate.start_month,
+           f"null (no mandate) or an integer in [0, steps={cfg.steps}) (within the run)")
     _check(pol.end_month is None or pol.end_month > pol.start_month, "policy.end_month",
            pol.end_month, f"null (never) or an integer > start_month ({pol.start_month})")
     total = sum(getattr(pol.allocation, lever) for lever in LEVERS)
@@ -250,7 +256,7 @@ def validate(cfg: SimConfig) -> None:
 
 # --------------------------------------------------------------------------- input safety
 # Checks that hold for every value, kept apart from the per-parameter ranges above.
-POLICY_NAME = re.compile(r"[A-Za-z0-9_-]+")
+POLICY_NAME = re.compile(r"[\w-]+")  # letters of any script, digits, _ and -: no separators, no ".."
 # Peak memory of one run per citizen: about 250 bytes of state plus about 20 per social tie
 # (benchmarks/results.md: 4.3 GB at 10 million citizens, mean degree 10).
 BYTES_PER_CITIZEN = 250.0
@@ -321,7 +327,7 @@ def check_limits(cfg: SimConfig) -> None:
     that is safe as a folder name (no separators, no ``..``)."""
     name = cfg.policy.name
     _check(isinstance(name, str) and POLICY_NAME.fullmatch(name) is not None, "policy.name", name,
-           "letters, digits, _ and - only")
+           "letters (any script), digits, _ and - only")
     limit = max_citizens(cfg.network.mean_degree)
     _check(cfg.population.n_citizens <= limit, "population.n_citizens", cfg.population.n_citizens,
            f"an integer in [10, {limit:,}] (what fits in {memory_bytes() / 2**30:.0f} GiB of memory at "

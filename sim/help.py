@@ -57,10 +57,27 @@ def format_help(title: str, usage: str, keys: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def app_help(config_file: Path, title: str, usage: str, extra: list[tuple[str, str]] = ()) -> str:
-    """Help for an app whose settings are the top-level keys of ``config_file``."""
-    keys = [(f"{k}={v}" if v else k, text) for k, v, text in commented_keys(config_file)]
+def app_help(config_file: Path, title: str, usage: str, extra: list[tuple[str, str]] = (),
+             schema: type | None = None) -> str:
+    """Help for an app: each declared setting of ``schema`` (its value in ``config_file`` where the
+    file sets one, else the declared default; the file's comment, else the declared meaning), then
+    the file's other top-level keys (blocks such as the validation's cases)."""
+    in_file = {k: (v, text) for k, v, text in commented_keys(config_file)}
+    keys: list[tuple[str, str]] = []
+    if schema is not None:
+        for d in declarations(schema):
+            if "." in d.key:
+                continue
+            value, text = in_file.pop(d.key, (_plain_value(d.default), ""))
+            keys.append((f"{d.key}={value}" if value else d.key, text or d.spec.doc))
+    keys += [(f"{k}={v}" if v else k, text) for k, (v, text) in in_file.items()]
     return format_help(title, usage, [*keys, *extra])
+
+
+def _plain_value(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ",".join(_plain_value(v) for v in value) + "]" if len(str(value)) < 60 else "[...]"
+    return "null" if value is None else _plain(value)
 
 
 def sim_help() -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.calibration import outputs
 from experiments.calibration.config import (
     CalibrateConfig,
+    check_against_targets,
     effective,
     inferred_parameters,
     validate_calibrate,
@@ -41,20 +43,20 @@ from experiments.engine.app import APP_CONFIG_DIR, checked_entry, elapsed, run_a
 from experiments.engine.posterior import SHIPPED, equal_weight_draws
 from experiments.engine.render import write
 from experiments.engine.runner import resolve_jobs
-from sim.config import CONFIG_DIR
+from sim.config import CONFIG_DIR, ConfigError
 from sim.store.files import atomic_path, atomic_write
 
 SHIPPED_DRAWS = 400
 
 
 def check(cfg: CalibrateConfig) -> None:
+    """Every check that can fail before the first simulation (one-line ConfigError)."""
     validate_calibrate(cfg)
     targets = load_targets(_targets_path(cfg))
     if not [t for t in targets if not t.held_out]:
-        from sim.config import ConfigError
-
         raise ConfigError(f"targets={cfg.targets}: no fitted target; allowed: at least one with "
                           "held_out: false")
+    check_against_targets(effective(replace(cfg)), targets)
 
 
 def _targets_path(cfg: CalibrateConfig) -> Path:

@@ -7,45 +7,57 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from scipy.stats import chi2
 
+from experiments.calibration.targets import Target
+from experiments.engine.settings import WorkLimit, check_settings, check_work
 from sim.config import ConfigError, compose, group_options
 from sim.declarations import declaration, uncertain_parameters
-from sim.parameters import Declared, Prior
+from sim.parameters import Declared, Prior, par
 from sim.rules.trends import decimal_year
+
+METHODS = ("rejection", "smc")
+_APP = "experiment setting"
 
 
 @dataclass
-class CalibrateConfig:
-    population: str = "indonesia"
-    n_citizens: int = 10_000
-    network: str = "homophilous"
-    start_date: str = "2020-01"
-    anchor_access_date: str = "2023-01"
-    anchor_access_level: float = 0.7819
+class CalibrateConfig(WorkLimit):
+    """Settings of the calibration, each declared once (default, range, meaning); the YAML file keeps
+    the values that differ and the sources behind them."""
+
+    population: str = par("indonesia", "-", "population profile (configs/population/)", _APP)
+    n_citizens: int = par(10_000, "agents", "agents per calibration run", _APP, low=100, integer=True)
+    network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
+    start_date: str = par("2020-01", "YYYY-MM", "month 0 of every calibration run (no later than any "
+                          "target)", _APP)
+    anchor_access_date: str = par("2023-01", "YYYY-MM", "access level anchored to this survey", _APP)
+    anchor_access_level: float = par(0.7819, "share", "the anchored access level", _APP, low=0, high=1,
+                                     low_open=True, high_open=True)
     initial: dict[str, Any] = field(default_factory=lambda: {"population.trust_mean": 0.75})
     start_priors: dict[str, list[float]] = field(
         default_factory=lambda: {"population.adoption_initial": [0.02, 0.4]})
-    initial_conditions: list[str] = field(default_factory=lambda: [
-        "population.adoption_initial", "population.awareness_initial"])
-    exclude: list[str] = field(default_factory=lambda: ["params.costs.", "policy."])
-    infer: list[str] = field(default_factory=list)
-    targets: str = "configs/calibration/targets.yaml"
-    method: str = "rejection"
-    tolerance: float | None = None
-    population_size: int = 200
-    max_generations: int = 8
-    max_simulations: int = 12_000
-    max_walltime_minutes: float = 110.0
-    predictive_draws: int = 100
-    n_jobs: int = -1
-    seed: int = 0
-    quick: bool = False
-    ship: bool = False
+    initial_conditions: list[str] = par(["population.adoption_initial", "population.awareness_initial"],
+                                        "-", "inferred start values (not shipped)", _APP)
+    exclude: list[str] = par(["params.costs.", "policy."], "-", "key prefixes not inferred", _APP)
+    infer: list[str] = par([], "-", "parameters ABC moves (empty: every uncertain one not excluded)", _APP)
+    targets: str = par("configs/calibration/targets.yaml", "-", "the published figures fitted", _APP)
+    method: str = par("rejection", "-", "rejection or smc (ABC-SMC)", _APP, choices=METHODS)
+    tolerance: float | None = par(None, "misfit", "acceptance bound on the standardised misfit; null: "
+                                  "the error model's 95% bound", _APP, low=0, low_open=True)
+    population_size: int = par(200, "particles", "accepted parameter sets per generation", _APP, low=4,
+                               integer=True)
+    max_generations: int = par(8, "generations", "ABC-SMC generations at most", _APP, low=1, integer=True)
+    max_simulations: int = par(12_000, "runs", "simulations at most", _APP, low=4, integer=True)
+    max_walltime_minutes: float = par(110.0, "minutes", "wall time at most", _APP, low=0, low_open=True)
+    predictive_draws: int = par(100, "runs", "posterior predictive runs", _APP, low=2, integer=True)
+    n_jobs: int = par(-1, "processes", "-1: every local core", _APP, low=-1, integer=True)
+    seed: int = par(0, "-", "seed of the sampler and the runs", _APP, low=0, integer=True)
+    quick: bool = par(False, "switch", "true: the same pipeline at test-suite size", _APP)
+    ship: bool = par(False, "switch", "true: copy the posterior to experiments/data/", _APP)
 
 
 ConfigStore.instance().store(name="calibrate_schema", node=CalibrateConfig)
 
-METHODS = ("rejection", "smc")
 QUICK = {"n_citizens": 1_000, "population_size": 8, "max_generations": 2, "max_simulations": 1_000,
          "predictive_draws": 6}
 
@@ -64,26 +76,16 @@ def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
 
 
 def validate_calibrate(cfg: CalibrateConfig) -> None:
+    """The declared ranges, then what relates the calibration's own keys (one-line ConfigError)."""
+    check_settings(cfg)
     populations, networks = group_options("population"), group_options("network")
     _check(cfg.population in populations, "population", cfg.population, ", ".join(populations))
     _check(cfg.network in networks, "network", cfg.network, ", ".join(networks))
-    _check(cfg.n_citizens >= 100, "n_citizens", cfg.n_citizens, "an integer >= 100")
     decimal_year(cfg.start_date, "start_date")
     decimal_year(cfg.anchor_access_date, "anchor_access_date")
-    _check(0 < cfg.anchor_access_level < 1, "anchor_access_level", cfg.anchor_access_level,
-           "a share in (0, 1)")
-    _check(cfg.method in METHODS, "method", cfg.method, ", ".join(METHODS))
-    _check(cfg.tolerance is None or (math.isfinite(cfg.tolerance) and cfg.tolerance > 0), "tolerance",
-           cfg.tolerance, "null (the error model's 95% bound) or a number > 0")
-    _check(cfg.population_size >= 4, "population_size", cfg.population_size, "an integer >= 4")
-    _check(cfg.max_generations >= 1, "max_generations", cfg.max_generations, "an integer >= 1")
-    _check(cfg.max_simulations >= cfg.population_size, "max_simulations", cfg.max_simulations,
-           f"an integer >= population_size ({cfg.population_size})")
-    _check(math.isfinite(cfg.max_walltime_minutes) and cfg.max_walltime_minutes > 0,
-           "max_walltime_minutes", cfg.max_walltime_minutes, "a number of minutes > 0")
-    _check(cfg.predictive_draws >= 2, "predictive_draws", cfg.predictive_draws, "an integer >= 2")
-    _check(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
+    _check(cfg.population_size <= cfg.max_simulations, "population_size", cfg.population_size,
+           f"an integer in [4, max_simulations={cfg.max_simulations:,}] (each particle is a simulation)")
+    _check(cfg.n_jobs != 0, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
     for key, bounds in cfg.start_priors.items():
         declaration(key)
         _check(len(bounds) == 2 and all(math.isfinite(b) for b in bounds) and bounds[0] < bounds[1],
@@ -96,6 +98,30 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
     compose(population=cfg.population, network=cfg.network, overrides=dict(cfg.initial))
     _check(bool(inferred_parameters(cfg)), "exclude", list(cfg.exclude),
            "prefixes that leave at least one uncertain parameter")
+
+
+def check_against_targets(cfg: CalibrateConfig, targets: list[Target]) -> None:
+    """What relates the settings to the targets: every target on or after ``start_date``; a
+    tolerance that a model fitting perfectly could meet within ``max_simulations``; the work."""
+    earliest = min(targets, key=lambda t: t.year)
+    if earliest.month(cfg.start_date) < 0:
+        raise ConfigError(f"start_date={cfg.start_date}: after target {earliest.name} ({earliest.date}); "
+                          f"allowed: a month no later than every target's date (the earliest: "
+                          f"{earliest.date})")
+    fitted = [t for t in targets if not t.held_out]
+    if cfg.tolerance is not None:
+        # The standardised misfit of a perfect model is chi-distributed with one degree per target.
+        accepted = float(chi2.cdf(cfg.tolerance ** 2, len(fitted)))
+        if accepted * cfg.max_simulations < cfg.population_size:
+            lowest = math.sqrt(chi2.ppf(cfg.population_size / cfg.max_simulations, len(fitted)))
+            raise ConfigError(
+                f"tolerance={cfg.tolerance!r}: even a perfect model would be accepted in {accepted:.2g} of "
+                f"runs, too few for {cfg.population_size} particles in max_simulations="
+                f"{cfg.max_simulations:,}; allowed: a number >= {lowest:.3g}, or null (the error model's "
+                "95% bound)")
+    months = max(t.month(cfg.start_date) for t in targets) + 1
+    check_work(cfg, cfg.max_simulations + cfg.predictive_draws, cfg.n_citizens, months,
+               {"max_simulations": cfg.max_simulations, "predictive_draws": cfg.predictive_draws})
 
 
 def inferred_parameters(cfg: CalibrateConfig) -> list[tuple[Declared, Prior]]:

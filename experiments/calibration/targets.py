@@ -14,10 +14,11 @@ from pathlib import Path
 import yaml
 
 from sim.config import CONFIG_DIR, ConfigError
-from sim.metrics import METRIC_NAMES
+from sim.metrics import METRIC_NAMES, METRICS
 from sim.rules.trends import decimal_year
 
 DEFAULT_TARGETS = CONFIG_DIR / "calibration" / "targets.yaml"
+METRIC_UNITS = {m.name: m.unit for m in METRICS}
 FIELDS = ("name", "metric", "date", "observed", "sd", "held_out", "source")
 
 
@@ -72,6 +73,10 @@ def _target(item: object, i: int) -> Target:
         v = item[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ConfigError(f"targets.{name}.{key}={v!r}: not a number; allowed: a finite number")
+    unit = METRIC_UNITS[item["metric"]]
+    if unit == "share" and not 0 <= item["observed"] <= 1:
+        raise ConfigError(f"targets.{name}.observed={item['observed']!r}: out of range; allowed: a share "
+                          f"in [0, 1] ({item['metric']} is a share)")
     if item["sd"] <= 0:
         raise ConfigError(f"targets.{name}.sd={item['sd']!r}: out of range; allowed: a number > 0")
     if not isinstance(item["held_out"], bool):

@@ -45,8 +45,8 @@ from experiments.engine.app import (
 )
 from experiments.engine.posterior import posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, run_configs
-from experiments.engine.settings import CompareConfig, check_sim_overrides, model_overrides, validate_compare
-from sim.config import SimConfig, compose
+from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
+from sim.config import SimConfig
 from sim.store.files import atomic_path
 
 log = logging.getLogger(__name__)
@@ -62,18 +62,21 @@ FIGURES = {
 
 
 def check(cfg: CompareConfig) -> None:
-    """Every check that can fail before the sweep starts (ranges, then one composed model config)."""
+    """Every check that can fail before the sweep starts: ranges, the work it would take, then each
+    scenario's model config (a start month past the horizon, a bad override)."""
     validate_compare(cfg)
-    check_sim_overrides(cfg, cfg.baseline)
+    base = composed(cfg, cfg.baseline)
+    check_work(cfg, len(cfg.scenarios) * cfg.seeds, base.population.n_citizens, base.steps,
+               {"seeds": cfg.seeds})
+    for scenario in cfg.scenarios:
+        composed(cfg, scenario)
 
 
 def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
     """Every run's model config: each scenario composed once, then one copy per seed."""
     out = []
     for scenario in cfg.scenarios:
-        base = compose(policy=scenario, population=cfg.population, network=cfg.network,
-                       overrides=model_overrides(cfg))
-        base = replace(base, progress=False, materialise_agents="never")
+        base = replace(composed(cfg, scenario), progress=False, materialise_agents="never")
         out += seeded_configs(base, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
                               cfg.posterior_file)
     return out

@@ -18,7 +18,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from experiments.engine.runner import Interrupted, RunnerError, stop_on_signals
 from experiments.engine.settings import EXPERIMENT_CONFIG_DIR
-from sim.cli import check_hydra_overrides, parse_cli_overrides
+from sim.cli import check_boolean, check_hydra_overrides, config_dirs, override_values, parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, describe_omegaconf_error, refuse_interpolation
 from sim.help import app_help, wants_help
 from sim.store.files import (
@@ -37,6 +37,7 @@ def prevalidate(
     config_dir: Path = APP_CONFIG_DIR,
 ) -> None:
     """Check every value of every override against the app's schema and ranges; raise ConfigError."""
+    config_dirs(argv)
     overrides = parse_cli_overrides(argv)
     check_hydra_overrides(overrides)
     base = OmegaConf.load(config_dir / f"{config_name}.yaml")
@@ -51,9 +52,10 @@ def prevalidate(
         key = ov.key_or_group
         if key.startswith("hydra") or ov.is_delete():
             continue
-        values = list(ov.sweep_iterator()) if ov.is_sweep_override() else [ov.value()]
+        values = override_values(ov)
         for value in values:
             refuse_interpolation(key, value)
+            check_boolean(schema, key, value)
         choices.append((key, values))
     firsts = {key: values[0] for key, values in choices}
     candidates = [firsts] + [{**firsts, key: v} for key, values in choices for v in values[1:]]
@@ -85,7 +87,8 @@ def checked_entry(
         spec = getattr(sys.modules.get("__main__"), "__spec__", None)
         prog = (spec.name if spec else hydra_main.__module__).removesuffix(".__main__")
         print(app_help(config_dir / f"{config_name}.yaml", doc, f"python -m {prog} [key=value ...]",
-                       [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")]))
+                       [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")],
+                       schema=schema))
         return
     try:
         prevalidate(sys.argv[1:], config_name, schema, validate, config_dir=config_dir)

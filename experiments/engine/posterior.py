@@ -13,27 +13,65 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.config import ConfigError, SimConfig, apply_overrides
-from sim.declarations import declaration
+from sim.declarations import uncertain_parameters
 
 UNCERTAINTY = ("none", "posterior")
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "posterior.parquet"
 
 
-def load_posterior(path: str | Path = SHIPPED) -> pd.DataFrame:
-    """Equally weighted posterior draws, one column per dotted parameter key (checked)."""
+def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file") -> pd.DataFrame:
+    """Equally weighted posterior draws, one column per dotted parameter key.
+
+    Checked up front, because a comparison reads the file only once its runs are being built: a
+    readable Parquet file, at least one row, numeric columns each naming an uncertain parameter
+    (one with a prior), every value finite and inside the parameter's declared range. Anything else
+    is a one-line ConfigError naming ``key``, the file and what is wrong.
+    """
     path = Path(path)
+    where = f"{key}={path}"
+    fix = "a Parquet file of posterior draws (make calibrate ARGS=ship=true), or uncertainty=none"
     if not path.exists():
-        raise ConfigError(f"uncertainty=posterior: no posterior at {path}; allowed: run `make calibrate "
-                          "ARGS=ship=true` first, or uncertainty=none")
-    frame = pd.read_parquet(path)
-    for key in frame.columns:
-        declaration(key)
-    if frame.empty or not np.isfinite(frame.to_numpy(dtype=float)).all():
-        raise ConfigError(f"uncertainty=posterior: {path} has no usable draws; allowed: finite draws")
+        raise ConfigError(f"{where}: no posterior there (no such file); allowed: {fix}")
+    if not path.is_file():
+        raise ConfigError(f"{where}: not a file; allowed: {fix}")
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = text.rsplit("': ", 1)[-1].split(". ")[0].rstrip(".")  # pyarrow's own reason, no path
+        hint = " (it looks like CSV)" if path.suffix.lower() in (".csv", ".txt") else ""
+        raise ConfigError(f"{where}: not a readable Parquet file{hint} ({reason}); allowed: {fix}") from None
+    if frame.empty or not len(frame.columns):
+        raise ConfigError(f"{where}: no draws ({len(frame)} rows, {len(frame.columns)} columns); "
+                          f"allowed: {fix} with at least one row")
+    for column in frame.columns:
+        _check_column(frame[column], str(column), where)
     return frame
+
+
+def _check_column(values: pd.Series, column: str, where: str) -> None:
+    """One posterior column: an uncertain parameter's key, numbers, finite, inside the declared range."""
+    uncertain = {d.key: d for d in uncertain_parameters()}
+    if column not in uncertain:
+        raise ConfigError(f"{where}: column {column!r} is not an uncertain parameter; allowed: keys of "
+                          "parameters with a prior (docs/parameters.md)")
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        raise ConfigError(f"{where}: column {column!r} holds {values.dtype} values; allowed: numbers")
+    numbers = values.to_numpy(dtype=float)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        raise ConfigError(f"{where}: column {column!r} row {int(np.argmax(bad))} is {numbers[bad][0]!r}; "
+                          "allowed: finite numbers")
+    spec = uncertain[column].spec
+    for value in (numbers.min(), numbers.max()):
+        if not spec.accepts(float(value)):
+            raise ConfigError(f"{where}: column {column!r} has {value:g}, out of range; allowed: "
+                              f"{spec.allowed()}")
 
 
 def draw_for_seed(posterior: pd.DataFrame, seed: int) -> dict[str, float]:
@@ -50,7 +88,14 @@ def equal_weight_draws(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFra
 
 
 def posterior_path(path: str | None) -> Path:
-    return SHIPPED if path is None else Path(path)
+    """The posterior file a setting names (None: the shipped one); an empty name is refused, since
+    ``Path("")`` is the current folder."""
+    if path is None:
+        return SHIPPED
+    if not str(path).strip():
+        raise ConfigError(f"posterior_file={path!r}: an empty file name; allowed: a path to a Parquet "
+                          "file, or null for the shipped posterior")
+    return Path(path)
 
 
 def seeded_configs(base: SimConfig, seeds: list[int], uncertainty: str,

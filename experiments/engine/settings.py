@@ -1,25 +1,50 @@
-"""Schemas and range checks of the experiment apps (policy comparison, budget frontier).
+"""Settings of the experiment apps, declared once with :func:`sim.parameters.par` like the model's own.
 
-The YAML files are ``configs/experiment/compare.yaml`` and ``configs/experiment/frontier.yaml``; these
-dataclasses give Hydra the types and the known keys, and :func:`validate_compare` /
-:func:`validate_frontier` the ranges, with a one-line error naming the key, the value and what is
-allowed. Every simulation the experiments launch is also checked against the model's own schema
-(:func:`check_sim_overrides`) before any job starts.
+Every app's schema is a dataclass composed from the shared blocks below (by inheritance, so the keys
+stay flat on the command line: ``seeds=20``, not ``run.seeds=20``):
+
+- :class:`ModelChoice`: which population profile and network, how many citizens;
+- :class:`Workers`: how the runs are executed (launcher, processes, progress bar);
+- :class:`WorkLimit`: the most work an app may start (``max_agent_months``), so that a setting that
+  cannot finish (``seeds=1000000000``) is refused at once instead of running for ever;
+- :class:`RunSettings`: all three, plus the horizon, the budget and extra model settings, what every
+  app that sweeps the model shares; :class:`ReplicatedSettings` (seeds and posterior draws: the
+  comparison, the frontier) and :class:`DesignSettings` (one seed per design point: sensitivity
+  analysis, scenario discovery) add what their kind of design needs.
+
+Each declaration carries the default, the unit, the range and the help text; the YAML files in
+``configs/experiment/`` keep only what differs from the declarations (with a comment why), ``--help``
+lists the declarations (:func:`sim.help.app_help`), and :func:`check_settings` checks every declared
+range with the model's own machinery (:func:`sim.parameters.check_declared_ranges`), so an app's
+``validate_*`` function checks only what relates its own keys.
+
+Model settings travel as typed values: :func:`model_settings` gives the dotted-key mapping
+(``{"population.n_citizens": 20000, "params.adoption.need_rate": 0.2}``) that
+:func:`sim.config.compose` applies. The one way to set a model key from an app is ``overrides``
+(``overrides=["params.adoption.need_rate=0.2"]``), parsed once, here, into that mapping; a model key the
+app sets from one of its own keys (``steps``, ``n_citizens``, the seeds, the scenario names) is refused
+there with the app key to use instead, so that no setting is silently overwritten.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import yaml
 from hydra.core.config_store import ConfigStore
 
-from experiments.engine.posterior import check_uncertainty
-from sim.config import LEVERS, ConfigError, compose, group_options
+from experiments.engine.posterior import UNCERTAINTY, check_uncertainty
+from sim.config import LEVERS, ConfigError, SimConfig, check_finite, compose, group_options
+from sim.declarations import declaration
+from sim.parameters import check_declared_ranges, par
 
 EXPERIMENT_CONFIG_DIR = "experiment"  # below sim.config.CONFIG_DIR
 LAUNCHERS = ("joblib", "basic", "ray")
+SENSITIVITY_METHODS = ("morris", "sobol")
+_APP = "experiment setting"
+# Measured speed of the model: 1 M citizens x 60 months in 20.9 s on one core (benchmarks/results.md).
+AGENT_MONTHS_PER_CORE_SECOND = 1e6 * 60 / 20.9
 
 
 def default_scenarios() -> list[str]:
@@ -28,95 +53,283 @@ def default_scenarios() -> list[str]:
     return ["baseline", *[n for n in names if n != "baseline"]] if "baseline" in names else names
 
 
+# --------------------------------------------------------------------------- shared blocks
 @dataclass
-class CompareConfig:
+class ModelChoice:
+    """Which model every run of the app simulates."""
+
+    population: str = par("indonesia", "-", "population profile (configs/population/)", _APP)
+    n_citizens: int | None = par(20_000, "agents", "agents per run; null: the profile's own size", _APP,
+                                 low=10, integer=True)
+    network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
+
+
+@dataclass
+class Workers:
+    """How the runs are executed (the runner, :mod:`experiments.engine.runner`)."""
+
+    n_jobs: int = par(-1, "processes", "runs in parallel (joblib, local ray); -1: every local core",
+                      _APP, low=-1, integer=True)
+    launcher: str = par("joblib", "-", "joblib (local cores), basic (one run after another) or ray",
+                        _APP, choices=LAUNCHERS)
+    ray_address: str | None = par(None, "-", "launcher=ray: a cluster's address (host:port or auto); "
+                                  "null: a local Ray for this job", _APP)
+    progress: bool = par(True, "switch", "progress bar", _APP)
+
+
+@dataclass
+class WorkLimit:
+    """The most work one command may start."""
+
+    max_agent_months: float = par(
+        1e11, "agent-months", "refuse settings whose runs x citizens x months exceed this (1e11: about "
+        "nine core-hours at the measured speed); raise it for a deliberate long job", _APP, low=1)
+
+
+@dataclass
+class RunSettings(ModelChoice, Workers, WorkLimit):
+    """What every app that sweeps the model shares."""
+
+    # model keys the app sets from its own settings: refused in ``overrides`` (see model_settings)
+    SEED_KEY: ClassVar[str] = "seed"
+    OWN_MODEL_KEYS: ClassVar[dict[str, str]] = {}
+
+    steps: int = par(60, "months", "months simulated per run", _APP, low=1, integer=True)
+    budget_idr_bn_per_month: float | None = par(
+        None, "IDR bn / month", "monthly budget of every non-baseline scenario; null: the model's "
+        "declared default", _APP, low=0, low_open=True)
+    overrides: list[str] = par([], "-", "extra model settings for every run, e.g. "
+                               "[\"params.adoption.need_rate=0.2\"]", _APP)
+    reuse: bool = par(False, "switch", "true: analyse the runs already in <output>/runs instead of "
+                      "running them", _APP)
+
+
+@dataclass
+class ReplicatedSettings(RunSettings):
+    """Designs that repeat each configuration over seeds, each seed one posterior draw."""
+
+    SEED_KEY: ClassVar[str] = "first_seed and seeds"
+
+    seeds: int = par(10, "runs", "runs per configuration: seeds first_seed .. first_seed + seeds - 1",
+                     _APP, low=2, integer=True)
+    first_seed: int = par(0, "-", "the first seed", _APP, low=0, integer=True)
+    uncertainty: str = par("posterior", "-", "posterior: each seed runs one draw of the posterior, the "
+                           "same draw in every configuration (paired); none: the declared defaults",
+                           _APP, choices=UNCERTAINTY)
+    posterior_file: str | None = par(None, "-", "Parquet file of posterior draws; null: the shipped one "
+                                     "(experiments/data/posterior.parquet)", _APP)
+
+
+@dataclass
+class DesignSettings(RunSettings):
+    """Designs over the uncertain parameters: one seed for every point (common random numbers)."""
+
+    uncertainty_file: str | None = par(None, "-", "YAML \"parameters: {dotted.key: {low:, high:}}\"; "
+                                       "null: every declared prior", _APP)
+    parameters: list[str] = par([], "-", "keep only these of the varied parameters (empty: all)", _APP)
+    seed: int = par(0, "-", "simulation seed of every design point (common random numbers)", _APP,
+                    low=0, integer=True)
+    sample_seed: int = par(0, "-", "seed of the sampler (and of the bootstrap)", _APP, low=0,
+                           integer=True)
+
+
+# --------------------------------------------------------------------------- the apps' schemas
+@dataclass
+class CompareConfig(ReplicatedSettings):
     """Policy comparison: every scenario x several seeds on one population profile."""
 
-    population: str = "indonesia"  # population profile (configs/population/)
-    n_citizens: int | None = 20_000  # agents per run; None: the profile's own size
-    network: str = "homophilous"  # social network (configs/network/)
-    steps: int = 60  # months simulated per run
-    seeds: int = 10  # runs per scenario (seeds first_seed .. first_seed + seeds - 1)
-    first_seed: int = 0
-    scenarios: list[str] = field(default_factory=default_scenarios)  # policy scenarios to compare
-    baseline: str = "baseline"  # the scenario the effects are measured against
-    budget_idr_bn_per_month: float | None = None  # None: the model's declared default
-    n_jobs: int = -1  # parallel runs (joblib, local ray); -1: every local core
-    launcher: str = "joblib"  # joblib (local cores), basic (one run after another) or ray
-    ray_address: str | None = None  # launcher=ray: a cluster's address; None: a local Ray for this job
-    overrides: list[str] = field(default_factory=list)  # extra model overrides for every run
-    progress: bool = True  # progress bar
-    reuse: bool = False  # aggregate the runs already in <output>/runs instead of running them
-    uncertainty: str = "posterior"  # posterior: one posterior draw per seed (paired); none: defaults
-    posterior_file: str | None = None  # None: the shipped posterior (experiments/data/)
+    OWN_MODEL_KEYS: ClassVar[dict[str, str]] = {"policy.name": "scenarios"}
+
+    scenarios: list[str] = par(default_scenarios(), "-", "policy scenarios to compare (configs/policy/)",
+                               _APP)
+    baseline: str = par("baseline", "-", "the scenario effects are measured against", _APP)
 
 
 @dataclass
-class FrontierConfig:
+class FrontierConfig(ReplicatedSettings):
     """Budget frontier: one total budget, split between two levers in equal steps."""
 
-    population: str = "indonesia"
-    n_citizens: int | None = 20_000
-    network: str = "homophilous"
-    steps: int = 60
-    seeds: int = 5
-    first_seed: int = 0
-    budget_idr_bn_per_month: float | None = None  # None: the model's default
-    base_policy: str = "baseline"  # targeting and political will come from this scenario
-    pairs: list[list[str]] = field(default_factory=lambda: [["training", "infrastructure"]])
-    n_splits: int = 11  # shares of the first lever: 0, 1/(n-1), ..., 1
-    reference: bool = True  # also run the same seeds with no extra spending
-    objective: str = "adoption_final"  # summary metric that defines the best split
-    maximize: bool = True
-    equity_metrics: list[str] = field(
-        default_factory=lambda: ["gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min"]
-    )
-    bootstrap: int = 2000  # resamples of the seeds for the uncertainty of the best split
-    n_jobs: int = -1
-    launcher: str = "joblib"
-    ray_address: str | None = None
-    overrides: list[str] = field(default_factory=list)
-    progress: bool = True
-    reuse: bool = False
-    uncertainty: str = "posterior"
-    posterior_file: str | None = None
+    OWN_MODEL_KEYS: ClassVar[dict[str, str]] = {"policy.name": "(the frontier names its runs)",
+                                                "policy.allocation": "pairs and n_splits"}
+
+    base_policy: str = par("baseline", "-", "targeting and political will come from this scenario", _APP)
+    pairs: list[list[str]] = par([["training", "infrastructure"]], "-", "[first lever, second lever]; "
+                                 "the first lever's share goes 0 -> 100%", _APP)
+    n_splits: int = par(11, "splits", "shares of the first lever: 0, 1/(n-1), ..., 1", _APP, low=2,
+                        integer=True)
+    reference: bool = par(True, "switch", "also run the same seeds with no extra spending", _APP)
+    objective: str = par("adoption_final", "-", "summary metric that defines the best split", _APP)
+    maximize: bool = par(True, "switch", "true: the best split has the highest objective", _APP)
+    equity_metrics: list[str] = par(["gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min"], "-",
+                                    "gaps drawn and tabled", _APP)
+    bootstrap: int = par(2000, "resamples", "resamples of the seeds for the uncertainty of the best "
+                         "split", _APP, low=0, integer=True)
 
 
-ConfigStore.instance().store(name="compare_schema", node=CompareConfig)
-ConfigStore.instance().store(name="frontier_schema", node=FrontierConfig)
+@dataclass
+class SensitivityConfig(DesignSettings):
+    """Global sensitivity analysis (SALib) over the uncertain parameters of one scenario."""
+
+    method: str = par("morris", "-", "morris (screening) or sobol (first-order and total indices)", _APP,
+                      choices=SENSITIVITY_METHODS)
+    policy: str = par("baseline", "-", "the scenario analysed (configs/policy/)", _APP)
+    baseline: str = par("baseline", "-", "effect:<scenario>:<metric> outcomes are that scenario minus "
+                        "this one", _APP)
+    outcomes: list[str] = par(["adoption_final", "gap_urban_rural", "gap_income_q5_q1",
+                               "trust_mean_final"], "-", "summary metrics, or paired effects such as "
+                              "effect:training:adoption_final", _APP)
+    trajectories: int = par(10, "trajectories", "Morris: runs = trajectories x (parameters + 1)", _APP,
+                            low=2, integer=True)
+    num_levels: int = par(4, "levels", "Morris: grid levels per parameter (even)", _APP, low=2,
+                          integer=True)
+    sobol_n: int = par(64, "points", "Sobol: base sample, a power of 2 (runs: sobol_n x (parameters + "
+                       "2))", _APP, low=4, integer=True)
+    resamples: int = par(1000, "resamples", "bootstrap resamples for the confidence intervals", _APP,
+                         low=10, integer=True)
+    conf_level: float = par(0.95, "probability", "confidence level of the intervals", _APP, low=0.5,
+                            high=1, high_open=True)
+    noise_points: int = par(3, "points", "points at which the runs are repeated to measure run-to-run "
+                            "noise (0: none)", _APP, low=0, integer=True)
+    noise_seeds: int = par(5, "seeds", "seeds per noise point", _APP, low=2, integer=True)
 
 
+@dataclass
+class DiscoverConfig(DesignSettings):
+    """Scenario discovery: a Latin hypercube over the uncertain parameters, PRIM on a condition."""
+
+    n_samples: int = par(200, "points", "Latin hypercube points (runs: n_samples x the scenarios the "
+                         "condition names)", _APP, low=10, integer=True)
+    condition: str = par("training:adoption_final > infrastructure:adoption_final", "-",
+                         "<scenario>:<metric> <op> <scenario>:<metric> (op: >, <, >=, <=; a side may "
+                         "be a number)", _APP)
+    peel_alpha: float = par(0.05, "share", "PRIM: share of the points peeled off per step", _APP, low=0,
+                            high=0.5, low_open=True, high_open=True)
+    paste_alpha: float = par(0.05, "share", "PRIM: share of the points pasted back per step", _APP,
+                             low=0, high=0.5, low_open=True, high_open=True)
+    mass_min: float = par(0.05, "share", "PRIM: smallest share of the points a box may hold", _APP,
+                          low=0, high=0.5, low_open=True, high_open=True)
+    min_coverage: float = par(0.5, "share", "the box chosen: the densest on the trajectory with at "
+                              "least this coverage", _APP, low=0, high=1)
+    max_qp: float | None = par(0.05, "p", "then drop restrictions with a larger quasi-p value (null: "
+                               "keep all)", _APP, low=0, high=1, low_open=True)
+    max_boxes: int = par(1, "boxes", "boxes found one after another", _APP, low=1, integer=True)
+
+
+for _name, _schema in (("compare", CompareConfig), ("frontier", FrontierConfig),
+                       ("sensitivity", SensitivityConfig), ("discover", DiscoverConfig)):
+    ConfigStore.instance().store(name=f"{_name}_schema", node=_schema)
+
+
+# --------------------------------------------------------------------------- checks
 def _check(ok: bool, key: str, value: Any, allowed: str) -> None:
     if not ok:
         raise ConfigError(f"{key}={value!r}: out of range; allowed: {allowed}")
 
 
-def _check_common(cfg: CompareConfig | FrontierConfig) -> None:
-    populations, networks = group_options("population"), group_options("network")
-    _check(cfg.population in populations, "population", cfg.population, ", ".join(populations))
-    _check(cfg.network in networks, "network", cfg.network, ", ".join(networks))
-    _check(cfg.n_citizens is None or cfg.n_citizens >= 10, "n_citizens", cfg.n_citizens,
-           "an integer >= 10 or null for the profile's own size")
-    _check(cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1 (months)")
-    if hasattr(cfg, "seeds"):  # designs over parameters run one seed per point (SensitivityConfig)
-        _check(cfg.seeds >= 2, "seeds", cfg.seeds, "an integer >= 2 (a confidence interval needs two runs)")
-        _check(cfg.first_seed >= 0, "first_seed", cfg.first_seed, "an integer >= 0")
-    _check(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
-    _check(cfg.launcher in LAUNCHERS, "launcher", cfg.launcher, ", ".join(LAUNCHERS))
-    _check(cfg.ray_address is None or cfg.ray_address.strip() != "", "ray_address", cfg.ray_address,
-           "a Ray cluster address (host:port, auto) or null for a local Ray")
-    if cfg.budget_idr_bn_per_month is not None:
-        _check(cfg.budget_idr_bn_per_month > 0, "budget_idr_bn_per_month", cfg.budget_idr_bn_per_month,
-               "a number > 0 (IDR billion per month) or null for the model's default")
-    for item in cfg.overrides:
-        _check("=" in item and not item.startswith("="), "overrides", item, "a list of key=value strings")
-    if hasattr(cfg, "uncertainty"):  # designs over parameters sample their own values (no posterior)
+def check_settings(cfg: Any) -> None:
+    """What every app checks the same way: finite numbers, each declared range, the shared blocks'
+    relations (a named profile and network, ``n_jobs`` not 0, a posterior file that can be used)."""
+    check_finite(cfg)
+    check_declared_ranges(cfg)
+    if isinstance(cfg, ModelChoice):
+        for key in ("population", "network"):
+            options = group_options(key)
+            _check(getattr(cfg, key) in options, key, getattr(cfg, key), ", ".join(options))
+    if isinstance(cfg, Workers):
+        _check(cfg.n_jobs != 0, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
+        _check(cfg.ray_address is None or cfg.ray_address.strip() != "", "ray_address", cfg.ray_address,
+               "a Ray cluster address (host:port, auto) or null for a local Ray")
+    if isinstance(cfg, RunSettings):
+        model_settings(cfg)  # overrides parse, and none of them sets a key the app owns
+    if isinstance(cfg, ReplicatedSettings):
         check_uncertainty(cfg.uncertainty, cfg.posterior_file)
 
 
+def check_work(cfg: WorkLimit, runs: int, citizens: int, months: int, drivers: dict[str, int]) -> None:
+    """Refuse a job whose estimated work (runs x citizens x months) is above ``max_agent_months``.
+
+    ``drivers`` are the app's keys that multiply the number of runs, with their values; the line names
+    the key furthest above its declared default, so the user knows what to lower.
+    """
+    work = float(runs) * float(citizens) * float(months)
+    if work <= cfg.max_agent_months:
+        return
+    values = {**drivers, "n_citizens": getattr(cfg, "n_citizens", None), "steps": getattr(cfg, "steps", None)}
+    ratios = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        try:
+            default = declaration(key, type(cfg)).default
+        except ConfigError:
+            default = None
+        ratios[key] = float(value) / float(default) if default else float(value)
+    key = max(ratios, key=ratios.get)
+    hours = work / AGENT_MONTHS_PER_CORE_SECOND / 3600
+    others = ", ".join(k for k in ratios if k != key)
+    raise ConfigError(f"{key}={values[key]!r}: {runs:,} runs x {citizens:,} citizens x {months:,} months = "
+                      f"{work:.3g} agent-months (about {hours:,.0f} core-hours), above max_agent_months="
+                      f"{cfg.max_agent_months:.3g}; allowed: lower {key} (or {others}), "
+                      "or raise max_agent_months")
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` as typed values (YAML scalars and lists, as on the model's command
+    line); a malformed item or a repeated key is a one-line ConfigError."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"overrides={item!r}: malformed; allowed: a list of key=value strings")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            raise ConfigError(f"overrides={item!r}: malformed value; allowed: key=value with a YAML "
+                              "value") from None
+        if key in out:
+            raise ConfigError(f"overrides={item!r}: {key} set twice; allowed: each key once")
+        out[key] = value
+    return out
+
+
+def own_model_keys(cfg: RunSettings) -> dict[str, str]:
+    """Model keys the app sets from its own settings, with the app key to use instead."""
+    return {"steps": "steps", "population.n_citizens": "n_citizens",
+            "budget_idr_bn_per_month": "budget_idr_bn_per_month", "progress": "progress",
+            "materialise_agents": "(the app builds no agent objects)", "seed": cfg.SEED_KEY,
+            **cfg.OWN_MODEL_KEYS}
+
+
+def model_settings(cfg: RunSettings) -> dict[str, Any]:
+    """The model settings every run of the app shares, as a typed dotted-key mapping for
+    :func:`sim.config.compose`: the horizon, the size, the budget and the user's ``overrides``."""
+    extra = parse_overrides(cfg.overrides)
+    owned = own_model_keys(cfg)
+    for key in extra:
+        for prefix, app_key in owned.items():
+            if key == prefix or key.startswith(prefix + "."):
+                use = (f"{app_key}=... instead" if not app_key.startswith("(")
+                       else f"drop it from overrides {app_key}")
+                raise ConfigError(f"overrides={key}={extra[key]!r}: {prefix} is set by the app; allowed: "
+                                  f"{use}")
+    out: dict[str, Any] = {"steps": cfg.steps}
+    if cfg.n_citizens is not None:
+        out["population.n_citizens"] = cfg.n_citizens
+    if cfg.budget_idr_bn_per_month is not None:
+        out["budget_idr_bn_per_month"] = cfg.budget_idr_bn_per_month
+    return {**out, **extra}
+
+
+def composed(cfg: RunSettings, policy: str, extra: dict[str, Any] | None = None) -> SimConfig:
+    """One run's model config (checked by the model's own validation)."""
+    return compose(policy=policy, population=cfg.population, network=cfg.network,
+                   overrides={**model_settings(cfg), **(extra or {})})
+
+
 def validate_compare(cfg: CompareConfig) -> None:
-    """Range checks of the comparison; raises ConfigError with one line."""
-    _check_common(cfg)
+    """The comparison's own checks (after the shared ones); raises ConfigError with one line."""
+    check_settings(cfg)
     policies = group_options("policy")
     _check(len(cfg.scenarios) >= 1, "scenarios", list(cfg.scenarios), "a non-empty list of scenarios")
     for name in cfg.scenarios:
@@ -128,8 +341,8 @@ def validate_compare(cfg: CompareConfig) -> None:
 
 
 def validate_frontier(cfg: FrontierConfig) -> None:
-    """Range checks of the frontier; raises ConfigError with one line."""
-    _check_common(cfg)
+    """The frontier's own checks (after the shared ones); raises ConfigError with one line."""
+    check_settings(cfg)
     policies = group_options("policy")
     _check(cfg.base_policy in policies, "base_policy", cfg.base_policy, ", ".join(policies))
     _check(len(cfg.pairs) >= 1, "pairs", list(cfg.pairs), "a non-empty list of [lever, lever] pairs")
@@ -137,140 +350,31 @@ def validate_frontier(cfg: FrontierConfig) -> None:
         _check(len(pair) == 2 and pair[0] != pair[1], "pairs", list(pair), "two different levers")
         for lever in pair:
             _check(lever in LEVERS, "pairs", lever, ", ".join(LEVERS))
-    _check(cfg.n_splits >= 2, "n_splits", cfg.n_splits, "an integer >= 2")
-    _check(cfg.bootstrap >= 0, "bootstrap", cfg.bootstrap, "an integer >= 0")
-
-
-def model_overrides(cfg: CompareConfig | FrontierConfig) -> list[str]:
-    """The model overrides every run of the experiment shares (scale, horizon, budget, extras)."""
-    out = [f"steps={cfg.steps}"]
-    if cfg.n_citizens is not None:
-        out.append(f"population.n_citizens={cfg.n_citizens}")
-    if cfg.budget_idr_bn_per_month is not None:
-        out.append(f"budget_idr_bn_per_month={cfg.budget_idr_bn_per_month}")
-    return out + list(cfg.overrides)
-
-
-def check_sim_overrides(cfg: CompareConfig | FrontierConfig, policy: str,
-                        extra: dict[str, Any] | None = None) -> None:
-    """Compose one run's model config, so that a bad model override fails before the sweep."""
-    items = model_overrides(cfg)
-    if extra:
-        parsed: dict[str, Any] = {}
-        for item in items:
-            key, _, raw = item.partition("=")
-            parsed[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        compose(policy=policy, population=cfg.population, network=cfg.network, overrides={**parsed, **extra})
-    else:
-        compose(policy=policy, population=cfg.population, network=cfg.network, overrides=items)
-
-
-# --------------------------------------------------------------------------- designs over parameters
-SENSITIVITY_METHODS = ("morris", "sobol")
-
-
-@dataclass
-class SensitivityConfig:
-    """Global sensitivity analysis (SALib) over the uncertain parameters of one scenario."""
-
-    population: str = "indonesia"
-    n_citizens: int | None = 10_000
-    network: str = "homophilous"
-    steps: int = 60
-    method: str = "morris"  # morris (screening) or sobol (first-order and total indices)
-    policy: str = "baseline"  # the scenario analysed (outcomes without effect:)
-    baseline: str = "baseline"  # effects effect:<scenario>:<metric> are measured against this scenario
-    outcomes: list[str] = field(default_factory=lambda: [
-        "adoption_final", "gap_urban_rural", "gap_income_q5_q1", "trust_mean_final"])
-    uncertainty_file: str | None = None  # YAML parameters: {key: {low:, high:}}; None: the declared priors
-    parameters: list[str] = field(default_factory=list)  # keep only these of the varied parameters
-    trajectories: int = 10  # Morris: trajectories (runs: trajectories x (parameters + 1))
-    num_levels: int = 4  # Morris: grid levels per parameter
-    sobol_n: int = 64  # Sobol: base sample, a power of 2 (runs: sobol_n x (parameters + 2))
-    resamples: int = 1000  # bootstrap resamples for the confidence intervals
-    conf_level: float = 0.95
-    seed: int = 0  # simulation seed of every design point (common random numbers)
-    sample_seed: int = 0  # seed of the sampler and the bootstrap
-    noise_points: int = 3  # points at which the run-to-run noise is measured
-    noise_seeds: int = 5  # seeds at each of those points
-    budget_idr_bn_per_month: float | None = None
-    n_jobs: int = -1
-    launcher: str = "joblib"
-    ray_address: str | None = None
-    overrides: list[str] = field(default_factory=list)
-    progress: bool = True
-    reuse: bool = False
-
-
-@dataclass
-class DiscoverConfig:
-    """Scenario discovery: a Latin hypercube over the uncertain parameters, PRIM on a condition."""
-
-    population: str = "indonesia"
-    n_citizens: int | None = 10_000
-    network: str = "homophilous"
-    steps: int = 60
-    n_samples: int = 200  # Latin hypercube points (runs: n_samples x scenarios in the condition)
-    condition: str = "training:adoption_final > infrastructure:adoption_final"
-    uncertainty_file: str | None = None
-    parameters: list[str] = field(default_factory=list)
-    seed: int = 0  # simulation seed of every point (common random numbers across the scenarios)
-    sample_seed: int = 0  # seed of the Latin hypercube
-    peel_alpha: float = 0.05  # PRIM: share of the points peeled per step
-    paste_alpha: float = 0.05
-    mass_min: float = 0.05  # PRIM: smallest share of the points a box may hold
-    min_coverage: float = 0.5  # the box chosen: the densest on the trajectory with at least this coverage
-    max_qp: float | None = 0.05  # then drop restrictions with a larger quasi-p value (None: keep all)
-    max_boxes: int = 1  # boxes to find one after another
-    budget_idr_bn_per_month: float | None = None
-    n_jobs: int = -1
-    launcher: str = "joblib"
-    ray_address: str | None = None
-    overrides: list[str] = field(default_factory=list)
-    progress: bool = True
-    reuse: bool = False
-
-
-ConfigStore.instance().store(name="sensitivity_schema", node=SensitivityConfig)
-ConfigStore.instance().store(name="discover_schema", node=DiscoverConfig)
-
-
-def _is_power_of_two(n: int) -> bool:
-    return n >= 1 and n & (n - 1) == 0
 
 
 def validate_sensitivity(cfg: SensitivityConfig) -> None:
-    """Range checks of the sensitivity analysis; raises ConfigError with one line."""
-    _check_common(cfg)
+    """The sensitivity analysis's own checks (after the shared ones); raises ConfigError with one line."""
+    check_settings(cfg)
     policies = group_options("policy")
-    _check(cfg.method in SENSITIVITY_METHODS, "method", cfg.method, ", ".join(SENSITIVITY_METHODS))
     _check(cfg.policy in policies, "policy", cfg.policy, ", ".join(policies))
     _check(cfg.baseline in policies, "baseline", cfg.baseline, ", ".join(policies))
     _check(len(cfg.outcomes) >= 1, "outcomes", list(cfg.outcomes), "a non-empty list of outcomes")
     _check(len(set(cfg.outcomes)) == len(cfg.outcomes), "outcomes", list(cfg.outcomes),
            "a list without repeats")
-    _check(cfg.trajectories >= 2, "trajectories", cfg.trajectories, "an integer >= 2")
-    _check(cfg.num_levels >= 2 and cfg.num_levels % 2 == 0, "num_levels", cfg.num_levels,
-           "an even integer >= 2")
-    _check(_is_power_of_two(cfg.sobol_n) and cfg.sobol_n >= 4, "sobol_n", cfg.sobol_n,
-           "a power of 2, at least 4")
-    _check(cfg.resamples >= 10, "resamples", cfg.resamples, "an integer >= 10")
-    _check(0.5 <= cfg.conf_level < 1, "conf_level", cfg.conf_level, "a number in [0.5, 1)")
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    _check(cfg.sample_seed >= 0, "sample_seed", cfg.sample_seed, "an integer >= 0")
-    _check(cfg.noise_points >= 0, "noise_points", cfg.noise_points, "an integer >= 0 (0: no noise estimate)")
-    _check(cfg.noise_seeds >= 2, "noise_seeds", cfg.noise_seeds, "an integer >= 2")
+    _check(cfg.num_levels % 2 == 0, "num_levels", cfg.num_levels, "an even integer >= 2")
+    _check(cfg.sobol_n & (cfg.sobol_n - 1) == 0, "sobol_n", cfg.sobol_n, "a power of 2, at least 4")
 
 
 def validate_discover(cfg: DiscoverConfig) -> None:
-    """Range checks of scenario discovery; raises ConfigError with one line."""
-    _check_common(cfg)
-    _check(cfg.n_samples >= 10, "n_samples", cfg.n_samples, "an integer >= 10")
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    _check(cfg.sample_seed >= 0, "sample_seed", cfg.sample_seed, "an integer >= 0")
-    for key in ("peel_alpha", "paste_alpha", "mass_min"):
-        value = getattr(cfg, key)
-        _check(0 < value < 0.5, key, value, "a number in (0, 0.5)")
-    _check(0 <= cfg.min_coverage <= 1, "min_coverage", cfg.min_coverage, "a number in [0, 1]")
-    _check(cfg.max_qp is None or 0 < cfg.max_qp <= 1, "max_qp", cfg.max_qp, "a number in (0, 1] or null")
-    _check(cfg.max_boxes >= 1, "max_boxes", cfg.max_boxes, "an integer >= 1")
+    """Scenario discovery's own checks: every range is declared, so the shared checks are all."""
+    check_settings(cfg)
+
+
+def check_varied_overrides(cfg: DesignSettings, varied: list[str]) -> None:
+    """A design varies its parameters itself: an override of one of them would be overwritten at
+    every point, so it is refused."""
+    for key in parse_overrides(cfg.overrides):
+        if key in varied:
+            raise ConfigError(f"overrides={key}: varied by the design, so the override would be ignored; "
+                              "allowed: drop it from overrides, or vary only other parameters "
+                              "(parameters=[...] or uncertainty_file)")

@@ -192,11 +192,12 @@ def _replace_path(node: Any, parts: list[str], value: Any) -> Any:
 
 
 def scenario_bases(scenarios: Sequence[str], population: str, network: str,
-                   overrides: Sequence[str]) -> dict[str, SimConfig]:
-    """Each scenario composed once, for copying per sample point (no progress bar, no agent objects)."""
+                   settings: dict[str, Any]) -> dict[str, SimConfig]:
+    """Each scenario composed once with the app's model settings (typed, dotted keys), for copying per
+    sample point (no progress bar, no agent objects)."""
     out = {}
     for name in scenarios:
-        cfg = compose(policy=name, population=population, network=network, overrides=list(overrides))
+        cfg = compose(policy=name, population=population, network=network, overrides=dict(settings))
         out[name] = replace(cfg, progress=False, materialise_agents="never")
     return out
 
@@ -277,7 +278,7 @@ def outcome_values(outcome: Outcome, by_scenario: dict[str, pd.DataFrame], polic
 
 
 # --------------------------------------------------------------------------- conditions (discovery)
-_SIDE = r"\s*([A-Za-z0-9_-]+:[A-Za-z0-9_]+|[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*"
+_SIDE = r"\s*([A-Za-z0-9_-]+:[A-Za-z0-9_]+|[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan))\s*"
 _CONDITION = re.compile(rf"^{_SIDE}(>=|<=|>|<){_SIDE}$")
 _OPS = {">": np.greater, "<": np.less, ">=": np.greater_equal, "<=": np.less_equal}
 
@@ -324,4 +325,11 @@ def parse_condition(text: str, known_metrics: Sequence[str]) -> Condition:
         sides.append((scenario, metric))
     if not any(isinstance(s, tuple) for s in sides):
         raise ConfigError(f"condition={text!r}: compares two numbers; allowed: {allowed}")
+    if sides[0] == sides[1]:
+        raise ConfigError(f"condition={text!r}: compares {':'.join(sides[0])} with itself, so it holds "
+                          f"everywhere or nowhere; allowed: two different sides")
+    for side in sides:
+        if not isinstance(side, tuple) and not math.isfinite(side):
+            raise ConfigError(f"condition={text!r}: compares with {side}, so it holds everywhere or "
+                              "nowhere; allowed: a finite number")
     return Condition(text, sides[0], match.group(2), sides[1])

@@ -49,7 +49,13 @@ from experiments.engine.app import (
     run_app,
 )
 from experiments.engine.runner import run_configs
-from experiments.engine.settings import DiscoverConfig, model_overrides, validate_discover
+from experiments.engine.settings import (
+    DiscoverConfig,
+    check_varied_overrides,
+    check_work,
+    model_settings,
+    validate_discover,
+)
 from experiments.exploration import design
 from experiments.exploration import figures as figs
 from sim.config import SimConfig
@@ -63,8 +69,12 @@ BOX_COLUMNS = ["box", "parameter", "low", "high", "prior_low", "prior_high", "qp
 def _settings(cfg: DiscoverConfig) -> tuple[design.Space, design.Condition, dict[str, SimConfig]]:
     validate_discover(cfg)
     condition = design.parse_condition(cfg.condition, SUMMARY_METRICS)
-    bases = design.scenario_bases(condition.scenarios, cfg.population, cfg.network, model_overrides(cfg))
-    space = design.load_space(cfg.uncertainty_file, cfg.parameters, bases[condition.scenarios[0]])
+    bases = design.scenario_bases(condition.scenarios, cfg.population, cfg.network, model_settings(cfg))
+    base = bases[condition.scenarios[0]]
+    space = design.load_space(cfg.uncertainty_file, cfg.parameters, base)
+    check_varied_overrides(cfg, space.names)
+    check_work(cfg, cfg.n_samples * len(bases), base.population.n_citizens, base.steps,
+               {"n_samples": cfg.n_samples})
     return space, condition, bases
 
 

@@ -54,7 +54,13 @@ from experiments.engine.app import (
     run_app,
 )
 from experiments.engine.runner import resolve_jobs, run_configs
-from experiments.engine.settings import SensitivityConfig, model_overrides, validate_sensitivity
+from experiments.engine.settings import (
+    SensitivityConfig,
+    check_varied_overrides,
+    check_work,
+    model_settings,
+    validate_sensitivity,
+)
 from experiments.exploration import design
 from experiments.exploration import figures as figs
 from sim.config import SimConfig
@@ -90,8 +96,16 @@ def _settings(cfg: SensitivityConfig) -> Settings:
     known = SUMMARY_METRICS
     outcomes = [design.parse_outcome(name, known) for name in cfg.outcomes]
     scenarios = design.outcome_scenarios(outcomes, cfg.policy, cfg.baseline)
-    bases = design.scenario_bases(scenarios, cfg.population, cfg.network, model_overrides(cfg))
+    bases = design.scenario_bases(scenarios, cfg.population, cfg.network, model_settings(cfg))
     space = design.load_space(cfg.uncertainty_file, cfg.parameters, bases[scenarios[0]])
+    check_varied_overrides(cfg, space.names)
+    k = len(space.parameters)
+    points = cfg.trajectories * (k + 1) if cfg.method == "morris" else cfg.sobol_n * (k + 2)
+    base = bases[scenarios[0]]
+    drivers = ({"trajectories": cfg.trajectories} if cfg.method == "morris" else {"sobol_n": cfg.sobol_n})
+    check_work(cfg, len(scenarios) * (points + cfg.noise_points * cfg.noise_seeds),
+               base.population.n_citizens, base.steps,
+               {**drivers, "noise_points": cfg.noise_points, "noise_seeds": cfg.noise_seeds})
     return space, outcomes, scenarios, bases
 
 

@@ -44,14 +44,9 @@ from experiments.engine.app import (
 )
 from experiments.engine.posterior import seeded_configs
 from experiments.engine.runner import RunnerError, run_configs
-from experiments.engine.settings import (
-    FrontierConfig,
-    check_sim_overrides,
-    model_overrides,
-    validate_frontier,
-)
+from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
-from sim.config import Allocation, ConfigError, SimConfig, compose, validate
+from sim.config import Allocation, ConfigError, SimConfig, validate
 from sim.store.files import atomic_path
 from sim.summary import SUMMARY_METRICS
 
@@ -72,8 +67,7 @@ def allocations(cfg: FrontierConfig) -> list[dict[str, float]]:
 
 def sim_configs(cfg: FrontierConfig) -> list[SimConfig]:
     """Every run's model config: the base scenario composed once, then one copy per split and seed."""
-    base = compose(policy=cfg.base_policy, population=cfg.population, network=cfg.network,
-                   overrides=[*model_overrides(cfg), f"policy.name={POLICY_NAME}"])
+    base = composed(cfg, cfg.base_policy, {"policy.name": POLICY_NAME})
     base = replace(base, progress=False, materialise_agents="never")
     out = []
     for alloc in allocations(cfg):
@@ -92,8 +86,12 @@ def check(cfg: FrontierConfig) -> None:
         for name in names:
             if name not in known:
                 raise ConfigError(f"{key}={name!r}: unknown summary metric; allowed: {', '.join(known)}")
+    base = composed(cfg, cfg.base_policy, {"policy.name": POLICY_NAME})
+    splits = len(cfg.pairs) * cfg.n_splits + cfg.reference
+    check_work(cfg, splits * cfg.seeds, base.population.n_citizens, base.steps,
+               {"seeds": cfg.seeds, "n_splits": cfg.n_splits})
     first = algorithm.frontier_points(cfg.pairs[:1], cfg.n_splits)[1]["allocation"]
-    check_sim_overrides(cfg, cfg.base_policy, extra={"policy.allocation": first, "policy.name": POLICY_NAME})
+    composed(cfg, cfg.base_policy, {"policy.allocation": first, "policy.name": POLICY_NAME})
 
 
 def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -> pd.DataFrame:

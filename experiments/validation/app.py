@@ -25,7 +25,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.engine.app import APP_CONFIG_DIR, checked_entry, run_app
-from experiments.engine.settings import LAUNCHERS
+from experiments.engine.settings import Workers, check_settings
 from experiments.validation.cases.ablation import ablation_case
 from experiments.validation.cases.bass import bass_case
 from experiments.validation.cases.granovetter import granovetter_case
@@ -115,12 +115,11 @@ class MechanicsCase:
 
 
 @dataclass
-class ValidateConfig:
+class ValidateConfig(Workers):
+    """The suite's settings: how runs execute (:class:`~experiments.engine.settings.Workers`, shared
+    with the other apps), which cases run, and each case's sizes and tolerances."""
+
     seed: int = 1  # first seed; cases use seed, seed+1, ...
-    n_jobs: int = -1  # worker processes (-1: every local core)
-    launcher: str = "joblib"  # the runner's launcher: basic, joblib or ray
-    ray_address: str | None = None  # ray: a cluster's address, or null for a local Ray
-    progress: bool = True
     quick: bool = False  # tiny sizes for tests: the numbers are not evidence
     cases: list[str] = field(default_factory=lambda: list(CASES))
     strict: bool = False  # exit with status 1 if a scored check fails
@@ -158,11 +157,17 @@ def check_config(cfg: ValidateConfig) -> None:
         if not ok:
             raise ConfigError(f"{key}={value!r}: out of range; allowed: {allowed}")
 
+    check_settings(cfg)  # finite numbers, the shared blocks' ranges
+    need(len(cfg.cases) >= 1, "cases", list(cfg.cases), f"a non-empty list of {', '.join(CASES)}")
     for name in cfg.cases:
         need(name in CASES, "cases", name, ", ".join(CASES))
+    need(len(set(cfg.cases)) == len(cfg.cases), "cases", list(cfg.cases), "a list without repeats")
     need(cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
-    need(cfg.n_jobs == -1 or cfg.n_jobs >= 1, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
-    need(cfg.launcher in LAUNCHERS, "launcher", cfg.launcher, ", ".join(LAUNCHERS))
+    for key in ("bass.tolerance_recursion", "bass.tolerance_closed_form", "watts.tolerance",
+                "watts.edge_margin", "limits.tolerance", "indonesia.tolerance_pp"):
+        block, name = key.split(".")
+        value = getattr(getattr(cfg, block), name)
+        need(value >= 0, key, value, "a number >= 0")
     b = cfg.bass
     need(b.n_citizens >= 100, "bass.n_citizens", b.n_citizens, "an integer >= 100")
     need(0 < b.p <= 1, "bass.p", b.p, "a number in (0, 1]")
@@ -182,7 +187,6 @@ def check_config(cfg: ValidateConfig) -> None:
     need(lim.n_citizens >= 100, "limits.n_citizens", lim.n_citizens, "an integer >= 100")
     need(lim.seeds >= 1, "limits.seeds", lim.seeds, "an integer >= 1")
     need(lim.steps >= 1, "limits.steps", lim.steps, "an integer >= 1")
-    need(lim.tolerance >= 0, "limits.tolerance", lim.tolerance, "a share >= 0")
     need(cfg.indonesia.n_citizens >= 1000, "indonesia.n_citizens", cfg.indonesia.n_citizens,
          "an integer >= 1000")
     for key in ("ablation", "interactions", "mechanics"):

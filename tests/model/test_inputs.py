@@ -51,7 +51,7 @@ BAD_INPUT = [
     ("huge budget", ["budget_idr_bn_per_month=1e300"], [r"budget_idr_bn_per_month=1e\+300", r"allowed"]),
     ("huge population", ["population.n_citizens=1000000000000"],
      [r"population\.n_citizens=1000000000000", r"memory"]),
-    ("path in a name", ["policy.name=../../../x"], [r"policy\.name='\.\./\.\./\.\./x'", r"letters, digits"]),
+    ("path in a name", ["policy.name=../../../x"], [r"policy\.name='\.\./\.\./\.\./x'", r"letters.*digits"]),
     ("interpolation", ["policy.description=${oc.env:HOME}"], [r"policy\.description", r"interpolation"]),
     ("empty output folder", ["hydra.run.dir="], [r"hydra\.run\.dir=''", r"folder"]),
     ("unwritable output folder", ["hydra.run.dir=/proc/no/such/folder"],

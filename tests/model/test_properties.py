@@ -48,7 +48,7 @@ def valid_overrides(draw: st.DrawFn) -> dict:
            for lever, w in zip(LEVERS, weights, strict=True)}
     out.update({
         "seed": draw(st.integers(0, 2**31)),
-        "steps": draw(st.integers(1, 4)),
+        "steps": draw(st.integers(5, 6)),  # past every start month drawn below (starts lie within the run)
         "population.n_citizens": draw(st.integers(150, 400)),
         "budget_idr_bn_per_month": draw(st.floats(0.0, 5000.0, allow_nan=False)),
         "policy.targeting": draw(st.sampled_from(TARGETINGS)),
