@@ -75,8 +75,9 @@ class SimConfig(Block):
     start_date: str = par(
         "2025-01", "YYYY-MM", "the calendar month of month 0", "the latest month the access and "
         "literacy series describe (APJII 2025, IMDI 2025)")
-    steps: int = par(60, "months", "months simulated (default horizon: five years)", "-", low=1,
-                     integer=True)
+    steps: int = par(60, "months", "months simulated (default horizon: five years; at most a century, "
+                     "since the population neither ages, is born nor dies: assumption)", "-", low=1,
+                     high=1200, integer=True)
     budget_idr_bn_per_month: float = par(
         500.0, "IDR bn / month", "monthly budget of every non-baseline scenario",
         "policy setting (about IDR 6 trillion a year, ~0.2% of the state budget)", low=0)

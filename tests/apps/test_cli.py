@@ -31,6 +31,8 @@ BAD_INPUT = [
      [r"policy\.start_month", r"\b6\b", r"allowed: an integer in \[0, steps=2\)"]),
     ("mandate past the horizon", ["policy.mandate.start_month=2"],
      [r"policy\.mandate\.start_month", r"\b2\b", r"allowed: null .* \[0, steps=2\)"]),
+    ("a horizon that cannot finish", ["steps=1000000000"],
+     [r"\bsteps\b", r"1000000000", r"allowed: an integer in \[1, 1200\]"]),
     ("negative mandate month", ["policy.mandate.start_month=-1"],
      [r"policy\.mandate\.start_month", r"-1", r"allowed: null .* >= 0"]),
     ("unknown exemption", ["policy.mandate.exempt=[no_access,children]"],
