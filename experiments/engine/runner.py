@@ -239,32 +239,54 @@ def _quiet_resource_trackers() -> None:
         os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [current, rule]))
 
 
+# Ray resolves a node address of 127.0.0.1 to the machine's outward IP (so that other nodes could
+# join) and then binds the GCS, the raylet, the object manager, the workers and the runtime-env agent
+# to every interface. With "clusters disabled", as Ray does on macOS and Windows, it keeps the
+# loopback address; the variable reaches the processes Ray starts, the module constant this one.
+LOOPBACK = "127.0.0.1"
+RAY_CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
 @contextlib.contextmanager
 def local_ray(out_dir: Path, n_jobs: int) -> Iterator[None]:
-    """A Ray instance for this sweep only: loopback, no dashboard, no token auth, temporary files
-    below the output folder (or a short folder in /tmp: Ray's socket paths must stay under 108
-    characters), the launching checkout first on the workers' import path; shut down afterwards."""
-    import ray
-
-    folder = out_dir / RAY_DIR
-    short = len(str(folder)) > 60
-    temp = Path(tempfile.mkdtemp(prefix="ray-")) if short else folder
-    env = {"RAY_AUTH_MODE": "disabled", "PYTHONPATH": os.pathsep.join(
+    """A Ray instance for this sweep only, reachable from this machine only: every server it starts
+    (GCS, raylet and object manager, workers, agents) bound to 127.0.0.1, no dashboard, no token auth
+    (nobody else can connect), temporary files below the output folder (or a short folder in /tmp:
+    Ray's socket paths must stay under 108 characters), the launching checkout first on the workers'
+    import path; shut down afterwards, its processes gone and its folder removed."""
+    env = {"RAY_AUTH_MODE": "disabled", RAY_CLUSTER_SWITCH: "0", "PYTHONPATH": os.pathsep.join(
         filter(None, [str(CODE_ROOT), os.environ.get("PYTHONPATH")]))}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    import ray
+    import ray._private.ray_constants as ray_constants
+
+    cluster_switch = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    folder = out_dir / RAY_DIR
+    short = len(str(folder)) > 60
+    temp = Path(tempfile.mkdtemp(prefix="ray-")) if short else folder
     try:
-        ray.init(num_cpus=n_jobs, include_dashboard=False, _node_ip_address="127.0.0.1",
-                 _temp_dir=str(temp), log_to_driver=False, logging_level=logging.ERROR)
+        ray.init(num_cpus=n_jobs, include_dashboard=False, dashboard_host=LOOPBACK,
+                 _node_ip_address=LOOPBACK, _temp_dir=str(temp), log_to_driver=False,
+                 logging_level=logging.ERROR)
         yield
     finally:
-        ray.shutdown()
+        stop_ray()
+        ray_constants.ENABLE_RAY_CLUSTER = cluster_switch
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def stop_ray() -> None:
+    """Disconnect from Ray and stop the processes this process started."""
+    import ray
+
+    ray.shutdown()
 
 
 def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,

@@ -136,10 +136,11 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         share = ("no extra spending" if r["pair"] == "reference"
                  else f"{r['share_a']:.0%} {render.lever_label(r['lever_a'])}")
         mark = "  <- best" if r.get("is_best") is True else ""
+        p_best = render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-"
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),
                      *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
-                     (render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-") + mark])
+                     p_best + mark])
     print_table(["split", render.metric_label(cfg.objective),
                  *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712
