@@ -4,8 +4,12 @@ and temporary files) once the sweep ends, however it ends."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,3 +65,38 @@ def test_the_local_ray_listens_on_loopback_only(tmp_path):
     assert sockets and names & {"gcs_server", "raylet"}, sockets
     exposed = [s for s in sockets if not _is_loopback(s[2])]
     assert exposed == [], exposed
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_sigterm_stops_a_ray_comparison_with_the_resume_line_and_no_ray_left():
+    """Stopped half-way: exit 143, the one-line stop message, Ray's processes and folder gone."""
+    out = Path(tempfile.mkdtemp(prefix="rk-"))  # short: Ray's files go below it, as for users
+    cmd = [sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=5000", "steps=24",
+           "seeds=10", "scenarios=[baseline,training]", "launcher=ray", "n_jobs=2", "progress=false",
+           f"hydra.run.dir={out}"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while not list(out.glob("runs/*/summary.json")) and time.time() < deadline:
+            if proc.poll() is not None:
+                _, stderr = proc.communicate()
+                pytest.skip(f"the comparison ended before it could be stopped: {stderr[-300:]}")
+            time.sleep(0.1)
+        ray_procs = psutil.Process(proc.pid).children(recursive=True)
+        assert ray_procs, "no Ray processes below the comparison"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        _, alive = psutil.wait_procs(ray_procs, timeout=5)
+        assert proc.returncode == 143, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in stderr, stderr
+        assert "stopped by SIGTERM" in lines[0] and "resume" in lines[0]
+        assert not (out / ".ray").exists()
+        assert [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(out, ignore_errors=True)

@@ -100,7 +100,10 @@ def checked_entry(
 def run_app(job: Callable[[], Any]) -> Any:
     """Run an app's job, turning the runner's outcomes into one line and an exit code: bad settings
     and unusable runs 2, a failed run or an unwritable file 1, SIGINT 130, SIGTERM 143 (also while
-    tables and figures are written; the finished runs are on disk either way)."""
+    tables and figures are written; the finished runs are on disk either way).
+
+    Once a signal has arrived, whatever comes out of the job is its consequence (the interrupt can
+    land inside a library that turns it into an error of its own), so it ends in the stop line."""
     received: list[int] = []
     try:
         with stop_on_signals() as received:
@@ -108,17 +111,19 @@ def run_app(job: Callable[[], Any]) -> Any:
     except Interrupted as exc:
         print(str(exc), file=sys.stderr, flush=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        signum = received[0] if received else signal.SIGINT
-        print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
-              "hydra.run.dir to resume", file=sys.stderr, flush=True)
-        sys.exit(128 + signum)
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    except RunnerError as exc:
-        fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
-    except OSError as exc:
-        fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
+    except (KeyboardInterrupt, Exception) as exc:
+        if isinstance(exc, KeyboardInterrupt) or received:
+            signum = received[0] if received else signal.SIGINT
+            print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
+                  "hydra.run.dir to resume", file=sys.stderr, flush=True)
+            sys.exit(128 + signum)
+        if isinstance(exc, ConfigError):
+            fail(str(exc), 2)
+        if isinstance(exc, RunnerError):
+            fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
+        if isinstance(exc, OSError):
+            fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
+        raise
 
 
 def seed_list(first: int, n: int) -> list[int]:

@@ -266,13 +266,24 @@ def local_ray(out_dir: Path, n_jobs: int) -> Iterator[None]:
     folder = out_dir / RAY_DIR
     short = len(str(folder)) > 60
     temp = Path(tempfile.mkdtemp(prefix="ray-")) if short else folder
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    earlier = _descendants()
     try:
-        ray.init(num_cpus=n_jobs, include_dashboard=False, dashboard_host=LOOPBACK,
-                 _node_ip_address=LOOPBACK, _temp_dir=str(temp), log_to_driver=False,
-                 logging_level=logging.ERROR)
+        try:
+            ray.init(num_cpus=n_jobs, include_dashboard=False, dashboard_host=LOOPBACK,
+                     _node_ip_address=LOOPBACK, _temp_dir=str(temp), log_to_driver=False,
+                     logging_level=logging.ERROR)
+        except SystemExit as exc:  # SIGTERM while Ray started, through the handler it installs first
+            handler = handlers.get(signal.SIGTERM)
+            if exc.code != signal.SIGTERM or not callable(handler):
+                raise
+            handler(signal.SIGTERM, None)
+            raise
+        finally:
+            _restore_handlers(handlers)
         yield
     finally:
-        stop_ray()
+        stop_ray(earlier)
         ray_constants.ENABLE_RAY_CLUSTER = cluster_switch
         for k, v in saved.items():
             if v is None:
@@ -282,11 +293,52 @@ def local_ray(out_dir: Path, n_jobs: int) -> Iterator[None]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def stop_ray() -> None:
-    """Disconnect from Ray and stop the processes this process started."""
+def _restore_handlers(handlers: dict[int, Any]) -> None:
+    """Put back the SIGINT/SIGTERM handlers that ``ray.init`` replaced: it installs a Python SIGTERM
+    handler that exits at once and a native one that aborts with a stack dump, so a stopped sweep
+    would neither stop its workers nor say how to resume."""
+    for signum, handler in handlers.items():
+        if handler is not None:
+            signal.signal(signum, handler)
+
+
+RAY_WAIT_SECONDS = 0.25  # longest wait for a result between two looks for SIGINT/SIGTERM
+RAY_STOP_SECONDS = 5.0  # how long Ray's processes get to exit after ray.shutdown before being killed
+
+
+def _descendants() -> set[int]:
+    """Process ids of every process below this one."""
+    import psutil
+
+    try:
+        return {p.pid for p in psutil.Process().children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def stop_ray(earlier: set[int] | frozenset[int] = frozenset()) -> None:
+    """Disconnect from the local Ray and make sure every process it started is gone.
+
+    ``ray.shutdown`` stops the GCS and the raylet, but a worker busy in a run only notices that its
+    raylet is gone at a later heartbeat (up to tens of seconds), and keeps working (and writing into
+    the output folder) meanwhile. So Ray's processes (those below this one, except ``earlier``, the
+    ones that were there before Ray started) are listed first, and whatever is left of them a few
+    seconds after the shutdown is killed."""
+    import psutil
     import ray
 
-    ray.shutdown()
+    procs = []
+    for pid in _descendants() - set(earlier):
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(pid))
+    try:
+        ray.shutdown()
+    finally:
+        _, alive = psutil.wait_procs(procs, timeout=RAY_STOP_SECONDS)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=RAY_STOP_SECONDS)
 
 
 def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
@@ -313,8 +365,10 @@ def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
                 while queue and len(pending) < width:
                     t = queue.pop(0)
                     pending.append(remote.remote(t.cfg, t.key, code, _worker_root(ray_address)))
-                done, pending = ray.wait(pending, num_returns=1)
-                yield ray.get(done[0])
+                # in short waits: a signal's handler runs only between them
+                done, pending = ray.wait(pending, num_returns=1, timeout=RAY_WAIT_SECONDS)
+                if done:
+                    yield ray.get(done[0])
         finally:
             for ref in pending:
                 with contextlib.suppress(Exception):
@@ -440,7 +494,7 @@ def run_configs(
     code = code_version()
     jobs = 1 if launcher == "basic" else resolve_jobs(n_jobs)
     by_key = {t.key: t for t in todo}
-    if launcher == "joblib":
+    if launcher != "basic":
         _quiet_resource_trackers()  # before the progress bar, whose lock starts one of them
     with (stop_on_signals() as received,
           tqdm(total=len(tasks), initial=finished, desc=desc, unit="run", disable=not progress,
@@ -451,34 +505,23 @@ def run_configs(
                 finished += 1
                 bar.update(1)
         except KeyboardInterrupt:
-            # Counted from the disk: the signal may land between a run's last file and the counter.
-            finished = sum(run_problem(out_dir, t) is None for t in tasks)
-            raise Interrupted(received[0] if received else signal.SIGINT, finished, len(tasks),
-                              out_dir) from None
-        except OSError as exc:
-            raise RunnerError(f"cannot write the results into {out_dir}: {exc.strerror or exc}") from None
-        except (RunnerError, ConfigError):
-            raise
-        except Exception as exc:  # a run failed in a worker: one line, the rest of the runs kept
+            raise _interrupted(received, out_dir, tasks) from None
+        except Exception as exc:
+            if received:  # the interrupt surfaced as another error (inside Ray, loky or a library)
+                raise _interrupted(received, out_dir, tasks) from None
+            if isinstance(exc, (RunnerError, ConfigError)):
+                raise
+            if isinstance(exc, OSError):
+                raise RunnerError(f"cannot write the results into {out_dir}: {exc.strerror or exc}") from None
+            # a run failed in a worker: one line, the rest of the runs kept
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise RunnerError(f"a run failed ({type(exc).__name__}: {first}); {finished} of {len(tasks)} "
                               f"runs finished in {out_dir}; rerun to resume") from None
     return folders
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+def _interrupted(received: list[int], out_dir: Path, tasks: Sequence[Task]) -> Interrupted:
+    """The stop, with the finished runs counted from the disk (the signal may land between a run's
+    last file and the counter)."""
+    finished = sum(run_problem(out_dir, t) is None for t in tasks)
+    return Interrupted(received[0] if received else signal.SIGINT, finished, len(tasks), out_dir)
