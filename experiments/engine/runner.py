@@ -220,20 +220,82 @@ def _joblib(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1,
                         pre_dispatch="2*n_jobs")
     results = parallel(delayed(simulate)(t.cfg, t.key, code, str(CODE_ROOT)) for t in tasks)
+    restore = _quiet_tracker_relaunch()
+    broke = False
     with warnings.catch_warnings():  # "N tasks ... cancelled" on a stop: the stop line says so
         warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task",
                                 category=UserWarning)
         try:
             yield from results
+        except Exception as exc:
+            broke = pool_breakage(exc) is not None
+            raise
         finally:
-            results.close()  # on an interrupt: joblib terminates the loky workers
+            try:
+                results.close()  # on an interrupt: joblib terminates the loky workers
+            finally:
+                if not broke:  # after a breakage, cleanups until exit still reach new trackers
+                    restore()
+
+
+def pool_breakage(exc: BaseException) -> str | None:
+    """What broke, if ``exc`` says the worker pool itself broke (a worker or the resource tracker
+    killed from outside, or out of memory) rather than a run failing: loky's TerminatedWorkerError
+    and BrokenProcessPool, or the KeyError of a resource tracker that lost its records."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return "a worker process was terminated" if "terminated" in str(exc) else "the worker pool broke"
+    if isinstance(exc, KeyError) and str(exc.args[0] if exc.args else "").startswith(
+            ("/loky-", "/mp-", "/dev/shm/joblib")):
+        return "its resource tracker lost its records"
+    return None
+
+
+def _quiet_tracker_relaunch() -> Callable[[], None]:
+    """Relaunch dead resource trackers (multiprocessing's and loky's) with their stderr on
+    /dev/null; return the function that undoes this.
+
+    When the worker pool is killed from outside, its resource tracker dies with it; the next
+    semaphore or folder cleanup starts a new tracker, which knows none of the names it is then told
+    to forget and prints a KeyError traceback for each. Those tracebacks say nothing the stop line
+    does not. The trackers that exist before the pool starts keep the terminal; only trackers
+    spawned while this is in place are silenced (fd 2 is swapped for the few milliseconds of the
+    spawn: both trackers inherit it from this process)."""
+    from multiprocessing import resource_tracker, util
+
+    resource_tracker.ensure_running()  # the first tracker, with the terminal as its stderr
+    original = util.spawnv_passfds
+
+    def spawn(path: Any, args: Sequence[Any], passfds: Sequence[int]) -> int:
+        if not any("resource_tracker import main" in str(a) for a in args):
+            return original(path, args, passfds)
+        saved = os.dup(2)
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+            return original(path, args, passfds)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+    util.spawnv_passfds = spawn
+
+    def restore() -> None:
+        if util.spawnv_passfds is spawn:
+            util.spawnv_passfds = original
+
+    return restore
 
 
 def _quiet_resource_trackers() -> None:
     """Workers terminated on SIGINT/SIGTERM leave their queue semaphores to the resource trackers,
     which free them and say so in warnings at exit; the user has already been told that the sweep
-    stopped. The trackers are separate interpreters, so only the environment reaches them."""
+    stopped. The trackers are separate interpreters, so only the environment reaches them; here, the
+    warning that a tracker killed with the pool is being relaunched is silenced the same way."""
     rule = "ignore:resource_tracker:UserWarning"
+    warnings.filterwarnings("ignore", message="resource_tracker:", category=UserWarning)
     current = os.environ.get("PYTHONWARNINGS", "")
     if rule not in current:
         os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [current, rule]))
@@ -511,6 +573,11 @@ def run_configs(
                 raise _interrupted(received, out_dir, tasks) from None
             if isinstance(exc, (RunnerError, ConfigError)):
                 raise
+            broke = pool_breakage(exc)
+            if broke:
+                done = sum(run_problem(out_dir, t) is None for t in tasks)
+                raise RunnerError(f"the worker pool stopped ({broke}): {done} of {len(tasks)} runs "
+                                  f"finished in {out_dir}; rerun the same command to resume") from None
             if isinstance(exc, OSError):
                 raise RunnerError(f"cannot write the results into {out_dir}: {exc.strerror or exc}") from None
             # a run failed in a worker: one line, the rest of the runs kept
