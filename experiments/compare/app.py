@@ -44,7 +44,7 @@ from experiments.engine.app import (
     seed_list,
 )
 from experiments.engine.posterior import posterior_path, seeded_configs
-from experiments.engine.runner import RunnerError, run_configs
+from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import CompareConfig, check_sim_overrides, model_overrides, validate_compare
 from sim.config import SimConfig, compose
 from sim.store.files import atomic_path
@@ -151,9 +151,9 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
     """The whole job without Hydra's app machinery: sweep, tables, figures, report."""
     started = time.perf_counter() if started is None else started
     check(cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    run_dirs = collect_runs(cfg, out)
-    return write_outputs(cfg, out, run_dirs, started)
+    with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
+        run_dirs = collect_runs(cfg, out)
+        return write_outputs(cfg, out, run_dirs, started)
 
 
 @hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="compare")

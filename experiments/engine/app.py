@@ -18,7 +18,7 @@ from typing import Any
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.engine.runner import Interrupted, RunnerError, stop_on_signals
+from experiments.engine.runner import FolderRefused, Interrupted, RunnerError, stop_on_signals
 from experiments.engine.settings import EXPERIMENT_CONFIG_DIR
 from sim.cli import check_hydra_overrides, parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, describe_omegaconf_error, refuse_interpolation
@@ -120,7 +120,8 @@ def run_app(job: Callable[[], Any]) -> Any:
         if isinstance(exc, ConfigError):
             fail(str(exc), 2)
         if isinstance(exc, RunnerError):
-            fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
+            refused = isinstance(exc, FolderRefused) or str(exc).startswith("reuse=true")
+            fail(str(exc), 2 if refused else 1)
         if isinstance(exc, OSError):
             fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
         raise

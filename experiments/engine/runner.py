@@ -61,16 +61,24 @@ from sim.store.files import (
     summary_checksum,
     write_files,
 )
-from sim.store.provenance import CODE_ROOT, code_version, config_hash
+from sim.store.provenance import CODE_ROOT, canonical_json, code_version, config_hash, plain
 
 RUNS_DIR = "runs"
 DATASET_DIR = "timeseries"
 RAY_DIR = ".ray"  # the local Ray's temporary files, below the output folder
 CLUSTER = "cluster"  # code root of workers on a Ray cluster: the copy Ray ships from this checkout
+LOCK_FILE = ".lock"  # held (flock) by the process that works in the output folder
+EXPERIMENT_FILE = ".experiment.json"  # the settings of the experiment whose runs the folder holds
+# App settings that change how runs are done, not which runs or what they give.
+EXECUTION_KEYS = ("launcher", "n_jobs", "ray_address", "progress", "reuse")
 
 
 class RunnerError(RuntimeError):
     """The runs could not be done or reused; the message is one line for the user."""
+
+
+class FolderRefused(RunnerError):
+    """The output folder is in use by another process or holds another experiment's runs (exit 2)."""
 
 
 class Interrupted(Exception):
@@ -186,6 +194,78 @@ def reuse_error(out_dir: Path, tasks: Sequence[Task]) -> str | None:
                 f"{problem}; allowed: complete runs of this experiment's configs (rerun with reuse=false "
                 "to do the missing runs)")
     return None
+
+
+# --------------------------------------------------------------------------- one experiment per folder
+def experiment_settings(app: str, cfg: Any) -> dict[str, Any]:
+    """What identifies an app's experiment: its name and settings, without :data:`EXECUTION_KEYS`."""
+    return {"app": app, **{k: v for k, v in plain(cfg).items() if k not in EXECUTION_KEYS}}
+
+
+@contextlib.contextmanager
+def claim_folder(out_dir: Path, experiment: dict[str, Any], reuse: bool = False) -> Iterator[None]:
+    """Work in ``out_dir`` alone and for one experiment only.
+
+    Two sweeps with different settings sent to one folder would overwrite each other's tables and
+    leave a folder that mixes their files; two with the same settings at once would do each run
+    twice. So the folder is locked for the block (``flock`` on ``.lock``, which the kernel releases
+    when the holder dies: a lock left by a dead process is no lock), and a folder whose
+    ``.experiment.json`` names other settings is refused. Raises :class:`FolderRefused` (one line)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(out_dir):
+        recorded = out_dir / EXPERIMENT_FILE
+        try:
+            theirs = json.loads(recorded.read_text())
+        except FileNotFoundError:
+            theirs = None
+        except (OSError, ValueError):
+            theirs = {"app": f"unreadable {EXPERIMENT_FILE}"}
+        ours = json.loads(canonical_json(experiment))
+        if theirs is not None and theirs != ours:
+            mine, other = _flatten(ours), _flatten(theirs)
+            key = next(k for k in sorted(set(mine) | set(other)) if mine.get(k) != other.get(k))
+            raise FolderRefused(f"{out_dir} holds the runs of another experiment ({key}: "
+                                f"{other.get(key)!r} there, {mine.get(key)!r} here); allowed: the same "
+                                "settings (to resume), or another hydra.run.dir")
+        if theirs is None and not reuse:
+            atomic_write(recorded, json.dumps(ours, indent=2, sort_keys=True) + "\n")
+        yield
+
+
+@contextlib.contextmanager
+def _folder_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir/.lock`` (its text: the holder's process id, for the message) for the block."""
+    try:
+        import fcntl
+    except ImportError:  # not on a POSIX system: no lock
+        yield
+        return
+    path = out_dir / LOCK_FILE
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise FolderRefused(f"{out_dir} is in use by process {holder} (lock {path}); allowed: "
+                                "another hydra.run.dir, or the same one once that process has "
+                                "ended") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:  # not a file that its last holder removed between our open and our lock
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- the work of one run

@@ -44,7 +44,7 @@ from experiments.engine.app import (
     seed_list,
 )
 from experiments.engine.posterior import seeded_configs
-from experiments.engine.runner import RunnerError, run_configs
+from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import (
     FrontierConfig,
     check_sim_overrides,
@@ -100,7 +100,12 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
     """The whole experiment without Hydra's app machinery: sweep, frontier.csv, figure, summary."""
     started = time.perf_counter() if started is None else started
     check(cfg)
-    out.mkdir(parents=True, exist_ok=True)
+    with claim_folder(out, experiment_settings("frontier", cfg), reuse=cfg.reuse):
+        return _sweep_and_report(cfg, out, started)
+
+
+def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.DataFrame:
+    """The sweep and its outputs, in a folder this process holds for this frontier alone."""
     configs = sim_configs(cfg)
     if not cfg.reuse:
         print(f"budget frontier: {len(cfg.pairs)} pair(s) x {cfg.n_splits} splits"
