@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from experiments.compare import app as compare
-from experiments.engine.runner import LOCK_FILE, FolderRefused, claim_folder, experiment_settings
+from experiments.engine.runner import DATASET_DIR, LOCK_FILE, FolderRefused, claim_folder, experiment_settings
 from experiments.engine.settings import CompareConfig
+from sim.store.files import SUMMARY_FILE, TIMESERIES_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = CompareConfig(population="small", n_citizens=300, steps=3, seeds=2, scenarios=["baseline", "training"],
@@ -69,3 +72,41 @@ def test_the_command_line_refuses_with_one_line_and_exit_2(finished):
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and str(finished) in lines[0] and "scenarios" in lines[0], res.stderr
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".lock"))
+    return dst
+
+
+def _damage_a_part(out: Path) -> Path:
+    part = sorted((out / DATASET_DIR).rglob(TIMESERIES_FILE))[0]
+    data = part.read_bytes()
+    part.unlink()  # a new file: the run folder's hard link keeps the good bytes
+    part.write_bytes(data[: len(data) // 2])
+    return part
+
+
+def test_resume_rewrites_a_damaged_dataset_part_from_its_run(finished, tmp_path):
+    out = _copy(finished, tmp_path / "out")
+    part = _damage_a_part(out)
+    summaries = {p: p.stat().st_mtime_ns for p in out.glob(f"runs/*/{SUMMARY_FILE}")}
+    compare.run_compare(TINY, out)
+    assert {p: p.stat().st_mtime_ns for p in out.glob(f"runs/*/{SUMMARY_FILE}")} == summaries  # not redone
+    assert part.read_bytes() == (finished / part.relative_to(out)).read_bytes()
+    assert len(pd.read_parquet(out / DATASET_DIR)) == 4 * 4
+
+
+def test_reuse_refuses_a_damaged_dataset_part_and_leaves_hydra_files_alone(finished, tmp_path):
+    out = _copy(finished, tmp_path / "out")
+    part = _damage_a_part(out)
+    (out / ".hydra").mkdir(exist_ok=True)
+    (out / ".hydra" / "config.yaml").write_text("steps: 3  # the finished run's\n")
+    res = subprocess.run([sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=300",
+                          "steps=3", "seeds=2", "scenarios=[baseline,training]", "launcher=basic",
+                          "progress=false", "uncertainty=none", "reuse=true", f"hydra.run.dir={out}"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(part) in lines[0], res.stderr
+    assert (out / ".hydra" / "config.yaml").read_text() == "steps: 3  # the finished run's\n"

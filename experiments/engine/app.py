@@ -5,6 +5,7 @@ runner's outcomes into one line and an exit code, seeds, and small printing help
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -23,9 +24,7 @@ from experiments.engine.settings import EXPERIMENT_CONFIG_DIR
 from sim.cli import check_hydra_overrides, parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, describe_omegaconf_error, refuse_interpolation
 from sim.help import app_help, wants_help
-from sim.store.files import (
-    CONFIG_FILE,
-)
+from sim.store.files import CONFIG_FILE, atomic_write
 
 APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 
@@ -94,7 +93,30 @@ def checked_entry(
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    _snapshot_hydra_files(sys.argv[1:])
     hydra_main()
+
+
+# The files of ``<hydra.run.dir>/.hydra`` as they were before Hydra started this job (it rewrites them
+# before the app runs): put back when the app refuses the folder, so that a refused command leaves
+# a finished folder exactly as it was.
+_HYDRA_SNAPSHOT: dict[Path, bytes] = {}
+
+
+def _snapshot_hydra_files(argv: Sequence[str]) -> None:
+    _HYDRA_SNAPSHOT.clear()
+    for arg in argv:
+        if arg.startswith("hydra.run.dir="):
+            folder = Path(arg.split("=", 1)[1]).expanduser().resolve() / ".hydra"
+            if folder.is_dir():
+                _HYDRA_SNAPSHOT.update({f: f.read_bytes() for f in folder.iterdir() if f.is_file()})
+
+
+def _restore_hydra_files() -> None:
+    for path, data in _HYDRA_SNAPSHOT.items():
+        with contextlib.suppress(OSError):
+            if path.read_bytes() != data:
+                atomic_write(path, data)
 
 
 def run_app(job: Callable[[], Any]) -> Any:
@@ -121,6 +143,8 @@ def run_app(job: Callable[[], Any]) -> Any:
             fail(str(exc), 2)
         if isinstance(exc, RunnerError):
             refused = isinstance(exc, FolderRefused) or str(exc).startswith("reuse=true")
+            if refused:
+                _restore_hydra_files()
             fail(str(exc), 2 if refused else 1)
         if isinstance(exc, OSError):
             fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)

@@ -149,9 +149,22 @@ def run_problem(out_dir: Path, task: Task) -> str | None:
             return f"damaged ({CONFIG_FILE} does not match config_hash)"
         if not (out_dir / task.part).is_file():
             return f"unfinished (no {task.part})"
+        if _sha256(out_dir / task.part) != summary.get("timeseries_sha256"):
+            return f"damaged ({out_dir / task.part} does not match its checksum)"
     except (OSError, ValueError, TypeError, AttributeError):
         return "damaged (unreadable files)"
     return None
+
+
+def _repair_part(out_dir: Path, task: Task) -> None:
+    """Rewrite a run's missing or damaged dataset part from its run folder, when that folder holds the
+    intact run: the part is a copy of the folder's file, so the run need not be done again."""
+    part_problems = (f"unfinished (no {task.part})",
+                     f"damaged ({out_dir / task.part} does not match its checksum)")
+    if run_problem(out_dir, task) not in part_problems:
+        return
+    with contextlib.suppress(OSError):
+        atomic_write(out_dir / task.part, (out_dir / RUNS_DIR / task.name / TIMESERIES_FILE).read_bytes())
 
 
 def _difference(folder: Path, cfg: SimConfig) -> str:
@@ -629,6 +642,8 @@ def run_configs(
         if problem:
             raise RunnerError(problem)
         return folders
+    for task in tasks:
+        _repair_part(out_dir, task)
     todo = [t for t in tasks if run_problem(out_dir, t) is not None]
     finished = len(tasks) - len(todo)
     if not todo:
