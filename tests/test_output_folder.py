@@ -110,3 +110,10 @@ def test_reuse_refuses_a_damaged_dataset_part_and_leaves_hydra_files_alone(finis
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and str(part) in lines[0], res.stderr
     assert (out / ".hydra" / "config.yaml").read_text() == "steps: 3  # the finished run's\n"
+
+
+def test_the_report_gives_the_horizon_the_runs_had(tmp_path):
+    """``overrides=["steps=5"]`` runs 5 months: the report's header and tables say so (from the runs)."""
+    compare.run_compare(replace(TINY, overrides=["steps=5"]), tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    assert "5 months" in text and "3 months" not in text

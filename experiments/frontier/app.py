@@ -124,7 +124,8 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
         table.to_csv(tmp, index=False)
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     setup: dict[str, Any] = {
-        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]), "steps": cfg.steps,
+        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]),
+        "steps": int(runs["months"].iloc[0]),  # the horizon the runs had (overrides may set it)
         "seeds": cfg.seeds, "n_splits": cfg.n_splits,
         "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
