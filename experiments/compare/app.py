@@ -44,7 +44,7 @@ from experiments.engine.app import (
     seed_list,
 )
 from experiments.engine.posterior import posterior_path, seeded_configs
-from experiments.engine.runner import RunnerError, run_configs
+from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
 from sim.config import SimConfig
 from sim.store.files import atomic_path
@@ -88,7 +88,7 @@ def collect_runs(cfg: CompareConfig, out: Path) -> list[Path]:
     size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
     if not cfg.reuse:
         print(f"policy comparison: {len(cfg.scenarios)} scenarios x {cfg.seeds} seeds = {len(configs)} runs "
-              f"of {size} x {cfg.steps} months ({cfg.launcher} launcher)", flush=True)
+              f"of {size} x {configs[0].steps} months ({cfg.launcher} launcher)", flush=True)
     return run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
 
@@ -118,7 +118,8 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
     base_runs = runs[runs["scenario"] == cfg.baseline]
     model_cfg = load_run_config(out / base_runs["run_dir"].iloc[0])
     setup: dict[str, Any] = {
-        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]), "steps": cfg.steps,
+        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]),
+        "steps": int(runs["months"].iloc[0]),  # the horizon the runs had (overrides may set it)
         "seeds": int(runs.groupby("scenario")["seed"].nunique().min()), "network": cfg.network,
         "population_total": float(runs["population_total"].iloc[0]),
         "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
@@ -155,9 +156,9 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
     """The whole job without Hydra's app machinery: sweep, tables, figures, report."""
     started = time.perf_counter() if started is None else started
     check(cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    run_dirs = collect_runs(cfg, out)
-    return write_outputs(cfg, out, run_dirs, started)
+    with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
+        run_dirs = collect_runs(cfg, out)
+        return write_outputs(cfg, out, run_dirs, started)
 
 
 @hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="compare")

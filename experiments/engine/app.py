@@ -5,6 +5,7 @@ runner's outcomes into one line and an exit code, seeds, and small printing help
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -16,14 +17,12 @@ from typing import Any
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.engine.runner import Interrupted, RunnerError, stop_on_signals
+from experiments.engine.runner import FolderRefused, Interrupted, RunnerError, stop_on_signals
 from experiments.engine.settings import EXPERIMENT_CONFIG_DIR
 from sim.cli import check_boolean, check_hydra_overrides, config_dirs, override_values, parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, describe_omegaconf_error, refuse_interpolation
 from sim.help import app_help, wants_help
-from sim.store.files import (
-    CONFIG_FILE,
-)
+from sim.store.files import CONFIG_FILE, atomic_write
 
 APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 
@@ -95,13 +94,39 @@ def checked_entry(
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    _snapshot_hydra_files(sys.argv[1:])
     hydra_main()
+
+
+# The files of ``<hydra.run.dir>/.hydra`` as they were before Hydra started this job (it rewrites them
+# before the app runs): put back when the app refuses the folder, so that a refused command leaves
+# a finished folder exactly as it was.
+_HYDRA_SNAPSHOT: dict[Path, bytes] = {}
+
+
+def _snapshot_hydra_files(argv: Sequence[str]) -> None:
+    _HYDRA_SNAPSHOT.clear()
+    for arg in argv:
+        if arg.startswith("hydra.run.dir="):
+            folder = Path(arg.split("=", 1)[1]).expanduser().resolve() / ".hydra"
+            if folder.is_dir():
+                _HYDRA_SNAPSHOT.update({f: f.read_bytes() for f in folder.iterdir() if f.is_file()})
+
+
+def _restore_hydra_files() -> None:
+    for path, data in _HYDRA_SNAPSHOT.items():
+        with contextlib.suppress(OSError):
+            if path.read_bytes() != data:
+                atomic_write(path, data)
 
 
 def run_app(job: Callable[[], Any]) -> Any:
     """Run an app's job, turning the runner's outcomes into one line and an exit code: bad settings
     and unusable runs 2, a failed run or an unwritable file 1, SIGINT 130, SIGTERM 143 (also while
-    tables and figures are written; the finished runs are on disk either way)."""
+    tables and figures are written; the finished runs are on disk either way).
+
+    Once a signal has arrived, whatever comes out of the job is its consequence (the interrupt can
+    land inside a library that turns it into an error of its own), so it ends in the stop line."""
     received: list[int] = []
     try:
         with stop_on_signals() as received:
@@ -109,17 +134,22 @@ def run_app(job: Callable[[], Any]) -> Any:
     except Interrupted as exc:
         print(str(exc), file=sys.stderr, flush=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        signum = received[0] if received else signal.SIGINT
-        print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
-              "hydra.run.dir to resume", file=sys.stderr, flush=True)
-        sys.exit(128 + signum)
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    except RunnerError as exc:
-        fail(str(exc), 2 if str(exc).startswith("reuse=true") else 1)
-    except OSError as exc:
-        fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
+    except (KeyboardInterrupt, Exception) as exc:
+        if isinstance(exc, KeyboardInterrupt) or received:
+            signum = received[0] if received else signal.SIGINT
+            print(f"stopped by {signal.Signals(signum).name}; run the same command again with the same "
+                  "hydra.run.dir to resume", file=sys.stderr, flush=True)
+            sys.exit(128 + signum)
+        if isinstance(exc, ConfigError):
+            fail(str(exc), 2)
+        if isinstance(exc, RunnerError):
+            refused = isinstance(exc, FolderRefused) or str(exc).startswith("reuse=true")
+            if refused:
+                _restore_hydra_files()
+            fail(str(exc), 2 if refused else 1)
+        if isinstance(exc, OSError):
+            fail(f"cannot read or write {exc.filename or 'the results'}: {exc.strerror or exc}", 1)
+        raise
 
 
 def seed_list(first: int, n: int) -> list[int]:

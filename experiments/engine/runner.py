@@ -61,16 +61,24 @@ from sim.store.files import (
     summary_checksum,
     write_files,
 )
-from sim.store.provenance import CODE_ROOT, code_version, config_hash
+from sim.store.provenance import CODE_ROOT, canonical_json, code_version, config_hash, plain
 
 RUNS_DIR = "runs"
 DATASET_DIR = "timeseries"
 RAY_DIR = ".ray"  # the local Ray's temporary files, below the output folder
 CLUSTER = "cluster"  # code root of workers on a Ray cluster: the copy Ray ships from this checkout
+LOCK_FILE = ".lock"  # held (flock) by the process that works in the output folder
+EXPERIMENT_FILE = ".experiment.json"  # the settings of the experiment whose runs the folder holds
+# App settings that change how runs are done, not which runs or what they give.
+EXECUTION_KEYS = ("launcher", "n_jobs", "ray_address", "progress", "reuse")
 
 
 class RunnerError(RuntimeError):
     """The runs could not be done or reused; the message is one line for the user."""
+
+
+class FolderRefused(RunnerError):
+    """The output folder is in use by another process or holds another experiment's runs (exit 2)."""
 
 
 class Interrupted(Exception):
@@ -141,9 +149,22 @@ def run_problem(out_dir: Path, task: Task) -> str | None:
             return f"damaged ({CONFIG_FILE} does not match config_hash)"
         if not (out_dir / task.part).is_file():
             return f"unfinished (no {task.part})"
+        if _sha256(out_dir / task.part) != summary.get("timeseries_sha256"):
+            return f"damaged ({out_dir / task.part} does not match its checksum)"
     except (OSError, ValueError, TypeError, AttributeError):
         return "damaged (unreadable files)"
     return None
+
+
+def _repair_part(out_dir: Path, task: Task) -> None:
+    """Rewrite a run's missing or damaged dataset part from its run folder, when that folder holds the
+    intact run: the part is a copy of the folder's file, so the run need not be done again."""
+    part_problems = (f"unfinished (no {task.part})",
+                     f"damaged ({out_dir / task.part} does not match its checksum)")
+    if run_problem(out_dir, task) not in part_problems:
+        return
+    with contextlib.suppress(OSError):
+        atomic_write(out_dir / task.part, (out_dir / RUNS_DIR / task.name / TIMESERIES_FILE).read_bytes())
 
 
 def _difference(folder: Path, cfg: SimConfig) -> str:
@@ -188,6 +209,78 @@ def reuse_error(out_dir: Path, tasks: Sequence[Task]) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- one experiment per folder
+def experiment_settings(app: str, cfg: Any) -> dict[str, Any]:
+    """What identifies an app's experiment: its name and settings, without :data:`EXECUTION_KEYS`."""
+    return {"app": app, **{k: v for k, v in plain(cfg).items() if k not in EXECUTION_KEYS}}
+
+
+@contextlib.contextmanager
+def claim_folder(out_dir: Path, experiment: dict[str, Any], reuse: bool = False) -> Iterator[None]:
+    """Work in ``out_dir`` alone and for one experiment only.
+
+    Two sweeps with different settings sent to one folder would overwrite each other's tables and
+    leave a folder that mixes their files; two with the same settings at once would do each run
+    twice. So the folder is locked for the block (``flock`` on ``.lock``, which the kernel releases
+    when the holder dies: a lock left by a dead process is no lock), and a folder whose
+    ``.experiment.json`` names other settings is refused. Raises :class:`FolderRefused` (one line)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(out_dir):
+        recorded = out_dir / EXPERIMENT_FILE
+        try:
+            theirs = json.loads(recorded.read_text())
+        except FileNotFoundError:
+            theirs = None
+        except (OSError, ValueError):
+            theirs = {"app": f"unreadable {EXPERIMENT_FILE}"}
+        ours = json.loads(canonical_json(experiment))
+        if theirs is not None and theirs != ours:
+            mine, other = _flatten(ours), _flatten(theirs)
+            key = next(k for k in sorted(set(mine) | set(other)) if mine.get(k) != other.get(k))
+            raise FolderRefused(f"{out_dir} holds the runs of another experiment ({key}: "
+                                f"{other.get(key)!r} there, {mine.get(key)!r} here); allowed: the same "
+                                "settings (to resume), or another hydra.run.dir")
+        if theirs is None and not reuse:
+            atomic_write(recorded, json.dumps(ours, indent=2, sort_keys=True) + "\n")
+        yield
+
+
+@contextlib.contextmanager
+def _folder_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir/.lock`` (its text: the holder's process id, for the message) for the block."""
+    try:
+        import fcntl
+    except ImportError:  # not on a POSIX system: no lock
+        yield
+        return
+    path = out_dir / LOCK_FILE
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise FolderRefused(f"{out_dir} is in use by process {holder} (lock {path}); allowed: "
+                                "another hydra.run.dir, or the same one once that process has "
+                                "ended") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:  # not a file that its last holder removed between our open and our lock
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
 # --------------------------------------------------------------------------- the work of one run
 def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:
     """Run one config (in a worker); return its key and its run files, as bytes."""
@@ -220,51 +313,187 @@ def _joblib(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1,
                         pre_dispatch="2*n_jobs")
     results = parallel(delayed(simulate)(t.cfg, t.key, code, str(CODE_ROOT)) for t in tasks)
+    restore = _quiet_tracker_relaunch()
+    broke = False
     with warnings.catch_warnings():  # "N tasks ... cancelled" on a stop: the stop line says so
         warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task",
                                 category=UserWarning)
         try:
             yield from results
+        except Exception as exc:
+            broke = pool_breakage(exc) is not None
+            raise
         finally:
-            results.close()  # on an interrupt: joblib terminates the loky workers
+            try:
+                results.close()  # on an interrupt: joblib terminates the loky workers
+            finally:
+                if not broke:  # after a breakage, cleanups until exit still reach new trackers
+                    restore()
+
+
+def pool_breakage(exc: BaseException) -> str | None:
+    """What broke, if ``exc`` says the worker pool itself broke (a worker or the resource tracker
+    killed from outside, or out of memory) rather than a run failing: loky's TerminatedWorkerError
+    and BrokenProcessPool, or the KeyError of a resource tracker that lost its records."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return "a worker process was terminated" if "terminated" in str(exc) else "the worker pool broke"
+    if isinstance(exc, KeyError) and str(exc.args[0] if exc.args else "").startswith(
+            ("/loky-", "/mp-", "/dev/shm/joblib")):
+        return "its resource tracker lost its records"
+    return None
+
+
+def _quiet_tracker_relaunch() -> Callable[[], None]:
+    """Relaunch dead resource trackers (multiprocessing's and loky's) with their stderr on
+    /dev/null; return the function that undoes this.
+
+    When the worker pool is killed from outside, its resource tracker dies with it; the next
+    semaphore or folder cleanup starts a new tracker, which knows none of the names it is then told
+    to forget and prints a KeyError traceback for each. Those tracebacks say nothing the stop line
+    does not. The trackers that exist before the pool starts keep the terminal; only trackers
+    spawned while this is in place are silenced (fd 2 is swapped for the few milliseconds of the
+    spawn: both trackers inherit it from this process)."""
+    from multiprocessing import resource_tracker, util
+
+    resource_tracker.ensure_running()  # the first tracker, with the terminal as its stderr
+    original = util.spawnv_passfds
+
+    def spawn(path: Any, args: Sequence[Any], passfds: Sequence[int]) -> int:
+        if not any("resource_tracker import main" in str(a) for a in args):
+            return original(path, args, passfds)
+        saved = os.dup(2)
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+            return original(path, args, passfds)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+    util.spawnv_passfds = spawn
+
+    def restore() -> None:
+        if util.spawnv_passfds is spawn:
+            util.spawnv_passfds = original
+
+    return restore
 
 
 def _quiet_resource_trackers() -> None:
     """Workers terminated on SIGINT/SIGTERM leave their queue semaphores to the resource trackers,
     which free them and say so in warnings at exit; the user has already been told that the sweep
-    stopped. The trackers are separate interpreters, so only the environment reaches them."""
+    stopped. The trackers are separate interpreters, so only the environment reaches them; here, the
+    warning that a tracker killed with the pool is being relaunched is silenced the same way."""
     rule = "ignore:resource_tracker:UserWarning"
+    warnings.filterwarnings("ignore", message="resource_tracker:", category=UserWarning)
     current = os.environ.get("PYTHONWARNINGS", "")
     if rule not in current:
         os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [current, rule]))
 
 
+# Ray resolves a node address of 127.0.0.1 to the machine's outward IP (so that other nodes could
+# join) and then binds the GCS, the raylet, the object manager, the workers and the runtime-env agent
+# to every interface. With "clusters disabled", as Ray does on macOS and Windows, it keeps the
+# loopback address; the variable reaches the processes Ray starts, the module constant this one.
+LOOPBACK = "127.0.0.1"
+RAY_CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
 @contextlib.contextmanager
 def local_ray(out_dir: Path, n_jobs: int) -> Iterator[None]:
-    """A Ray instance for this sweep only: loopback, no dashboard, no token auth, temporary files
-    below the output folder (or a short folder in /tmp: Ray's socket paths must stay under 108
-    characters), the launching checkout first on the workers' import path; shut down afterwards."""
-    import ray
-
-    folder = out_dir / RAY_DIR
-    short = len(str(folder)) > 60
-    temp = Path(tempfile.mkdtemp(prefix="ray-")) if short else folder
-    env = {"RAY_AUTH_MODE": "disabled", "PYTHONPATH": os.pathsep.join(
+    """A Ray instance for this sweep only, reachable from this machine only: every server it starts
+    (GCS, raylet and object manager, workers, agents) bound to 127.0.0.1, no dashboard, no token auth
+    (nobody else can connect), temporary files below the output folder (or a short folder in /tmp:
+    Ray's socket paths must stay under 108 characters), the launching checkout first on the workers'
+    import path; shut down afterwards, its processes gone and its folder removed."""
+    env = {"RAY_AUTH_MODE": "disabled", RAY_CLUSTER_SWITCH: "0", "PYTHONPATH": os.pathsep.join(
         filter(None, [str(CODE_ROOT), os.environ.get("PYTHONPATH")]))}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    import ray
+    import ray._private.ray_constants as ray_constants
+
+    cluster_switch = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    folder = out_dir / RAY_DIR
+    short = len(str(folder)) > 60
+    temp = Path(tempfile.mkdtemp(prefix="ray-")) if short else folder
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    earlier = _descendants()
     try:
-        ray.init(num_cpus=n_jobs, include_dashboard=False, _node_ip_address="127.0.0.1",
-                 _temp_dir=str(temp), log_to_driver=False, logging_level=logging.ERROR)
+        try:
+            ray.init(num_cpus=n_jobs, include_dashboard=False, dashboard_host=LOOPBACK,
+                     _node_ip_address=LOOPBACK, _temp_dir=str(temp), log_to_driver=False,
+                     logging_level=logging.ERROR)
+        except SystemExit as exc:  # SIGTERM while Ray started, through the handler it installs first
+            handler = handlers.get(signal.SIGTERM)
+            if exc.code != signal.SIGTERM or not callable(handler):
+                raise
+            handler(signal.SIGTERM, None)
+            raise
+        finally:
+            _restore_handlers(handlers)
         yield
     finally:
-        ray.shutdown()
+        stop_ray(earlier)
+        ray_constants.ENABLE_RAY_CLUSTER = cluster_switch
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _restore_handlers(handlers: dict[int, Any]) -> None:
+    """Put back the SIGINT/SIGTERM handlers that ``ray.init`` replaced: it installs a Python SIGTERM
+    handler that exits at once and a native one that aborts with a stack dump, so a stopped sweep
+    would neither stop its workers nor say how to resume."""
+    for signum, handler in handlers.items():
+        if handler is not None:
+            signal.signal(signum, handler)
+
+
+RAY_WAIT_SECONDS = 0.25  # longest wait for a result between two looks for SIGINT/SIGTERM
+RAY_STOP_SECONDS = 5.0  # how long Ray's processes get to exit after ray.shutdown before being killed
+
+
+def _descendants() -> set[int]:
+    """Process ids of every process below this one."""
+    import psutil
+
+    try:
+        return {p.pid for p in psutil.Process().children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def stop_ray(earlier: set[int] | frozenset[int] = frozenset()) -> None:
+    """Disconnect from the local Ray and make sure every process it started is gone.
+
+    ``ray.shutdown`` stops the GCS and the raylet, but a worker busy in a run only notices that its
+    raylet is gone at a later heartbeat (up to tens of seconds), and keeps working (and writing into
+    the output folder) meanwhile. So Ray's processes (those below this one, except ``earlier``, the
+    ones that were there before Ray started) are listed first, and whatever is left of them a few
+    seconds after the shutdown is killed."""
+    import psutil
+    import ray
+
+    procs = []
+    for pid in _descendants() - set(earlier):
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(pid))
+    try:
+        ray.shutdown()
+    finally:
+        _, alive = psutil.wait_procs(procs, timeout=RAY_STOP_SECONDS)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=RAY_STOP_SECONDS)
 
 
 def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
@@ -291,8 +520,10 @@ def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
                 while queue and len(pending) < width:
                     t = queue.pop(0)
                     pending.append(remote.remote(t.cfg, t.key, code, _worker_root(ray_address)))
-                done, pending = ray.wait(pending, num_returns=1)
-                yield ray.get(done[0])
+                # in short waits: a signal's handler runs only between them
+                done, pending = ray.wait(pending, num_returns=1, timeout=RAY_WAIT_SECONDS)
+                if done:
+                    yield ray.get(done[0])
         finally:
             for ref in pending:
                 with contextlib.suppress(Exception):
@@ -411,6 +642,8 @@ def run_configs(
         if problem:
             raise RunnerError(problem)
         return folders
+    for task in tasks:
+        _repair_part(out_dir, task)
     todo = [t for t in tasks if run_problem(out_dir, t) is not None]
     finished = len(tasks) - len(todo)
     if not todo:
@@ -418,7 +651,7 @@ def run_configs(
     code = code_version()
     jobs = 1 if launcher == "basic" else resolve_jobs(n_jobs)
     by_key = {t.key: t for t in todo}
-    if launcher == "joblib":
+    if launcher != "basic":
         _quiet_resource_trackers()  # before the progress bar, whose lock starts one of them
     with (stop_on_signals() as received,
           tqdm(total=len(tasks), initial=finished, desc=desc, unit="run", disable=not progress,
@@ -429,34 +662,28 @@ def run_configs(
                 finished += 1
                 bar.update(1)
         except KeyboardInterrupt:
-            # Counted from the disk: the signal may land between a run's last file and the counter.
-            finished = sum(run_problem(out_dir, t) is None for t in tasks)
-            raise Interrupted(received[0] if received else signal.SIGINT, finished, len(tasks),
-                              out_dir) from None
-        except OSError as exc:
-            raise RunnerError(f"cannot write the results into {out_dir}: {exc.strerror or exc}") from None
-        except (RunnerError, ConfigError):
-            raise
-        except Exception as exc:  # a run failed in a worker: one line, the rest of the runs kept
+            raise _interrupted(received, out_dir, tasks) from None
+        except Exception as exc:
+            if received:  # the interrupt surfaced as another error (inside Ray, loky or a library)
+                raise _interrupted(received, out_dir, tasks) from None
+            if isinstance(exc, (RunnerError, ConfigError)):
+                raise
+            broke = pool_breakage(exc)
+            if broke:
+                done = sum(run_problem(out_dir, t) is None for t in tasks)
+                raise RunnerError(f"the worker pool stopped ({broke}): {done} of {len(tasks)} runs "
+                                  f"finished in {out_dir}; rerun the same command to resume") from None
+            if isinstance(exc, OSError):
+                raise RunnerError(f"cannot write the results into {out_dir}: {exc.strerror or exc}") from None
+            # a run failed in a worker: one line, the rest of the runs kept
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise RunnerError(f"a run failed ({type(exc).__name__}: {first}); {finished} of {len(tasks)} "
                               f"runs finished in {out_dir}; rerun to resume") from None
     return folders
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+def _interrupted(received: list[int], out_dir: Path, tasks: Sequence[Task]) -> Interrupted:
+    """The stop, with the finished runs counted from the disk (the signal may land between a run's
+    last file and the counter)."""
+    finished = sum(run_problem(out_dir, t) is None for t in tasks)
+    return Interrupted(received[0] if received else signal.SIGINT, finished, len(tasks), out_dir)

@@ -43,7 +43,7 @@ from experiments.engine.app import (
     seed_list,
 )
 from experiments.engine.posterior import seeded_configs
-from experiments.engine.runner import RunnerError, run_configs
+from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
 from sim.config import Allocation, ConfigError, SimConfig, validate
@@ -98,7 +98,12 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
     """The whole experiment without Hydra's app machinery: sweep, frontier.csv, figure, summary."""
     started = time.perf_counter() if started is None else started
     check(cfg)
-    out.mkdir(parents=True, exist_ok=True)
+    with claim_folder(out, experiment_settings("frontier", cfg), reuse=cfg.reuse):
+        return _sweep_and_report(cfg, out, started)
+
+
+def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.DataFrame:
+    """The sweep and its outputs, in a folder this process holds for this frontier alone."""
     configs = sim_configs(cfg)
     if not cfg.reuse:
         print(f"budget frontier: {len(cfg.pairs)} pair(s) x {cfg.n_splits} splits"
@@ -117,7 +122,8 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
         table.to_csv(tmp, index=False)
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     setup: dict[str, Any] = {
-        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]), "steps": cfg.steps,
+        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]),
+        "steps": int(runs["months"].iloc[0]),  # the horizon the runs had (overrides may set it)
         "seeds": cfg.seeds, "n_splits": cfg.n_splits,
         "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
@@ -134,11 +140,11 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         share = ("no extra spending" if r["pair"] == "reference"
                  else f"{r['share_a']:.0%} {render.lever_label(r['lever_a'])}")
         mark = "  <- best" if r.get("is_best") is True else ""
+        p_best = render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-"
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),
                      *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
-                     (render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-")
-                     + mark])
+                     p_best + mark])
     print_table(["split", render.metric_label(cfg.objective),
                  *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712

@@ -307,3 +307,33 @@ def test_a_tiny_comparison_on_a_local_ray_matches_joblib_byte_for_byte(tmp_path)
         import shutil
 
         shutil.rmtree(short, ignore_errors=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_killed_worker_pool_ends_in_one_line_with_the_resume_hint(tmp_path):
+    """Workers and resource trackers killed with SIGKILL: exit 1 and one line, no tracebacks (of this
+    process or of the trackers relaunched for the cleanup)."""
+    import psutil
+
+    out = tmp_path / "broken"
+    cmd = [sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=5000", "steps=24",
+           "seeds=10", "scenarios=[baseline,training]", "n_jobs=2", "progress=false", f"hydra.run.dir={out}"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not list(out.glob(f"{RUNS_DIR}/*/{SUMMARY_FILE}")) and time.time() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        pool = psutil.Process(proc.pid).children()
+        assert len(pool) >= 3  # two workers and the resource trackers
+        for child in pool:
+            child.kill()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr and "KeyError" not in stderr, stderr
+    assert "of 20 runs finished in" in lines[0] and "rerun the same command to resume" in lines[0]
