@@ -113,7 +113,8 @@ def test_reuse_refuses_a_damaged_dataset_part_and_leaves_hydra_files_alone(finis
 
 
 def test_the_report_gives_the_horizon_the_runs_had(tmp_path):
-    """``overrides=["steps=5"]`` runs 5 months: the report's header and tables say so (from the runs)."""
-    compare.run_compare(replace(TINY, overrides=["steps=5"]), tmp_path)
+    """A comparison of 5 months says 5 months in the report's header and tables, read from the runs'
+    records (``overrides=["steps=5"]``, which once ran 5 months under a 3-month header, is refused)."""
+    compare.run_compare(replace(TINY, steps=5), tmp_path)
     text = (tmp_path / "report.md").read_text()
     assert "5 months" in text and "3 months" not in text
