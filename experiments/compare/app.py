@@ -38,7 +38,6 @@ from experiments.engine.app import (
     APP_CONFIG_DIR,
     checked_entry,
     elapsed,
-    load_run_config,
     print_table,
     run_app,
     seed_list,
@@ -48,6 +47,7 @@ from experiments.engine.runner import RunnerError, claim_folder, experiment_sett
 from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
 from sim.config import SimConfig
 from sim.store.files import atomic_path
+from sim.store.record import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
     return out
 
 
-def collect_runs(cfg: CompareConfig, out: Path) -> list[Path]:
+def collect_runs(cfg: CompareConfig, out: Path) -> list[RunRecord]:
     """Run (or resume, or with reuse take) every scenario x seed into ``out/runs``."""
     configs = sim_configs(cfg)
     size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
@@ -93,14 +93,14 @@ def collect_runs(cfg: CompareConfig, out: Path) -> list[Path]:
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
 
 
-def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: float) -> pd.DataFrame:
-    """Tables, figures and the report from the finished runs; returns the scenario summary."""
-    runs = tables.read_runs(run_dirs, root=out)
+def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float) -> pd.DataFrame:
+    """Tables, figures and the report from the finished runs' records; returns the scenario summary."""
+    runs = tables.read_runs(records, root=out)
     missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
     if missing:
         raise RunnerError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
     scenarios = list(cfg.scenarios)
-    tidy = tables.tidy_timeseries(run_dirs)
+    tidy = tables.tidy_timeseries(records)
     with atomic_path(out / "runs.parquet") as tmp:
         tidy.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
     with atomic_path(out / "run_summaries.csv") as tmp:
@@ -115,14 +115,14 @@ def write_outputs(cfg: CompareConfig, out: Path, run_dirs: list[Path], started: 
 
     gaps = tables.present_gaps(runs)
     paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES)
-    base_runs = runs[runs["scenario"] == cfg.baseline]
-    model_cfg = load_run_config(out / base_runs["run_dir"].iloc[0])
+    # the report describes the runs it was made from: the baseline's first run, as the runner ran it
+    model_cfg = min((r for r in records if r.scenario == cfg.baseline),
+                    key=lambda r: (r.seed, r.directory)).config
     setup: dict[str, Any] = {
-        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]),
-        "steps": int(runs["months"].iloc[0]),  # the horizon the runs had (overrides may set it)
-        "seeds": int(runs.groupby("scenario")["seed"].nunique().min()), "network": cfg.network,
-        "population_total": float(runs["population_total"].iloc[0]),
-        "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
+        "population": cfg.population, "n_citizens": model_cfg.population.n_citizens,
+        "steps": model_cfg.steps, "seeds": int(runs.groupby("scenario")["seed"].nunique().min()),
+        "network": cfg.network, "population_total": float(model_cfg.population.population_total),
+        "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "tied_with_top": tied, "uncertainty": cfg.uncertainty,
         "posterior_file": str(posterior_path(cfg.posterior_file)),
@@ -157,8 +157,8 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
     started = time.perf_counter() if started is None else started
     check(cfg)
     with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
-        run_dirs = collect_runs(cfg, out)
-        return write_outputs(cfg, out, run_dirs, started)
+        records = collect_runs(cfg, out)
+        return write_outputs(cfg, out, records, started)
 
 
 @hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="compare")

@@ -31,7 +31,7 @@ from experiments.engine.render import (
     words,
 )
 from experiments.exploration import drivers
-from sim.config import LEVERS
+from sim.config import LEVERS, SimConfig
 
 
 def allocation_text(row: pd.Series) -> str:
@@ -62,20 +62,19 @@ def _gap_sentence(row: pd.Series, gap: str, baseline: str, is_baseline: bool) ->
     return f"{label} {level}: {verdict} against {scenario_label(baseline)} ({change})"
 
 
-def assumption_items(model_cfg: dict[str, Any], n_citizens: int) -> list[str]:
-    """The settings that drive the comparison, with their values in these runs."""
-    pop = model_cfg.get("population", {})
-    par = model_cfg.get("params", {})
-    costs, ad = par.get("costs", {}), par.get("adoption", {})
-    bur, trust, plat = par.get("bureaucracy", {}), par.get("trust", {}), par.get("platform", {})
-    pol = model_cfg.get("policy", {})
-    total = pop.get("population_total", np.nan)
-    budget = model_cfg.get("budget_idr_bn_per_month", np.nan)
-    steps = model_cfg.get("steps", np.nan)
-    smallest = min(pop.get("region_shares", [np.nan]))
+def assumption_items(model_cfg: SimConfig, n_citizens: int) -> list[str]:
+    """The settings that drive the comparison, with their values in these runs (``model_cfg``: the
+    config of one of the baseline's runs, as the runner ran it)."""
+    pop, par, pol = model_cfg.population, model_cfg.params, model_cfg.policy
+    costs, ad = par.costs, par.adoption
+    bur, trust, plat = par.bureaucracy, par.trust, par.platform
+    total = pop.population_total
+    budget = model_cfg.budget_idr_bn_per_month
+    steps = model_cfg.steps
+    smallest = min(pop.region_shares)
 
     def million(key: str, digits: int = 1) -> str:
-        return f"IDR {costs.get(key, np.nan) / 1e6:,.{digits}f} M"
+        return f"IDR {getattr(costs, key) / 1e6:,.{digits}f} M"
 
     return [
         f"Scale: {n_citizens:,} agents stand for {total / 1e6:,.0f} million people "
@@ -92,40 +91,40 @@ def assumption_items(model_cfg: dict[str, Any], n_citizens: int) -> list[str]:
         f"{million('outreach_per_person_reached', 3)} per person reached; leadership programme "
         f"{million('leadership_per_office_head')} per office head; the stock levers (transparency, "
         "security, accessibility) work at half speed at IDR "
-        f"{costs.get('stock_half_saturation_bn', np.nan):,.0f} bn a month. Each lever acts through its "
+        f"{costs.stock_half_saturation_bn:,.0f} bn a month. Each lever acts through its "
         "named mechanism only (awareness comes from the outreach lever, media and word of mouth).",
-        f"Take-up and targeting (assumptions): at most {bur.get('training_takeup_max', np.nan):.0%} of "
+        f"Take-up and targeting (assumptions): at most {bur.training_takeup_max:.0%} of "
         "civil servants accept training, fewer the more resistant they are; at most "
-        f"{ad.get('course_takeup_max', np.nan):.0%} of citizens enrol in a course or co-production, fewer "
+        f"{ad.course_takeup_max:.0%} of citizens enrol in a course or co-production, fewer "
         "among the least literate and the oldest; targeted levers reach at most "
-        f"{pol.get('target_share', np.nan):.0%} of the population, those most in need first.",
+        f"{pol.target_share:.0%} of the population, those most in need first.",
         f"Citizens' choice (UTAUT-style utility, assumptions calibrated to a slow start): intercept "
-        f"{ad.get('intercept', np.nan)}, weights usefulness {ad.get('w_usefulness', np.nan)}, ease of use "
-        f"{ad.get('w_ease', np.nan)}, social influence {ad.get('w_social', np.nan)}, trust "
-        f"{ad.get('w_trust', np.nan)}; {ad.get('need_rate', np.nan):.0%} of citizens need a service each "
-        f"month; literacy {ad.get('required_literacy', np.nan)} makes the platform fully usable.",
-        f"Starting point: {pop.get('adoption_initial', np.nan):.0%} already use the services and "
-        f"{pop.get('awareness_initial', np.nan):.0%} know of them (assumptions); mean trust "
-        f"{pop.get('trust_mean', np.nan):.2f} (Edelman 2023); usable internet and digital literacy by "
+        f"{ad.intercept}, weights usefulness {ad.w_usefulness}, ease of use "
+        f"{ad.w_ease}, social influence {ad.w_social}, trust "
+        f"{ad.w_trust}; {ad.need_rate:.0%} of citizens need a service each "
+        f"month; literacy {ad.required_literacy} makes the platform fully usable.",
+        f"Starting point: {pop.adoption_initial:.0%} already use the services and "
+        f"{pop.awareness_initial:.0%} know of them (assumptions); mean trust "
+        f"{pop.trust_mean:.2f} (Edelman 2023); usable internet and digital literacy by "
         "region, age, income and urban/rural from APJII 2024 and IMDI 2024.",
-        f"Bureaucracy: national political will {pol.get('political_will', np.nan)} in every scenario (a "
+        f"Bureaucracy: national political will {pol.political_will} in every scenario (a "
         "scenario setting that costs nothing; the costed leadership lever raises it office by office); "
         "training "
-        f"closes {bur.get('training_competence_gain', np.nan):.0%} of a civil servant's competence gap and "
-        f"removes {bur.get('training_resistance_cut', np.nan):.0%} of resistance; "
-        f"{pop.get('staff_digital_initial', np.nan):.0%} of civil servants work digitally at the start.",
-        f"Trust and security: a breach happens with probability up to {plat.get('breach_base', np.nan):.0%} "
-        f"a month at zero security and costs users {trust.get('breach_loss', np.nan)} log-odds of trust "
-        f"(others with internet access {trust.get('breach_spillover', np.nan):.0%} of that); successes, "
+        f"closes {bur.training_competence_gain:.0%} of a civil servant's competence gap and "
+        f"removes {bur.training_resistance_cut:.0%} of resistance; "
+        f"{pop.staff_digital_initial:.0%} of civil servants work digitally at the start.",
+        f"Trust and security: a breach happens with probability up to {plat.breach_base:.0%} "
+        f"a month at zero security and costs users {trust.breach_loss} log-odds of trust "
+        f"(others with internet access {trust.breach_spillover:.0%} of that); successes, "
         "fair encounters and transparency raise trust, failures and unfair encounters lower it; "
         "neighbours' trust mixes in with weight "
-        f"{trust.get('susceptibility', np.nan)} (Friedkin-Johnsen); platform reliability "
-        f"{plat.get('reliability', np.nan):.0%}.",
+        f"{trust.susceptibility} (Friedkin-Johnsen); platform reliability "
+        f"{plat.reliability:.0%}.",
         "A digital-first mandate (scenario mandate) is a rule, not spending: it costs nothing from the "
         "budget, puts everyone in need who has internet access and no exemption on the digital channel "
         "and cannot lapse them, and costs extra trust where that service fails. Compliance is complete "
         "and no political or enforcement cost is modelled, so its effect is an upper bound.",
-        f"Awareness: {pop.get('awareness_initial', np.nan):.0%} of citizens know of the services at the "
+        f"Awareness: {pop.awareness_initial:.0%} of citizens know of the services at the "
         f"start and a campaign reaches a person for {million('outreach_per_person_reached', 3)} (both "
         "assumptions); the outreach scenario's effect rests on them.",
         "Reading the results: they compare scenarios under these assumptions; they are not forecasts. The "
@@ -163,7 +162,7 @@ def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, An
 
 
 def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], figures: dict[str, Path],
-                   model_cfg: dict[str, Any], gaps: Sequence[str]) -> list[Block]:
+                   model_cfg: SimConfig, gaps: Sequence[str]) -> list[Block]:
     """The comparison report as blocks (see module docstring)."""
     ranked = summary.sort_values("adoption_final_mean", ascending=False, kind="stable").reset_index(drop=True)
     others = ranked[ranked["scenario"] != baseline]

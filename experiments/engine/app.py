@@ -6,7 +6,6 @@ runner's outcomes into one line and an exit code, seeds, and small printing help
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import sys
 import time
@@ -22,7 +21,7 @@ from experiments.engine.settings import EXPERIMENT_CONFIG_DIR
 from sim.cli import check_boolean, check_hydra_overrides, config_dirs, override_values, parse_cli_overrides
 from sim.config import CONFIG_DIR, ConfigError, describe_omegaconf_error, refuse_interpolation
 from sim.help import app_help, wants_help
-from sim.store.files import CONFIG_FILE, atomic_write
+from sim.store.files import atomic_write
 
 APP_CONFIG_DIR = CONFIG_DIR / EXPERIMENT_CONFIG_DIR
 
@@ -154,10 +153,6 @@ def run_app(job: Callable[[], Any]) -> Any:
 
 def seed_list(first: int, n: int) -> list[int]:
     return list(range(first, first + n))
-
-
-def load_run_config(run_dir: Path) -> dict[str, Any]:
-    return json.loads((run_dir / CONFIG_FILE).read_text())
 
 
 def elapsed(started: float) -> str:

@@ -62,6 +62,7 @@ from sim.store.files import (
     write_files,
 )
 from sim.store.provenance import CODE_ROOT, canonical_json, code_version, config_hash, plain
+from sim.store.record import RunRecord, read_summary
 
 RUNS_DIR = "runs"
 DATASET_DIR = "timeseries"
@@ -621,9 +622,9 @@ def run_configs(
     ray_address: str | None = None,
     reuse: bool = False,
     desc: str = "runs",
-) -> list[Path]:
-    """Run every config (or resume: keep the runs already finished in ``out_dir``); return one run
-    folder per config, in the given order.
+) -> list[RunRecord]:
+    """Run every config (or resume: keep the runs already finished in ``out_dir``); return one typed
+    record per config (the config itself, its hash, its summary, its folder), in the given order.
 
     ``reuse=True`` runs nothing and requires every run to be complete and of the same config (else
     :class:`RunnerError` naming the first offending run). Raises :class:`Interrupted` on SIGINT or
@@ -636,18 +637,17 @@ def run_configs(
         raise ConfigError(f"n_jobs={n_jobs}: out of range; allowed: -1 (every core) or an integer >= 1")
     out_dir = Path(out_dir).resolve()
     tasks = tasks_for(configs)
-    folders = [out_dir / RUNS_DIR / Task(c, config_hash(c)).name for c in configs]
     if reuse:
         problem = reuse_error(out_dir, tasks)
         if problem:
             raise RunnerError(problem)
-        return folders
+        return _records(out_dir, configs)
     for task in tasks:
         _repair_part(out_dir, task)
     todo = [t for t in tasks if run_problem(out_dir, t) is not None]
     finished = len(tasks) - len(todo)
     if not todo:
-        return folders
+        return _records(out_dir, configs)
     code = code_version()
     jobs = 1 if launcher == "basic" else resolve_jobs(n_jobs)
     by_key = {t.key: t for t in todo}
@@ -679,7 +679,23 @@ def run_configs(
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise RunnerError(f"a run failed ({type(exc).__name__}: {first}); {finished} of {len(tasks)} "
                               f"runs finished in {out_dir}; rerun to resume") from None
-    return folders
+    return _records(out_dir, configs)
+
+
+def _records(out_dir: Path, configs: Sequence[SimConfig]) -> list[RunRecord]:
+    """One record per config, in order, for runs that are finished and intact in ``out_dir`` (the
+    same config twice gives the same record): the config object the caller gave, not a copy read
+    back from disk."""
+    by_key: dict[str, RunRecord] = {}
+    out = []
+    for cfg in configs:
+        key = config_hash(cfg)
+        if key not in by_key:
+            directory = out_dir / RUNS_DIR / Task(cfg, key).name
+            by_key[key] = RunRecord(config=cfg, key=key, summary=read_summary(directory),
+                                    directory=directory)
+        out.append(by_key[key])
+    return out
 
 
 def _interrupted(received: list[int], out_dir: Path, tasks: Sequence[Task]) -> Interrupted:

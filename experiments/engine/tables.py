@@ -1,4 +1,4 @@
-"""From run folders to tables: one row per run (summary and settings), one row per run x month, and
+"""From run records to tables: one row per run (summary and settings), one row per run x month, and
 one row per scenario (every summary metric with its interval, paired effects against the baseline).
 
 The statistics themselves (intervals, paired effects, rankings) live in :mod:`experiments.engine.stats`;
@@ -7,7 +7,6 @@ this module only decides which columns a table holds and in which order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.engine.stats import describe, effect_metrics, paired_effects
-from sim.config import LEVERS
-from sim.store.files import CONFIG_FILE, read_summaries, read_timeseries
+from sim.config import LEVERS, SimConfig
+from sim.store.record import RunRecord
 from sim.summary import GAP_METRICS, is_metric
 
 # A scenario that spent less than this share of the budget it was given could not spend its budget
@@ -26,50 +25,48 @@ SPENT_SHARE_FULL = 0.95
 
 
 # --------------------------------------------------------------------------- reading runs
-def spending_months(cfg: dict[str, Any]) -> int:
+def spending_months(cfg: SimConfig) -> int:
     """Months of the run in which the policy may spend: months 0 .. steps - 1 from
     ``policy.start_month`` up to, not including, ``policy.end_month`` (as the model spends)."""
-    pol = cfg.get("policy", {})
-    steps = int(cfg["steps"])
-    start = int(pol.get("start_month", 0) or 0)
-    end = pol.get("end_month")
-    end = steps if end is None else min(int(end), steps)
+    pol = cfg.policy
+    start = int(pol.start_month or 0)
+    end = cfg.steps if pol.end_month is None else min(int(pol.end_month), cfg.steps)
     return max(0, end - start)
 
 
-def _run_config(run_dir: Path) -> dict[str, Any]:
-    """The run's own settings from its resolved config: scale, budget (per month, and what it could
+def run_settings(cfg: SimConfig) -> dict[str, Any]:
+    """The run's own settings, from its typed config: scale, budget (per month, and what it could
     spend over the run: the allocated share of the budget in every month with spending), the policy's
     allocation."""
-    cfg = json.loads((run_dir / CONFIG_FILE).read_text())
-    pol = cfg.get("policy", {})
-    alloc = pol.get("allocation", {})
-    budget = float(cfg["budget_idr_bn_per_month"])
-    allocated = sum(float(alloc.get(lever, 0.0)) for lever in LEVERS)
+    pol = cfg.policy
+    budget = float(cfg.budget_idr_bn_per_month)
+    allocated = sum(float(getattr(pol.allocation, lever)) for lever in LEVERS)
+    months = spending_months(cfg)
     row: dict[str, Any] = {
-        "population_total": float(cfg["population"]["population_total"]),
+        "population_total": float(cfg.population.population_total),
         "budget_idr_bn_per_month": budget,
-        "budget_months": spending_months(cfg),
-        "budget_available_idr_bn": budget * min(allocated, 1.0) * spending_months(cfg),
-        "description": pol.get("description", ""),
-        "targeting": pol.get("targeting", ""),
-        "political_will": float(pol.get("political_will", np.nan)),
+        "budget_months": months,
+        "budget_available_idr_bn": budget * min(allocated, 1.0) * months,
+        "description": pol.description,
+        "targeting": pol.targeting,
+        "political_will": float(pol.political_will),
     }
     for lever in LEVERS:
-        row[f"alloc_{lever}"] = float(alloc.get(lever, 0.0))
+        row[f"alloc_{lever}"] = float(getattr(pol.allocation, lever))
     return row
 
 
-def read_runs(run_dirs: Iterable[Path], root: Path | None = None) -> pd.DataFrame:
-    """One row per finished run: its summary, its scenario name and its settings.
+def read_runs(records: Iterable[RunRecord], root: Path | None = None) -> pd.DataFrame:
+    """One row per finished run: its summary, its scenario name and its settings (from the typed
+    config the run was made from).
 
     With ``root`` the ``run_dir`` column is relative to it, so that the same runs give the same table
     in any folder (a resumed sweep's tables equal an uninterrupted one's)."""
-    dirs = sorted(Path(d) for d in run_dirs)
-    summaries = read_summaries(dirs)
-    if root is not None:
-        summaries["run_dir"] = [str(Path(d).relative_to(root)) for d in summaries["run_dir"]]
-    settings = pd.DataFrame([_run_config(d) for d in dirs])
+    ordered = sorted(records, key=lambda r: r.directory)
+    summaries = pd.DataFrame([
+        dict(r.summary) | {"run_dir": str(r.directory.relative_to(root) if root else r.directory)}
+        for r in ordered])
+    settings = pd.DataFrame([run_settings(r.config) for r in ordered])
     runs = pd.concat([summaries.reset_index(drop=True), settings], axis=1)
     runs.insert(0, "scenario", runs.pop("policy"))
     for col in summary_metrics(runs):
@@ -80,10 +77,15 @@ def read_runs(run_dirs: Iterable[Path], root: Path | None = None) -> pd.DataFram
     return runs.sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
 
 
-def tidy_timeseries(run_dirs: Iterable[Path]) -> pd.DataFrame:
+def tidy_timeseries(records: Iterable[RunRecord]) -> pd.DataFrame:
     """One row per run x month: scenario, seed, month, every metric."""
-    ts = read_timeseries(sorted(Path(d) for d in run_dirs))
-    ts = ts.rename(columns={"policy": "scenario"})
+    frames = []
+    for record in sorted(records, key=lambda r: r.directory):
+        frame = record.timeseries()
+        frame.insert(0, "seed", record.summary["seed"])
+        frame.insert(0, "scenario", record.summary["policy"])
+        frames.append(frame)
+    ts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     ts["month"] = ts["month"].astype(int)
     return ts.sort_values(["scenario", "seed", "month"], kind="stable").reset_index(drop=True)
 

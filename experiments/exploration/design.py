@@ -35,7 +35,7 @@ import yaml
 from sim.config import ConfigError, SimConfig, apply_overrides, compose, group_options, validate
 from sim.declarations import uncertain_parameters
 from sim.parameters import Prior, get_value
-from sim.store.files import read_summaries
+from sim.store.record import RunRecord, summaries_table
 
 EFFECT_PREFIX = "effect"
 
@@ -256,11 +256,11 @@ def outcome_scenarios(outcomes: Sequence[Outcome], policy: str, baseline: str) -
     return list(dict.fromkeys(names))
 
 
-def summaries(run_dirs: Sequence[Path], n_points: int, scenarios: Sequence[str],
+def summaries(records: Sequence[RunRecord], n_points: int, scenarios: Sequence[str],
               n_seeds: int) -> dict[str, pd.DataFrame]:
-    """Per scenario, the runs' summaries indexed by (point, replicate), from run folders in the order
+    """Per scenario, the runs' summaries indexed by (point, replicate), from run records in the order
     :func:`point_configs` made their configs."""
-    table = read_summaries(list(run_dirs))
+    table = summaries_table(records)
     idx = pd.MultiIndex.from_product([range(n_points), scenarios, range(n_seeds)],
                                      names=["point", "scenario", "replicate"])
     table.index = idx

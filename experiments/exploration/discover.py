@@ -191,9 +191,9 @@ def run_discover(cfg: DiscoverConfig, out: Path, started: float | None = None) -
               f"parameters x {len(scenarios)} scenarios ({', '.join(scenarios)}) = {len(configs)} runs "
               f"({cfg.launcher} launcher)", flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    dirs = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
-                       ray_address=cfg.ray_address, reuse=cfg.reuse)
-    by_scenario = design.summaries(dirs, cfg.n_samples, scenarios, 1)
+    records = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
+                          ray_address=cfg.ray_address, reuse=cfg.reuse)
+    by_scenario = design.summaries(records, cfg.n_samples, scenarios, 1)
     holds = condition.holds(by_scenario).to_numpy(dtype=bool)
     samples = values.copy()
     for side in (condition.left, condition.right):

@@ -182,15 +182,15 @@ def run_sensitivity(cfg: SensitivityConfig, out: Path, started: float | None = N
               f"{p.n_runs} runs ({cfg.launcher} launcher)", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     run_started = time.perf_counter()
-    dirs = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
-                       ray_address=cfg.ray_address, reuse=cfg.reuse)
+    records = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
+                          ray_address=cfg.ray_address, reuse=cfg.reuse)
     run_seconds = time.perf_counter() - run_started
     split = n_points * len(p.scenarios)
-    design_runs = design.summaries(dirs[:split], n_points, p.scenarios, 1)
+    design_runs = design.summaries(records[:split], n_points, p.scenarios, 1)
     design_y = pd.DataFrame({o.name: design.outcome_values(o, design_runs, cfg.policy, cfg.baseline)
                              for o in p.outcomes})
     if n_noise:
-        noise_runs = design.summaries(dirs[split:], n_noise, p.scenarios, len(p.noise_seeds))
+        noise_runs = design.summaries(records[split:], n_noise, p.scenarios, len(p.noise_seeds))
         noise_y = pd.DataFrame({o.name: design.outcome_values(o, noise_runs, cfg.policy, cfg.baseline)
                                 for o in p.outcomes})
     else:

@@ -7,7 +7,7 @@ seeds, and its uncertainty is a paired bootstrap over seeds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,10 +19,6 @@ from sim.config import LEVERS
 
 
 # --------------------------------------------------------------------------- budget frontier
-def allocation_key(values: Sequence[float]) -> tuple[float, ...]:
-    return tuple(round(float(v), 6) for v in values)
-
-
 def split_allocation(lever_a: str, lever_b: str, share_a: float) -> dict[str, float]:
     """The full allocation (every lever) of a split: share_a to lever_a, the rest to lever_b."""
     alloc = dict.fromkeys(LEVERS, 0.0)
@@ -72,25 +68,27 @@ def _best_split(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: 
     return p_best, float(low), float(high)
 
 
-def frontier_table(runs: pd.DataFrame, pairs: Sequence[Sequence[str]], n_splits: int, objective: str,
-                   maximize: bool = True, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Collection[str]]],
+                   reference: Collection[str], objective: str, maximize: bool = True, n_boot: int = 2000,
+                   seed: int = 0) -> pd.DataFrame:
     """One row per (pair, share): every summary metric with its 95 % CI, effects against the
     no-spending reference per IDR bn (when it was run), and the best split with its uncertainty.
 
-    The reference (no extra spending) is a row of its own with ``pair == "reference"``.
+    ``splits``: each point of :func:`frontier_points` (in pair, then share order) with the identities
+    (config hashes) of its runs; ``reference``: the identities of the no-spending runs, which become a
+    row of their own with ``pair == "reference"``. Runs are recognised by identity, never by their
+    allocation's values.
     """
-    alloc_cols = [f"alloc_{lever}" for lever in LEVERS]
-    keys = runs[alloc_cols].apply(lambda r: allocation_key(r.to_numpy()), axis=1)
     metrics = summary_metrics(runs)
     gaps = present_gaps(runs)
-    ref_key = allocation_key([0.0] * len(LEVERS))
-    ref = runs[keys == ref_key]
+    ref = runs[runs["config_hash"].isin(set(reference))]
     rng = np.random.default_rng(seed)
     rows = []
-    for a, b in pairs:
+    pairs = dict.fromkeys(point["pair"] for point, _ in splits)
+    for pair in pairs:
         pair_rows = []
-        for point in (p for p in frontier_points([(a, b)], n_splits)):
-            sel = runs[keys == allocation_key(list(point["allocation"].values()))]
+        for point, keys in ((p, k) for p, k in splits if p["pair"] == pair):
+            sel = runs[runs["config_hash"].isin(set(keys))]
             if sel.empty:
                 continue
             row = {k: point[k] for k in ("pair", "lever_a", "lever_b", "share_a", "share_b")}

@@ -46,36 +46,42 @@ from experiments.engine.posterior import seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
-from sim.config import Allocation, ConfigError, SimConfig, validate
+from sim.config import LEVERS, Allocation, ConfigError, SimConfig, validate
 from sim.store.files import atomic_path
+from sim.store.provenance import config_hash
 from sim.summary import SUMMARY_METRICS
 
 POLICY_NAME = "frontier"
 
 
-def allocations(cfg: FrontierConfig) -> list[dict[str, float]]:
-    """Every distinct allocation the frontier needs (the reference, all zeros, first when asked for)."""
-    seen: dict[tuple, dict[str, float]] = {}
-    if cfg.reference:
-        zero = algorithm.split_allocation(cfg.pairs[0][0], cfg.pairs[0][1], 0.0)
-        zero = dict.fromkeys(zero, 0.0)
-        seen[algorithm.allocation_key(list(zero.values()))] = zero
-    for point in algorithm.frontier_points(cfg.pairs, cfg.n_splits):
-        seen.setdefault(algorithm.allocation_key(list(point["allocation"].values())), point["allocation"])
-    return list(seen.values())
-
-
-def sim_configs(cfg: FrontierConfig) -> list[SimConfig]:
-    """Every run's model config: the base scenario composed once, then one copy per split and seed."""
+def frontier_plan(cfg: FrontierConfig) -> list[tuple[dict[str, Any] | None, list[SimConfig]]]:
+    """Every point of the frontier (None: the no-spending reference, first when asked for) with the
+    model configs of its runs: the base scenario composed once, then one copy per split and seed."""
     base = composed(cfg, cfg.base_policy, {"policy.name": POLICY_NAME})
     base = replace(base, progress=False, materialise_agents="never")
-    out = []
-    for alloc in allocations(cfg):
+    seeds = seed_list(cfg.first_seed, cfg.seeds)
+
+    def seeded(alloc: dict[str, float]) -> list[SimConfig]:
         split = replace(base, policy=replace(base.policy, allocation=Allocation(**alloc)))
         validate(split)
-        out += seeded_configs(split, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
-                              cfg.posterior_file)
-    return out
+        return seeded_configs(split, seeds, cfg.uncertainty, cfg.posterior_file)
+
+    plan: list[tuple[dict[str, Any] | None, list[SimConfig]]] = []
+    if cfg.reference:
+        plan.append((None, seeded(dict.fromkeys(LEVERS, 0.0))))
+    plan += [(point, seeded(point["allocation"]))
+             for point in algorithm.frontier_points(cfg.pairs, cfg.n_splits)]
+    return plan
+
+
+def sim_configs(plan: list[tuple[dict[str, Any] | None, list[SimConfig]]]) -> list[SimConfig]:
+    """Every distinct run of a plan, in plan order (two pairs may share a split, e.g. all on one
+    lever: one run serves both)."""
+    distinct: dict[str, SimConfig] = {}
+    for _, configs in plan:
+        for c in configs:
+            distinct.setdefault(config_hash(c), c)
+    return list(distinct.values())
 
 
 def check(cfg: FrontierConfig) -> None:
@@ -104,28 +110,30 @@ def run_frontier(cfg: FrontierConfig, out: Path, started: float | None = None) -
 
 def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.DataFrame:
     """The sweep and its outputs, in a folder this process holds for this frontier alone."""
-    configs = sim_configs(cfg)
+    plan = frontier_plan(cfg)
+    configs = sim_configs(plan)
     if not cfg.reuse:
         print(f"budget frontier: {len(cfg.pairs)} pair(s) x {cfg.n_splits} splits"
               f"{' + no-spending reference' if cfg.reference else ''} x {cfg.seeds} seeds = {len(configs)} "
               f"runs ({cfg.launcher} launcher)", flush=True)
-    run_dirs = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
-                           ray_address=cfg.ray_address, reuse=cfg.reuse)
-    runs = tables.read_runs(run_dirs, root=out)
+    records = run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
+                          ray_address=cfg.ray_address, reuse=cfg.reuse)
+    runs = tables.read_runs(records, root=out)
     with atomic_path(out / "run_summaries.csv") as tmp:
         runs.to_csv(tmp, index=False)
-    table = algorithm.frontier_table(runs, cfg.pairs, cfg.n_splits, cfg.objective, cfg.maximize,
-                                     cfg.bootstrap)
+    splits = [(point, {config_hash(c) for c in group}) for point, group in plan if point is not None]
+    reference = {config_hash(c) for point, group in plan if point is None for c in group}
+    table = algorithm.frontier_table(runs, splits, reference, cfg.objective, cfg.maximize, cfg.bootstrap)
     if table.empty or not (table["pair"] != "reference").any():
         raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
     with atomic_path(out / "frontier.csv") as tmp:
         table.to_csv(tmp, index=False)
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
+    ran = records[0].config  # the report describes the runs it was made from
     setup: dict[str, Any] = {
-        "population": cfg.population, "n_citizens": int(runs["n_citizens"].iloc[0]),
-        "steps": int(runs["months"].iloc[0]),  # the horizon the runs had (overrides may set it)
+        "population": cfg.population, "n_citizens": ran.population.n_citizens, "steps": ran.steps,
         "seeds": cfg.seeds, "n_splits": cfg.n_splits,
-        "budget_idr_bn_per_month": float(runs["budget_idr_bn_per_month"].iloc[0]),
+        "budget_idr_bn_per_month": float(ran.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
     }
     blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics)

@@ -12,7 +12,6 @@ are run once. Where the runs go and on which launcher is set once per validation
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -21,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from experiments.engine.runner import resolve_jobs, run_configs
 from sim.config import SimConfig, compose
 from sim.model import DigitalAdoptionModel
-from sim.store.files import SUMMARY_FILE, TIMESERIES_FILE
+from sim.store.record import RunRecord
 
 
 @dataclass(frozen=True)
@@ -100,11 +98,11 @@ def spec_config(spec: RunSpec) -> SimConfig:
         "materialise_agents": "never", "progress": False, **spec.override_dict()})
 
 
-def read_result(folder: Path, spec: RunSpec) -> dict[str, Any]:
+def read_result(record: RunRecord, spec: RunSpec) -> dict[str, Any]:
     """A finished run's summary plus the monthly series the spec asks for."""
-    result: dict[str, Any] = json.loads((folder / SUMMARY_FILE).read_text())
+    result: dict[str, Any] = dict(record.summary)
     if spec.series:
-        frame = pd.read_parquet(folder / TIMESERIES_FILE, columns=list(spec.series))
+        frame = record.timeseries(columns=list(spec.series))
         for name in spec.series:
             result[f"series:{name}"] = frame[name].astype(float).tolist()
     return result
@@ -158,8 +156,8 @@ def run_summaries(configs: Sequence[RunSpec], n_jobs: int = 1, desc: str = "runs
         settings = _SETTINGS.get() or RunnerSettings()
         with (tempfile.TemporaryDirectory(prefix="validation-") if settings.out_dir is None
               else contextlib.nullcontext(settings.out_dir)) as out:
-            folders = run_configs([spec_config(s) for s in todo], Path(out), launcher=settings.launcher,
+            records = run_configs([spec_config(s) for s in todo], Path(out), launcher=settings.launcher,
                                   n_jobs=n_jobs, progress=progress, ray_address=settings.ray_address,
                                   desc=desc)
-            done.update((s, read_result(f, s)) for s, f in zip(todo, folders, strict=True))
+            done.update((s, read_result(r, s)) for s, r in zip(todo, records, strict=True))
     return [done[s] for s in configs]

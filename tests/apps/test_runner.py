@@ -66,9 +66,9 @@ def reference(tmp_path_factory) -> tuple[list[SimConfig], Path]:
 
 def test_joblib_gives_the_same_bytes_as_basic(reference, tmp_path):
     configs, basic = reference
-    dirs = run_configs(configs, tmp_path, launcher="joblib", n_jobs=2, progress=False)
+    records = run_configs(configs, tmp_path, launcher="joblib", n_jobs=2, progress=False)
     assert digest(tmp_path) == digest(basic)
-    assert [d.parent for d in dirs] == [tmp_path / RUNS_DIR] * len(configs)
+    assert [r.directory.parent for r in records] == [tmp_path / RUNS_DIR] * len(configs)
 
 
 def test_each_run_records_its_config_and_provenance(reference):

@@ -21,7 +21,7 @@ from experiments.compare import report as compare_report
 from experiments.engine import render, stats, tables
 from experiments.frontier import report as frontier_report
 from sim import summary as outputs
-from sim.config import LEVERS, TARGETINGS
+from sim.config import LEVERS, TARGETINGS, compose
 from sim.metrics import METRIC_NAMES
 
 SCENARIOS = {  # name: (allocation, targeting, adoption effect, share of its budget it can spend)
@@ -72,7 +72,9 @@ def compare_markdown(n_seeds: int, tmp_path: Path) -> str:
     setup = {"population": "indonesia", "n_citizens": 3000, "steps": STEPS, "seeds": n_seeds,
              "network": "homophilous", "population_total": 280e6, "budget_idr_bn_per_month": BUDGET,
              "created": "today", "wall_time": "1 s", "tied_with_top": tied}
-    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, {}, tables.present_gaps(runs))
+    model_cfg = compose(policy="baseline", overrides={"steps": STEPS, "budget_idr_bn_per_month": BUDGET})
+    gaps = tables.present_gaps(runs)
+    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, model_cfg, gaps)
     return render.to_markdown(blocks, tmp_path)
 
 
