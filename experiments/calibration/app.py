@@ -25,10 +25,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
-
 from experiments.calibration import outputs
 from experiments.calibration.config import (
     CalibrateConfig,
@@ -39,7 +35,7 @@ from experiments.calibration.config import (
 )
 from experiments.calibration.inference import Simulator, run_abc
 from experiments.calibration.targets import load_targets
-from experiments.engine.app import APP_CONFIG_DIR, checked_entry, elapsed, run_app
+from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import SHIPPED, equal_weight_draws
 from experiments.engine.render import write
 from experiments.engine.runner import resolve_jobs
@@ -116,24 +112,19 @@ def ship(posterior, checks: list[dict], keys: list[str], seed: int) -> None:
     print(f"shipped {len(draws)} posterior draws of {len(keys)} parameters: {SHIPPED}")
 
 
-@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="calibrate")
-def main(cfg: DictConfig) -> None:
-    started = time.perf_counter()
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # one line per model step otherwise
-    out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    typed: CalibrateConfig = OmegaConf.to_object(cfg)
-    result = run_app(lambda: run_calibration(typed, out, started))
+def show(result: dict, cfg: CalibrateConfig, out: Path) -> None:
     for c in result["checks"]:
         tag = "held out" if c["held_out"] else "fitted  "
         print(f"  {tag} {c['name']:34s} observed {c['observed']:.3f}  predicted {c['predicted']:.3f} "
               f"[{c['low']:.3f}, {c['high']:.3f}]  {'inside' if c['inside'] else 'OUTSIDE'}")
     print(f"\nreport: {out / 'calibration.html'}")
-    print(f"results ({elapsed(started)}): {out}")
 
 
-def entry() -> None:
-    checked_entry("calibrate", CalibrateConfig, check, main)
+def quiet_mesa() -> None:
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # one line per model step otherwise
 
+
+entry = hydra_app("calibrate", CalibrateConfig, check, run_calibration, show, setup=quiet_mesa)
 
 if __name__ == "__main__":
     entry()

@@ -27,19 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import hydra
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
 
 from experiments.compare import figures, report
 from experiments.engine import render, stats, tables
 from experiments.engine.app import (
-    APP_CONFIG_DIR,
-    checked_entry,
     elapsed,
+    hydra_app,
     print_table,
-    run_app,
     seed_list,
 )
 from experiments.engine.posterior import posterior_path, seeded_configs
@@ -161,21 +156,13 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
         return write_outputs(cfg, out, records, started)
 
 
-@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="compare")
-def main(cfg: DictConfig) -> None:
-    started = time.perf_counter()
-    out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    typed: CompareConfig = OmegaConf.to_object(cfg)
-    summary = run_app(lambda: run_compare(typed, out, started))
+def show(summary: pd.DataFrame, cfg: CompareConfig, out: Path) -> None:
     print()
-    print_ranking(summary, typed.baseline)
+    print_ranking(summary, cfg.baseline)
     print(f"\nreport: {out / 'report.html'}")
-    print(f"results ({elapsed(started)}): {out}")
 
 
-def entry() -> None:
-    checked_entry("compare", CompareConfig, check, main)
-
+entry = hydra_app("compare", CompareConfig, check, run_compare, show)
 
 if __name__ == "__main__":
     entry()

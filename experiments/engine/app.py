@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from experiments.engine.runner import FolderRefused, Interrupted, RunnerError, stop_on_signals
@@ -71,19 +73,54 @@ def prevalidate(
         validate(typed)
 
 
+def hydra_app(
+    config_name: str,
+    schema: type,
+    check: Callable[[Any], None],
+    job: Callable[[Any, Path, float], Any],
+    show: Callable[[Any, Any, Path], None],
+    setup: Callable[[], None] | None = None,
+) -> Callable[[], None]:
+    """The console entry of an experiment app, built once for every app: ``--help`` lists the keys of
+    ``configs/experiment/<config_name>.yaml``; a bad command line is one line and exit 2; else Hydra
+    composes the config, ``job(cfg, output folder, start time)`` runs under :func:`run_app` (one line
+    and an exit code for every way it can stop) and ``show(result, cfg, output folder)`` prints what
+    the user reads first, followed by where the results are and how long they took. ``setup`` runs
+    first inside the Hydra job (e.g. to quiet a library's logging)."""
+
+    @hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name=config_name)
+    def main(cfg: DictConfig) -> None:
+        started = time.perf_counter()
+        if setup is not None:
+            setup()
+        out = Path(HydraConfig.get().runtime.output_dir).resolve()
+        typed = OmegaConf.to_object(cfg)
+        result = run_app(lambda: job(typed, out, started))
+        show(result, typed, out)
+        print(f"results ({elapsed(started)}): {out}")
+
+    def entry() -> None:
+        checked_entry(config_name, schema, check, main, doc_module=job.__module__)
+
+    return entry
+
+
 def checked_entry(
     config_name: str,
     schema: type,
     validate: Callable[[Any], None],
     hydra_main: Callable[[], Any],
     config_dir: Path = APP_CONFIG_DIR,
+    doc_module: str | None = None,
 ) -> None:
-    """An app's console entry: ``--help`` lists its keys; else check the command line (one-line error,
-    exit 2), then run Hydra."""
+    """An app's console entry: ``--help`` lists its keys (the first line of ``doc_module``'s docstring,
+    by default the Hydra function's module, says what the app does); else check the command line
+    (one-line error, exit 2), then run Hydra."""
     if wants_help(sys.argv[1:]):
-        doc = (sys.modules[hydra_main.__module__].__doc__ or config_name).strip().splitlines()[0]
+        module = doc_module or hydra_main.__module__
+        doc = (sys.modules[module].__doc__ or config_name).strip().splitlines()[0]
         spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-        prog = (spec.name if spec else hydra_main.__module__).removesuffix(".__main__")
+        prog = (spec.name if spec else module).removesuffix(".__main__")
         print(app_help(config_dir / f"{config_name}.yaml", doc, f"python -m {prog} [key=value ...]",
                        [("hydra.run.dir=<folder>", "where the results go (the same folder resumes)")],
                        schema=schema))

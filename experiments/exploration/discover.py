@@ -33,20 +33,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import hydra
 import numpy as np
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
 from SALib.sample import latin
 
 from experiments.engine import render
 from experiments.engine.app import (
-    APP_CONFIG_DIR,
-    checked_entry,
     elapsed,
+    hydra_app,
     print_table,
-    run_app,
 )
 from experiments.engine.runner import run_configs
 from experiments.engine.settings import (
@@ -280,19 +275,12 @@ def print_boxes(boxes: pd.DataFrame) -> None:
                      for _, r in rows.iterrows()])
 
 
-@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="discover")
-def main(cfg: DictConfig) -> None:
-    started = time.perf_counter()
-    out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    typed: DiscoverConfig = OmegaConf.to_object(cfg)
-    boxes = run_app(lambda: run_discover(typed, out, started))
+def show(boxes: pd.DataFrame, cfg: DiscoverConfig, out: Path) -> None:
     print_boxes(boxes)
-    print(f"\nresults ({elapsed(started)}): {out}")
+    print()
 
 
-def entry() -> None:
-    checked_entry("discover", DiscoverConfig, check, main)
-
+entry = hydra_app("discover", DiscoverConfig, check, run_discover, show)
 
 if __name__ == "__main__":
     entry()

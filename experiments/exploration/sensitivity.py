@@ -34,11 +34,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import hydra
 import numpy as np
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import latin
@@ -47,11 +44,9 @@ from SALib.sample import sobol as sobol_sample
 
 from experiments.engine import render
 from experiments.engine.app import (
-    APP_CONFIG_DIR,
-    checked_entry,
     elapsed,
+    hydra_app,
     print_table,
-    run_app,
 )
 from experiments.engine.runner import resolve_jobs, run_configs
 from experiments.engine.settings import (
@@ -330,19 +325,12 @@ def print_ranking(table: pd.DataFrame, cfg: SensitivityConfig, k: int = 5) -> No
                      for _, r in rows.iterrows()])
 
 
-@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="sensitivity")
-def main(cfg: DictConfig) -> None:
-    started = time.perf_counter()
-    out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    typed: SensitivityConfig = OmegaConf.to_object(cfg)
-    table = run_app(lambda: run_sensitivity(typed, out, started))
-    print_ranking(table, typed)
-    print(f"\nresults ({elapsed(started)}): {out}")
+def show(table: pd.DataFrame, cfg: SensitivityConfig, out: Path) -> None:
+    print_ranking(table, cfg)
+    print()
 
 
-def entry() -> None:
-    checked_entry("sensitivity", SensitivityConfig, check, main)
-
+entry = hydra_app("sensitivity", SensitivityConfig, check, run_sensitivity, show)
 
 if __name__ == "__main__":
     entry()

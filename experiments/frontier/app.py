@@ -27,19 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import hydra
 import numpy as np
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
 
 from experiments.engine import render, tables
 from experiments.engine.app import (
-    APP_CONFIG_DIR,
-    checked_entry,
     elapsed,
+    hydra_app,
     print_table,
-    run_app,
     seed_list,
 )
 from experiments.engine.posterior import seeded_configs
@@ -169,20 +164,13 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
               "its neighbours (paired 95% intervals over seeds)")
 
 
-@hydra.main(version_base="1.3", config_path=str(APP_CONFIG_DIR), config_name="frontier")
-def main(cfg: DictConfig) -> None:
-    started = time.perf_counter()
-    out = Path(HydraConfig.get().runtime.output_dir).resolve()
-    typed: FrontierConfig = OmegaConf.to_object(cfg)
-    table = run_app(lambda: run_frontier(typed, out, started))
+def show(table: pd.DataFrame, cfg: FrontierConfig, out: Path) -> None:
     print()
-    print_frontier(table, typed)
-    print(f"\nresults ({elapsed(started)}): {out}")
+    print_frontier(table, cfg)
+    print()
 
 
-def entry() -> None:
-    checked_entry("frontier", FrontierConfig, check, main)
-
+entry = hydra_app("frontier", FrontierConfig, check, run_frontier, show)
 
 if __name__ == "__main__":
     entry()
