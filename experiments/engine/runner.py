@@ -190,6 +190,28 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): data}
 
 
+def stray_dataset_file(out_dir: Path) -> Path | None:
+    """A file in the ``timeseries/`` dataset that is no run's part, or None.
+
+    Dataset readers (``pandas.read_parquet(out / "timeseries")``) read every file they find, so one
+    stray file makes the whole dataset unreadable. A part belongs at
+    ``policy=<p>/seed=<s>/run=<hash>/timeseries.parquet`` beside a run folder ``<p>_seed<s>_<hash>``;
+    names starting with ``.`` or ``_`` (temporary files) are skipped, as the readers skip them."""
+    root = out_dir / DATASET_DIR
+    if not root.is_dir():
+        return None
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_dir() or any(part.startswith((".", "_")) for part in rel.parts):
+            continue
+        keys = dict(part.split("=", 1) for part in rel.parts[:-1] if "=" in part)
+        ok = (len(rel.parts) == 4 and rel.name == TIMESERIES_FILE and set(keys) == {"policy", "seed", "run"}
+              and (out_dir / RUNS_DIR / f"{keys['policy']}_seed{keys['seed']}_{keys['run']}").is_dir())
+        if not ok:
+            return path
+    return None
+
+
 def reuse_error(out_dir: Path, tasks: Sequence[Task]) -> str | None:
     """One line naming the first run that ``reuse=true`` cannot use, or None if every run is usable."""
     runs = out_dir / RUNS_DIR
@@ -637,6 +659,11 @@ def run_configs(
         raise ConfigError(f"n_jobs={n_jobs}: out of range; allowed: -1 (every core) or an integer >= 1")
     out_dir = Path(out_dir).resolve()
     tasks = tasks_for(configs)
+    stray = stray_dataset_file(out_dir)
+    if stray is not None:
+        raise FolderRefused(f"{stray}: not a part of any run in {out_dir / RUNS_DIR}, and every file in "
+                            f"{out_dir / DATASET_DIR} is read as one; allowed: only the runs' parts "
+                            "(remove it, then run the same command again)")
     if reuse:
         problem = reuse_error(out_dir, tasks)
         if problem:

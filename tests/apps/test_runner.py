@@ -26,6 +26,7 @@ from experiments.compare import app as compare
 from experiments.engine.runner import (
     DATASET_DIR,
     RUNS_DIR,
+    FolderRefused,
     Interrupted,
     RunnerError,
     Task,
@@ -337,3 +338,22 @@ def test_a_killed_worker_pool_ends_in_one_line_with_the_resume_hint(tmp_path):
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr and "KeyError" not in stderr, stderr
     assert "of 20 runs finished in" in lines[0] and "rerun the same command to resume" in lines[0]
+
+
+@pytest.mark.parametrize("stray", ["junk.txt", "policy=baseline/seed=0/run=000000000000/timeseries.parquet"])
+def test_a_stray_file_in_the_dataset_is_refused_on_reuse_and_on_resume(tmp_path, stray):
+    """``read_parquet(<out>/timeseries)`` reads every file there: one stray file breaks it, so neither
+    reuse nor resume may pass over one (temporary, dot-named files are skipped, as readers skip them)."""
+    configs = tiny("baseline", seeds=range(1), steps=2)
+    run_configs(configs, tmp_path, launcher="basic", progress=False)
+    (tmp_path / DATASET_DIR / ".writing.parquet").write_bytes(b"partial")
+    assert len(run_configs(configs, tmp_path, reuse=True, progress=False)) == 1
+    path = tmp_path / DATASET_DIR / stray
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"garbage")
+    for reuse in (True, False):
+        with pytest.raises(FolderRefused, match=r"not a part of any run.*allowed: only the runs' parts"):
+            run_configs(configs, tmp_path, reuse=reuse, launcher="basic", progress=False)
+    path.unlink()
+    run_configs(configs, tmp_path, reuse=True, progress=False)
+    assert len(pd.read_parquet(tmp_path / DATASET_DIR)) == 3
