@@ -22,7 +22,7 @@ run: install
 frontier: install
 	$(BIN)/python -m experiments.frontier $(ARGS)
 
-## Calibration against Indonesian data (ABC with pyabc; 2024-25 figures held out; pass ARGS="ship=true" to
+## Calibration against Indonesian data (ABC rejection, seeded; 2024-25 figures held out; pass ARGS="ship=true" to
 ## make its posterior the one the comparison draws from, or ARGS="quick=true" for a test-size run).
 calibrate: install
 	$(BIN)/python -m experiments.calibration $(ARGS)

@@ -8,8 +8,8 @@ held out and reported as an out-of-sample test. Writes into the run folder:
 - ``posterior.parquet``: the last generation's weighted draws (one column per parameter, ``weight``);
 - ``calibration.json``: one entry per target, observed against the posterior predictive;
 - ``identification.csv``: posterior spread against prior spread per parameter;
-- ``figures/fit.png``, ``figures/posterior.png``, ``calibration.md`` / ``.html``; ``abc.db`` (pyabc's
-  record of every generation).
+- ``figures/fit.png``, ``figures/posterior.png``, ``calibration.md`` / ``.html``; with ``method=smc``
+  also ``abc.db`` (pyabc's record of every generation).
 
 ``ship=true`` also writes equally weighted draws of the behavioural parameters to
 ``experiments/data/posterior.parquet`` (and the checks to ``experiments/data/calibration.json``),
@@ -33,7 +33,7 @@ from experiments.calibration.config import (
     inferred_parameters,
     validate_calibrate,
 )
-from experiments.calibration.inference import Simulator, run_abc
+from experiments.calibration.inference import Simulator, run_abc, run_rejection
 from experiments.calibration.targets import load_targets
 from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import SHIPPED, equal_weight_draws
@@ -72,7 +72,10 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     print(f"calibration: ABC ({cfg.method}) over {len(params)} parameters, {len(fitted)} fitted and "
           f"{len(targets) - len(fitted)} held-out targets, {cfg.population_size} particles x up to "
           f"{cfg.max_generations} generations, {cfg.n_citizens:,} citizens, {jobs} processes", flush=True)
-    posterior, record = run_abc(cfg, fitted, out, jobs)
+    if cfg.method == "rejection":
+        posterior, record = run_rejection(cfg, fitted, jobs)
+    else:
+        posterior, record = run_abc(cfg, fitted, out, jobs)
     with atomic_path(out / "posterior.parquet") as tmp:
         posterior.to_parquet(tmp, index=False)
 

@@ -1,7 +1,14 @@
 """Approximate Bayesian computation (pyabc) over the uncertain parameters: simulator, prior, run.
 
-Two methods. ``rejection`` (default): prior draws are kept when their standardised misfit is within
-the error model's 95% bound (:func:`tolerance`); every kept draw has the same weight. ``smc``:
+Two methods. ``rejection`` (default, :func:`run_rejection`): prior draws are kept when their
+standardised misfit is within the error model's 95% bound (:func:`tolerance`); every kept draw has the
+same weight. It is written here rather than taken from pyabc because pyabc's parallel samplers seed
+each simulation from the operating system, so the same ``seed`` gave a different posterior on every
+run (three runs, three posteriors), and a run that accepted nothing went on past ``max_simulations``.
+Here every parameter set and every simulation's seed come from ``seed`` by their index, batches are
+evaluated in order (on any number of workers), and the first ``population_size`` accepted draws by
+index are kept: the same seed gives the same posterior, and no more than ``max_simulations`` runs are
+made. ``smc``:
 ABC-SMC with a tolerance falling to the median misfit of each generation. On this model ABC-SMC's
 importance weights degenerate after one generation (an effective sample size of 1-3 out of 100 in
 every run tried, with 20 and with 76 parameters), so its "posterior" is a few particles; rejection
@@ -22,9 +29,11 @@ below e.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -96,9 +105,12 @@ class Simulator:
         return {name: float(rows[metric].iloc[month]) for name, metric, month in self.at}
 
     def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
-        """pyabc's model function: parameters p0, p1, ... on the unbounded scale (:func:`to_values`)."""
+        """pyabc's model function: parameters p0, p1, ... on the unbounded scale (:func:`to_values`).
+        The run's seed is a hash of the parameter values, so a parameter set always gives the same run
+        (pyabc's proposals themselves are reproducible only on one process)."""
         values = to_values(parameter, self.params)
-        seed = int.from_bytes(os.urandom(4), "little")
+        digest = hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=4).digest()
+        seed = int.from_bytes(digest, "little")
         rng = np.random.default_rng(seed)
         values.update({d.key: float(prior.from_unit(rng.random())) for d, prior in self.nuisance})
         return self.run(values, seed)
@@ -175,4 +187,74 @@ def run_abc(cfg: CalibrateConfig, fitted: list[Target], out: Path, n_jobs: int) 
     ]
     ess = float(1.0 / np.sum(posterior["weight"] ** 2))
     return posterior, {"generations": generations, "parameters": keys, "effective_sample_size": ess,
-                       "marginalised": [d.key for d, _ in nuisance]}
+                       "marginalised": [d.key for d, _ in nuisance], "method": "smc"}
+
+
+def _simulate_batch(simulator: Simulator, values: list[dict[str, float]], seeds: list[int]) -> list[dict]:
+    return [simulator.run(v, s) for v, s in zip(values, seeds, strict=True)]
+
+
+def run_rejection(cfg: CalibrateConfig, fitted: list[Target], n_jobs: int,
+                  progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """ABC rejection, reproducible and bounded: the same ``seed`` gives the same posterior on any
+    number of workers, and at most ``max_simulations`` runs are made (see the module docstring).
+
+    Draws come in batches of ``population_size``: quantiles of every inferred and marginalised
+    parameter and each run's seed from three streams spawned from ``seed``; a batch is split over the
+    workers and put back in index order. Returns the kept draws (equal weights) and a record like
+    :func:`run_abc`'s; raises RunnerError (one line) when nothing is within the tolerance."""
+    from joblib import Parallel, delayed
+    from tqdm import tqdm
+
+    from experiments.engine.runner import RunnerError
+
+    params = inferred_parameters(cfg)
+    nuisance = marginalised_parameters(cfg)
+    simulator = Simulator(cfg, [d.key for d, _ in params], fitted, params, nuisance)
+    eps = tolerance(cfg, fitted)
+    observed = np.array([t.observed for t in fitted])
+    sd = np.array([t.sd for t in fitted])
+    draws_rng, nuisance_rng, seed_rng = (np.random.default_rng(s)
+                                         for s in np.random.SeedSequence(cfg.seed).spawn(3))
+    deadline = time.monotonic() + 60 * cfg.max_walltime_minutes
+    kept: list[dict[str, float]] = []
+    done, stop = 0, "accepted"
+    batch = cfg.population_size
+    with (Parallel(n_jobs=n_jobs) as parallel,
+          tqdm(total=cfg.max_simulations, desc="simulations", unit="run", disable=not progress,
+               dynamic_ncols=True) as bar):
+        while len(kept) < cfg.population_size:
+            if done >= cfg.max_simulations:
+                stop = "max_simulations"
+                break
+            if time.monotonic() > deadline:
+                stop = "max_walltime_minutes"
+                break
+            size = min(batch, cfg.max_simulations - done)
+            u = draws_rng.random((size, len(params)))
+            un = nuisance_rng.random((size, len(nuisance)))
+            seeds = [int(x) for x in seed_rng.integers(0, 2**32, size=size)]
+            values = [{**{d.key: float(prior.from_unit(u[i, j])) for j, (d, prior) in enumerate(params)},
+                       **{d.key: float(prior.from_unit(un[i, j])) for j, (d, prior) in enumerate(nuisance)}}
+                      for i in range(size)]
+            chunks = np.array_split(np.arange(size), max(1, min(n_jobs, size)))
+            results = [r for part in parallel(delayed(_simulate_batch)(simulator, [values[i] for i in c],
+                                                                       [seeds[i] for i in c])
+                                              for c in chunks if len(c)) for r in part]
+            for v, r in zip(values, results, strict=True):
+                model = np.array([r[t.name] for t in fitted])
+                if np.sqrt(np.sum(((model - observed) / sd) ** 2)) <= eps and len(kept) < cfg.population_size:
+                    kept.append(v)
+            done += size
+            bar.update(size)
+    if not kept:
+        raise RunnerError(f"ABC rejection kept no parameter set in {done:,} simulations (tolerance "
+                          f"{eps:.3g}, stopped by {stop}); allowed: raise max_simulations, "
+                          "max_walltime_minutes or tolerance")
+    posterior = pd.DataFrame(kept)
+    posterior["weight"] = 1.0 / len(posterior)
+    record = {"generations": [{"generation": 0, "epsilon": eps, "simulations": done,
+                               "acceptance_rate": len(kept) / done}],
+              "parameters": [d.key for d, _ in params], "effective_sample_size": float(len(kept)),
+              "marginalised": [d.key for d, _ in nuisance], "stopped_by": stop, "method": "rejection"}
+    return posterior, record

@@ -156,9 +156,15 @@ def report_blocks(checks: list[dict], ident: pd.DataFrame, record: dict[str, Any
 
     header = ["target", "date", "observed", "predicted", "90% interval", "inside"]
     gens = record["generations"]
+    method = ("ABC rejection (prior draws kept when their standardised misfit is within the error "
+              "model's bound; the same seed gives the same posterior)" if record.get("method") == "rejection"
+              else "ABC-SMC (pyabc)")
+    if record.get("stopped_by") not in (None, "accepted"):
+        method += (f", stopped by {record['stopped_by']} with {record.get('effective_sample_size', 0):.0f} "
+                   "draws kept, fewer than asked for")
     blocks: list[tuple] = [
         ("h1", "Calibration against Indonesian data"),
-        ("p", f"ABC-SMC (pyabc) over {len(ident)} uncertain parameters; "
+        ("p", f"{method} over {len(ident)} uncertain parameters; "
               f"{len(record.get('marginalised', []))} others drawn from their priors in every "
               "simulation (marginalised: their posterior is their prior). "
               f"Effective sample size of the last generation: {record.get('effective_sample_size', 0):.0f}. "

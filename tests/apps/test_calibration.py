@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -122,3 +123,36 @@ def test_p_best_shares_sum_to_one_and_split_ties():
     shares = stats.p_best(runs, ["a", "b", "c"])
     assert shares.sum() == pytest.approx(1.0)
     assert shares.to_dict() == pytest.approx({"a": 1 / 3, "b": 0.5, "c": 1 / 6})
+
+
+def _quick_rejection(**changes):
+    from experiments.calibration.config import effective
+
+    cfg = effective(CalibrateConfig(quick=True))
+    for key, value in changes.items():
+        setattr(cfg, key, value)
+    fitted = [t for t in load_targets(DEFAULT_TARGETS) if not t.held_out]
+    return cfg, fitted
+
+
+def test_rejection_gives_the_same_posterior_for_the_same_seed_on_any_number_of_workers():
+    from experiments.calibration.inference import run_rejection
+
+    cfg, fitted = _quick_rejection(population_size=4, max_simulations=40)
+    one, record = run_rejection(cfg, fitted, n_jobs=1, progress=False)
+    two, _ = run_rejection(cfg, fitted, n_jobs=2, progress=False)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    other, _ = run_rejection(*_quick_rejection(population_size=4, max_simulations=40, seed=1), n_jobs=1,
+                             progress=False)
+    assert not one.equals(other)
+    assert len(one) == 4 and record["generations"][0]["simulations"] <= 40
+
+
+def test_rejection_stops_at_max_simulations_and_says_so_when_nothing_fits():
+    from experiments.calibration.inference import run_rejection
+    from experiments.engine.runner import RunnerError
+
+    cfg, fitted = _quick_rejection(population_size=4, max_simulations=6)
+    impossible = [replace(t, observed=t.observed + 50 * t.sd) for t in fitted]
+    with pytest.raises(RunnerError, match=r"kept no parameter set in 6 simulations.*max_simulations"):
+        run_rejection(cfg, impossible, n_jobs=1, progress=False)
