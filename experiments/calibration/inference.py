@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
+import shutil
 import tempfile
 import time
 from dataclasses import replace
@@ -53,6 +53,7 @@ from experiments.calibration.targets import Target
 from sim.config import SimConfig, apply_overrides, compose
 from sim.model import DigitalAdoptionModel
 from sim.parameters import Declared, Prior
+from sim.store.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,9 @@ def run_abc(cfg: CalibrateConfig, fitted: list[Target], out: Path, n_jobs: int) 
                        sampler=sampler, eps=eps)
     np.random.seed(cfg.seed)  # noqa: NPY002  (pyabc draws from numpy's global generator)
     db = out / "abc.db"
-    with tempfile.TemporaryDirectory(dir=out) as tmp:
+    # pyabc's database lives outside the results folder while it is written (a killed run leaves no
+    # half-written abc.db among the results) and is copied in whole when the run ends
+    with tempfile.TemporaryDirectory() as tmp:
         tmp_db = Path(tmp) / "abc.db"
         abc.new(f"sqlite:///{tmp_db}", {t.name: t.observed for t in fitted})
         history = abc.run(max_nr_populations=generations,
@@ -174,7 +177,8 @@ def run_abc(cfg: CalibrateConfig, fitted: list[Target], out: Path, n_jobs: int) 
                           max_walltime=timedelta(minutes=cfg.max_walltime_minutes))
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         pops = history.get_all_populations()
-        os.replace(tmp_db, db)
+        with atomic_path(db) as part:
+            shutil.copyfile(tmp_db, part)
     posterior = to_values(frame, params)
     rng = np.random.default_rng(cfg.seed)
     for d, prior in nuisance:  # marginalised: their posterior is their prior
