@@ -8,9 +8,12 @@ command into the same folder resumes an interrupted comparison), then writes int
   ``timeseries/``, the same monthly rows as one partitioned Parquet dataset;
 - ``runs.parquet``: one row per run x month (scenario, seed, month, every monthly metric);
 - ``run_summaries.csv``: one row per run (every summary metric);
-- ``scenario_summary.csv``: one row per scenario: ``<metric>_mean/_ci_low/_ci_high`` (95 % across seeds)
-  and the effects against the baseline (additional adopters, change of each equity gap), absolute and per
-  IDR bn;
+- ``scenario_summary.csv``: one row per scenario, ranked by ``p_best`` (share of draws in which it has
+  the highest final adoption, with its Monte Carlo error ``p_best_mc_se``): every metric and every effect
+  against the baseline (additional adopters, change of each equity gap, absolute and per IDR bn) as
+  ``<metric>_mean``, ``_p05``/``_p95`` (the range across calibrated worlds, or across seeds under
+  ``uncertainty=none``) and ``_mc_se`` (Monte Carlo error of the mean);
+- ``pairwise.csv``: P(row scenario's final adoption > column scenario's) over the draws (ties count half);
 - ``figures/*.png`` and ``report.md`` / ``report.html`` (self-contained).
 
 Configuration: ``configs/experiment/compare.yaml``; the folder is Hydra's run folder
@@ -88,6 +91,18 @@ def collect_runs(cfg: CompareConfig, out: Path) -> list[RunRecord]:
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
 
 
+def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.DataFrame:
+    """The scenario summary with ``rank`` (by P(best), then mean final adoption), ``p_best`` and its
+    Monte Carlo error ``p_best_mc_se`` in front, scenarios in the order given."""
+    summary = tables.scenario_summary(runs, scenarios, baseline)
+    best = stats.p_best_table(runs, scenarios)
+    summary.insert(1, "p_best", summary["scenario"].map(best["p_best"]))
+    summary.insert(2, "p_best_mc_se", summary["scenario"].map(best["p_best_mc_se"]))
+    ranks = stats.ranking(summary).set_index("scenario")["rank"]
+    summary.insert(1, "rank", summary["scenario"].map(ranks))
+    return summary
+
+
 def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs' records; returns the scenario summary."""
     runs = tables.read_runs(records, root=out)
@@ -100,16 +115,16 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         tidy.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
     with atomic_path(out / "run_summaries.csv") as tmp:
         runs.to_csv(tmp, index=False)
-    summary = tables.scenario_summary(runs, scenarios, cfg.baseline)
-    tied = stats.tied_with_top(runs, summary, "adoption_final", exclude=[cfg.baseline])
-    ranks = stats.ranking(summary, tied=tied).set_index("scenario")["rank"]
-    summary.insert(1, "rank", summary["scenario"].map(ranks))
-    summary.insert(2, "p_best", summary["scenario"].map(stats.p_best(runs, scenarios)))
+    summary = ranked_summary(runs, scenarios, cfg.baseline)
     with atomic_path(out / "scenario_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
+    pairwise = stats.pairwise(runs, scenarios)
+    with atomic_path(out / "pairwise.csv") as tmp:
+        pairwise.to_csv(tmp, index=False)
 
     gaps = tables.present_gaps(runs)
-    paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES)
+    paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES,
+                                    render.range_name(cfg.uncertainty))
     # the report describes the runs it was made from: the baseline's first run, as the runner ran it
     model_cfg = min((r for r in records if r.scenario == cfg.baseline),
                     key=lambda r: (r.seed, r.directory)).config
@@ -119,30 +134,33 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "network": cfg.network, "population_total": float(model_cfg.population.population_total),
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
-        "tied_with_top": tied, "uncertainty": cfg.uncertainty,
+        "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
         "posterior_file": str(posterior_path(cfg.posterior_file)),
     }
-    blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps)
+    blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps, pairwise)
     render.write(blocks, out, "report", "Policy scenario comparison")
     return summary
 
 
-def print_ranking(summary: pd.DataFrame, baseline: str) -> None:
-    """The ranking with the tie-aware ranks of ``scenario_summary.csv`` ("1=": not distinguishable
-    from the top)."""
-    ranked = summary.sort_values("adoption_final_mean", ascending=False, kind="stable")
+def print_ranking(summary: pd.DataFrame, baseline: str, uncertainty: str) -> None:
+    """The ranking of ``scenario_summary.csv`` (by P(best)), each level and effect with its 5 %-95 %
+    range across calibrated worlds (across seeds under ``uncertainty=none``)."""
+    ranked = summary.sort_values("rank", kind="stable")
     rows = []
     for _, r in ranked.iterrows():
         base = r["scenario"] == baseline
         rows.append([
-            r["rank"], r["scenario"], render.pct(*render.stat(r, "adoption_final")),
+            r["rank"], r["scenario"], render.probability(r["p_best"], r["p_best_mc_se"]),
+            render.pct(*render.stat(r, "adoption_final")),
             "-" if base else render.num(*(v / 1e6 for v in render.stat(r, "additional_adopters")),
                                         fmt="{:+.1f}"),
             "-" if base else render.num(*render.stat(r, "additional_adopters_per_idr_bn"), interval=False),
             render.pp(*render.stat(r, "gap_urban_rural"), interval=False, sign=False),
             render.pp(*render.stat(r, "gap_income_q5_q1"), interval=False, sign=False),
         ])
-    print_table(["#", "scenario", f"{render.metric_label('adoption_final')} (95% CI)", "extra adopters, M",
+    print_table(["#", "scenario", "P(best)",
+                 f"{render.metric_label('adoption_final')} (5%-95% {render.range_name(uncertainty)})",
+                 "extra adopters, M",
                  "per IDR bn", *(render.metric_label(g) for g in ("gap_urban_rural", "gap_income_q5_q1"))],
                 rows)
 
@@ -158,7 +176,7 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
 
 def show(summary: pd.DataFrame, cfg: CompareConfig, out: Path) -> None:
     print()
-    print_ranking(summary, cfg.baseline)
+    print_ranking(summary, cfg.baseline, cfg.uncertainty)
     print(f"\nreport: {out / 'report.html'}")
 
 

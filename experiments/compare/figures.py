@@ -1,5 +1,9 @@
 """The policy comparison's figures: adoption, trust and staff over time, adoption by group, equity
-gaps and cost-effectiveness."""
+gaps and cost-effectiveness.
+
+Every interval drawn is the 5 %-95 % range across runs (across calibrated worlds; across seeds under
+``uncertainty=none``), the same range the tables give (``_p05``/``_p95``), never a confidence interval of a
+mean; ``spread`` names it in the captions (:func:`experiments.engine.render.range_name`)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ import pandas as pd  # noqa: E402
 
 from experiments.engine.plots import (
     BASELINE_COLOR,
-    CAPTION_95,
     hbar,
     percent_scale,
     save_figure,
@@ -41,11 +44,12 @@ def _change_text(row: pd.Series, metric: str) -> str:
 
 # --------------------------------------------------------------------------- over time
 def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios: Sequence[str],
-              baseline: str, colors: dict, path: Path, title: str) -> Path:
-    """Small multiples: the baseline's level (mean and 95 % band over seeds, axis over the whole
-    range), then one panel per scenario with its paired difference from the baseline month by month
-    (mean and 95 % band; a shared axis, so panels compare). Panels from the largest final effect down;
-    each titled with the final effect and its interval, as in the tables."""
+              baseline: str, colors: dict, path: Path, title: str, spread: str) -> Path:
+    """Small multiples: the baseline's level (mean and 5 %-95 % range across runs, month by month;
+    axis over the whole range), then one panel per scenario with its paired difference from the
+    baseline month by month (mean and 5 %-95 % range of the per-seed differences; a shared axis, so
+    panels compare). Panels from the largest final effect down; each titled with the final effect and
+    its range, as in the tables."""
     scale = percent_scale(metric)
     unit = "percentage points" if scale == 100 else "points"
     final = f"{metric}_final"
@@ -59,10 +63,10 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
     grid = fig.add_gridspec(nrows, ncols)
     level = bands(tidy[tidy["scenario"] == baseline], metric)
     ax0 = fig.add_subplot(grid[0, 0])
-    ax0.fill_between(level["month"], level["ci_low"] * scale, level["ci_high"] * scale, color="0.6",
+    ax0.fill_between(level["month"], level["p05"] * scale, level["p95"] * scale, color="0.6",
                      alpha=0.35, lw=0)
     ax0.plot(level["month"], level["mean"] * scale, color=BASELINE_COLOR, lw=2)
-    lo, hi = bounds(metric) or (np.nanmin(level["ci_low"]), np.nanmax(level["ci_high"]))
+    lo, hi = bounds(metric) or (np.nanmin(level["p05"]), np.nanmax(level["p95"]))
     ax0.set_ylim(lo * scale, hi * scale)
     if scale == 100:
         ax0.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100.0, decimals=0))
@@ -72,7 +76,7 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
     ax0.set_xlabel("month", fontsize=8)
     ax0.grid(alpha=0.3)
     d = diff[diff["scenario"].isin(others)]
-    values = d[["ci_low", "ci_high", "mean"]].to_numpy(dtype=float) * scale
+    values = d[["p05", "p95", "mean"]].to_numpy(dtype=float) * scale
     top = max(float(np.nanmax(values, initial=0.0)), 0.0)
     bottom = min(float(np.nanmin(values, initial=0.0)), 0.0)
     pad = 0.08 * (top - bottom) or 1.0
@@ -82,7 +86,7 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
         shared = shared or ax
         e = diff[diff["scenario"] == s]
         ax.axhline(0, color=BASELINE_COLOR, lw=1, zorder=1)
-        ax.fill_between(e["month"], e["ci_low"] * scale, e["ci_high"] * scale, color=colors[s], alpha=0.3,
+        ax.fill_between(e["month"], e["p05"] * scale, e["p95"] * scale, color=colors[s], alpha=0.3,
                         lw=0)
         ax.plot(e["month"], e["mean"] * scale, color=colors[s], lw=1.8)
         ax.set_ylim(bottom - pad, top + pad)
@@ -92,25 +96,25 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
             ax.set_ylabel(f"minus {scenario_label(baseline)}\n({unit})", fontsize=8)
         if k // ncols == nrows - 1 or k + ncols > len(others):
             ax.set_xlabel("month", fontsize=8)
-    fig.suptitle(f"{title}\nfirst panel: {scenario_label(baseline)} with its 95% band over seeds; others: "
-                 f"difference from {scenario_label(baseline)}, paired by seed, with {CAPTION_95} "
-                 f"(black line: {scenario_label(baseline)})", fontsize=10)
+    fig.suptitle(f"{title}\nfirst panel: {scenario_label(baseline)} with its 5%-95% {spread}; others: "
+                 f"difference from {scenario_label(baseline)}, paired by seed, with the same range of the "
+                 f"differences (black line: {scenario_label(baseline)})", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- adoption by group
-def group_heatmap(summary: pd.DataFrame, baseline: str, path: Path) -> Path:
+def group_heatmap(summary: pd.DataFrame, baseline: str, path: Path, spread: str) -> Path:
     """Top row: the baseline's final adoption by group. Below: each scenario's paired change against
-    it, in percentage points (grey numbers: the 95 % interval includes zero)."""
+    it, in percentage points (grey numbers: the 5 %-95 % range includes zero)."""
     cols = [c for c in group_columns() if f"{c[2]}_mean" in summary.columns]
     rows = summary.set_index("scenario")
     others = [s for s in summary.sort_values("adoption_change_mean", ascending=False)["scenario"]
               if s != baseline]
     level = rows.loc[[baseline], [f"{c[2]}_mean" for c in cols]].to_numpy(dtype=float) * 100
     change = rows.loc[others, [f"{c[2]}_change_mean" for c in cols]].to_numpy(dtype=float) * 100
-    low = rows.loc[others, [f"{c[2]}_change_ci_low" for c in cols]].to_numpy(dtype=float)
-    high = rows.loc[others, [f"{c[2]}_change_ci_high" for c in cols]].to_numpy(dtype=float)
+    low = rows.loc[others, [f"{c[2]}_change_p05" for c in cols]].to_numpy(dtype=float)
+    high = rows.loc[others, [f"{c[2]}_change_p95" for c in cols]].to_numpy(dtype=float)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(1.2 + 0.6 * len(cols), 2.2 + 0.42 * (len(others) + 1)),
                                    height_ratios=[1, max(len(others), 1)], sharex=True)
     ax1.imshow(level, cmap="viridis", vmin=0, vmax=100, aspect="auto")
@@ -118,7 +122,7 @@ def group_heatmap(summary: pd.DataFrame, baseline: str, path: Path) -> Path:
         ax1.text(j, 0, f"{v:.0f}%", ha="center", va="center", fontsize=7, color="white" if v < 50 else "k")
     ax1.set_yticks([0], [f"{scenario_label(baseline)} (level)"])
     ax1.set_title("Final adoption by group: the baseline's level (top, 0-100%), and each scenario's change "
-                  "from it\nin percentage points, paired by seed (grey: the 95% interval includes zero)",
+                  f"from it\nin percentage points, paired by seed (grey: the 5%-95% {spread} includes zero)",
                   fontsize=10)
     if others:
         lim = max(1.0, float(np.nanmax(np.abs(change))))
@@ -144,9 +148,10 @@ def group_heatmap(summary: pd.DataFrame, baseline: str, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseline: str, path: Path) -> Path:
+def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseline: str, path: Path,
+                spread: str) -> Path:
     """One panel per equity gap: each scenario's paired change of the gap against the baseline, in
-    percentage points with its 95 % interval (left of zero: the gap narrows); the baseline's own gap
+    percentage points with its 5 %-95 % range (left of zero: the gap narrows); the baseline's own gap
     in the panel's title."""
     gaps = [g for g in gaps if f"{g}_change_mean" in summary.columns]
     ordered = summary.sort_values("adoption_change_mean", ascending=False)
@@ -159,7 +164,7 @@ def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseli
     for ax, gap in zip(axes.flat, gaps, strict=False):
         scale = percent_scale(gap)
         mean, low, high = (s[f"{gap}_change_{k}"].to_numpy(dtype=float) * scale
-                           for k in ("mean", "ci_low", "ci_high"))
+                           for k in ("mean", "p05", "p95"))
         hbar(ax, [scenario_label(n) for n in s["scenario"]], mean, low, high,
               [colors[n] for n in s["scenario"]])
         ax.axvline(0, color=BASELINE_COLOR, lw=1.5)
@@ -171,17 +176,18 @@ def equity_gaps(summary: pd.DataFrame, gaps: Sequence[str], colors: dict, baseli
     for ax in list(axes.flat)[len(gaps):]:
         ax.axis("off")
     fig.suptitle(f"Change of each equity gap against {scenario_label(baseline)} at the end of the horizon "
-                 f"(below zero: the gap narrows; {CAPTION_95}; black line: {scenario_label(baseline)})",
+                 f"(below zero: the gap narrows; 5%-95% {spread} of the paired differences; black line: "
+                 f"{scenario_label(baseline)})",
                  fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- cost-effectiveness
-def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path: Path) -> Path:
+def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path: Path, spread: str) -> Path:
     """Left: additional adopters per IDR bn actually spent, against the baseline (hatched: the scenario
     could not spend its budget). Right: the change of final adoption against the change of the
-    urban-rural gap, both in percentage points with 95 % intervals (the adoption-equity trade-off)."""
+    urban-rural gap, both in percentage points with 5 %-95 % ranges (the adoption-equity trade-off)."""
     s = summary[summary["scenario"] != baseline].reset_index(drop=True)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 0.4 * len(s) + 2.6))
     if s.empty:
@@ -193,7 +199,7 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
                                               if u else "")
              for (_, r), u in zip(paid.iterrows(), under, strict=True)]
     hbar(ax1, names, *(paid[f"additional_adopters_per_idr_bn_{k}"].to_numpy(dtype=float)
-                        for k in ("mean", "ci_low", "ci_high")),
+                        for k in ("mean", "p05", "p95")),
           [colors[n] for n in paid["scenario"]], ["//" if u else "" for u in under])
     ax1.axvline(0, color=BASELINE_COLOR, lw=1)
     ax1.set_title(f"Cost-effectiveness against {scenario_label(baseline)}\n(hatched: could not spend its "
@@ -202,8 +208,9 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
         x, xl, xh = (v * 100 for v in stat(r, "adoption_change"))
         y, yl, yh = (v * 100 for v in stat(r, "gap_urban_rural_change"))
         hollow = bool(r.get("underspent", False))
-        ax2.errorbar(x, y, xerr=[[np.nan_to_num(x - xl)], [np.nan_to_num(xh - x)]],
-                     yerr=[[np.nan_to_num(y - yl)], [np.nan_to_num(yh - y)]], fmt="o",
+        # a 5%-95% range need not contain the mean (a skewed spread): no arm shorter than zero
+        ax2.errorbar(x, y, xerr=np.clip([[np.nan_to_num(x - xl)], [np.nan_to_num(xh - x)]], 0, None),
+                     yerr=np.clip([[np.nan_to_num(y - yl)], [np.nan_to_num(yh - y)]], 0, None), fmt="o",
                      color=colors[r["scenario"]], capsize=3, mfc="white" if hollow else None)
         ax2.annotate(scenario_label(r["scenario"]), (x, y), xytext=(5, 4), textcoords="offset points",
                      fontsize=8)
@@ -219,25 +226,30 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
     ax2.set_title("Who gains: adoption against the urban-rural gap (below 0: the gap narrows;\n"
                   "hollow: could not spend its budget)", fontsize=10)
     ax2.grid(alpha=0.3)
-    ax1.set_xlabel("additional adopters per IDR bn actually spent (people; " + CAPTION_95 + ")")
+    ax1.set_xlabel(f"additional adopters per IDR bn actually spent (people; 5%-95% {spread} of the "
+                   "paired differences)")
     fig.tight_layout()
     return save_figure(fig, path)
 
 
 def compare_figures(tidy: pd.DataFrame, summary: pd.DataFrame, scenarios: Sequence[str], baseline: str,
-                    gaps: Sequence[str], directory: Path, names: dict[str, str]) -> dict[str, Path]:
-    """Every figure of the comparison into ``directory`` (``names``: figure key -> file name)."""
+                    gaps: Sequence[str], directory: Path, names: dict[str, str],
+                    spread: str = "range across calibrated worlds") -> dict[str, Path]:
+    """Every figure of the comparison into ``directory`` (``names``: figure key -> file name;
+    ``spread``: what the drawn ranges span, in words)."""
     colors = scenario_colors(scenarios, baseline)
     paths = {
         "adoption": over_time(tidy, summary, "adoption", scenarios, baseline, colors,
-                              directory / names["adoption"], "Adoption of digital public services"),
-        "heatmap": group_heatmap(summary, baseline, directory / names["heatmap"]),
-        "gaps": equity_gaps(summary, gaps, colors, baseline, directory / names["gaps"]),
+                              directory / names["adoption"], "Adoption of digital public services", spread),
+        "heatmap": group_heatmap(summary, baseline, directory / names["heatmap"], spread),
+        "gaps": equity_gaps(summary, gaps, colors, baseline, directory / names["gaps"], spread),
         "trust": over_time(tidy, summary, "trust_mean", scenarios, baseline, colors,
-                           directory / names["trust"], "Mean trust of citizens in government (0 to 1)"),
+                           directory / names["trust"], "Mean trust of citizens in government (0 to 1)",
+                           spread),
         "staff": over_time(tidy, summary, "digital_staff_share", scenarios, baseline, colors,
-                           directory / names["staff"], "Civil servants working through the digital system"),
-        "cost": cost_effectiveness(summary, baseline, colors, directory / names["cost"]),
+                           directory / names["staff"], "Civil servants working through the digital system",
+                           spread),
+        "cost": cost_effectiveness(summary, baseline, colors, directory / names["cost"], spread),
     }
     return paths
 

@@ -1,5 +1,11 @@
 """The policy-comparison report (``report.md`` / ``report.html``) as document blocks, rendered by
-:mod:`experiments.engine.render`: headline, ranking, equity, costs, assumptions and uncertainty."""
+:mod:`experiments.engine.render`: headline, ranking, head-to-head probabilities, equity, costs,
+assumptions and uncertainty.
+
+Following the project's uncertainty conventions, every level and effect carries its 5 %-95 % range
+across calibrated worlds (across seeds under ``uncertainty=none``), never a confidence interval of a
+mean; the decision is given as probabilities (P(best), P(A beats B)) with their Monte Carlo errors, and
+a winner is named only when it is best in at least ``clear_winner_share`` of the draws."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from experiments.engine.render import (
     all_finite,
     differs_from_zero,
     estimate,
-    few_seeds_warning,
+    few_draws_warning,
     group_columns,
     lever_label,
     metric_label,
@@ -23,6 +29,8 @@ from experiments.engine.render import (
     num,
     pct,
     pp,
+    probability,
+    range_name,
     scenario_label,
     spending_cells,
     stat,
@@ -30,6 +38,7 @@ from experiments.engine.render import (
     value_text,
     words,
 )
+from experiments.engine.stats import clear_winner
 from experiments.exploration import drivers
 from sim.config import LEVERS, SimConfig
 
@@ -62,7 +71,7 @@ def _gap_sentence(row: pd.Series, gap: str, baseline: str, is_baseline: bool) ->
     return f"{label} {level}: {verdict} against {scenario_label(baseline)} ({change})"
 
 
-def assumption_items(model_cfg: SimConfig, n_citizens: int) -> list[str]:
+def assumption_items(model_cfg: SimConfig, n_citizens: int, uncertainty: str = "posterior") -> list[str]:
     """The settings that drive the comparison, with their values in these runs (``model_cfg``: the
     config of one of the baseline's runs, as the runner ran it)."""
     pop, par, pol = model_cfg.population, model_cfg.params, model_cfg.policy
@@ -127,50 +136,98 @@ def assumption_items(model_cfg: SimConfig, n_citizens: int) -> list[str]:
         f"Awareness: {pop.awareness_initial:.0%} of citizens know of the services at the "
         f"start and a campaign reaches a person for {million('outreach_per_person_reached', 3)} (both "
         "assumptions); the outreach scenario's effect rests on them.",
-        "Reading the results: they compare scenarios under these assumptions; they are not forecasts. The "
-        "95% intervals cover only the runs' random variation across seeds, not the uncertainty of the "
-        "parameters above, most of which are assumptions.",
+        "Reading the results: they compare scenarios under these assumptions; they are not forecasts. "
+        + ("The ranges span the calibrated parameters' uncertainty (one posterior draw per seed) and "
+           "run-to-run noise; the parameters the calibration does not estimate keep the values above, "
+           "most of which are assumptions." if uncertainty == "posterior" else
+           "The ranges cover only the runs' random variation across seeds, not the uncertainty of the "
+           "parameters above, most of which are assumptions."),
     ]
 
 
+def draws_name(setup: dict[str, Any]) -> str:
+    """What one seed's run stands for, in words: a calibrated world, or (at the declared defaults) a seed."""
+    return "calibrated worlds" if setup.get("uncertainty") == "posterior" else "seeds"
+
+
+def decision_item(summary: pd.DataFrame, setup: dict[str, Any]) -> str:
+    """The headline decision: the winner with its P(best) and Monte Carlo error when one scenario is best
+    in at least ``clear_winner_share`` of the draws, else "no clear winner" and the leading scenarios."""
+    share = float(setup.get("clear_winner_share", 0.8))
+    worlds = draws_name(setup)
+    winner = clear_winner(summary, share)
+    ranked = summary.sort_values("p_best", ascending=False, kind="stable")
+    if winner is not None:
+        r = ranked.iloc[0]
+        return (f"Clear winner on final adoption: {scenario_label(winner)}, best in "
+                f"{probability(r['p_best'], r['p_best_mc_se'])} of {worlds} (P(best) with its Monte Carlo "
+                f"error; a winner is named at {share:.0%} or more).")
+    leading = [r for _, r in ranked.iterrows() if r["p_best"] > 0][:3]
+    names = ", ".join(f"{scenario_label(r['scenario'])} "
+                      f"(P(best) {probability(r['p_best'], r['p_best_mc_se'])})" for r in leading)
+    return (f"No clear winner on final adoption: no scenario is best in at least {share:.0%} of {worlds}. "
+            f"Leading: {names or 'none'}.")
+
+
 def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any]) -> list[Block]:
-    """What the intervals cover, and which conclusions survive parameter uncertainty."""
+    """What the ranges span, and which adoption gains hold across parameter uncertainty."""
     if setup.get("uncertainty") != "posterior":
-        return [("p", "Intervals cover run-to-run noise and nothing else: every run uses the declared "
+        return [("p", "Ranges cover run-to-run noise and nothing else: every run uses the declared "
                       "default parameters (uncertainty=none); they do not show how much of a result "
                       "rests on assumed parameter values.")]
     others = summary[summary["scenario"] != baseline]
-    best = summary.sort_values("p_best", ascending=False, kind="stable").iloc[0]
     holds = [scenario_label(r["scenario"]) for _, r in others.iterrows()
              if differs_from_zero(r, "adoption_change")]
     fails = [scenario_label(r["scenario"]) for _, r in others.iterrows()
              if differs_from_zero(r, "adoption_change") is False]
-    items = [f"Ranks first on final adoption in {best['p_best']:.0%} of the posterior draws: "
-             f"{scenario_label(best['scenario'])}" + (
-                 "." if best["p_best"] >= 0.9 else " (a ranking that parameter uncertainty can overturn; "
-                 "scenario_summary.csv gives every scenario's share of first places).")]
+    items = []
     if holds:
-        items.append("Adoption gain against the baseline that survives parameter uncertainty (paired "
-                     f"interval above zero across posterior draws): {', '.join(holds)}.")
+        items.append("Adoption gain against the baseline in at least 95% of calibrated worlds (the 5%-95% "
+                     f"range of the paired change is above zero): {', '.join(holds)}.")
     if fails:
-        items.append(f"Adoption gain that does not survive it (interval includes zero): {', '.join(fails)}.")
-    return [("h2", "Parameter uncertainty"),
-            ("p", f"Each seed runs one draw of the calibrated posterior ({setup.get('posterior_file')}), "
-                  "the same draw for every scenario, so the intervals below cover parameter uncertainty "
-                  "and run-to-run noise together."),
-            ("ul", items)]
+        items.append("Adoption gain that parameter uncertainty can erase (the range includes zero): "
+                     f"{', '.join(fails)}.")
+    blocks: list[Block] = [
+        ("h2", "Parameter uncertainty"),
+        ("p", f"Each seed runs one draw of the calibrated posterior ({setup.get('posterior_file')}), "
+              "the same draw for every scenario, so the ranges below span parameter uncertainty "
+              "and run-to-run noise together.")]
+    if items:
+        blocks.append(("ul", items))
+    return blocks
+
+
+def pairwise_blocks(pairwise: pd.DataFrame, order: Sequence[str], setup: dict[str, Any]) -> list[Block]:
+    """P(row beats column) on final adoption, in percent, rows and columns in the ranking's order."""
+    table = pairwise.set_index("scenario").loc[list(order), list(order)]
+    n = int(setup["seeds"])
+    worst = float(np.sqrt(0.25 / max(n, 1)))
+    rows = [[scenario_label(a), *("-" if a == b or not all_finite(table.loc[a, b])
+                                  else f"{table.loc[a, b]:.0%}" for b in order)] for a in order]
+    return [
+        ("h2", "Head to head: P(row beats column)"),
+        ("p", f"Share of {draws_name(setup)} in which the row scenario's {metric_label('adoption_final')} is "
+              "higher than the column scenario's (paired: the same draw and seed; a tie counts half, so "
+              f"the two cells of a pair add up to 100%). With {n} draws each cell carries a Monte Carlo "
+              f"error of up to {worst:.0%}; the table is pairwise.csv."),
+        ("table", ["row beats column", *(scenario_label(s) for s in order)], rows),
+    ]
 
 
 def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], figures: dict[str, Path],
-                   model_cfg: SimConfig, gaps: Sequence[str]) -> list[Block]:
-    """The comparison report as blocks (see module docstring)."""
-    ranked = summary.sort_values("adoption_final_mean", ascending=False, kind="stable").reset_index(drop=True)
+                   model_cfg: SimConfig, gaps: Sequence[str],
+                   pairwise: pd.DataFrame | None = None) -> list[Block]:
+    """The comparison report as blocks (see module docstring); ``summary`` ranked by
+    :func:`experiments.engine.stats.ranking` (``rank``, ``p_best``, ``p_best_mc_se``)."""
+    ranked = summary.sort_values("rank", kind="stable").reset_index(drop=True)
+    spread = range_name(setup.get("uncertainty", "posterior"))
+    worlds = draws_name(setup)
     others = ranked[ranked["scenario"] != baseline]
     base = summary.set_index("scenario").loc[baseline]
     base_name = scenario_label(baseline)
     budget, steps = setup["budget_idr_bn_per_month"], setup["steps"]
     blocks: list[Block] = [("h1", "Digital public services in Indonesia: policy scenario comparison")]
-    warning = few_seeds_warning(setup["seeds"])
+    warning = few_draws_warning(setup["seeds"], setup.get("uncertainty", "posterior"))
     if warning:
         blocks.append(("p", warning))
     blocks.append(("p", (
@@ -178,27 +235,33 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         f"population profile ({setup['n_citizens']:,} agents, {setup['population_total'] / 1e6:,.0f} million "
         f"people), {steps} months, {words(setup['network'])} social network. Every scenario with spending "
         f"may spend up to IDR {budget:,.0f} bn a month (IDR {budget * steps:,.0f} bn over {steps} months). "
-        f"Ranges in brackets are 95% confidence intervals across seeds; effects against {base_name} are "
-        "paired by seed (each scenario's run minus the baseline's run with the same seed), and every "
-        "number is rounded to the digits its interval supports. "
+        f"Ranges in brackets are the 5%-95% {spread}: 90% of the runs fall between them. "
+        + ("Each seed runs one draw of the calibrated parameters (one world), the same draw in every "
+           "scenario, so a range shows how far a result spreads across the worlds the calibration "
+           "allows; " if setup.get("uncertainty") == "posterior" else
+           "Every run uses the declared default parameters, so a range shows only how far a result "
+           "varies from one seed to the next; ")
+        + "it does not narrow as seeds are added. How precisely the runs pin down a mean or a "
+        "probability is a separate number, its Monte Carlo error, which shrinks with more seeds: "
+        f"P(best) is shown with it (±), the mean of final adoption carries at most "
+        f"{pp(summary['adoption_final_mc_se'].max(), sign=False, digits=2)} of it, and "
+        "scenario_summary.csv gives it for every mean. "
+        f"Effects against {base_name} are paired by seed (each scenario's run minus the baseline's run "
+        "with the same seed), and every number is rounded to the digits its range supports. "
         f"Produced {setup['created']} in {setup['wall_time']}.")))
 
     blocks += uncertainty_blocks(summary, baseline, setup)
     # ---- headline
     blocks.append(("h2", "Headline: which policy, for whom, at what cost"))
-    items = []
+    items = [decision_item(summary, setup)] if "p_best" in summary else []
     if not others.empty:
         top = others.iloc[0]
-        items.append(f"Highest final adoption: {scenario_label(top['scenario'])}, "
+        items.append(f"Top of the ranking besides {base_name}: {scenario_label(top['scenario'])}, "
+                     "final adoption "
                      f"{pct(*stat(top, 'adoption_final'))}, against {pct(*stat(base, 'adoption_final'))} "
                      f"under {base_name}: {pp(*stat(top, 'adoption_change'))}, or "
                      f"{num(*(v / 1e6 for v in stat(top, 'additional_adopters')), fmt='{:+,.1f}')} million "
                      "more people using digital public services.")
-        tied = setup.get("tied_with_top") or []
-        if tied:
-            items.append(f"Not distinguishable from {scenario_label(top['scenario'])} in final adoption (the "
-                         "interval of the paired difference includes zero), so they share rank 1: "
-                         f"{', '.join(scenario_label(t) for t in tied)}.")
         paid = others[others["cost_idr_bn_mean"] > 0]
         if not paid.empty:
             ce = paid.sort_values("additional_adopters_per_idr_bn_mean", ascending=False).iloc[0]
@@ -213,14 +276,15 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         for gap in ("gap_urban_rural", "gap_income_q5_q1"):
             if f"{gap}_change_mean" in others:
                 eq = others.sort_values(f"{gap}_change_mean").iloc[0]
-                verdict = "" if differs_from_zero(eq, f"{gap}_change") else " (the interval includes zero)"
+                verdict = ("" if differs_from_zero(eq, f"{gap}_change")
+                           else " (the 5%-95% range includes zero)")
                 items.append(f"Largest cut of the {metric_label(gap)}: {scenario_label(eq['scenario'])} "
                              f"({value_text(eq, f'{gap}_change')} against {base_name}){verdict}.")
         flat = [scenario_label(r["scenario"]) for _, r in others.iterrows()
                 if differs_from_zero(r, "adoption_change") is False]
         if flat:
-            items.append("No adoption gain distinguishable from the baseline (the interval of the paired "
-                         f"difference includes zero): {', '.join(flat)}.")
+            items.append(f"No adoption gain in at least 95% of {worlds} (the 5%-95% range of the paired "
+                         f"change includes zero): {', '.join(flat)}.")
         under = [r for _, r in others.iterrows() if bool(r.get("underspent", False))]
         if under:
             items.append("Could not spend their budget (a lever ran out of willing, eligible people to reach "
@@ -230,18 +294,18 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                          + ".")
     blocks.append(("ul", items))
     table_gaps = ("gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min")
-    header = ["rank", "scenario", metric_label("adoption_final"), f"change against {base_name}",
+    header = ["rank", "scenario", "P(best)", metric_label("adoption_final"), f"change against {base_name}",
               f"{metric_label('additional_adopters')} (million)",
               f"{metric_label('additional_adopters')} per IDR bn spent",
               *(metric_label(g) for g in table_gaps), f"{metric_label('trust_mean')} (0 to 1)",
               metric_label("digital_staff_share"), metric_label("months_to_25pct"),
               "spent per month (IDR bn)", f"spent over {steps} months (IDR bn)"]
     rows = []
-    for i, r in ranked.iterrows():
+    for _, r in ranked.iterrows():
         is_base = r["scenario"] == baseline
         per_month, total = spending_cells(r)
         rows.append([
-            r["rank"] if "rank" in r else i + 1, scenario_label(r["scenario"]),
+            r["rank"], scenario_label(r["scenario"]), probability(r["p_best"], r["p_best_mc_se"]),
             pct(*stat(r, "adoption_final")),
             "-" if is_base else pp(*stat(r, "adoption_change")),
             "-" if is_base else num(*(v / 1e6 for v in stat(r, "additional_adopters")), fmt="{:+,.2f}"),
@@ -255,12 +319,14 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
             per_month, total,
         ])
     blocks.append(("table", header, rows))
-    blocks.append(("p", "Rank 1= marks the scenarios whose paired difference from the highest one "
-                        "includes zero. Gaps are differences of adoption shares in percentage points at the "
-                        "end of the horizon (positive: the first group is ahead), rounded as their intervals "
-                        "allow (the "
-                        "intervals are in scenario_summary.csv). Months to 25% adoption averages the seeds "
-                        "that reach it. Spending per month is over the months a scenario may spend."))
+    blocks.append(("p", f"Ranked by P(best), the share of {worlds} in which a scenario has the highest "
+                        f"final adoption (± its Monte Carlo error), then by mean final adoption. Gaps are "
+                        "differences of adoption shares in percentage points at the end of the horizon "
+                        "(positive: the first group is ahead), rounded as their ranges allow (the ranges "
+                        "are in scenario_summary.csv). Months to 25% adoption averages the seeds that "
+                        "reach it. Spending per month is over the months a scenario may spend."))
+    if pairwise is not None:
+        blocks += pairwise_blocks(pairwise, list(ranked["scenario"]), setup)
 
     # ---- scenarios
     blocks.append(("h2", "What each scenario does"))
@@ -275,8 +341,9 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     # ---- equity
     blocks.append(("h2", "The equity picture: who is left behind"))
     blocks.append(("p", "For each scenario, the three groups with the lowest final adoption, and each "
-                        f"equity gap with its change against {base_name} (narrows / widens only when the 95% "
-                        "interval of the paired change excludes zero)."))
+                        f"equity gap with its change against {base_name} (narrows / widens only when the "
+                        f"5%-95% range of the paired change excludes zero, that is in at least 95% of "
+                        f"{worlds})."))
     items = []
     for _, r in ranked.iterrows():
         is_base = r["scenario"] == baseline
@@ -287,11 +354,11 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     if "heatmap" in figures:
         blocks.append(("fig", figures["heatmap"],
                        f"Final adoption by group: {base_name}'s level, and each scenario's change from it in "
-                       "percentage points, paired by seed (grey: the 95% interval includes zero)."))
+                       f"percentage points, paired by seed (grey: the 5%-95% {spread} includes zero)."))
     if "gaps" in figures:
         blocks.append(("fig", figures["gaps"],
-                       f"Change of each equity gap against {base_name}, paired by seed, with 95% intervals "
-                       "(the same as in the table below)."))
+                       f"Change of each equity gap against {base_name}, paired by seed, with its 5%-95% "
+                       f"{spread} (the same as in the table below)."))
     header = ["scenario", *[f"{metric_phrase(g)}: change" for g in gaps]]
     rows = [[scenario_label(r["scenario"]), *(value_text(r, f"{g}_change") for g in gaps)]
             for _, r in ranked.iterrows() if r["scenario"] != baseline]
@@ -305,15 +372,16 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                       ("staff", "The share of civil servants working digitally")):
         if key in figures:
             blocks.append(("fig", figures[key],
-                           f"{what} over time: {base_name}'s level with its 95% band, and each scenario's "
-                           f"difference from {base_name}, paired by seed, with its 95% band."))
+                           f"{what} over time: {base_name}'s mean level with its 5%-95% {spread}, month by "
+                           f"month, and each scenario's difference from {base_name}, paired by seed, with "
+                           "its range."))
 
     # ---- cost-effectiveness
     blocks.append(("h2", "At what cost"))
     if "cost" in figures:
         blocks.append(("fig", figures["cost"],
-                       "Cost-effectiveness and the adoption-equity trade-off (95% intervals of the paired "
-                       "differences; hatched or hollow: could not spend its budget)."))
+                       f"Cost-effectiveness and the adoption-equity trade-off (5%-95% {spread} of the "
+                       "paired differences; hatched or hollow: could not spend its budget)."))
     header = ["scenario", "spent per month (IDR bn)", f"spent over {steps} months (IDR bn)",
               f"{metric_label('additional_adopters')} (million)", "per IDR bn spent",
               *(f"{metric_label(g)} change per IDR trillion"
@@ -335,14 +403,17 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
 
     # ---- assumptions
     blocks.append(("h2", "Assumptions that drive these results"))
-    blocks.append(("ul", assumption_items(model_cfg, setup["n_citizens"])))
+    blocks.append(("ul", assumption_items(model_cfg, setup["n_citizens"],
+                                          setup.get("uncertainty", "posterior"))))
     blocks.append(("p", drivers.headline_sentence()))
     blocks.append(("h2", "Files"))
     blocks.append(("ul", [
         "runs.parquet: one row per run x month (scenario, seed, month, every monthly metric)",
         "run_summaries.csv: one row per run (every summary metric)",
-        "scenario_summary.csv: one row per scenario: <metric>_mean, <metric>_ci_low, <metric>_ci_high, and "
-        "the effects against the baseline, absolute and per IDR bn",
+        "scenario_summary.csv: one row per scenario: rank, p_best and p_best_mc_se, and for every metric and "
+        "every effect against the baseline (absolute and per IDR bn) <metric>_mean, <metric>_p05 and "
+        "<metric>_p95 (the 5%-95% range across runs) and <metric>_mc_se (Monte Carlo error of the mean)",
+        "pairwise.csv: P(row scenario's final adoption > column scenario's) over the draws, ties half",
         "figures/: the figures above; runs/: every run's folder (config, time series, summary)",
     ]))
     return blocks

@@ -2,11 +2,12 @@
 
 Every function takes the tables of :mod:`experiments.engine.stats`, writes one PNG and returns its path.
 The conclusions rest on effects paired by seed (each scenario's run minus the baseline's run with the
-same seed), so the figures show those effects with the same 95 % intervals as the tables; a band of
-each scenario's own level across seeds would overlap the baseline even where the paired effect is
-clear. Shares and gaps are drawn in percent and percentage points, and their intervals stay within
-their bounds (:func:`sim.summary.bounds`). The baseline's own level has a panel of its
-own, on an axis running over the whole range, so no scenario's line can hide it.
+same seed), so the figures show those effects with the same intervals as the tables (the comparison:
+5 %-95 % ranges across calibrated worlds; the frontier: 95 % intervals of the mean); a band of each
+scenario's own level across seeds would overlap the baseline even where the paired effect is clear.
+Shares and gaps are drawn in percent and percentage points, and their intervals stay within their
+bounds (:func:`sim.summary.bounds`). The baseline's own level has a panel of its own, on an axis
+running over the whole range, so no scenario's line can hide it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from sim.summary import is_share  # noqa: E402
 
 DPI = 110
 BASELINE_COLOR = (0.0, 0.0, 0.0, 1.0)
-CAPTION_95 = "95% intervals of the paired per-seed differences"
 
 
 def scenario_colors(scenarios: Sequence[str], baseline: str | None = None) -> dict[str, tuple]:
@@ -61,12 +61,13 @@ def percent_scale(metric: str) -> float:
 # --------------------------------------------------------------------------- equity gaps
 def hbar(ax: plt.Axes, names: Sequence[str], mean: np.ndarray, low: np.ndarray, high: np.ndarray,
           colors: Sequence, hatches: Sequence[str] | None = None) -> None:
-    """Horizontal bars with 95 % error bars, first name at the top."""
+    """Horizontal bars with error bars from ``low`` to ``high``, first name at the top. A 5 %-95 %
+    range need not contain the mean (a skewed spread), so each arm is at least zero long."""
     y = np.arange(len(names))
     bars = ax.barh(y, np.nan_to_num(mean), color=colors, alpha=0.85)
     for bar, hatch in zip(bars, hatches or [""] * len(names), strict=True):
         bar.set_hatch(hatch)
-    err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
+    err = np.clip(np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)]), 0, None)
     ax.errorbar(np.nan_to_num(mean), y, xerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1)
     ax.set_yticks(y, list(names))
     ax.invert_yaxis()

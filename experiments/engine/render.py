@@ -90,9 +90,10 @@ def all_finite(*values: Any) -> bool:
 
 
 def interval_decimals(half_width: float) -> int:
-    """Decimal places a value with a 95 % interval of this half-width can carry: the half-width to one
+    """Decimal places a value with an interval of this half-width can carry: the half-width to one
     significant digit, two when it begins with 1 (so 0.14 does not become 0.1), and the value to the
-    same place. Negative: round to tens, hundreds, ... A digit beyond that is noise across seeds."""
+    same place. Negative: round to tens, hundreds, ... A digit beyond that is lost in the spread the
+    interval shows (across calibrated worlds, or across seeds)."""
     if not all_finite(half_width) or half_width <= 0:
         raise ValueError(f"half-width must be a positive number, not {half_width!r}")
     exponent = int(np.floor(np.log10(half_width)))
@@ -111,7 +112,7 @@ def round_to_interval(value: float, half_width: float) -> float:
 def estimate(mean: float, low: float | None = None, high: float | None = None, *, scale: float = 1.0,
              unit: str = "", sign: bool = False, interval: bool = True, unit_each: bool = False,
              decimals: int = 1, grouping: bool = True) -> str:
-    """A mean with its 95 % interval as text, every number rounded to the precision the interval
+    """A mean with its interval as text, every number rounded to the precision the interval
     supports (:func:`interval_decimals`; ``decimals`` only where there is no interval, or it has no
     width). ``scale`` converts (100 for percent), ``interval=False`` writes the mean alone (still
     rounded by its interval), ``unit_each`` repeats the unit on the bounds ("5% (3% to 7%)")."""
@@ -159,10 +160,34 @@ def num(mean: float, low: float | None = None, high: float | None = None, fmt: s
 
 
 def stat(row: pd.Series, metric: str) -> tuple[float, float, float]:
-    return tuple(float(row.get(f"{metric}_{s}", np.nan)) for s in ("mean", "ci_low", "ci_high"))
+    """(mean, low, high) of ``metric`` in a table row: its 5 %-95 % range across runs where the table
+    has one (``_p05``/``_p95``, :func:`experiments.engine.stats.predictive`: the comparison), else the
+    95 % confidence interval of the mean (``_ci_low``/``_ci_high``, :func:`experiments.engine.stats.describe`:
+    the frontier)."""
+    low, high = ("p05", "p95") if f"{metric}_p05" in row.index else ("ci_low", "ci_high")
+    return tuple(float(row.get(f"{metric}_{s}", np.nan)) for s in ("mean", low, high))
+
+
+def range_name(uncertainty: str) -> str:
+    """What the 5 %-95 % range of the comparison spans, in words: each seed's run is one posterior draw
+    (a calibrated world) under ``uncertainty=posterior``; under ``none`` every run uses the declared
+    defaults and the seeds differ only in their random numbers."""
+    return ("range across calibrated worlds" if uncertainty == "posterior"
+            else "range across seeds (run-to-run noise)")
+
+
+def probability(p: float, mc_se: float | None = None) -> str:
+    """A probability in whole percent with its Monte Carlo error ("62% ± 15%"); finer digits would be
+    noise at the tens or hundreds of draws a comparison runs."""
+    if not all_finite(p):
+        return "n/a"
+    text = f"{p:.0%}"
+    return text + (f" ± {mc_se:.0%}" if mc_se is not None and all_finite(mc_se) else "")
 
 
 def differs_from_zero(row: pd.Series, metric: str) -> bool | None:
+    """Whether the row's interval of ``metric`` (:func:`stat`) lies on one side of zero; None without
+    one. For a 5 %-95 % range: whether the effect has one sign in at least 95 % of the draws."""
     _, low, high = stat(row, metric)
     if not all_finite(low, high):
         return None
@@ -238,6 +263,21 @@ def few_seeds_warning(n_seeds: int, per: str = "scenario") -> str | None:
             f"are wide (each reaches {tcrit:.1f} standard errors either side, against {t10:.1f} with 10 "
             "seeds) and a ranking or a best choice can change with more runs. Run with seeds=10 or more "
             "before acting on these results.")
+
+
+def few_draws_warning(n_draws: int, uncertainty: str) -> str | None:
+    """The warning the comparison report opens with when it rests on fewer than MIN_SEEDS draws per
+    scenario, else None: its 5 %-95 % ranges are then little more than the extremes of a handful of
+    runs, and P(best) is known only to within a Monte Carlo error of up to sqrt(0.25 / n)."""
+    if n_draws >= MIN_SEEDS:
+        return None
+    worst = float(np.sqrt(0.25 / max(n_draws, 1)))
+    what = "calibrated worlds" if uncertainty == "posterior" else "seeds"
+    return (f"Warning: only {n_draws} seed{'s' if n_draws != 1 else ''} per scenario, so each 5%-95% range "
+            f"rests on {n_draws} {what} (its ends are little more than the extremes of those runs) and a "
+            f"probability such as P(best) carries a Monte Carlo error of up to {worst:.0%}; a ranking or "
+            "a best choice can change with more runs. Run with seeds=10 or more before acting on these "
+            "results.")
 
 
 def spending_cells(row: pd.Series) -> tuple[str, str]:

@@ -1,22 +1,26 @@
-"""Statistics over runs: means with 95 % confidence intervals, bands over months, paired effects against
-a reference (absolute and per IDR bn), rankings and P(best).
+"""Statistics over runs: predictive ranges across runs, Monte Carlo errors, paired effects against a
+reference (absolute and per IDR bn), P(best), pairwise P(A beats B) and rankings.
 
-Confidence intervals are across seeds (runs of one scenario that differ only in their seed), from the
-t-distribution: mean +/- t(0.975, n-1) * sd / sqrt(n). They express the model's stochastic variation,
-not the uncertainty of its parameters (that is what :mod:`experiments.exploration.sensitivity` is for).
+Each seed of the comparison runs one posterior draw of the calibrated parameters (one "world"), the
+same draw in every scenario. A level or an effect is therefore reported with its **predictive range**:
+the 5 % and 95 % quantiles of its values across runs (:func:`predictive`), which estimates how far the
+result spreads across calibrated worlds and does not narrow as draws are added. How precisely the
+runs pin down a mean or a probability is a separate number, its **Monte Carlo error** (the standard
+error sd / sqrt(n) of a mean, sqrt(p (1 - p) / n) of a probability), which does shrink with more draws.
+With ``uncertainty=none`` every run uses the declared defaults, so the same range is the spread across
+seeds (run-to-run noise). Decisions are probabilities over the draws: P(best) (:func:`p_best_table`)
+and P(row beats column) (:func:`pairwise`); a ranking orders by P(best) (:func:`ranking`).
 
-Effects against the baseline are paired by seed (the same seed gives both runs the same synthetic
-population and network, common random numbers), which makes them much tighter than a difference of
-two independent means:
+Effects against the baseline are paired by seed (the same seed gives both runs the same draw, synthetic
+population and network, common random numbers), so their range is that of the per-draw differences:
 
 - additional adopters (real people) = (adoption_final - baseline adoption_final) * population_total;
 - change of an equity gap = gap - baseline gap (positive: the gap widens);
 - per IDR bn: each of those divided by the run's total cost in IDR billion (``cost_idr_bn``).
 
-Intervals of bounded quantities (shares, gaps between shares, trust, and their paired differences)
-are clipped to their declared bounds (:func:`sim.summary.bounds`): the mean of a share cannot leave [0, 1], so
-neither may a statement about it, and the clipped interval covers the mean whenever the t-interval
-does. Tables and figures read the same intervals.
+:func:`describe` and :func:`t_interval` (95 % t-interval of the mean across seeds, clipped to the
+declared bounds, :func:`sim.summary.bounds`) remain for the budget frontier, which names a best split
+only where paired intervals of the mean separate it from its neighbours.
 """
 
 from __future__ import annotations
@@ -26,12 +30,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 from scipy.special import stdtrit  # t quantile: stdtrit(df, p) == t.ppf(p, df)
 
 from sim.summary import bounds
 
 CONFIDENCE = 0.95
 STAT_SUFFIXES = ("mean", "ci_low", "ci_high")
+# The predictive range: these quantiles of a quantity's values across runs (draws), numpy's default
+# linear interpolation. A 90 % range is as wide as the headline needs and is estimated from tens of
+# draws; a 95 % one would rest on the one or two most extreme draws.
+PREDICTIVE_QUANTILES = (0.05, 0.95)
+PREDICTIVE_SUFFIXES = ("mean", "p05", "p95", "mc_se")
 # Below this many seeds a 95 % t-interval is too wide to act on (t(0.975, 3) = 3.2 against 2.0 for
 # many seeds) and a bootstrap over seeds has too few distinct resamples to say anything.
 MIN_SEEDS = 5
@@ -44,18 +54,6 @@ def clip_interval(mean: float, low: float, high: float,
     lo, hi = bounds
     return mean, (float(np.clip(low, lo, hi)) if np.isfinite(low) else low), \
         (float(np.clip(high, lo, hi)) if np.isfinite(high) else high)
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- statistics
@@ -91,33 +89,62 @@ def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -
     return pd.DataFrame(rows)
 
 
-def _band_columns(out: pd.DataFrame, bounds: tuple[float, float] | None) -> pd.DataFrame:
-    """``ci_low``/``ci_high`` from per-row mean, std and count, as :func:`t_interval` computes them."""
-    tcrit = stdtrit(np.maximum(out["count"] - 1, 1), 0.5 + CONFIDENCE / 2)
-    half = np.where(out["count"] > 1, tcrit * out["std"] / np.sqrt(out["count"]), np.nan)
-    low, high = out["mean"] - half, out["mean"] + half
-    if bounds is not None:
-        low, high = low.clip(*bounds), high.clip(*bounds)
-    out["ci_low"], out["ci_high"] = low, high
-    return out.drop(columns=["std"])
+# --------------------------------------------------------------------------- predictive ranges
+def predictive_interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, 5 % and 95 % quantiles and Monte Carlo error (sd / sqrt(n)) of the non-missing values.
+
+    The quantiles describe the spread of the values themselves (across draws: the range across
+    calibrated worlds), so more draws estimate them better but do not narrow them; the Monte Carlo
+    error says how well the draws pin down the mean, and falls as 1 / sqrt(n). Quantiles of bounded
+    values stay within the bounds, so nothing is clipped. With one value the error is undefined (NaN).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan, np.nan
+    low, high = np.quantile(x, PREDICTIVE_QUANTILES)
+    se = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else np.nan
+    return float(x.mean()), float(low), float(high), se
+
+
+def predictive(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """``<metric>_mean``, ``_p05``, ``_p95``, ``_mc_se`` per group (plus ``n_seeds``): the predictive
+    range across the group's runs and the Monte Carlo error of its mean (:func:`predictive_interval`)."""
+    rows = []
+    for key, grp in frame.groupby(by, sort=False):
+        row: dict[str, Any] = dict(zip([by] if isinstance(by, str) else by,
+                                       [key] if isinstance(by, str) else key, strict=True))
+        row["n_seeds"] = int(grp["seed"].nunique()) if "seed" in grp else len(grp)
+        for m in metrics:
+            values = predictive_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan))
+            row.update({f"{m}_{k}": v for k, v in zip(PREDICTIVE_SUFFIXES, values, strict=True)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _quantile_band(grouped: SeriesGroupBy) -> pd.DataFrame:
+    """Per group: mean and the 5 %-95 % quantiles of its values (numpy's linear interpolation)."""
+    lo, hi = PREDICTIVE_QUANTILES
+    out = pd.concat({"mean": grouped.mean(), "p05": grouped.quantile(lo), "p95": grouped.quantile(hi)},
+                    axis=1)
+    return out.reset_index()
 
 
 def bands(tidy: pd.DataFrame, metric: str, by: str = "scenario") -> pd.DataFrame:
-    """Mean and 95 % band of a monthly metric, per group and month (vectorised over months)."""
-    out = tidy.groupby([by, "month"], sort=False)[metric].agg(["mean", "std", "count"]).reset_index()
-    return _band_columns(out, bounds(metric))
+    """Per group and month: the mean of a monthly metric across runs and its 5 %-95 % range across
+    runs (``p05``, ``p95``), the same range the tables give its final value."""
+    return _quantile_band(tidy.groupby([by, "month"], sort=False)[metric])
 
 
 def paired_bands(tidy: pd.DataFrame, metric: str, baseline: str) -> pd.DataFrame:
-    """Per scenario and month: mean and 95 % band of the per-seed difference of a monthly metric from
-    the baseline's run with the same seed (the effect, as the tables measure it; the baseline's own
-    rows are zero)."""
+    """Per scenario and month: mean and 5 %-95 % range across runs of the per-seed difference of a
+    monthly metric from the baseline's run with the same seed (the effect, as the tables measure it;
+    the baseline's own rows are zero)."""
     ref = tidy.loc[tidy["scenario"] == baseline, ["seed", "month", metric]]
     merged = tidy[["scenario", "seed", "month", metric]].merge(ref, on=["seed", "month"],
                                                                suffixes=("", "_ref"))
     merged["diff"] = merged[metric] - merged[f"{metric}_ref"]
-    out = merged.groupby(["scenario", "month"], sort=False)["diff"].agg(["mean", "std", "count"])
-    return _band_columns(out.reset_index(), bounds(f"{metric}_change"))
+    return _quantile_band(merged.groupby(["scenario", "month"], sort=False)["diff"])
 
 
 # --------------------------------------------------------------------------- effects against a reference
@@ -151,62 +178,6 @@ def effect_metrics(gap_metrics: Sequence[str], also: Sequence[str] = ()) -> list
     return out
 
 
-
-
-
-
-
-
-
-
-def paired_difference(runs: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float, float]:
-    """Mean and 95 % CI of ``metric`` in scenario ``a`` minus scenario ``b``, paired by seed."""
-    x = runs[runs["scenario"] == a].set_index("seed")[metric]
-    y = runs[runs["scenario"] == b].set_index("seed")[metric]
-    return t_interval((x - y).dropna().to_numpy())
-
-
-def tied_with_top(runs: pd.DataFrame, summary: pd.DataFrame, metric: str = "adoption_final",
-                  exclude: Sequence[str] = ()) -> list[str]:
-    """Scenarios whose paired difference from the best one (by the mean of ``metric``) includes zero."""
-    ranked = [s for s in ranking(summary, metric)["scenario"] if s not in exclude]
-    if not ranked:
-        return []
-    top = ranked[0]
-    tied = []
-    for other in ranked[1:]:
-        _, low, high = paired_difference(runs, top, other, metric)
-        if np.isfinite(low) and low <= 0 <= high:
-            tied.append(other)
-    return tied
-
-
-def ranking(summary: pd.DataFrame, metric: str = "adoption_final",
-            tied: Sequence[str] = ()) -> pd.DataFrame:
-    """Scenarios from best to worst by the mean of ``metric``. Rank 1 is the highest; the scenarios in
-    ``tied`` (not distinguishable from it, :func:`tied_with_top`) share it as "1=", so a ranking never
-    orders what the paired intervals cannot tell apart at the top."""
-    out = summary.sort_values(f"{metric}_mean", ascending=False, kind="stable").reset_index(drop=True)
-    shared = "1=" if tied else "1"
-    labels = [shared if i == 0 or name in tied else str(i + 1) for i, name in enumerate(out["scenario"])]
-    out.insert(0, "rank", labels)
-    return out
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def change_column(metric: str) -> str:
     """The column of ``metric``'s paired change against the reference (final adoption's is
     ``adoption_change``, every other's ``<metric>_change``)."""
@@ -216,9 +187,63 @@ def change_column(metric: str) -> str:
 def p_best(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> pd.Series:
     """Share of seeds (with parameter uncertainty: of posterior draws) in which each scenario ranks
     first on ``metric``; a tie shares the seed equally, so the shares sum to 1."""
-    wide = runs.pivot_table(index="seed", columns="scenario", values=metric)[list(scenarios)].dropna()
+    wide = _wide(runs, scenarios, metric)
     if wide.empty:
         return pd.Series(np.nan, index=list(scenarios))
     values = wide.to_numpy()
     best = np.isclose(values, values.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
     return pd.Series((best / best.sum(axis=1, keepdims=True)).mean(axis=0), index=list(scenarios))
+
+
+def _wide(runs: pd.DataFrame, scenarios: Sequence[str], metric: str) -> pd.DataFrame:
+    """One row per seed (draw) with every scenario's ``metric``; seeds missing a scenario are dropped."""
+    return runs.pivot_table(index="seed", columns="scenario", values=metric)[list(scenarios)].dropna()
+
+
+def proportion_mc_se(p: float | np.ndarray | pd.Series, n: int) -> Any:
+    """Monte Carlo error of a probability estimated as a share of ``n`` draws: sqrt(p (1 - p) / n)."""
+    return np.sqrt(p * (1 - p) / n) if n > 0 else p * np.nan
+
+
+def p_best_table(runs: pd.DataFrame, scenarios: Sequence[str],
+                 metric: str = "adoption_final") -> pd.DataFrame:
+    """``p_best`` (:func:`p_best`) and its Monte Carlo error ``p_best_mc_se`` per scenario (index)."""
+    shares = p_best(runs, scenarios, metric)
+    n = len(_wide(runs, scenarios, metric))
+    return pd.DataFrame({"p_best": shares, "p_best_mc_se": proportion_mc_se(shares, n)})
+
+
+def pairwise(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> pd.DataFrame:
+    """P(row scenario's ``metric`` > column scenario's) over the draws, paired by seed; a tie counts
+    half, so P(a > b) + P(b > a) = 1. The diagonal (a scenario against itself) is empty. One row per
+    scenario in the given order, first column ``scenario``."""
+    wide = _wide(runs, scenarios, metric).to_numpy()
+    names = list(scenarios)
+    out = np.full((len(names), len(names)), np.nan)
+    if wide.size:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if i != j:
+                    tie = np.isclose(wide[:, i], wide[:, j], rtol=0, atol=1e-12)
+                    out[i, j] = float(np.mean(np.where(tie, 0.5, wide[:, i] > wide[:, j])))
+    table = pd.DataFrame(out, columns=names)
+    table.insert(0, "scenario", names)
+    return table
+
+
+def ranking(summary: pd.DataFrame, metric: str = "adoption_final") -> pd.DataFrame:
+    """Scenarios from best to worst by ``p_best`` (the share of draws in which each is best), then by
+    the mean of ``metric``; ``rank`` 1 is the most often best. A decision under uncertainty is a
+    probability, so the order follows it rather than a difference of means."""
+    out = summary.sort_values(["p_best", f"{metric}_mean"], ascending=False, kind="stable")
+    out = out.reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def clear_winner(summary: pd.DataFrame, share: float) -> str | None:
+    """The scenario that is best in at least ``share`` of the draws, or None ("no clear winner")."""
+    if summary.empty or not np.isfinite(summary["p_best"]).any():
+        return None
+    top = summary.loc[summary["p_best"].idxmax()]
+    return str(top["scenario"]) if top["p_best"] >= share else None

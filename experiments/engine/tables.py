@@ -1,7 +1,8 @@
 """From run records to tables: one row per run (summary and settings), one row per run x month, and
-one row per scenario (every summary metric with its interval, paired effects against the baseline).
+one row per scenario (every summary metric with its predictive range and Monte Carlo error, paired
+effects against the baseline).
 
-The statistics themselves (intervals, paired effects, rankings) live in :mod:`experiments.engine.stats`;
+The statistics themselves (ranges, errors, paired effects, rankings) live in :mod:`experiments.engine.stats`;
 this module only decides which columns a table holds and in which order.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.engine.stats import describe, effect_metrics, paired_effects
+from experiments.engine.stats import effect_metrics, paired_effects, predictive
 from sim.config import LEVERS, SimConfig
 from sim.store.record import RunRecord
 from sim.summary import GAP_METRICS, is_metric
@@ -118,8 +119,9 @@ def present_gaps(runs: pd.DataFrame) -> list[str]:
 
 
 def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str) -> pd.DataFrame:
-    """One row per scenario (in the given order): settings, every summary metric with its 95 % CI,
-    and the paired effects against the baseline (absolute and per IDR bn)."""
+    """One row per scenario (in the given order): settings, every summary metric and every paired
+    effect against the baseline (absolute and per IDR bn) as ``_mean``, ``_p05``, ``_p95`` (the range
+    across runs, i.e. across calibrated worlds) and ``_mc_se`` (Monte Carlo error of the mean)."""
     metrics = summary_metrics(runs)
     gaps = present_gaps(runs)
     also = changed_metrics(runs)
@@ -127,8 +129,8 @@ def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str
     effects = pd.concat(
         [paired_effects(runs[runs["scenario"] == s], ref, gaps, also) for s in scenarios], ignore_index=True
     )
-    table = describe(runs, "scenario", metrics).set_index("scenario")
-    eff = (describe(effects, "scenario", effect_metrics(gaps, also)).set_index("scenario")
+    table = predictive(runs, "scenario", metrics).set_index("scenario")
+    eff = (predictive(effects, "scenario", effect_metrics(gaps, also)).set_index("scenario")
            .drop(columns="n_seeds"))
     settings = runs.groupby("scenario", sort=False)[
         ["description", "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS),

@@ -39,7 +39,8 @@ SCENARIOS = ["baseline", "training", "inclusive"]
 N_SPLITS = 3
 COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2"]
 # names of the files the experiments (and the model runs they launch) write
-OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "run_summaries.csv", "report.md", "report.html",
+OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "pairwise.csv", "run_summaries.csv", "report.md",
+                "report.html",
                 "frontier.csv", "frontier.png", "frontier.md", "frontier.html", "multirun.yaml",
                 "summary.json", "timeseries.parquet", "config.json", "compare.log", "frontier.log", "cli.log",
                 *FIGURES.values()}
@@ -192,9 +193,18 @@ def test_effects_are_paired_by_seed_and_scaled_to_people_and_cost():
 
 # --------------------------------------------------------------------------- end to end
 def _check_intervals(table: pd.DataFrame) -> None:
+    """Every mean has its interval: the frontier's confidence interval contains the mean; the
+    comparison's 5%-95% range is ordered (a skewed spread may leave the mean outside it) and comes
+    with a Monte Carlo error that is never negative."""
     means = [c[: -len("_mean")] for c in table.columns if c.endswith("_mean")]
     assert means
     for m in means:
+        if f"{m}_p05" in table.columns:
+            assert f"{m}_mc_se" in table.columns and f"{m}_ci_low" not in table.columns, m
+            low, high, se = (table[f"{m}_{s}"].astype(float) for s in ("p05", "p95", "mc_se"))
+            ok = low.notna()
+            assert (low[ok] <= high[ok]).all() and (se.dropna() >= 0).all(), m
+            continue
         assert {f"{m}_ci_low", f"{m}_ci_high"} <= set(table.columns), m
         mean, low, high = (table[f"{m}_{s}"].astype(float) for s in ("mean", "ci_low", "ci_high"))
         ok = mean.notna() & low.notna()
@@ -203,7 +213,8 @@ def _check_intervals(table: pd.DataFrame) -> None:
 
 def test_comparison_writes_every_file(results):
     out = results["compare"]["dir"]
-    for name in ["runs.parquet", "scenario_summary.csv", "run_summaries.csv", "report.md", "report.html"]:
+    for name in ["runs.parquet", "scenario_summary.csv", "pairwise.csv", "run_summaries.csv", "report.md",
+                 "report.html"]:
         assert (out / name).is_file(), name
     for name in FIGURES.values():
         assert (out / "figures" / name).stat().st_size > 1000, name
@@ -227,12 +238,26 @@ def test_comparison_tables_are_tidy_and_complete(results):
     summary = pd.read_csv(out / "scenario_summary.csv")
     assert list(summary["scenario"]) == SCENARIOS
     assert (summary["n_seeds"] == SEEDS).all()
-    assert set(summary["rank"].astype(str)) & {"1", "1="}  # tie-aware ranks are in the table
+    # ranked by P(best), then mean final adoption; P(best) sums to 1 and carries its Monte Carlo error
+    ranked = summary.sort_values("rank")
+    assert ranked["rank"].tolist() == list(range(1, len(SCENARIOS) + 1))
+    assert ranked["p_best"].is_monotonic_decreasing
+    assert ranked["p_best"].sum() == pytest.approx(1.0)
+    assert np.allclose(summary["p_best_mc_se"], np.sqrt(summary["p_best"] * (1 - summary["p_best"]) / SEEDS))
+    pairwise = pd.read_csv(out / "pairwise.csv")
+    assert list(pairwise.columns) == ["scenario", *SCENARIOS] and pairwise["scenario"].tolist() == SCENARIOS
+    wide = pairwise.set_index("scenario").to_numpy()
+    off = ~np.eye(len(SCENARIOS), dtype=bool)
+    assert np.allclose((wide + wide.T)[off], 1.0) and np.isnan(np.diag(wide)).all()
+    # no column of the new statistics is empty, unless no run has a value for its metric at all
+    empty_runs = {c for c in per_run.columns if per_run[c].isna().all()}
+    for col in summary.columns[summary.isna().all()]:
+        assert col.rsplit("_", 1)[0].removesuffix("_mc") in empty_runs, col
     # Provenance (hashes, versions) is kept per run, never averaged as if it were a metric.
     assert "code_version" in per_run.columns and "config_hash" in per_run.columns
     assert not [c for c in summary.columns if c.startswith(("code_version", "config_hash", "summary_sha256"))]
     for metric in tables.summary_metrics(per_run.rename(columns={"scenario": "policy"})):
-        for suffix in ("mean", "ci_low", "ci_high"):
+        for suffix in ("mean", "p05", "p95", "mc_se"):
             assert f"{metric}_{suffix}" in summary.columns, metric
     for col in ["additional_adopters", "additional_adopters_per_idr_bn", "gap_urban_rural_change_per_idr_bn",
                 "gap_income_q5_q1_change_per_idr_bn", "gap_region_max_min_change_per_idr_bn",
@@ -298,12 +323,12 @@ def test_a_best_split_is_named_only_when_it_beats_its_neighbours():
     assert not algorithm.distinguishable_from_neighbours(clear[:, :1], 1, maximize=True)  # one seed
 
 
-def test_ranks_are_shared_at_the_top_when_the_intervals_cannot_tell_scenarios_apart():
-    summary = pd.DataFrame({"scenario": ["a", "b", "c", "d"], "adoption_final_mean": [0.5, 0.7, 0.69, 0.6]})
-    assert stats.ranking(summary)["rank"].tolist() == ["1", "2", "3", "4"]
-    tied = stats.ranking(summary, tied=["c"])
-    assert tied["scenario"].tolist() == ["b", "c", "d", "a"]
-    assert tied["rank"].tolist() == ["1=", "1=", "3", "4"]
+def test_ranks_follow_p_best_then_mean_adoption():
+    summary = pd.DataFrame({"scenario": ["a", "b", "c", "d"], "p_best": [0.0, 0.4, 0.6, 0.0],
+                            "adoption_final_mean": [0.5, 0.7, 0.69, 0.6]})
+    ranked = stats.ranking(summary)
+    assert ranked["scenario"].tolist() == ["c", "b", "d", "a"]  # c is best more often than b
+    assert ranked["rank"].tolist() == [1, 2, 3, 4]
 
 
 def test_reports_warn_of_few_seeds_and_name_everything_in_words(results):
@@ -313,9 +338,9 @@ def test_reports_warn_of_few_seeds_and_name_everything_in_words(results):
     for md in (compare_md, frontier_md):
         assert raw_names(md) == set(), raw_names(md)
     summary = pd.read_csv(results["compare"]["dir"] / "scenario_summary.csv")
-    for col in ["budget_spent_share_mean", "underspent", "adoption_rural_final_change_ci_low"]:
+    for col in ["budget_spent_share_mean", "underspent", "adoption_rural_final_change_p05"]:
         assert col in summary.columns, col
     for metric in ["adoption_final", "gap_urban_rural", "adoption_change", "gap_urban_rural_change"]:
         low, high = outputs.bounds(metric)
-        assert (summary[f"{metric}_ci_low"].dropna() >= low).all()
-        assert (summary[f"{metric}_ci_high"].dropna() <= high).all()
+        assert (summary[f"{metric}_p05"].dropna() >= low).all()
+        assert (summary[f"{metric}_p95"].dropna() <= high).all()

@@ -36,6 +36,7 @@ APPS: dict[str, list[str]] = {
 # The tables each app writes, relative to its output folder, and the name of their stored copy.
 TABLES: dict[str, dict[str, str]] = {
     "compare": {"scenario_summary.csv": "compare_scenario_summary.csv",
+                "pairwise.csv": "compare_pairwise.csv",
                 "run_summaries.csv": "compare_run_summaries.csv",
                 "runs.parquet": "compare_runs.csv"},
     "frontier": {"frontier.csv": "frontier.csv", "run_summaries.csv": "frontier_run_summaries.csv"},

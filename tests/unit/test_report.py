@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from experiments.compare import app as compare_app
 from experiments.compare import report as compare_report
 from experiments.engine import render, stats, tables
 from experiments.frontier import report as frontier_report
@@ -63,18 +64,20 @@ def fake_runs(n_seeds: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare_markdown(n_seeds: int, tmp_path: Path) -> str:
+def compare_markdown(n_seeds: int, tmp_path: Path, summary: pd.DataFrame | None = None,
+                     share: float = 0.8, uncertainty: str = "posterior") -> str:
+    """The comparison report of the synthetic runs (or of a given ranked summary) as Markdown."""
     runs = fake_runs(n_seeds)
-    summary = tables.scenario_summary(runs, list(SCENARIOS), "baseline")
-    tied = stats.tied_with_top(runs, summary, exclude=["baseline"])
-    ranks = stats.ranking(summary, tied=tied).set_index("scenario")["rank"]
-    summary.insert(1, "rank", summary["scenario"].map(ranks))
+    if summary is None:
+        summary = compare_app.ranked_summary(runs, list(SCENARIOS), "baseline")
     setup = {"population": "indonesia", "n_citizens": 3000, "steps": STEPS, "seeds": n_seeds,
              "network": "homophilous", "population_total": 280e6, "budget_idr_bn_per_month": BUDGET,
-             "created": "today", "wall_time": "1 s", "tied_with_top": tied}
+             "created": "today", "wall_time": "1 s", "clear_winner_share": share, "uncertainty": uncertainty,
+             "posterior_file": "posterior.parquet"}
     model_cfg = compose(policy="baseline", overrides={"steps": STEPS, "budget_idr_bn_per_month": BUDGET})
     gaps = tables.present_gaps(runs)
-    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, model_cfg, gaps)
+    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, model_cfg, gaps,
+                                           stats.pairwise(runs, list(SCENARIOS)))
     return render.to_markdown(blocks, tmp_path)
 
 
@@ -132,7 +135,7 @@ def test_intervals_of_shares_never_leave_zero_to_one(values):
     assert 0.0 <= low <= mean + 1e-12 and mean - 1e-12 <= high <= 1.0
 
 
-def test_tables_and_bands_clip_intervals_of_shares_gaps_and_differences():
+def test_tables_and_bands_keep_intervals_of_shares_gaps_and_differences_within_bounds():
     rng = np.random.default_rng(3)
     n = 3
     runs = pd.DataFrame({"scenario": ["a"] * n + ["b"] * n, "seed": list(range(n)) * 2,
@@ -148,21 +151,28 @@ def test_tables_and_bands_clip_intervals_of_shares_gaps_and_differences():
     tidy.loc[(tidy["scenario"] == "x") & (tidy["month"] == 1), "adoption"] = [1.0, 0.9, 0.995]
     level = stats.bands(tidy, "adoption")
     diff = stats.paired_bands(tidy, "adoption", "base")
-    assert level["ci_low"].min() >= 0 and level["ci_high"].max() <= 1
-    assert diff["ci_low"].min() >= -1 and diff["ci_high"].max() <= 1
+    # quantiles of values within bounds stay within them: nothing needs clipping
+    assert level["p05"].min() >= 0 and level["p95"].max() <= 1
+    assert diff["p05"].min() >= -1 and diff["p95"].max() <= 1
     assert diff.loc[diff["scenario"] == "base", "mean"].eq(0).all()
-    assert diff.query("scenario == 'x' and month == 1")["ci_high"].iloc[0] == 1.0  # clipped at +100 pp
+    # the band is the 5%-95% range of the runs' values in that month, as the tables give final values
+    assert diff.query("scenario == 'x' and month == 1")["p95"].iloc[0] == pytest.approx(
+        np.quantile([1.0, 0.9, 0.995], 0.95))
 
 
-def test_the_report_and_the_figures_read_the_same_paired_intervals():
+def test_the_report_and_the_figures_read_the_same_paired_ranges():
     runs = fake_runs(4)
     summary = tables.scenario_summary(runs, list(SCENARIOS), "baseline").set_index("scenario")
+    ref = runs[runs["scenario"] == "baseline"].set_index("seed")["adoption_rural_final"]
     for s in SCENARIOS:
-        mean, low, high = stats.paired_difference(runs, s, "baseline", "adoption_rural_final")
-        assert summary.loc[s, "adoption_rural_final_change_mean"] == pytest.approx(mean)
-        if s != "baseline":
-            assert summary.loc[s, "adoption_rural_final_change_ci_low"] == pytest.approx(low)
-            assert summary.loc[s, "adoption_rural_final_change_ci_high"] == pytest.approx(high)
+        diff = runs[runs["scenario"] == s].set_index("seed")["adoption_rural_final"] - ref
+        mean, low, high, se = stats.predictive_interval(diff.to_numpy())
+        row = summary.loc[s]
+        assert row["adoption_rural_final_change_mean"] == pytest.approx(mean)
+        assert row["adoption_rural_final_change_p05"] == pytest.approx(low)
+        assert row["adoption_rural_final_change_p95"] == pytest.approx(high)
+        assert row["adoption_rural_final_change_mc_se"] == pytest.approx(se)
+        assert render.stat(row, "adoption_rural_final_change") == pytest.approx((mean, low, high))
 
 
 # --------------------------------------------------------------------------- the report's text
@@ -171,6 +181,7 @@ def test_few_seeds_are_warned_about_and_five_are_not(tmp_path):
     assert "only 2 seeds" in compare_markdown(2, tmp_path)
     assert "only" not in compare_markdown(5, tmp_path).split("## Headline")[0]
     assert render.few_seeds_warning(stats.MIN_SEEDS) is None
+    assert render.few_draws_warning(stats.MIN_SEEDS, "posterior") is None
 
 
 def test_every_name_in_the_report_is_in_words(tmp_path):

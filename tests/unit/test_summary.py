@@ -80,7 +80,7 @@ def test_scenario_summary_has_no_provenance_and_no_empty_column(comparison):
     # A column is empty only where every run left the value empty ("never reached").
     empty_runs = {c for c in per_run.columns if per_run[c].isna().all()}
     for col in summary.columns[summary.isna().all()]:
-        assert col.rsplit("_", 1)[0].removesuffix("_ci") in empty_runs, col
+        assert col.rsplit("_", 1)[0].removesuffix("_mc") in empty_runs, col
 
 
 def test_run_summaries_keep_checksums_as_text(comparison):
