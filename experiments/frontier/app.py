@@ -37,7 +37,7 @@ from experiments.engine.app import (
     print_table,
     seed_list,
 )
-from experiments.engine.posterior import seeded_configs
+from experiments.engine.posterior import draw_for_seed, load_posterior, posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
@@ -67,6 +67,16 @@ def frontier_plan(cfg: FrontierConfig) -> list[tuple[dict[str, Any] | None, list
     plan += [(point, seeded(point["allocation"]))
              for point in algorithm.frontier_points(cfg.pairs, cfg.n_splits)]
     return plan
+
+
+def seed_draws(cfg: FrontierConfig) -> pd.DataFrame | None:
+    """Each seed's posterior draw (index: seed; columns: dotted parameter keys), read from the
+    posterior file the runs drew from; None under ``uncertainty=none`` (every seed at the defaults)."""
+    if cfg.uncertainty == "none":
+        return None
+    posterior = load_posterior(posterior_path(cfg.posterior_file))
+    return pd.DataFrame({seed: draw_for_seed(posterior, seed)
+                         for seed in seed_list(cfg.first_seed, cfg.seeds)}).T.rename_axis("seed")
 
 
 def sim_configs(plan: list[tuple[dict[str, Any] | None, list[SimConfig]]]) -> list[SimConfig]:
@@ -123,21 +133,28 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
         raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
     with atomic_path(out / "frontier.csv") as tmp:
         table.to_csv(tmp, index=False)
+    population_total = float(runs["population_total"].iloc[0])
+    voi = algorithm.value_of_information(algorithm.pair_outcomes(runs, splits, cfg.objective),
+                                         seed_draws(cfg), cfg.objective, cfg.maximize, population_total)
+    with atomic_path(out / "value_of_information.csv") as tmp:
+        voi.to_csv(tmp, index=False)
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     ran = records[0].config  # the report describes the runs it was made from
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": ran.population.n_citizens, "steps": ran.steps,
         "seeds": cfg.seeds, "n_splits": cfg.n_splits,
         "budget_idr_bn_per_month": float(ran.budget_idr_bn_per_month),
+        "population_total": population_total, "uncertainty": cfg.uncertainty,
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
     }
-    blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics)
+    blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics, voi)
     render.write(blocks, out, "frontier", "Budget frontier")
     return table
 
 
 def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
-    """The frontier's table on the console, in the report's words and precision."""
+    """The frontier's table on the console, in the report's words and precision: the share of worlds
+    in which each split is best and what choosing it loses on average."""
     rows = []
     for _, r in table.iterrows():
         share = ("no extra spending" if r["pair"] == "reference"
@@ -147,9 +164,11 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),
                      *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
-                     p_best + mark])
+                     p_best + mark,
+                     report.short_amount(r.get("expected_regret", np.nan),
+                                         r.get("expected_regret_adopters", np.nan), cfg.objective)])
     print_table(["split", render.metric_label(cfg.objective),
-                 *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
+                 *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)", "expected regret"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712
     for _, b in named.iterrows():
         text = (f"\nbest split: {b['share_a']:.0%} {render.lever_label(b['lever_a'])} / {b['share_b']:.0%} "
@@ -162,11 +181,15 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         a, b = pair.split("/")
         print(f"\n{render.lever_label(a)} against {render.lever_label(b)}: no split is distinguishable from "
               "its neighbours (paired 95% intervals over seeds)")
+    for pair in dict.fromkeys(table.loc[table["pair"] != "reference", "pair"]):
+        for item in report.regret_items(table[table["pair"] == pair], cfg.objective):
+            print(item)
 
 
 def show(table: pd.DataFrame, cfg: FrontierConfig, out: Path) -> None:
     print()
     print_frontier(table, cfg)
+    print(f"value of information per parameter: {out / 'value_of_information.csv'}")
     print()
 
 

@@ -28,8 +28,12 @@ import numpy as np
 
 # The only objective whose value is a share of everyone using the services (in people: adopters).
 ADOPTION = "adoption_final"
-# EVPPI needs a fit with residuals to judge it by; below this many draws it is not estimated.
-MIN_DRAWS_EVPPI = 3
+# Below this many draws the report warns that EVPPI estimates are noisy (their Monte Carlo error is
+# of the order of the smaller values).
+FEW_DRAWS = 100
+# Below this many draws EVPPI is not estimated: a straight line through a handful of worlds explains
+# almost all of their spread whatever the parameter, so every parameter would look worth the EVPI.
+MIN_DRAWS_EVPPI = 10
 # Draws per degree of freedom the smooth fit may use, and the most it may use (a natural cubic spline
 # with df + 1 knots): up to 1 (a straight line) below 40 draws, up to 5 from 100 on.
 DRAWS_PER_DF = 20

@@ -4,9 +4,11 @@ answers are known."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from experiments.frontier import decision
+from experiments.frontier import algorithm, decision, report
+from sim.declarations import declaration, uncertain_parameters
 
 
 def _noisy(seed: int = 0, n_options: int = 4, n_draws: int = 30) -> np.ndarray:
@@ -90,12 +92,13 @@ def test_evppi_is_near_evpi_for_the_parameter_that_decides_and_near_zero_for_one
 
 def test_evppi_stays_between_zero_and_evpi_and_is_not_estimated_from_too_few_draws():
     for seed in range(20):
-        outcomes = _noisy(seed, n_draws=8)
-        theta = np.random.default_rng(seed + 100).normal(size=8)
+        outcomes = _noisy(seed, n_draws=12)
+        theta = np.random.default_rng(seed + 100).normal(size=12)
         e = decision.evppi(outcomes, theta)
         assert 0.0 <= e.value <= decision.evpi(outcomes) and e.df <= 1
-    few = decision.evppi(_noisy(n_draws=2), np.array([0.0, 1.0]))
-    assert np.isnan(few.value)
+    few = decision.evppi(_noisy(n_draws=decision.MIN_DRAWS_EVPPI - 1),
+                         np.arange(decision.MIN_DRAWS_EVPPI - 1.0))
+    assert np.isnan(few.value) and few.evpi > 0
     constant = decision.evppi(_noisy(), np.ones(30))  # a parameter that does not vary: no information
     assert constant.value == 0.0
 
@@ -130,3 +133,42 @@ def test_a_curved_dependence_gets_a_spline_and_a_straight_one_a_line():
 def test_values_in_people_only_for_final_adoption():
     assert decision.in_people(0.01, "adoption_final", 2e8) == pytest.approx(2e6)
     assert np.isnan(decision.in_people(0.01, "gap_urban_rural", 2e8))
+
+
+# --------------------------------------------------------------------------- the frontier's tables
+def _matrix(outcomes: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(outcomes, index=pd.Index([0.0, 0.5, 1.0], name="share_a"),
+                        columns=pd.RangeIndex(outcomes.shape[1], name="seed"))
+
+
+def test_value_of_information_ranks_the_parameters_that_vary_and_reports_evpi_alone_without_draws():
+    outcomes, a, b = _two_parameter_world()
+    keys = [d.key for d in uncertain_parameters()[:3]]
+    draws = pd.DataFrame({keys[0]: b, keys[1]: a, keys[2]: 1.0})  # the third does not vary
+    voi = algorithm.value_of_information({"training/infrastructure": _matrix(outcomes)}, draws,
+                                         "adoption_final", True, 1e6)
+    assert voi["parameter"].tolist() == keys[1::-1]  # a first; the constant one left out
+    assert (voi["evppi"] <= voi["evpi"]).all() and voi["n_draws"].eq(500).all()
+    assert voi["evppi_adopters"].tolist() == pytest.approx((voi["evppi"] * 1e6).tolist())
+    assert voi["share_of_evpi"].iloc[0] > 0.75 and voi["share_of_evpi"].iloc[1] < 0.05
+    none = algorithm.value_of_information({"training/infrastructure": _matrix(outcomes)}, None,
+                                          "gap_urban_rural", False, 1e6)
+    assert len(none) == 1 and none["parameter"].isna().all() and none["evppi"].isna().all()
+    assert none["evpi"].iloc[0] == pytest.approx(decision.evpi(outcomes, maximize=False))
+    assert none["evpi_adopters"].isna().all()  # a gap is not counted in adopters
+    blocks = report.information_blocks(voi, "adoption_final", {})
+    text = " ".join(str(b[1]) for b in blocks if b[0] in ("p", "ul"))
+    assert declaration(keys[1]).spec.doc.replace("_", " ") in text and "most valuable measurement" in text
+    assert "noisy" not in text  # 500 draws: no caution
+    blocks = report.information_blocks(none, "gap_urban_rural", {})
+    assert "No parameter varies" in " ".join(str(b[1]) for b in blocks if b[0] == "p")
+
+
+def test_regret_columns_flag_one_lowest_expected_and_one_minimax_split():
+    outcomes = np.array([[10.0, 10.0, 10.0, 4.0], [8.0, 8.0, 8.0, 8.0], [1.0, 1.0, 1.0, 1.0]])
+    cols = algorithm.regret_columns(_matrix(outcomes), "adoption_final", True, 100.0)
+    assert cols["lowest_expected_regret"].tolist() == [True, False, False]
+    assert cols["minimax_regret"].tolist() == [False, True, False]
+    assert cols["expected_regret"].tolist() == pytest.approx([1.0, 1.5, 8.5])
+    assert cols["regret_max_adopters"].tolist() == pytest.approx([400.0, 200.0, 900.0])
+    assert cols["p_best"].tolist() == pytest.approx([0.75, 0.25, 0.0])
