@@ -10,11 +10,21 @@ infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps
 - ``frontier.csv``: one row per (pair, share): every summary metric as ``<metric>_mean/_ci_low/_ci_high``
   (95 % across seeds), effects against the no-spending reference (absolute and per IDR bn), ``top_split``
   (highest mean), ``is_best`` (the top split, and only if it beats both neighbouring splits in paired
-  95 % intervals over seeds; else no split is best), ``p_best`` (share of bootstrap resamples of the
-  seeds in which this split is best) and the 95 % range of the best share (``best_share_ci_low/high``;
-  both only with 5 seeds or more); the reference is the row with ``pair == "reference"``;
-- ``frontier.png``: final adoption and equity gaps against the first lever's share, 95 % bands, best
-  split marked; ``frontier.md`` / ``frontier.html``: a short summary.
+  95 % intervals over seeds; else no split is best), the 95 % bootstrap range of the top share over
+  resamples of the seeds (``best_share_ci_low/high``, from 5 seeds), and the decision measures over the
+  worlds (each seed one posterior draw, the same at every split; :mod:`experiments.frontier.decision`):
+  ``p_best`` (share of worlds in which the split is best), ``expected_regret``, ``regret_p95`` and
+  ``regret_max`` (what choosing it loses against the best split of each world: on average, in 1 world
+  of 20, at worst; also in adopters, ``..._adopters``, when the objective is final adoption),
+  ``lowest_expected_regret`` and ``minimax_regret``; the reference is the row with
+  ``pair == "reference"``;
+- ``value_of_information.csv``: per pair, one row per posterior parameter that differs between the
+  seeds' draws, highest EVPPI first (``evppi``, ``evppi_adopters``, ``evpi``, ``evpi_adopters``,
+  ``share_of_evpi``, ``n_draws``, ``fit_df``, ``clipped``); EVPPI is not estimated below 10 draws;
+  under ``uncertainty=none`` one row per pair with EVPI only;
+- ``frontier.png``: final adoption, equity gaps and regret against the first lever's share, 95 % bands,
+  best split marked; ``frontier.md`` / ``frontier.html``: a short summary, the regret in words and the
+  most valuable measurement.
 
 Configuration: ``configs/experiment/frontier.yaml``.
 """
