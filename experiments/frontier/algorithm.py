@@ -1,8 +1,12 @@
-"""The budget frontier: one budget split between two levers in steps, and which split is best.
+"""The budget frontier: one budget split between two levers in steps, which split to choose, and
+what knowing a parameter first would be worth.
 
-Each split is a full allocation (every lever, shares summing to one); the best split is the one with the
-best mean objective, named only when it beats both neighbouring splits in the paired 95% interval over
-seeds, and its uncertainty is a paired bootstrap over seeds.
+Each split is a full allocation (every lever, shares summing to one). Each seed is one world (one
+posterior draw, the same at every split), so the objective of a pair is a matrix of splits x worlds;
+:mod:`experiments.frontier.decision` turns it into regret, P(best) and the value of information.
+The split with the highest mean is named best only when it beats both neighbouring splits in the
+paired 95% interval over seeds; a paired bootstrap over seeds gives the Monte Carlo range of that
+highest-mean share.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pandas as pd
 
 from experiments.engine.stats import MIN_SEEDS, describe, effect_metrics, paired_effects, t_interval
 from experiments.engine.tables import flag_underspent, present_gaps, summary_metrics
+from experiments.frontier import decision
 from sim.config import LEVERS
 
 
@@ -53,26 +58,107 @@ def distinguishable_from_neighbours(values: np.ndarray, best: int, maximize: boo
     return True
 
 
-def _best_split(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
-    """Paired bootstrap over seeds: how often each share is best, and the 95 % range of the best share
-    (not computed below MIN_SEEDS seeds)."""
+def _best_share_range(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: int,
+                      rng: np.random.Generator) -> tuple[float, float]:
+    """Paired bootstrap over seeds: the 95 % range of the share with the highest mean (the Monte Carlo
+    uncertainty of that choice, which shrinks with more seeds; not computed below MIN_SEEDS seeds)."""
     n_seeds = values.shape[1]
     if n_boot <= 0 or n_seeds < MIN_SEEDS:
-        return np.full(len(shares), np.nan), np.nan, np.nan
+        return np.nan, np.nan
     idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
     means = values[:, idx].mean(axis=2)  # (shares, resamples)
     best = means.argmax(axis=0) if maximize else means.argmin(axis=0)
-    p_best = np.bincount(best, minlength=len(shares)) / n_boot
     low, high = np.percentile(shares[best], [2.5, 97.5])
-    return p_best, float(low), float(high)
+    return float(low), float(high)
+
+
+def pair_outcomes(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Collection[str]]],
+                  objective: str) -> dict[str, pd.DataFrame]:
+    """Per pair, the objective as a matrix: one row per split that ran (index: the first lever's
+    share, in split order), one column per seed that ran at every split of the pair (a world)."""
+    out = {}
+    for pair in dict.fromkeys(point["pair"] for point, _ in splits):
+        rows = {}
+        for point, keys in ((p, k) for p, k in splits if p["pair"] == pair):
+            sel = runs[runs["config_hash"].isin(set(keys))]
+            if not sel.empty:
+                rows[point["share_a"]] = sel.set_index("seed")[objective]
+        if rows:
+            out[pair] = pd.DataFrame(rows).dropna().T.rename_axis(index="share_a", columns="seed")
+    return out
+
+
+def regret_columns(matrix: pd.DataFrame, objective: str, maximize: bool,
+                   population_total: float) -> pd.DataFrame:
+    """Per split of one pair (rows of ``matrix``): ``expected_regret`` (mean over worlds of the best
+    split's objective in that world minus this split's), ``regret_p95`` (its 95th percentile: exceeded
+    in 1 world of 20), ``regret_max`` (its largest), the same three in people when the objective is
+    final adoption (``..._adopters``; NaN otherwise), ``p_best`` (share of worlds in which the
+    split is best; ties share) and the flags ``lowest_expected_regret`` and ``minimax_regret``."""
+    columns = ["expected_regret", "regret_p95", "regret_max", "expected_regret_adopters",
+               "regret_p95_adopters", "regret_max_adopters", "p_best", "lowest_expected_regret",
+               "minimax_regret"]
+    if matrix.shape[1] == 0:  # no seed ran at every split: no world to compare the splits in
+        return pd.DataFrame(np.nan, index=matrix.index, columns=columns).assign(
+            lowest_expected_regret=False, minimax_regret=False)
+    s = decision.summarise_regret(matrix.to_numpy(), maximize)
+    idx = np.arange(len(matrix))
+    return pd.DataFrame({
+        "expected_regret": s.expected, "regret_p95": s.p95, "regret_max": s.maximum,
+        "expected_regret_adopters": decision.in_people(s.expected, objective, population_total),
+        "regret_p95_adopters": decision.in_people(s.p95, objective, population_total),
+        "regret_max_adopters": decision.in_people(s.maximum, objective, population_total),
+        "p_best": s.p_best, "lowest_expected_regret": idx == s.lowest_expected,
+        "minimax_regret": idx == s.minimax,
+    }, index=matrix.index)[columns]
+
+
+def value_of_information(matrices: dict[str, pd.DataFrame], draws: pd.DataFrame | None, objective: str,
+                         maximize: bool, population_total: float) -> pd.DataFrame:
+    """One row per pair and uncertain parameter that varies across the pair's worlds: ``evppi`` (what
+    knowing the parameter before choosing the split would add to the objective on average, in its
+    units; :func:`experiments.frontier.decision.evppi`), ``evpi`` (knowing everything, run-to-run noise
+    included: an upper bound), both in people when the objective is final adoption, ``share_of_evpi``,
+    ``n_draws``, the fit's degrees of freedom (``fit_df``, 0: the parameter explained nothing) and
+    ``clipped`` (the estimate was cut to [0, EVPI]); highest EVPPI first within a pair.
+
+    ``draws``: each seed's parameter values (index: seed; columns: dotted keys), None when every seed
+    ran the declared defaults; then nothing varies and each pair gets one row with EVPI only."""
+    rows = []
+    for pair, matrix in matrices.items():
+        values = matrix.to_numpy()
+        if values.shape[1] == 0:  # no seed ran at every split
+            continue
+        total = decision.evpi(values, maximize)
+        common = {"pair": pair, "evpi": total,
+                  "evpi_adopters": decision.in_people(total, objective, population_total),
+                  "n_draws": values.shape[1]}
+        theta = None if draws is None else draws.reindex(matrix.columns)
+        varying = [] if theta is None else [k for k in theta.columns if theta[k].nunique() > 1]
+        if not varying:
+            rows.append({"parameter": np.nan, "evppi": np.nan, **common})
+            continue
+        pair_rows = []
+        for key in varying:
+            e = decision.evppi(values, theta[key].to_numpy(dtype=float), maximize)
+            pair_rows.append({"parameter": key, "evppi": e.value, **common,
+                              "fit_df": e.df if np.isfinite(e.value) else np.nan, "clipped": e.clipped})
+        rows += sorted(pair_rows, key=lambda r: -r["evppi"] if np.isfinite(r["evppi"]) else np.inf)
+    columns = ["pair", "parameter", "evppi", "evppi_adopters", "evpi", "evpi_adopters", "share_of_evpi",
+               "n_draws", "fit_df", "clipped"]
+    table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("evppi_adopters", "share_of_evpi")])
+    table["evppi_adopters"] = decision.in_people(table["evppi"], objective, population_total)
+    table["share_of_evpi"] = np.where(table["evpi"] > 0, table["evppi"] / table["evpi"].where(
+        table["evpi"] > 0), np.nan)
+    return table[columns]
 
 
 def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Collection[str]]],
                    reference: Collection[str], objective: str, maximize: bool = True, n_boot: int = 2000,
                    seed: int = 0) -> pd.DataFrame:
     """One row per (pair, share): every summary metric with its 95 % CI, effects against the
-    no-spending reference per IDR bn (when it was run), and the best split with its uncertainty.
+    no-spending reference per IDR bn (when it was run), the best split with its uncertainty, and the
+    regret of choosing each split (:func:`regret_columns`).
 
     ``splits``: each point of :func:`frontier_points` (in pair, then share order) with the identities
     (config hashes) of its runs; ``reference``: the identities of the no-spending runs, which become a
@@ -82,10 +168,11 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
     metrics = summary_metrics(runs)
     gaps = present_gaps(runs)
     ref = runs[runs["config_hash"].isin(set(reference))]
+    population_total = float(runs["population_total"].iloc[0])
+    matrices = pair_outcomes(runs, splits, objective)
     rng = np.random.default_rng(seed)
     rows = []
-    pairs = dict.fromkeys(point["pair"] for point, _ in splits)
-    for pair in pairs:
+    for pair, matrix in matrices.items():
         pair_rows = []
         for point, keys in ((p, k) for p, k in splits if p["pair"] == pair):
             sel = runs[runs["config_hash"].isin(set(keys))]
@@ -99,19 +186,17 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
                 row.update(describe(eff, "_g", effect_metrics(gaps, [objective]))
                            .drop(columns=["_g", "n_seeds"])
                            .iloc[0].to_dict())
-            row["_values"] = sel.set_index("seed")[objective]
             pair_rows.append(row)
-        if not pair_rows:
-            continue
-        matrix = pd.concat([r.pop("_values") for r in pair_rows], axis=1).dropna().to_numpy().T
-        shares = np.array([r["share_a"] for r in pair_rows])
-        p_best, low, high = _best_split(matrix, shares, maximize, n_boot, rng)
+        values = matrix.to_numpy()
+        shares = matrix.index.to_numpy(dtype=float)
+        low, high = _best_share_range(values, shares, maximize, n_boot, rng)
         means = np.array([r[f"{objective}_mean"] for r in pair_rows])
         best = int(np.nanargmax(means) if maximize else np.nanargmin(means))
-        clear = distinguishable_from_neighbours(matrix, best, maximize)
+        clear = distinguishable_from_neighbours(values, best, maximize)
+        regret = regret_columns(matrix, objective, maximize, population_total).to_dict("records")
         for i, r in enumerate(pair_rows):
-            r.update(p_best=p_best[i], is_best=clear and i == best, best_share_ci_low=low,
-                     best_share_ci_high=high, top_split=i == best, best_distinguishable=clear)
+            r.update(p_best=regret[i].pop("p_best"), is_best=clear and i == best, best_share_ci_low=low,
+                     best_share_ci_high=high, top_split=i == best, best_distinguishable=clear, **regret[i])
         rows += pair_rows
     if not ref.empty:
         row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,

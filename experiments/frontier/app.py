@@ -10,11 +10,21 @@ infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps
 - ``frontier.csv``: one row per (pair, share): every summary metric as ``<metric>_mean/_ci_low/_ci_high``
   (95 % across seeds), effects against the no-spending reference (absolute and per IDR bn), ``top_split``
   (highest mean), ``is_best`` (the top split, and only if it beats both neighbouring splits in paired
-  95 % intervals over seeds; else no split is best), ``p_best`` (share of bootstrap resamples of the
-  seeds in which this split is best) and the 95 % range of the best share (``best_share_ci_low/high``;
-  both only with 5 seeds or more); the reference is the row with ``pair == "reference"``;
-- ``frontier.png``: final adoption and equity gaps against the first lever's share, 95 % bands, best
-  split marked; ``frontier.md`` / ``frontier.html``: a short summary.
+  95 % intervals over seeds; else no split is best), the 95 % bootstrap range of the top share over
+  resamples of the seeds (``best_share_ci_low/high``, from 5 seeds), and the decision measures over the
+  worlds (each seed one posterior draw, the same at every split; :mod:`experiments.frontier.decision`):
+  ``p_best`` (share of worlds in which the split is best), ``expected_regret``, ``regret_p95`` and
+  ``regret_max`` (what choosing it loses against the best split of each world: on average, in 1 world
+  of 20, at worst; also in adopters, ``..._adopters``, when the objective is final adoption),
+  ``lowest_expected_regret`` and ``minimax_regret``; the reference is the row with
+  ``pair == "reference"``;
+- ``value_of_information.csv``: per pair, one row per posterior parameter that differs between the
+  seeds' draws, highest EVPPI first (``evppi``, ``evppi_adopters``, ``evpi``, ``evpi_adopters``,
+  ``share_of_evpi``, ``n_draws``, ``fit_df``, ``clipped``); EVPPI is not estimated below 10 draws;
+  under ``uncertainty=none`` one row per pair with EVPI only;
+- ``frontier.png``: final adoption, equity gaps and regret against the first lever's share, 95 % bands,
+  best split marked; ``frontier.md`` / ``frontier.html``: a short summary, the regret in words and the
+  most valuable measurement.
 
 Configuration: ``configs/experiment/frontier.yaml``.
 """
@@ -37,7 +47,7 @@ from experiments.engine.app import (
     print_table,
     seed_list,
 )
-from experiments.engine.posterior import seeded_configs
+from experiments.engine.posterior import draw_for_seed, load_posterior, posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
@@ -67,6 +77,16 @@ def frontier_plan(cfg: FrontierConfig) -> list[tuple[dict[str, Any] | None, list
     plan += [(point, seeded(point["allocation"]))
              for point in algorithm.frontier_points(cfg.pairs, cfg.n_splits)]
     return plan
+
+
+def seed_draws(cfg: FrontierConfig) -> pd.DataFrame | None:
+    """Each seed's posterior draw (index: seed; columns: dotted parameter keys), read from the
+    posterior file the runs drew from; None under ``uncertainty=none`` (every seed at the defaults)."""
+    if cfg.uncertainty == "none":
+        return None
+    posterior = load_posterior(posterior_path(cfg.posterior_file))
+    return pd.DataFrame({seed: draw_for_seed(posterior, seed)
+                         for seed in seed_list(cfg.first_seed, cfg.seeds)}).T.rename_axis("seed")
 
 
 def sim_configs(plan: list[tuple[dict[str, Any] | None, list[SimConfig]]]) -> list[SimConfig]:
@@ -123,21 +143,28 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
         raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
     with atomic_path(out / "frontier.csv") as tmp:
         table.to_csv(tmp, index=False)
+    population_total = float(runs["population_total"].iloc[0])
+    voi = algorithm.value_of_information(algorithm.pair_outcomes(runs, splits, cfg.objective),
+                                         seed_draws(cfg), cfg.objective, cfg.maximize, population_total)
+    with atomic_path(out / "value_of_information.csv") as tmp:
+        voi.to_csv(tmp, index=False)
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     ran = records[0].config  # the report describes the runs it was made from
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": ran.population.n_citizens, "steps": ran.steps,
         "seeds": cfg.seeds, "n_splits": cfg.n_splits,
         "budget_idr_bn_per_month": float(ran.budget_idr_bn_per_month),
+        "population_total": population_total, "uncertainty": cfg.uncertainty,
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
     }
-    blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics)
+    blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics, voi)
     render.write(blocks, out, "frontier", "Budget frontier")
     return table
 
 
 def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
-    """The frontier's table on the console, in the report's words and precision."""
+    """The frontier's table on the console, in the report's words and precision: the share of worlds
+    in which each split is best and what choosing it loses on average."""
     rows = []
     for _, r in table.iterrows():
         share = ("no extra spending" if r["pair"] == "reference"
@@ -147,9 +174,11 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),
                      *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
-                     p_best + mark])
+                     p_best + mark,
+                     report.short_amount(r.get("expected_regret", np.nan),
+                                         r.get("expected_regret_adopters", np.nan), cfg.objective)])
     print_table(["split", render.metric_label(cfg.objective),
-                 *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)"], rows)
+                 *[render.metric_label(g) for g in cfg.equity_metrics], "P(best)", "expected regret"], rows)
     named = table[table.get("is_best", False) == True]  # noqa: E712
     for _, b in named.iterrows():
         text = (f"\nbest split: {b['share_a']:.0%} {render.lever_label(b['lever_a'])} / {b['share_b']:.0%} "
@@ -162,11 +191,15 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         a, b = pair.split("/")
         print(f"\n{render.lever_label(a)} against {render.lever_label(b)}: no split is distinguishable from "
               "its neighbours (paired 95% intervals over seeds)")
+    for pair in dict.fromkeys(table.loc[table["pair"] != "reference", "pair"]):
+        for item in report.regret_items(table[table["pair"] == pair], cfg.objective):
+            print(item)
 
 
 def show(table: pd.DataFrame, cfg: FrontierConfig, out: Path) -> None:
     print()
     print_frontier(table, cfg)
+    print(f"value of information per parameter: {out / 'value_of_information.csv'}")
     print()
 
 

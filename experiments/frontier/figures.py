@@ -16,18 +16,25 @@ from experiments.engine.render import (  # noqa: E402
     metric_label,
 )
 from experiments.engine.stats import change_column  # noqa: E402
+from sim import summary as outputs  # noqa: E402
 
 
 # --------------------------------------------------------------------------- budget frontier
 def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str], path: Path) -> Path:
-    """Against the first lever's share, per pair: the objective (top) and the equity gaps (bottom) as
+    """Against the first lever's share, per pair: the objective (top) and the equity gaps (middle) as
     paired changes against the no-spending reference (levels when there is none), in percentage points
-    for shares, with 95 % bands. Star: the best split, only when it beats both neighbours; its
-    bootstrap range shaded when computed; hollow markers: splits that could not spend their budget."""
+    for shares, with 95 % bands; the regret of choosing each split (bottom: its mean over the worlds
+    and the level it exceeds in 1 world of 20; in adopters when the objective is final adoption, as
+    the report counts it). Star: the best split, only when it beats both neighbours; its bootstrap
+    range shaded when computed; hollow markers: splits that could not spend their budget."""
     curves = table[table["pair"] != "reference"]
     has_ref = (table["pair"] == "reference").any()
     pairs = list(dict.fromkeys(curves["pair"]))
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 9.5), sharex=True)
+    has_regret = "expected_regret" in curves and curves["expected_regret"].notna().any()
+    fig, axes = plt.subplots(3 if has_regret else 2, 1, figsize=(9, 13 if has_regret else 9.5), sharex=True)
+    ax1, ax2 = axes[0], axes[1]
+    in_people = has_regret and curves["expected_regret_adopters"].notna().any()
+    regret_scale = 1e-6 if in_people else percent_scale(objective)
     styles = ["-", "--", ":", "-."]
     cmap = plt.get_cmap("tab10")
     obj_col = change_column(objective) if has_ref else objective
@@ -58,6 +65,19 @@ def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str],
                 ax1.axvspan(lo * 100 - 1, hi * 100 + 1, color=color, alpha=0.08,
                             label=f"95% bootstrap range of the best share: {lo:.0%} to {hi:.0%}")
             ax2.axvline(r["share_a"] * 100, color=color, ls="--", lw=1)
+        if has_regret:
+            cols = [f"{k}_adopters" if in_people else k for k in ("expected_regret", "regret_p95")]
+            ax3 = axes[2]
+            ax3.plot(x, d[cols[0]] * regret_scale, "-o", color=color, ms=4,
+                     label="expected regret" + (f" ({name})" if len(pairs) > 1 else ""))
+            ax3.plot(x, d[cols[1]] * regret_scale, "--", color=color,
+                     label="exceeded in 1 world of 20" + (f" ({name})" if len(pairs) > 1 else ""))
+            for flag, marker, what in (("lowest_expected_regret", "v", "lowest expected regret"),
+                                       ("minimax_regret", "s", "minimax regret")):
+                chosen = d[d[flag].astype(bool)]
+                if not chosen.empty:
+                    ax3.plot(chosen["share_a"] * 100, chosen[cols[0]] * regret_scale, marker, color=color,
+                             mfc="none", ms=11, mew=1.5, label=f"{what}: {chosen['share_a'].iloc[0]:.0%}")
         for j, gap in enumerate(equity_metrics):
             col = f"{gap}_change" if has_ref else gap
             if f"{col}_mean" not in d:
@@ -82,8 +102,13 @@ def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str],
         ax2.set_ylabel("equity gap (percentage points)")
     ax1.set_title(f"Budget frontier: share of one budget on {lever_a} (rest on {lever_b})\n"
                   "paired by seed against no extra spending; 95% bands")
-    ax2.set_xlabel(f"share of the budget on {lever_a}")
-    for ax in (ax1, ax2):
+    if has_regret:
+        regret_unit = "million adopters" if in_people else ("percentage points" if regret_scale == 100
+                                                     else outputs.unit(objective))
+        axes[2].set_ylabel(f"regret: loss against the best split\nin each world ({regret_unit})")
+        axes[2].set_ylim(bottom=0)
+    axes[-1].set_xlabel(f"share of the budget on {lever_a}")
+    for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, frameon=False, loc="best")
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(100.0, 0))

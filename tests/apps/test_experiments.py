@@ -38,10 +38,13 @@ STEPS = 6
 SCENARIOS = ["baseline", "training", "inclusive"]
 N_SPLITS = 3
 COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2"]
+# the frontier: enough seeds (worlds) for a regret per split, still below the bootstrap's minimum
+FRONTIER_SEEDS = 4
+FRONTIER = ["population=small", "n_citizens=300", f"seeds={FRONTIER_SEEDS}", "steps=13", "n_jobs=2"]
 # names of the files the experiments (and the model runs they launch) write
 OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "pairwise.csv", "run_summaries.csv", "report.md",
-                "report.html",
-                "frontier.csv", "frontier.png", "frontier.md", "frontier.html", "multirun.yaml",
+                "report.html", "frontier.csv", "value_of_information.csv", "frontier.png", "frontier.md",
+                "frontier.html", "multirun.yaml",
                 "summary.json", "timeseries.parquet", "config.json", "compare.log", "frontier.log", "cli.log",
                 *FIGURES.values()}
 SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
@@ -79,7 +82,7 @@ def results(tmp_path_factory):
         "compare": (base / "compare", [
             *COMMON, f"scenarios=[{','.join(SCENARIOS)}]", f"hydra.run.dir={base / 'compare'}"]),
         "frontier": (base / "frontier", [
-            *COMMON, f"n_splits={N_SPLITS}", "bootstrap=200", "launcher=basic",
+            *FRONTIER, f"n_splits={N_SPLITS}", "bootstrap=200", "launcher=basic",
             f"hydra.run.dir={base / 'frontier'}"]),
     }
     # a bad setting, alongside: it must stop at once with one line and write nothing
@@ -294,19 +297,52 @@ def test_frontier_writes_the_table_and_figure(results):
     assert curve["share_a"].tolist() == [0.0, 0.5, 1.0]
     assert np.allclose(curve["share_a"] + curve["share_b"], 1.0)
     for col in ["adoption_final_mean", "gap_urban_rural_mean", "additional_adopters_per_idr_bn_mean",
-                "p_best", "is_best", "best_share_ci_low", "best_share_ci_high", "n_seeds"]:
+                "p_best", "is_best", "best_share_ci_low", "best_share_ci_high", "n_seeds", "expected_regret",
+                "regret_p95", "regret_max", "expected_regret_adopters", "regret_p95_adopters",
+                "lowest_expected_regret", "minimax_regret"]:
         assert col in table.columns, col
     top = curve[curve["top_split"].astype(bool)]
     assert len(top) == 1 and top["adoption_final_mean"].iloc[0] == curve["adoption_final_mean"].max()
-    # A best split is named only where it beats its neighbours; with 2 seeds the bootstrap is not run.
+    # A best split is named only where it beats its neighbours; below 5 seeds the bootstrap is not run.
     best = curve["is_best"].astype(bool)
     assert best.sum() <= 1 and (best <= curve["top_split"].astype(bool)).all()
     assert (best == (curve["top_split"].astype(bool) & curve["best_distinguishable"].astype(bool))).all()
-    assert curve["p_best"].isna().all()
-    assert "only 2 seeds" in (out / "frontier.md").read_text()
-    assert (curve["n_seeds"] == SEEDS).all()
+    assert curve["best_share_ci_low"].isna().all()
+    # regret: one split of lowest expected regret (the best mean) and one minimax split; P(best) over worlds
+    assert curve["p_best"].sum() == pytest.approx(1.0)
+    assert (curve["expected_regret"] >= 0).all()
+    assert (curve["regret_p95"] <= curve["regret_max"] + 1e-12).all()
+    assert curve["lowest_expected_regret"].astype(bool).sum() == 1
+    assert curve["minimax_regret"].astype(bool).sum() == 1
+    lowest = curve[curve["lowest_expected_regret"].astype(bool)]
+    assert lowest["adoption_final_mean"].iloc[0] == pytest.approx(curve["adoption_final_mean"].max())
+    people = float(pd.read_csv(out / "run_summaries.csv")["population_total"].iloc[0])
+    assert np.allclose(curve["expected_regret_adopters"], curve["expected_regret"] * people)
+    md = (out / "frontier.md").read_text()
+    assert f"only {FRONTIER_SEEDS} seeds" in md
+    assert "the lowest expected regret is" in md and "minimax-regret split" in md
+    assert "Which measurement is worth paying for" in md
+    assert (curve["n_seeds"] == FRONTIER_SEEDS).all()
     _check_intervals(table)
     assert str(out) in results["frontier"]["stdout"].strip().splitlines()[-1]
+
+
+def test_frontier_values_information_about_each_parameter_that_varies(results):
+    out = results["frontier"]["dir"]
+    voi = pd.read_csv(out / "value_of_information.csv")
+    assert list(voi.columns[:8]) == ["pair", "parameter", "evppi", "evppi_adopters", "evpi", "evpi_adopters",
+                                     "share_of_evpi", "n_draws"]
+    # the default uncertainty: each seed one posterior draw; every parameter that differs between them
+    draws = frontier.seed_draws(FrontierConfig(seeds=FRONTIER_SEEDS))
+    varying = {k for k in draws.columns if draws[k].nunique() > 1}
+    assert set(voi["parameter"]) == varying and len(voi) == len(varying)
+    assert (voi["n_draws"] == FRONTIER_SEEDS).all() and (voi["pair"] == "training/infrastructure").all()
+    table = pd.read_csv(out / "frontier.csv")
+    curve = table[table["pair"] == "training/infrastructure"]
+    assert voi["evpi"].iloc[0] == pytest.approx(curve["expected_regret"].min())
+    # too few draws for a fit: EVPPI is not estimated, and the report says so
+    assert voi["evppi"].isna().all()
+    assert "not estimated from fewer than" in (out / "frontier.md").read_text()
 
 
 def test_nothing_is_written_into_the_repository(results):
