@@ -390,7 +390,10 @@ def headline(model: DigitalAdoptionModel) -> list[tuple[str, str, str]]:
 
     return [
         ("Month", f"{model.month} of {cfg.steps}", "one step is one month"),
-        (title("adoption"), pct(row["adoption"]), f"{pp(row['adoption'] - first['adoption'])} since month 0"),
+        (title("adoption"), pct(row["adoption"]),
+         f"current users, share of everyone; {pp(row['adoption'] - first['adoption'])} since month 0"),
+        (title("ever_used_connected"), pct(row["ever_used_connected"]),
+         "of people with internet access; the measure the calibration fits"),
         *((title(f"gap_{g.key}"), pp(row[f"gap_{g.key}"]), f"adoption, {g.between}")
           for g in metrics.GAPS if g.key != "literacy_t3_t1"),
         (title("trust_mean"), f"{row['trust_mean']:.2f}",

@@ -45,6 +45,7 @@ GROUPS = ("population", "network", "policy")
 # The outputs a single run prints, each with its format; the labels are the declared ones (sim.summary).
 HEADLINE = (
     ("adoption_final", "{:.1%}"),
+    ("ever_used_connected_final", "{:.1%}"),
     ("adoption_urban_final", "{:.1%}"),
     ("adoption_rural_final", "{:.1%}"),
     ("months_to_25pct", "{}"),

@@ -230,7 +230,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("adoption", "share", "citizens who use the digital services (state user)", "adoption"),
     Metric("ever_used_connected", "share",
            "citizens with internet access who have used the digital services, now or before "
-           "(the measure of Kominfo-KIC 2021: ever used the internet to reach a public service)"),
+           "(the measure of Kominfo-KIC 2021: ever used the internet to reach a public service)",
+           "ever used, share of connected people"),
     Metric("lapsed", "share", "citizens who used them and stopped after a failure"),
     Metric("awareness", "share", "citizens who know the digital services exist"),
     Metric("access", "share", "citizens with usable internet"),

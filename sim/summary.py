@@ -65,9 +65,11 @@ def _last(name: str, description: str | None = None) -> Output:
 
 
 # Final values in the order summarise() writes them; the group shares and gaps follow from sim.metrics.
-_FINAL_LABELS = {"adoption": "final adoption", "trust_mean": "final mean trust"}
-_FINALS = ("adoption", "trust_mean", "trust_sd", "digital_staff_share", "resistance_mean", "competence_mean",
-           "awareness", "access", "literacy_mean", "usability", "success_rate", "digital_transaction_share")
+_FINAL_LABELS = {"adoption": "final adoption", "trust_mean": "final mean trust",
+                 "ever_used_connected": "ever used, share of connected people"}
+_FINALS = ("adoption", "ever_used_connected", "trust_mean", "trust_sd", "digital_staff_share",
+           "resistance_mean", "competence_mean", "awareness", "access", "literacy_mean", "usability",
+           "success_rate", "digital_transaction_share")
 
 OUTPUTS: tuple[Output, ...] = (
     Output("adoption_initial", "share", "initial adoption",

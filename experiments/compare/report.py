@@ -262,6 +262,13 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                      f"under {base_name}: {pp(*stat(top, 'adoption_change'))}, or "
                      f"{num(*(v / 1e6 for v in stat(top, 'additional_adopters')), fmt='{:+,.1f}')} million "
                      "more people using digital public services.")
+        if "ever_used_connected_final_mean" in summary:
+            items.append(
+                f"Measures: {metric_label('adoption_final')} counts current users as a share of everyone; "
+                "the measure the calibration fits, people with internet access who have ever used the "
+                f"services (Kominfo-KIC 2021), ends at {pct(*stat(base, 'ever_used_connected_final'))} under "
+                f"{base_name} and {pct(*stat(top, 'ever_used_connected_final'))} under "
+                f"{scenario_label(top['scenario'])}.")
         paid = others[others["cost_idr_bn_mean"] > 0]
         if not paid.empty:
             ce = paid.sort_values("additional_adopters_per_idr_bn_mean", ascending=False).iloc[0]
@@ -294,7 +301,8 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                          + ".")
     blocks.append(("ul", items))
     table_gaps = ("gap_urban_rural", "gap_income_q5_q1", "gap_region_max_min")
-    header = ["rank", "scenario", "P(best)", metric_label("adoption_final"), f"change against {base_name}",
+    header = ["rank", "scenario", "P(best)", metric_label("adoption_final"),
+              metric_label("ever_used_connected_final"), f"change against {base_name}",
               f"{metric_label('additional_adopters')} (million)",
               f"{metric_label('additional_adopters')} per IDR bn spent",
               *(metric_label(g) for g in table_gaps), f"{metric_label('trust_mean')} (0 to 1)",
@@ -307,6 +315,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         rows.append([
             r["rank"], scenario_label(r["scenario"]), probability(r["p_best"], r["p_best_mc_se"]),
             pct(*stat(r, "adoption_final")),
+            pct(*stat(r, "ever_used_connected_final"), interval=False),
             "-" if is_base else pp(*stat(r, "adoption_change")),
             "-" if is_base else num(*(v / 1e6 for v in stat(r, "additional_adopters")), fmt="{:+,.2f}"),
             "-" if is_base or not r["cost_idr_bn_mean"] > 0

@@ -70,11 +70,12 @@ def read_runs(records: Iterable[RunRecord], root: Path | None = None) -> pd.Data
     settings = pd.DataFrame([run_settings(r.config) for r in ordered])
     runs = pd.concat([summaries.reset_index(drop=True), settings], axis=1)
     runs.insert(0, "scenario", runs.pop("policy"))
-    for col in summary_metrics(runs):
-        runs[col] = pd.to_numeric(runs[col], errors="coerce")
+    metrics = summary_metrics(runs)
+    runs[metrics] = runs[metrics].apply(pd.to_numeric, errors="coerce")
     available = runs["budget_available_idr_bn"].to_numpy(dtype=np.float64)
-    runs["budget_spent_share"] = np.divide(runs["cost_idr_bn"].to_numpy(dtype=np.float64), available,
-                                           out=np.full(len(runs), np.nan), where=available > 0)
+    spent = np.divide(runs["cost_idr_bn"].to_numpy(dtype=np.float64), available,
+                      out=np.full(len(runs), np.nan), where=available > 0)
+    runs = pd.concat([runs, pd.DataFrame({"budget_spent_share": spent}, index=runs.index)], axis=1)
     return runs.sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
 
 
