@@ -126,8 +126,9 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
     paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES,
                                     render.range_name(cfg.uncertainty))
     # the report describes the runs it was made from: the baseline's first run, as the runner ran it
-    model_cfg = min((r for r in records if r.scenario == cfg.baseline),
-                    key=lambda r: (r.seed, r.directory)).config
+    baseline_configs = [r.config for r in sorted({r.key: r for r in records if r.scenario == cfg.baseline}
+                                                  .values(), key=lambda r: (r.seed, r.directory))]
+    model_cfg = baseline_configs[0]
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": model_cfg.population.n_citizens,
         "steps": model_cfg.steps, "seeds": int(runs.groupby("scenario")["seed"].nunique().min()),
@@ -137,7 +138,7 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
         "posterior_file": str(posterior_path(cfg.posterior_file)),
     }
-    blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, model_cfg, gaps, pairwise)
+    blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)
     render.write(blocks, out, "report", "Policy scenario comparison")
     return summary
 

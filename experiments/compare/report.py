@@ -41,6 +41,7 @@ from experiments.engine.render import (
 from experiments.engine.stats import clear_winner
 from experiments.exploration import drivers
 from sim.config import LEVERS, SimConfig
+from sim.parameters import get_value
 
 
 def allocation_text(row: pd.Series) -> str:
@@ -71,19 +72,45 @@ def _gap_sentence(row: pd.Series, gap: str, baseline: str, is_baseline: bool) ->
     return f"{label} {level}: {verdict} against {scenario_label(baseline)} ({change})"
 
 
-def assumption_items(model_cfg: SimConfig, n_citizens: int, uncertainty: str = "posterior") -> list[str]:
-    """The settings that drive the comparison, with their values in these runs (``model_cfg``: the
-    config of one of the baseline's runs, as the runner ran it)."""
-    pop, par, pol = model_cfg.population, model_cfg.params, model_cfg.policy
-    costs, ad = par.costs, par.adoption
-    bur, trust, plat = par.bureaucracy, par.trust, par.platform
+def months_to_text(row: pd.Series, metric: str) -> str:
+    """Months to a level in words: "at the start" when every run began above it (a 0 would read as a
+    result), "not reached" when no run reached it, else the mean over the runs that did."""
+    mean = row[f"{metric}_mean"]
+    if not all_finite(mean):
+        return "not reached"
+    if mean == 0 and row.get(f"{metric}_p95", 0) == 0:
+        return "at the start"
+    return estimate(*stat(row, metric), interval=False, decimals=0)
+
+
+def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
+                     uncertainty: str = "posterior") -> list[str]:
+    """The settings that drive the comparison, with their values in these runs (``configs``: the
+    baseline's runs, one per seed, as the runner ran them). A value that differs between the runs (a
+    parameter drawn from the posterior) is given as its median with the 5%-95% range across the
+    draws, at three significant digits."""
+    model_cfg = configs[0]
+    pop = model_cfg.population
     total = pop.population_total
+
+    prefixes = {"ad": "params.adoption", "bur": "params.bureaucracy", "tr": "params.trust",
+                "pl": "params.platform", "co": "params.costs", "pop": "population", "pol": "policy"}
+
+    def v(key: str, fmt: str, scale: float = 1.0) -> str:
+        """The value of ``key`` (short prefix: see above) in these runs, formatted."""
+        head, _, rest = key.partition(".")
+        values = np.array([float(get_value(c, f"{prefixes[head]}.{rest}")) * scale for c in configs])
+        if np.ptp(values) == 0:
+            return format(values[0], fmt)
+        low, mid, high = np.percentile(values, [5, 50, 95])
+        return f"{mid:{fmt}} ({low:{fmt}} to {high:{fmt}} across the draws)"
+
     budget = model_cfg.budget_idr_bn_per_month
     steps = model_cfg.steps
     smallest = min(pop.region_shares)
 
     def million(key: str, digits: int = 1) -> str:
-        return f"IDR {getattr(costs, key) / 1e6:,.{digits}f} M"
+        return f"IDR {v(f'co.{key}', f',.{digits}f', 1e-6)} M"
 
     return [
         f"Scale: {n_citizens:,} agents stand for {total / 1e6:,.0f} million people "
@@ -100,40 +127,41 @@ def assumption_items(model_cfg: SimConfig, n_citizens: int, uncertainty: str = "
         f"{million('outreach_per_person_reached', 3)} per person reached; leadership programme "
         f"{million('leadership_per_office_head')} per office head; the stock levers (transparency, "
         "security, accessibility) work at half speed at IDR "
-        f"{costs.stock_half_saturation_bn:,.0f} bn a month. Each lever acts through its "
+        f"{v('co.stock_half_saturation_bn', ',.0f')} bn a month. Each lever acts through its "
         "named mechanism only (awareness comes from the outreach lever, media and word of mouth).",
-        f"Take-up and targeting (assumptions): at most {bur.training_takeup_max:.0%} of "
+        f"Take-up and targeting (assumptions): at most {v('bur.training_takeup_max', '.0%')} of "
         "civil servants accept training, fewer the more resistant they are; at most "
-        f"{ad.course_takeup_max:.0%} of citizens enrol in a course or co-production, fewer "
+        f"{v('ad.course_takeup_max', '.0%')} of citizens enrol in a course or co-production, fewer "
         "among the least literate and the oldest; targeted levers reach at most "
-        f"{pol.target_share:.0%} of the population, those most in need first.",
+        f"{v('pol.target_share', '.0%')} of the population, those most in need first.",
         f"Citizens' choice (UTAUT-style utility, assumptions calibrated to a slow start): intercept "
-        f"{ad.intercept}, weights usefulness {ad.w_usefulness}, ease of use "
-        f"{ad.w_ease}, social influence {ad.w_social}, trust "
-        f"{ad.w_trust}; {ad.need_rate:.0%} of citizens need a service each "
-        f"month; literacy {ad.required_literacy} makes the platform fully usable.",
-        f"Starting point: {pop.adoption_initial:.0%} already use the services and "
-        f"{pop.awareness_initial:.0%} know of them (assumptions); mean trust "
-        f"{pop.trust_mean:.2f} (Edelman 2023); usable internet and digital literacy by "
+        f"{v('ad.intercept', '.3g')}, weights usefulness {v('ad.w_usefulness', '.3g')}, ease of use "
+        f"{v('ad.w_ease', '.3g')}, social influence {v('ad.w_social', '.3g')}, trust "
+        f"{v('ad.w_trust', '.3g')}; {v('ad.need_rate', '.0%')} of citizens need a service each "
+        f"month; literacy {v('ad.required_literacy', '.3g')} makes the platform fully usable.",
+        f"Starting point: {v('pop.adoption_initial', '.0%')} of people with internet "
+        "access already use the services (the share of everyone is lower: see the figure) and "
+        f"{v('pop.awareness_initial', '.0%')} know of them (assumptions); mean trust "
+        f"{v('pop.trust_mean', '.2f')} (Edelman 2023); usable internet and digital literacy by "
         "region, age, income and urban/rural from APJII 2024 and IMDI 2024.",
-        f"Bureaucracy: national political will {pol.political_will} in every scenario (a "
+        f"Bureaucracy: national political will {v('pol.political_will', '.3g')} in every scenario (a "
         "scenario setting that costs nothing; the costed leadership lever raises it office by office); "
         "training "
-        f"closes {bur.training_competence_gain:.0%} of a civil servant's competence gap and "
-        f"removes {bur.training_resistance_cut:.0%} of resistance; "
-        f"{pop.staff_digital_initial:.0%} of civil servants work digitally at the start.",
-        f"Trust and security: a breach happens with probability up to {plat.breach_base:.0%} "
-        f"a month at zero security and costs users {trust.breach_loss} log-odds of trust "
-        f"(others with internet access {trust.breach_spillover:.0%} of that); successes, "
+        f"closes {v('bur.training_competence_gain', '.0%')} of a civil servant's competence gap and "
+        f"removes {v('bur.training_resistance_cut', '.0%')} of resistance; "
+        f"{v('pop.staff_digital_initial', '.0%')} of civil servants work digitally at the start.",
+        f"Trust and security: a breach happens with probability up to {v('pl.breach_base', '.0%')} "
+        f"a month at zero security and costs users {v('tr.breach_loss', '.3g')} log-odds of trust "
+        f"(others with internet access {v('tr.breach_spillover', '.0%')} of that); successes, "
         "fair encounters and transparency raise trust, failures and unfair encounters lower it; "
         "neighbours' trust mixes in with weight "
-        f"{trust.susceptibility} (Friedkin-Johnsen); platform reliability "
-        f"{plat.reliability:.0%}.",
+        f"{v('tr.susceptibility', '.3g')} (Friedkin-Johnsen); platform reliability "
+        f"{v('pl.reliability', '.0%')}.",
         "A digital-first mandate (scenario mandate) is a rule, not spending: it costs nothing from the "
         "budget, puts everyone in need who has internet access and no exemption on the digital channel "
         "and cannot lapse them, and costs extra trust where that service fails. Compliance is complete "
         "and no political or enforcement cost is modelled, so its effect is an upper bound.",
-        f"Awareness: {pop.awareness_initial:.0%} of citizens know of the services at the "
+        f"Awareness: {v('pop.awareness_initial', '.0%')} of citizens know of the services at the "
         f"start and a campaign reaches a person for {million('outreach_per_person_reached', 3)} (both "
         "assumptions); the outreach scenario's effect rests on them.",
         "Reading the results: they compare scenarios under these assumptions; they are not forecasts. "
@@ -215,7 +243,7 @@ def pairwise_blocks(pairwise: pd.DataFrame, order: Sequence[str], setup: dict[st
 
 
 def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], figures: dict[str, Path],
-                   model_cfg: SimConfig, gaps: Sequence[str],
+                   configs: Sequence[SimConfig], gaps: Sequence[str],
                    pairwise: pd.DataFrame | None = None) -> list[Block]:
     """The comparison report as blocks (see module docstring); ``summary`` ranked by
     :func:`experiments.engine.stats.ranking` (``rank``, ``p_best``, ``p_best_mc_se``)."""
@@ -323,8 +351,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
             *(value_text(r, g, interval=False, sign=False) for g in table_gaps),
             estimate(*stat(r, "trust_mean_final"), interval=False, decimals=3),
             pct(*stat(r, "digital_staff_share_final"), interval=False),
-            estimate(*stat(r, "months_to_25pct"), interval=False, decimals=0)
-            if all_finite(r["months_to_25pct_mean"]) else "not reached",
+            months_to_text(r, "months_to_25pct"),
             per_month, total,
         ])
     blocks.append(("table", header, rows))
@@ -393,7 +420,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                        "paired differences; hatched or hollow: could not spend its budget)."))
     header = ["scenario", "spent per month (IDR bn)", f"spent over {steps} months (IDR bn)",
               f"{metric_label('additional_adopters')} (million)", "per IDR bn spent",
-              *(f"{metric_label(g)} change per IDR trillion"
+              *(f"{metric_label(g)} change per IDR 1,000 bn spent"
                 for g in ("gap_urban_rural", "gap_income_q5_q1"))]
     rows = []
     paid = others[others["cost_idr_bn_mean"] > 0]
@@ -412,7 +439,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
 
     # ---- assumptions
     blocks.append(("h2", "Assumptions that drive these results"))
-    blocks.append(("ul", assumption_items(model_cfg, setup["n_citizens"],
+    blocks.append(("ul", assumption_items(configs, setup["n_citizens"],
                                           setup.get("uncertainty", "posterior"))))
     blocks.append(("p", drivers.headline_sentence()))
     blocks.append(("h2", "Files"))

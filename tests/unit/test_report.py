@@ -76,7 +76,7 @@ def compare_markdown(n_seeds: int, tmp_path: Path, summary: pd.DataFrame | None 
              "posterior_file": "posterior.parquet"}
     model_cfg = compose(policy="baseline", overrides={"steps": STEPS, "budget_idr_bn_per_month": BUDGET})
     gaps = tables.present_gaps(runs)
-    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, model_cfg, gaps,
+    blocks = compare_report.compare_blocks(summary, "baseline", setup, {}, [model_cfg], gaps,
                                            stats.pairwise(runs, list(SCENARIOS)))
     return render.to_markdown(blocks, tmp_path)
 
