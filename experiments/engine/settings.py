@@ -168,6 +168,10 @@ class FrontierConfig(ReplicatedSettings):
                                     "gaps drawn and tabled", _APP)
     bootstrap: int = par(2000, "resamples", "resamples of the seeds for the uncertainty of the best "
                          "split", _APP, low=0, integer=True)
+    practical_difference: float = par(
+        0.005, "objective units", "a best split is named only when its mean beats both neighbouring "
+        "splits by at least this much (0.005: half a percentage point of a share); below it, no split "
+        "is clearly better", "assumption: a planner's threshold of a difference worth acting on", low=0)
 
 
 @dataclass

@@ -58,6 +58,15 @@ def distinguishable_from_neighbours(values: np.ndarray, best: int, maximize: boo
     return True
 
 
+def margin_over_neighbours(values: np.ndarray, best: int, maximize: bool) -> float:
+    """How far the split ``best`` is ahead of its closer neighbour, in mean objective over the seeds
+    (rows: splits in share order; columns: seeds); infinite when it has no neighbour."""
+    means = values.mean(axis=1)
+    gaps = [means[best] - means[j] if maximize else means[j] - means[best]
+            for j in (best - 1, best + 1) if 0 <= j < values.shape[0]]
+    return float(min(gaps)) if gaps else float("inf")
+
+
 def _best_share_range(values: np.ndarray, shares: np.ndarray, maximize: bool, n_boot: int,
                       rng: np.random.Generator) -> tuple[float, float]:
     """Paired bootstrap over seeds: the 95 % range of the share with the highest mean (the Monte Carlo
@@ -155,7 +164,7 @@ def value_of_information(matrices: dict[str, pd.DataFrame], draws: pd.DataFrame 
 
 def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Collection[str]]],
                    reference: Collection[str], objective: str, maximize: bool = True, n_boot: int = 2000,
-                   seed: int = 0) -> pd.DataFrame:
+                   seed: int = 0, practical: float = 0.0) -> pd.DataFrame:
     """One row per (pair, share): every summary metric with its 95 % CI, effects against the
     no-spending reference per IDR bn (when it was run), the best split with its uncertainty, and the
     regret of choosing each split (:func:`regret_columns`).
@@ -192,11 +201,15 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
         low, high = _best_share_range(values, shares, maximize, n_boot, rng)
         means = np.array([r[f"{objective}_mean"] for r in pair_rows])
         best = int(np.nanargmax(means) if maximize else np.nanargmin(means))
-        clear = distinguishable_from_neighbours(values, best, maximize)
+        # named only when told apart from both neighbours AND ahead by a difference that matters
+        margin = margin_over_neighbours(values, best, maximize)
+        distinct = distinguishable_from_neighbours(values, best, maximize)
+        clear = distinct and margin >= practical
         regret = regret_columns(matrix, objective, maximize, population_total).to_dict("records")
         for i, r in enumerate(pair_rows):
             r.update(p_best=regret[i].pop("p_best"), is_best=clear and i == best, best_share_ci_low=low,
-                     best_share_ci_high=high, top_split=i == best, best_distinguishable=clear, **regret[i])
+                     best_share_ci_high=high, top_split=i == best, best_distinguishable=distinct,
+                     best_margin=margin, **regret[i])
         rows += pair_rows
     if not ref.empty:
         row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,

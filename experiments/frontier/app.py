@@ -138,7 +138,8 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
         runs.to_csv(tmp, index=False)
     splits = [(point, {config_hash(c) for c in group}) for point, group in plan if point is not None]
     reference = {config_hash(c) for point, group in plan if point is None for c in group}
-    table = algorithm.frontier_table(runs, splits, reference, cfg.objective, cfg.maximize, cfg.bootstrap)
+    table = algorithm.frontier_table(runs, splits, reference, cfg.objective, cfg.maximize, cfg.bootstrap,
+                                     practical=cfg.practical_difference)
     if table.empty or not (table["pair"] != "reference").any():
         raise RunnerError(f"no runs of the frontier's splits in {out / 'runs'}")
     with atomic_path(out / "frontier.csv") as tmp:
@@ -152,7 +153,7 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
     ran = records[0].config  # the report describes the runs it was made from
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": ran.population.n_citizens, "steps": ran.steps,
-        "seeds": cfg.seeds, "n_splits": cfg.n_splits,
+        "seeds": cfg.seeds, "n_splits": cfg.n_splits, "practical_difference": cfg.practical_difference,
         "budget_idr_bn_per_month": float(ran.budget_idr_bn_per_month),
         "population_total": population_total, "uncertainty": cfg.uncertainty,
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),

@@ -19,6 +19,7 @@ from experiments.engine.render import (
     metric_label,
     num,
     pct,
+    pp,
     spending_cells,
     stat,
     value_text,
@@ -172,6 +173,11 @@ def information_blocks(voi: pd.DataFrame, objective: str, setup: dict[str, Any])
     return blocks
 
 
+def _amount(value: float, objective: str) -> str:
+    """A difference in the objective's units: percentage points for a share, else three digits."""
+    return pp(value, sign=False, digits=2) if summary.is_share(objective) else f"{value:.3g}"
+
+
 def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | None, objective: str,
                     equity_metrics: Sequence[str], voi: pd.DataFrame | None = None) -> list[Block]:
     """The frontier's summary as blocks: the best split per pair only where it beats both neighbouring
@@ -212,6 +218,12 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
                          f"{pct(top['best_share_ci_high'], digits=0)} (over "
                          "bootstrap resamples)")
             items.append(text + ".")
+        elif bool(top.get("best_distinguishable", False)):
+            items.append(f"{name}: no split is clearly better; the highest mean, {_split_text(top)} "
+                         f"({goal} {value}), is ahead of its neighbours by only "
+                         f"{_amount(top['best_margin'], objective)}, below the practical threshold of "
+                         f"{_amount(setup.get('practical_difference', 0.0), objective)} "
+                         "(practical_difference).")
         else:
             items.append(f"{name}: no split is distinguishable from its neighbours; the highest mean, "
                          f"{_split_text(top)} ({goal} {value}), is within the paired 95% interval of a "

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from experiments.compare import app as compare_app
 from experiments.compare import report as compare_report
 from experiments.engine import render, stats, tables
+from experiments.frontier import algorithm
 from experiments.frontier import report as frontier_report
 from sim import summary as outputs
 from sim.config import LEVERS, TARGETINGS, compose
@@ -233,3 +234,29 @@ def test_the_frontier_summary_is_in_words_and_flags_splits_that_could_not_spend(
     assert "no split is distinguishable" in md
     assert "could not spend their budget" in md
     assert "100% civil-servant training / 0% connectivity spent 70.0% of it" in md
+
+
+def test_a_split_ahead_by_less_than_the_practical_difference_is_not_named(tmp_path):
+    """Told apart from its neighbours but ahead by less than practical_difference: no best split."""
+    table = pd.DataFrame([
+        {"pair": "training/infrastructure", "lever_a": "training", "lever_b": "infrastructure",
+         "share_a": a, "share_b": 1 - a, "top_split": a == 0.5, "is_best": False,
+         "best_distinguishable": True, "best_margin": 0.0012, "p_best": 0.9, "budget_months": STEPS,
+         "underspent": False, "budget_spent_share_mean": 1.0, "cost_idr_bn_mean": 3e4,
+         "adoption_final_mean": 0.6 + (0.0012 if a == 0.5 else 0.0), "adoption_final_ci_low": 0.59,
+         "adoption_final_ci_high": 0.61}
+        for a in (0.0, 0.5, 1.0)])
+    setup = {"budget_idr_bn_per_month": BUDGET, "steps": STEPS, "n_splits": 3, "seeds": 10,
+             "population": "indonesia", "n_citizens": 3000, "created": "today", "wall_time": "1 s",
+             "practical_difference": 0.005}
+    blocks = frontier_report.frontier_blocks(table, setup, None, "adoption_final", [])
+    md = render.to_markdown(blocks, tmp_path)
+    assert "no split is clearly better" in md and "below the practical threshold of 0.50 pp" in md
+    assert "best split 50%" not in md
+
+
+def test_the_margin_over_neighbours_is_the_closer_neighbours_gap():
+    values = np.array([[0.50, 0.52], [0.60, 0.62], [0.58, 0.58]])  # splits x seeds
+    assert algorithm.margin_over_neighbours(values, 1, maximize=True) == pytest.approx(0.03)
+    assert algorithm.margin_over_neighbours(values, 0, maximize=False) == pytest.approx(0.10)
+    assert algorithm.margin_over_neighbours(values[:1], 0, maximize=True) == float("inf")
