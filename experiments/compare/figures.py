@@ -21,6 +21,7 @@ from experiments.engine.plots import (
     percent_scale,
     save_figure,
     scenario_colors,
+    spread_labels,
 )
 from experiments.engine.render import (  # noqa: E402
     estimate,
@@ -204,6 +205,7 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
     ax1.axvline(0, color=BASELINE_COLOR, lw=1)
     ax1.set_title(f"Cost-effectiveness against {scenario_label(baseline)}\n(hatched: could not spend its "
                   "budget; scenarios that spend nothing are left out)", fontsize=10)
+    labels: list[tuple[float, float, str]] = []
     for _, r in s.iterrows():
         x, xl, xh = (v * 100 for v in stat(r, "adoption_change"))
         y, yl, yh = (v * 100 for v in stat(r, "gap_urban_rural_change"))
@@ -212,10 +214,9 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
         ax2.errorbar(x, y, xerr=np.clip([[np.nan_to_num(x - xl)], [np.nan_to_num(xh - x)]], 0, None),
                      yerr=np.clip([[np.nan_to_num(y - yl)], [np.nan_to_num(yh - y)]], 0, None), fmt="o",
                      color=colors[r["scenario"]], capsize=3, mfc="white" if hollow else None)
-        ax2.annotate(scenario_label(r["scenario"]), (x, y), xytext=(5, 4), textcoords="offset points",
-                     fontsize=8)
+        labels.append((x, y, scenario_label(r["scenario"])))
     ax2.plot([0], [0], "s", color=BASELINE_COLOR, ms=7)
-    ax2.annotate(scenario_label(baseline), (0, 0), xytext=(5, -10), textcoords="offset points", fontsize=8)
+    labels.append((0.0, 0.0, scenario_label(baseline)))
     ax2.axhline(0, color="0.4", lw=0.8)
     ax2.axvline(0, color="0.4", lw=0.8)
     people = float(summary["population_total"].iloc[0]) / 1e6 / 100  # million people per pp
@@ -226,8 +227,9 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
     ax2.set_title("Who gains: adoption against the urban-rural gap (below 0: the gap narrows;\n"
                   "hollow: could not spend its budget)", fontsize=10)
     ax2.grid(alpha=0.3)
-    ax1.set_xlabel(f"additional adopters per IDR bn actually spent (people; 5%-95% {spread} of the "
-                   "paired differences)")
+    spread_labels(ax2, labels)
+    ax1.set_xlabel(f"additional adopters per IDR bn actually spent (people)\n5%-95% {spread} "
+                   "of the paired differences")
     fig.tight_layout()
     return save_figure(fig, path)
 

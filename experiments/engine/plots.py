@@ -80,3 +80,35 @@ def hbar(ax: plt.Axes, names: Sequence[str], mean: np.ndarray, low: np.ndarray, 
 
 
 
+
+
+def spread_labels(ax: plt.Axes, points: Sequence[tuple[float, float, str]],
+                  min_gap: float = 0.05, fontsize: int = 8) -> list[float]:
+    """Label each point (x, y, text) to its right, the labels nudged apart vertically so that no two
+    are closer than ``min_gap`` of the axis height (scenarios with similar effects otherwise print
+    their names on top of each other); a thin line links a moved label to its point. Returns the
+    labels' heights in data units, in the order of ``points``. Call after everything is plotted, so
+    that the axis limits are final."""
+    if not points:
+        return []
+    ax.autoscale_view()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    # never more spacing than the axis holds: n labels fit in the height with half a gap at each end
+    gap, dx = min((y1 - y0) * min_gap, (y1 - y0) / (len(points) + 1)), (x1 - x0) * 0.015
+    low, high = y0 + gap / 2, y1 - gap / 2
+    order = sorted(range(len(points)), key=lambda i: points[i][1])
+    wanted = np.clip(np.array([points[i][1] for i in order], dtype=float), low, high)
+    placed = wanted.copy()
+    for k in range(1, len(placed)):  # upwards: at least one gap above the label below
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    placed[-1] = min(placed[-1], high)
+    for k in range(len(placed) - 2, -1, -1):  # downwards: back inside the axes, keeping the gaps
+        placed[k] = min(placed[k], placed[k + 1] - gap)
+    heights = [0.0] * len(points)
+    for i, label_y in zip(order, placed, strict=True):
+        x, y, text = points[i]
+        moved = abs(label_y - y) > gap / 3
+        ax.annotate(text, (x, y), xytext=(x + dx, label_y), textcoords="data", fontsize=fontsize,
+                    va="center", arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if moved else None)
+        heights[i] = float(label_y)
+    return heights
