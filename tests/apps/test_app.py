@@ -186,3 +186,56 @@ def test_whole_page_renders(monkeypatch):
     box, rc = solara.render(app.Page(), handle_error=False)
     assert box is not None
     rc.close()
+
+
+def test_rendering_while_play_steps_the_model_never_fails():
+    """Regression: with the pause at 0 ms the page rendered while the Play thread appended a month,
+    and a chart paired months and rows of different lengths (a traceback replaced the page)."""
+    import threading
+
+    model = app.DashboardModel(n_citizens=1000, steps=300)
+    errors: list[str] = []
+
+    def play() -> None:
+        while model.running:
+            model.step()
+
+    thread = threading.Thread(target=play)
+    thread.start()
+    series = [("adoption", "All", "#000000")]
+    while thread.is_alive():
+        try:
+            option = app.line_option(model, "Adoption", series, "% of citizens")
+            months = [point[0] for point in option["series"][0]["data"]]
+            assert months == list(range(len(months)))
+            month = int(app.headline(model)[0][1].split(" of ")[0])
+            assert month >= months[-1]
+            app.tiles_html(model)
+        except Exception as exc:  # noqa: BLE001  (every failure is collected and reported)
+            errors.append(repr(exc))
+    thread.join()
+    assert errors == [], errors[:3]
+    assert model.month == 300
+
+
+def test_two_play_loops_at_once_step_one_month_at_a_time():
+    """Regression: toggling Play restarts Mesa's Play task, and with no pause the old loop could
+    still be stepping; steps are serialised, so the months stay whole and in order."""
+    import threading
+
+    model = app.DashboardModel(n_citizens=1000, steps=60)
+    twin = app.DashboardModel(n_citizens=1000, steps=60)
+
+    def play() -> None:
+        while model.running:
+            model.step()
+
+    threads = [threading.Thread(target=play) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    while twin.running:
+        twin.step()
+    assert [r["month"] for r in model.rows] == list(range(61))
+    assert model.rows == twin.rows
