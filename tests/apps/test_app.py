@@ -239,3 +239,28 @@ def test_two_play_loops_at_once_step_one_month_at_a_time():
         twin.step()
     assert [r["month"] for r in model.rows] == list(range(61))
     assert model.rows == twin.rows
+
+
+def test_page_says_which_parameter_set_it_runs():
+    """The comparison runs posterior draws, the dashboard the declared defaults: the page says so."""
+    model = app.DashboardModel(n_citizens=1000, steps=2)
+    html = app.headline_html(model)
+    assert "declared defaults (not calibrated)" in html
+    assert "uncertainty=none" in html  # how to run the same defaults in the comparison
+
+
+def test_trust_chart_is_on_0_1_like_the_report():
+    model = app.DashboardModel(n_citizens=1000, steps=3)
+    while model.running:
+        model.step()
+    option = app.trust_option(model)
+    shares, trust_axis = option["yAxis"]
+    assert (shares["min"], shares["max"]) == (0, 100)
+    assert (trust_axis["min"], trust_axis["max"]) == (0.0, 1.0)
+    by_name = {s["name"]: s for s in option["series"]}
+    trust = by_name["Mean trust in government (0-1)"]
+    assert trust["yAxisIndex"] == 1
+    values = [v for _, v in trust["data"]]
+    assert values == [round(r["trust_mean"], 4) for r in model.rows]
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert all(s["yAxisIndex"] == 0 for name, s in by_name.items() if name != trust["name"])

@@ -182,6 +182,7 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             expect(page.locator(".headline-stat").first).to_contain_text("0 of 60")
             assert page.title() == "Digital public services in Indonesia"
             expect(page.get_by_text("Changes to these settings apply when you press Reset")).to_be_visible()
+            expect(page.locator(".parameters-note")).to_contain_text("declared defaults (not calibrated)")
             expect(page.locator(".island-tile")).to_have_count(6)
 
             # Step: the month counter and the charts move on; time each round trip.
