@@ -27,6 +27,7 @@ responsive; use ``python -m sim`` for full-size runs.
 from __future__ import annotations
 
 import os
+import threading
 
 # Before solara is imported (its settings read the environment once), and for `solara run` too,
 # whose settings are already loaded by the time this file is: see _telemetry_off().
@@ -52,6 +53,15 @@ from sim.model import DigitalAdoptionModel  # noqa: E402
 TITLE = "Digital public services in Indonesia"
 DEFAULT_POLICY = "comprehensive"
 RESET_NOTE = "Changes to these settings apply when you press Reset."
+# The comparison runs one calibrated posterior draw per seed; the dashboard runs the declared
+# defaults, so its numbers differ from the report's, and the page says so. No helper builds a
+# calibrated-median model, so the note points at the comparison's own way to run the defaults.
+PARAMETERS_NOTE = ("Parameters: declared defaults (not calibrated). The comparison (make run) runs a "
+                   "calibrated posterior draw per seed; python -m experiments.compare uncertainty=none "
+                   "runs these defaults.")
+# The pause slider's minimum. No pause is safe: steps are serialised (DashboardModel.step) and the
+# page renders from a snapshot of the rows (rows_of), so the Play thread cannot race a render.
+MIN_PLAY_INTERVAL_MS = 0
 
 
 def _telemetry_off() -> None:
@@ -73,6 +83,10 @@ class DashboardModel(DigitalAdoptionModel):
     variadic keyword argument literally called ``kwargs``), so the dotted keys the dashboard sets are
     spelled out here and passed on unchanged. Values from the sliders are coerced to the schema's
     types; the keywords are kept so the page can tell whether the sidebar differs from the model shown.
+
+    Steps are serialised by a lock: Mesa's Play loop runs in a task thread that Solara restarts when
+    Play is toggled, so with a short pause a second loop can start while the first is still inside a
+    step, and two interleaved steps would corrupt the state arrays and the monthly rows.
     """
 
     def __init__(
@@ -95,7 +109,24 @@ class DashboardModel(DigitalAdoptionModel):
             "budget_idr_bn_per_month": float(budget_idr_bn_per_month),
             "seed": int(seed),
         }
+        self._step_lock = threading.Lock()
         super().__init__(steps=None if steps is None else int(steps), **self.dashboard_kwargs)
+
+    def step(self) -> None:
+        """One month, never two at once (see the class docstring)."""
+        with self._step_lock:
+            super().step()
+
+
+def rows_of(model: DigitalAdoptionModel) -> list[dict[str, float]]:
+    """The monthly rows as one snapshot.
+
+    During Play the model steps in another thread while the page renders (browser messages such as
+    a chart's resize re-render it in the server's own thread), so ``model.rows`` may grow between two
+    reads; reading it twice paired months with rows of different lengths and put a traceback on the
+    page. Copying the list is atomic, and rows are only ever appended, so the copy is consistent.
+    """
+    return list(model.rows)
 
 
 # The controls, in Mesa's model_params format (so SolaraViz can use them too); "format" is how the
@@ -239,20 +270,42 @@ def line_option(
     y_name: str,
     scale: float = 100.0,
     y_range: tuple[float | None, float | None] = (None, None),
+    right: Sequence[Series] = (),
+    right_name: str = "",
+    right_range: tuple[float | None, float | None] = (None, None),
 ) -> dict[str, Any]:
     """An ECharts line-chart option: the chosen metrics month by month, x axis 0 to the horizon.
 
     Values are scaled (shares to percentages, gaps to points) and rounded on the server, so the
     browser receives a few small numbers per month and draws them; animation is off so that each
-    month appears at once.
+    month appears at once. ``right``: series drawn unscaled against a second y axis on the right
+    (``right_name``, ``right_range``), for a quantity on its own scale beside shares in percent,
+    such as trust on 0-1.
     """
-    rows = model.rows
+    rows = rows_of(model)
     months = [int(r["month"]) for r in rows]
-    y_axis: dict[str, Any] = {"type": "value", "name": y_name, "nameGap": 12}
-    if y_range[0] is not None:
-        y_axis["min"] = y_range[0]
-    if y_range[1] is not None:
-        y_axis["max"] = y_range[1]
+
+    def axis(name: str, bounds: tuple[float | None, float | None]) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "value", "name": name, "nameGap": 12}
+        if bounds[0] is not None:
+            out["min"] = bounds[0]
+        if bounds[1] is not None:
+            out["max"] = bounds[1]
+        return out
+
+    def line(key: str, name: str, colour: str, factor: float, digits: int, index: int) -> dict[str, Any]:
+        return {
+            "type": "line",
+            "name": name,
+            "showSymbol": len(rows) == 1,  # a single month is a point, not a line
+            "color": colour,
+            "yAxisIndex": index,
+            "data": [[m, round(factor * r[key], digits)] for m, r in zip(months, rows, strict=True)],
+        }
+
+    y_axis: dict[str, Any] | list[dict[str, Any]] = axis(y_name, y_range)
+    if right:
+        y_axis = [y_axis, axis(right_name, right_range) | {"splitLine": {"show": False}}]
     return {
         "animation": False,
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
@@ -263,16 +316,8 @@ def line_option(
         "xAxis": {"type": "value", "name": "month", "nameLocation": "middle", "nameGap": 24,
                   "min": 0, "max": model.cfg.steps, "minInterval": 1},
         "yAxis": y_axis,
-        "series": [
-            {
-                "type": "line",
-                "name": name,
-                "showSymbol": len(rows) == 1,  # a single month is a point, not a line
-                "color": colour,
-                "data": [[m, round(scale * r[key], 2)] for m, r in zip(months, rows, strict=True)],
-            }
-            for key, name, colour in series
-        ],
+        "series": [*(line(key, name, colour, scale, 2, 0) for key, name, colour in series),
+                   *(line(key, name, colour, 1.0, 4, 1) for key, name, colour in right)],
     }
 
 
@@ -338,14 +383,29 @@ def GapChart(model: DigitalAdoptionModel) -> solara.Element:
                               "percentage points"))
 
 
+def on_scale(name: str) -> str:
+    """A metric's label with its declared range, e.g. ``Mean trust in government (0-1)``."""
+    low, high = metrics.bounds(name) or (None, None)
+    return label(name) if low is None else f"{label(name)} ({low:g}-{high:g})"
+
+
+def trust_option(model: DigitalAdoptionModel) -> dict[str, Any]:
+    """Trust, awareness and internet access, the citizens' side of adoption. Awareness and access
+    are shares (% of citizens, left axis); trust is on its declared 0-1 scale (right axis), as in the
+    headline, the reports and the tables."""
+    shares = _series([("awareness", "#ff7f0e"), ("access", "#7f7f7f")])
+    trust = _series([("trust_mean", "#7b3294")], names={"trust_mean": on_scale("trust_mean")})
+    low, high = metrics.bounds("trust_mean") or (None, None)
+    return line_option(model, "Trust, awareness and internet access", shares, "% of citizens",
+                       y_range=(0, 100), right=trust, right_name=f"trust ({low:g}-{high:g})",
+                       right_range=(low, high))
+
+
 @solara.component
 def TrustChart(model: DigitalAdoptionModel) -> solara.Element:
-    """Trust, awareness and internet access, the citizens' side of adoption."""
+    """Trust (0-1), awareness and internet access (% of citizens): :func:`trust_option`."""
     update_counter.get()
-    series = _series([("trust_mean", "#7b3294"), ("awareness", "#ff7f0e"), ("access", "#7f7f7f")],
-                     names={"trust_mean": "Mean trust in government (0-100)"})
-    return _chart(line_option(model, "Trust, awareness and internet access", series,
-                              "% of citizens / trust", y_range=(0, 100)))
+    return _chart(trust_option(model))
 
 
 @solara.component
@@ -368,28 +428,31 @@ def SpendChart(model: DigitalAdoptionModel) -> solara.Element:
     """Spending per month by lever, the levers that spent anything so far; a lever whose willing,
     eligible recipients have all been reached stops spending, which shows here as a drop."""
     update_counter.get()
+    rows = rows_of(model)
     keys = [(f"spend_{lever}_idr_bn", colour) for lever, colour in zip(LEVERS, LEVER_COLOURS, strict=True)
-            if any(r[f"spend_{lever}_idr_bn"] > 0 for r in model.rows)]
+            if any(r[f"spend_{lever}_idr_bn"] > 0 for r in rows)]
     series = _series(keys or [("spend_total_idr_bn", "#222222")], drop="spent on ")
     return _chart(line_option(model, "Spending per month by lever", series, "IDR bn a month",
                               scale=1.0, y_range=(0, None)))
 
 
 # ----------------------------------------------------------------------------- headline and map
-def spent_so_far(model: DigitalAdoptionModel) -> float:
-    """IDR bn spent on all levers from month 0 to the month shown."""
-    return float(sum(r["spend_total_idr_bn"] for r in model.rows))
+def spent_so_far(model: DigitalAdoptionModel, rows: Sequence[dict[str, float]] | None = None) -> float:
+    """IDR bn spent on all levers from month 0 to the month shown (``rows``: a snapshot)."""
+    return float(sum(r["spend_total_idr_bn"] for r in (rows_of(model) if rows is None else rows)))
 
 
 def headline(model: DigitalAdoptionModel) -> list[tuple[str, str, str]]:
-    """The headline figures as (label, value, detail), month shown first."""
-    row, first, cfg = model.latest, model.rows[0], model.cfg
+    """The headline figures as (label, value, detail), month shown first; every figure from one
+    snapshot of the rows, so the month and the values agree while Play steps the model."""
+    rows = rows_of(model)
+    row, first, cfg = rows[-1], rows[0], model.cfg
 
     def title(name: str) -> str:
         return metrics.label(name)[:1].upper() + metrics.label(name)[1:]
 
     return [
-        ("Month", f"{model.month} of {cfg.steps}", "one step is one month"),
+        ("Month", f"{int(row['month'])} of {cfg.steps}", "one step is one month"),
         (title("adoption"), pct(row["adoption"]),
          f"current users, share of everyone; {pp(row['adoption'] - first['adoption'])} since month 0"),
         (title("ever_used_connected"), pct(row["ever_used_connected"]),
@@ -399,7 +462,7 @@ def headline(model: DigitalAdoptionModel) -> list[tuple[str, str, str]]:
         (title("trust_mean"), f"{row['trust_mean']:.2f}",
          f"on 0-1; {row['trust_mean'] - first['trust_mean']:+.2f} since month 0"),
         (title("digital_staff_share"), pct(row["digital_staff_share"]), "working through the system"),
-        ("Spent so far", f"IDR {spent_so_far(model):,.0f} bn",
+        ("Spent so far", f"IDR {spent_so_far(model, rows):,.0f} bn",
          f"IDR {row['spend_total_idr_bn']:,.0f} bn this month"),
     ]
 
@@ -418,12 +481,15 @@ def headline_html(model: DigitalAdoptionModel) -> str:
         for name, value, detail in headline(model)
     )
     return (f'<div style="font-size: 0.95rem;">{escape(scenario)}</div>'
+            f'<div class="parameters-note" style="font-size: 0.8rem; color: #556;">'
+            f'{escape(PARAMETERS_NOTE)}</div>'
             f'<div style="display: flex; flex-wrap: wrap; gap: 10px; margin-top: 8px;">{stats}</div>')
 
 
 def tiles_html(model: DigitalAdoptionModel) -> str:
     """Adoption by island group as a grid of coloured tiles placed west to east, with a caption."""
-    row, first = model.latest, model.rows[0]
+    rows = rows_of(model)
+    row, first = rows[-1], rows[0]
     tiles = []
     for region, key in zip(REGIONS, REGION_KEYS, strict=True):
         share = row[f"adoption_{key}"]
@@ -533,7 +599,7 @@ def Page() -> None:
             ModelController(model, model_parameters=params, play_interval=play_interval,
                             render_interval=render_interval, use_threads=use_threads)
             Slider(f"Pause between months: {play_interval.value} ms", play_interval.value,
-                   play_interval.set, 0, 1000, 50, integer=True)
+                   play_interval.set, MIN_PLAY_INTERVAL_MS, 1000, 50, integer=True)
             Slider(f"Months per Step and per redraw: {render_interval.value}", render_interval.value,
                    render_interval.set, 1, 12, 1, integer=True)
         with solara.Card("Scenario", margin=0):

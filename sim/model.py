@@ -31,9 +31,10 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from sim.agents import Citizen, CivilServant, ServiceOffice
-from sim.config import SimConfig, apply_overrides, compose, to_sim_config
+from sim.config import SimConfig, apply_overrides, compose, to_sim_config, with_changes
 from sim.metrics import METRIC_NAMES, observe, province_table
 from sim.networks import build_network, degrees
+from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
 from sim.rules.bureaucracy import update_offices, update_staff
@@ -54,6 +55,8 @@ AUTO_MATERIALISE_LIMIT = 50_000
 # New streams go at the end: SeedSequence children keep their draws whatever comes after them.
 STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security", "trust",
            "trends")
+# Keys outside the policy block that set_policy may change: the budget is what the policy spends.
+POLICY_TOP_LEVEL_KEYS = ("budget_idr_bn_per_month",)
 
 
 class DigitalAdoptionModel(mesa.Model):
@@ -104,6 +107,8 @@ class DigitalAdoptionModel(mesa.Model):
             if extra:
                 cfg = apply_overrides(cfg, extra)
         self.cfg: SimConfig = cfg
+        # (month, changes) of every set_policy call: a run whose policy changed mid-way says so.
+        self.policy_changes: list[tuple[int, dict[str, Any]]] = []
         super().__init__(seed=cfg.seed)
 
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
@@ -124,6 +129,43 @@ class DigitalAdoptionModel(mesa.Model):
             choice == "auto" and cfg.population.n_citizens <= AUTO_MATERIALISE_LIMIT
         ):
             self.materialise_agents()
+
+    def __repr__(self) -> str:
+        cfg = self.cfg
+        changed = "*" if self.policy_changes else ""
+        return (f"<{type(self).__name__} policy={cfg.policy.name}{changed} seed={cfg.seed} "
+                f"month={self.month}/{cfg.steps} citizens={cfg.population.n_citizens:,}>")
+
+    # ----------------------------------------------------------------- changing the policy
+    def set_policy(self, changes: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
+        """Change the running model's policy; the change takes effect from the next step.
+
+        Keys are relative to the policy block, dotted or with ``__`` for dots, as a mapping or as
+        keywords (``set_policy(allocation__training=0.5)``, ``set_policy({"allocation.training":
+        0.5})``); ``policy.``-prefixed keys and ``budget_idr_bn_per_month`` are accepted too. The
+        changed config goes through :func:`sim.config.with_changes`, the same validation as a new
+        run, because a validated config is locked: an invalid change (an unknown key, a negative
+        share, shares summing above 1, a spending window past the horizon) raises a one-line
+        :class:`~sim.parameters.ConfigError` and leaves the model exactly as it was (config, state,
+        random streams). Only policy keys may change mid-run: everything else (population, network,
+        parameters, seed, horizon) was used to build the state and would not be honoured.
+
+        What the model derives from the policy is recomputed each step from ``self.cfg`` (targeting
+        masks are cached under the targeting, share and provinces, so a new targeting gets a new
+        mask); money a lever carried over from earlier months stays with that lever. Every call is
+        recorded in ``policy_changes`` as ``(month, changes)``, and ``repr`` marks a changed policy.
+        """
+        if changes is not None and not isinstance(changes, Mapping):
+            raise TypeError(f"changes must be a mapping of policy keys to values, e.g. "
+                            f"{{'allocation.training': 0.5}}; got {type(changes).__name__}")
+        items = {**dict(changes or {}), **kwargs}
+        dotted = {_policy_key(key): value.item() if isinstance(value, np.generic) else value
+                  for key, value in items.items()}
+        if not dotted:
+            return
+        cfg = with_changes(self.cfg, **dotted)  # raises ConfigError before anything is changed
+        self.cfg = cfg
+        self.policy_changes.append((self.month, dotted))
 
     # ----------------------------------------------------------------- construction
     def _build_state(self) -> State:
@@ -270,6 +312,18 @@ class DigitalAdoptionModel(mesa.Model):
     @property
     def adoption(self) -> float:
         return float(np.mean(self.state.citizens.state == USER))
+
+
+def _policy_key(key: str) -> str:
+    """``allocation__training`` or ``allocation.training`` -> ``policy.allocation.training``;
+    ``budget_idr_bn_per_month`` stays top-level; any other top-level key is refused in one line."""
+    dotted = key.replace("__", ".")
+    if dotted in POLICY_TOP_LEVEL_KEYS or dotted.startswith("policy."):
+        return dotted
+    if dotted.split(".")[0] in SimConfig.__dataclass_fields__:
+        raise ConfigError(f"{dotted}: not a policy key; set_policy changes the policy block and "
+                          f"{', '.join(POLICY_TOP_LEVEL_KEYS)} (build a new model for other keys)")
+    return f"policy.{dotted}"
 
 
 class MetricCollector(mesa.DataCollector):

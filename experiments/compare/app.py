@@ -13,6 +13,9 @@ command into the same folder resumes an interrupted comparison), then writes int
   against the baseline (additional adopters, change of each equity gap, absolute and per IDR bn) as
   ``<metric>_mean``, ``_p05``/``_p95`` (the range across calibrated worlds, or across seeds under
   ``uncertainty=none``) and ``_mc_se`` (Monte Carlo error of the mean);
+- ``scenario_summary_long.csv``: the same statistics in long format, one row per scenario x metric x
+  statistic (columns ``scenario``, ``metric``, ``statistic``, ``value``; statistic ``mean``, ``p05``,
+  ``p95``, ``mc_se``, or ``value`` for ``p_best``), for filtering and plotting without parsing names;
 - ``pairwise.csv``: P(row scenario's final adoption > column scenario's) over the draws (ties count half);
 - ``figures/*.png`` and ``report.md`` / ``report.html`` (self-contained).
 
@@ -118,6 +121,8 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
     summary = ranked_summary(runs, scenarios, cfg.baseline)
     with atomic_path(out / "scenario_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
+    with atomic_path(out / "scenario_summary_long.csv") as tmp:
+        tables.long_summary(summary).to_csv(tmp, index=False)
     pairwise = stats.pairwise(runs, scenarios)
     with atomic_path(out / "pairwise.csv") as tmp:
         pairwise.to_csv(tmp, index=False)

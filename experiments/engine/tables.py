@@ -1,6 +1,6 @@
 """From run records to tables: one row per run (summary and settings), one row per run x month, and
 one row per scenario (every summary metric with its predictive range and Monte Carlo error, paired
-effects against the baseline).
+effects against the baseline), also in long format (one row per scenario x metric x statistic).
 
 The statistics themselves (ranges, errors, paired effects, rankings) live in :mod:`experiments.engine.stats`;
 this module only decides which columns a table holds and in which order.
@@ -8,14 +8,16 @@ this module only decides which columns a table holds and in which order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.engine.stats import effect_metrics, paired_effects, predictive
+from experiments.engine.stats import PREDICTIVE_SUFFIXES, effect_metrics, paired_effects, predictive
 from sim.config import LEVERS, SimConfig
 from sim.store.record import RunRecord
 from sim.summary import GAP_METRICS, is_metric
@@ -57,9 +59,52 @@ def run_settings(cfg: SimConfig) -> dict[str, Any]:
     return row
 
 
+# Columns of config values that differ between the runs of a table: ``param:<dotted key>``. A prefix
+# so that they can never be taken for a summary metric or a setting column, and so that a sweep's
+# varied keys are found with ``runs.filter(like=PARAM_PREFIX)``.
+PARAM_PREFIX = "param:"
+# Config keys never given a param: column: the seed and the policy's name and description are
+# columns already (seed, scenario, description); progress and materialise_agents change no result
+# (they are left out of a run's identity too).
+NOT_PARAM_KEYS = frozenset({"seed", "policy.name", "policy.description", "progress",
+                            "materialise_agents"})
+
+
+def flat_config(cfg: SimConfig) -> dict[str, Any]:
+    """Every value of a config under its dotted key (``params.adoption.intercept``), in the config's
+    order. Lists become their JSON text, so that every value is one comparable, CSV-safe scalar."""
+    out: dict[str, Any] = {}
+
+    def walk(block: Any, prefix: str) -> None:
+        for f in fields(block):
+            value = getattr(block, f.name)
+            if is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+            else:
+                out[f"{prefix}{f.name}"] = (json.dumps(list(value)) if isinstance(value, (list, tuple))
+                                            else value)
+
+    walk(cfg, "")
+    return out
+
+
+def varied_settings(configs: Sequence[SimConfig]) -> pd.DataFrame:
+    """One row per config: the value of every config key that differs between the configs, as
+    ``param:<dotted key>`` columns (keys in :data:`NOT_PARAM_KEYS` left out). This is what a custom
+    sweep varied (a parameter, a posterior draw per seed, a scenario's allocation), so that a table of
+    its runs says which value each run had without reading the run folders' configs back."""
+    flats = [flat_config(cfg) for cfg in configs]
+    keys = [key for key in (flats[0] if flats else {}) if key not in NOT_PARAM_KEYS
+            and len({json.dumps(flat.get(key), sort_keys=True, default=str) for flat in flats}) > 1]
+    return pd.DataFrame({f"{PARAM_PREFIX}{key}": [flat.get(key) for flat in flats] for key in keys},
+                        index=range(len(flats)))
+
+
 def read_runs(records: Iterable[RunRecord], root: Path | None = None) -> pd.DataFrame:
-    """One row per finished run: its summary, its scenario name and its settings (from the typed
-    config the run was made from).
+    """One row per finished run: its summary, its scenario name, its settings (from the typed
+    config the run was made from) and, as ``param:<dotted key>`` columns, every config value that
+    differs between the runs (:func:`varied_settings`; e.g. ``param:params.adoption.intercept`` in a
+    sweep over that parameter).
 
     With ``root`` the ``run_dir`` column is relative to it, so that the same runs give the same table
     in any folder (a resumed sweep's tables equal an uninterrupted one's)."""
@@ -68,7 +113,8 @@ def read_runs(records: Iterable[RunRecord], root: Path | None = None) -> pd.Data
         dict(r.summary) | {"run_dir": str(r.directory.relative_to(root) if root else r.directory)}
         for r in ordered])
     settings = pd.DataFrame([run_settings(r.config) for r in ordered])
-    runs = pd.concat([summaries.reset_index(drop=True), settings], axis=1)
+    varied = varied_settings([r.config for r in ordered])
+    runs = pd.concat([summaries.reset_index(drop=True), settings, varied], axis=1)
     runs.insert(0, "scenario", runs.pop("policy"))
     metrics = summary_metrics(runs)
     runs[metrics] = runs[metrics].apply(pd.to_numeric, errors="coerce")
@@ -142,3 +188,58 @@ def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str
     return flag_underspent(out.reset_index())
 
 
+
+
+# --------------------------------------------------------------------------- long format
+# In the long table a column with no statistic suffix (p_best) has this statistic.
+VALUE_STATISTIC = "value"
+# Wide columns that are a metric's value, besides <metric>_<statistic>.
+PLAIN_VALUE_COLUMNS = ("p_best",)
+
+
+def split_statistic(column: str) -> tuple[str, str] | None:
+    """``adoption_final_p05`` -> (``adoption_final``, ``p05``); ``p_best`` -> (``p_best``, ``value``);
+    None for a column that is no metric's statistic (settings, rank, flags)."""
+    if column in PLAIN_VALUE_COLUMNS:
+        return column, VALUE_STATISTIC
+    for statistic in PREDICTIVE_SUFFIXES:
+        metric = column.removesuffix(f"_{statistic}")
+        if metric != column and metric:
+            return metric, statistic
+    return None
+
+
+def wide_column(metric: str, statistic: str) -> str:
+    """The wide table's column of a metric's statistic (the inverse of :func:`split_statistic`)."""
+    return metric if statistic == VALUE_STATISTIC else f"{metric}_{statistic}"
+
+
+def long_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The scenario summary in long format: columns ``scenario``, ``metric``, ``statistic``, ``value``.
+
+    Every ``<metric>_<statistic>`` column of the wide table (statistics ``mean``, ``p05``, ``p95``,
+    ``mc_se``; ``p_best`` as statistic ``value``) becomes one row per scenario, scenarios in the
+    wide table's order and metrics in its column order; settings, ``rank`` and flags stay in the wide
+    table only. Long rows filter and plot by metric without parsing column names, and pivot back to
+    the wide values (:func:`wide_from_long`)."""
+    columns = [(c, parts) for c in summary.columns if (parts := split_statistic(c)) is not None]
+    frames = [pd.DataFrame({"scenario": summary["scenario"].to_numpy(), "metric": metric,
+                            "statistic": statistic,
+                            "value": pd.to_numeric(summary[column], errors="coerce").to_numpy(np.float64)})
+              for column, (metric, statistic) in columns]
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "metric", "statistic", "value"])
+    order = {s: i for i, s in enumerate(summary["scenario"])}
+    long = pd.concat(frames, ignore_index=True)
+    return long.sort_values("scenario", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def wide_from_long(long: pd.DataFrame) -> pd.DataFrame:
+    """The long summary pivoted back: one row per scenario, one ``<metric>_<statistic>`` column per
+    metric and statistic (in first-seen order)."""
+    columns = [wide_column(m, s) for m, s in dict.fromkeys(zip(long["metric"], long["statistic"],
+                                                               strict=True))]
+    keyed = long.assign(column=[wide_column(m, s) for m, s in zip(long["metric"], long["statistic"],
+                                                                  strict=True)])
+    wide = keyed.pivot(index="scenario", columns="column", values="value")
+    return wide.reindex(index=list(dict.fromkeys(long["scenario"])), columns=columns).reset_index()

@@ -42,9 +42,9 @@ COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEP
 FRONTIER_SEEDS = 4
 FRONTIER = ["population=small", "n_citizens=300", f"seeds={FRONTIER_SEEDS}", "steps=13", "n_jobs=2"]
 # names of the files the experiments (and the model runs they launch) write
-OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "pairwise.csv", "run_summaries.csv", "report.md",
-                "report.html", "frontier.csv", "value_of_information.csv", "frontier.png", "frontier.md",
-                "frontier.html", "multirun.yaml",
+OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "scenario_summary_long.csv", "pairwise.csv",
+                "run_summaries.csv", "report.md", "report.html", "frontier.csv", "value_of_information.csv",
+                "frontier.png", "frontier.md", "frontier.html", "multirun.yaml",
                 "summary.json", "timeseries.parquet", "config.json", "compare.log", "frontier.log", "cli.log",
                 *FIGURES.values()}
 SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
@@ -216,8 +216,8 @@ def _check_intervals(table: pd.DataFrame) -> None:
 
 def test_comparison_writes_every_file(results):
     out = results["compare"]["dir"]
-    for name in ["runs.parquet", "scenario_summary.csv", "pairwise.csv", "run_summaries.csv", "report.md",
-                 "report.html"]:
+    for name in ["runs.parquet", "scenario_summary.csv", "scenario_summary_long.csv", "pairwise.csv",
+                 "run_summaries.csv", "report.md", "report.html"]:
         assert (out / name).is_file(), name
     for name in FIGURES.values():
         assert (out / "figures" / name).stat().st_size > 1000, name

@@ -26,6 +26,8 @@ import pytest
 
 from tests.conftest import REPO
 
+app = pytest.importorskip("sim.app", reason="the dashboard needs solara: pip install -e '.[test]'")
+
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
 )
@@ -93,6 +95,10 @@ def dashboard_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+# What Python's and Mesa's error reports put on the page.
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|error in step|error in visualization")
 
 
 def month_shown(page) -> int:
@@ -176,6 +182,7 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             expect(page.locator(".headline-stat").first).to_contain_text("0 of 60")
             assert page.title() == "Digital public services in Indonesia"
             expect(page.get_by_text("Changes to these settings apply when you press Reset")).to_be_visible()
+            expect(page.locator(".parameters-note")).to_contain_text("declared defaults (not calibrated)")
             expect(page.locator(".island-tile")).to_have_count(6)
 
             # Step: the month counter and the charts move on; time each round trip.
@@ -199,8 +206,21 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             page.wait_for_timeout(800)
             assert month_shown(page) == paused_at, "the model kept stepping after Pause"
 
-            # Play to the horizon with several months per redraw: it stops at month 60, not past it.
+            # Play with the pause at its minimum: the months run on and no traceback replaces the
+            # page (a render racing the Play thread once did). Reset stops Play and starts again.
             set_slider(page, "Pause between months", ["Home"])
+            expect(page.get_by_text(f"Pause between months: {app.MIN_PLAY_INTERVAL_MS} ms")).to_be_visible()
+            page.get_by_role("button", name="▶").click()
+            for _ in range(15):  # about three seconds
+                page.wait_for_timeout(200)
+                assert not TRACEBACK.search(page.inner_text("body")), page.inner_text("body")[:2000]
+            expect(page.locator(".headline-stat").first).to_be_visible()
+            assert month_shown(page) > paused_at, "Play at the minimum pause did not advance"
+            page.get_by_role("button", name="Reset").click()
+            expect(page.locator(".headline-stat").first).to_contain_text("0 of 60", timeout=30_000)
+            expect(page.get_by_role("button", name="▶")).to_be_visible()
+
+            # Play to the horizon with several months per redraw: it stops at month 60, not past it.
             set_slider(page, "Months per Step", ["ArrowRight"] * 6)  # 7: does not divide 60
             expect(page.get_by_text("Months per Step and per redraw: 7")).to_be_visible()
             page.get_by_role("button", name="▶").click()

@@ -38,8 +38,9 @@ def test_rows_carry_the_model_metrics(batch):
     assert batch["adoption"].between(0, 1).all()
     # Mesa's step counter and the model's month agree on every row.
     assert (batch["Step"] == batch["month"]).all()
-    # Mesa 3.3 leaves out the final step (mesa issue #2514); everything up to it is there.
-    assert batch.groupby("RunId")["Step"].max().min() >= STEPS - 1
+    # Months 0 to steps-1, each once (README, "From Python and Mesa"); the final month is left out.
+    for _, rows in batch.groupby("RunId"):
+        assert rows["Step"].tolist() == list(range(STEPS))
     training = batch[batch["policy"] == "training"]
     assert (training.loc[training["Step"] > 0, "spend_training_idr_bn"] > 0).all()
     assert (batch.loc[batch["policy"] == "baseline", "spend_total_idr_bn"] == 0).all()
@@ -67,3 +68,28 @@ def test_dotted_keyword_parameters_reach_the_config():
     spend = rows.set_index("policy__allocation__training")["spend_training_idr_bn"]
     assert spend.loc[0.0] == 0.0
     assert spend.loc[1.0] > 0.0
+
+
+def test_the_last_row_is_month_steps_minus_1_and_steps_plus_1_gives_the_final_month():
+    """The documented step convention: Mesa 3.3's batch_run reads rows 0 .. model.steps - 1 (it counts
+    the step calls), while the model collects month 0 before the first step, so a run of ``steps``
+    months ends on the row of month ``steps - 1``. Asking for one more month gives the final month
+    of the shorter run, since nothing a month does depends on the horizon."""
+    def last_row(steps: int) -> pd.Series:
+        rows = pd.DataFrame(mesa.batch_run(
+            DigitalAdoptionModel,
+            parameters={"population": "small", "policy": "training", "steps": steps, "seed": 2,
+                        "progress": False, "materialise_agents": "never"},
+            number_processes=1, display_progress=False,
+        ))
+        return rows.iloc[-1]
+
+    direct = DigitalAdoptionModel(population="small", policy="training", seed=2, steps=STEPS,
+                                  overrides={"progress": False}).run().timeseries()
+    last = last_row(STEPS)
+    assert last["Step"] == last["month"] == STEPS - 1
+    one_more = last_row(STEPS + 1)
+    assert one_more["Step"] == one_more["month"] == STEPS
+    final = direct.iloc[-1]
+    pd.testing.assert_series_equal(one_more[final.index].astype(float), final, check_names=False,
+                                   check_exact=True)
