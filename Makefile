@@ -8,10 +8,17 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
+# One environment for everything: the suite needs every extra (Ray's launcher, pyabc's ABC-SMC, the
+# test tools), and the main job runs in it too. An analyst who only runs the model and the analyses
+# can use `pip install -e .` alone (README, Install).
+EXTRAS := test,bench,ray,smc
+
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null \
+		|| { echo "error: Python 3.11 or 3.12 needed (found $$($(PYTHON) -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo none) at $$(command -v $(PYTHON) || echo $(PYTHON))); set PYTHON=..." >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,bench]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 ## The main job: every policy scenario x 10 seeds, tables, figures and report (pass ARGS="seeds=20").

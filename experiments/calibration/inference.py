@@ -50,7 +50,7 @@ from experiments.calibration.config import (
     marginalised_parameters,
 )
 from experiments.calibration.targets import Target
-from sim.config import SimConfig, apply_overrides, compose
+from sim.config import ConfigError, SimConfig, apply_overrides, compose
 from sim.model import DigitalAdoptionModel
 from sim.parameters import Declared, Prior
 from sim.store.files import atomic_path
@@ -117,11 +117,24 @@ class Simulator:
         return self.run(values, seed)
 
 
+SMC_MISSING = "method=smc needs the smc extra: pip install -e '.[smc]'"
+
+
+def import_pyabc() -> Any:
+    """pyabc, which only ``method=smc`` uses (the default rejection sampler is this module's own): an
+    optional extra, so without it say how to get it in one line (a ConfigError: exit 2)."""
+    try:
+        import pyabc
+    except ImportError:
+        raise ConfigError(SMC_MISSING) from None
+    return pyabc
+
+
 def pyabc_prior(params: list[tuple[Declared, Prior]]) -> Any:
     """The priors as quantiles: ``u ~ Uniform(0, 1)`` per parameter, the value ``prior.from_unit(u)``
     (so a log-uniform prior is uniform in the logarithm). One scale for every parameter keeps
     ABC-SMC's perturbation kernel well conditioned."""
-    import pyabc
+    pyabc = import_pyabc()
 
     return pyabc.Distribution(**{f"p{i}": pyabc.RV("uniform", 0.0, 1.0) for i in range(len(params))})
 
@@ -147,7 +160,7 @@ def tolerance(cfg: CalibrateConfig, fitted: list[Target]) -> float:
 def run_abc(cfg: CalibrateConfig, fitted: list[Target], out: Path, n_jobs: int) -> tuple[pd.DataFrame, dict]:
     """ABC-SMC; returns the last generation's posterior (one column per parameter key, ``weight``)
     and a record of the generations (tolerance, acceptance, simulations)."""
-    import pyabc
+    pyabc = import_pyabc()
 
     logging.getLogger("ABC").setLevel(logging.INFO)
     params = inferred_parameters(cfg)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -572,6 +573,8 @@ def _cluster(address: str, modules: list[Any]) -> Iterator[None]:
         ray.shutdown()
 
 
+RAY_MISSING = "launcher=ray needs the ray extra: pip install -e '.[ray]'"
+
 LAUNCH: dict[str, Callable[..., Iterator[Result]]] = {"basic": _basic, "joblib": _joblib, "ray": _ray}
 
 
@@ -635,6 +638,13 @@ def _write(out_dir: Path, task: Task, files: dict[str, bytes]) -> None:
     write_files(folder, {k: v for k, v in files.items() if k != TIMESERIES_FILE})
 
 
+def require_ray() -> None:
+    """Ray is an optional extra (some 240 MB, needed only for ``launcher=ray``): without it, say how
+    to get it in one line rather than fail inside a worker with an import traceback."""
+    if importlib.util.find_spec("ray") is None:
+        raise ConfigError(RAY_MISSING)
+
+
 def run_configs(
     configs: Sequence[SimConfig],
     out_dir: str | Path,
@@ -657,6 +667,8 @@ def run_configs(
         raise ConfigError(f"launcher={launcher!r}: unknown launcher; allowed: {', '.join(LAUNCHERS)}")
     if n_jobs == 0 or n_jobs < -1:
         raise ConfigError(f"n_jobs={n_jobs}: out of range; allowed: -1 (every core) or an integer >= 1")
+    if launcher == "ray":
+        require_ray()
     out_dir = Path(out_dir).resolve()
     tasks = tasks_for(configs)
     stray = stray_dataset_file(out_dir)

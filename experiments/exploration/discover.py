@@ -4,13 +4,13 @@ Under which assumptions does a policy win? A Latin hypercube (SALib) of ``n_samp
 uncertain parameters (:mod:`experiments.exploration.design`: the declared priors or ``uncertainty_file``); at
 each point every scenario the ``condition`` names runs with the same seed (common random numbers),
 and the condition -- by default ``training:adoption_final > infrastructure:adoption_final``, training
-beats infrastructure on final adoption -- marks the point as a case of interest or not. PRIM (the
-EMA Workbench's implementation, ``ema_workbench.analysis.prim``) then peels the parameter space down
+beats infrastructure on final adoption -- marks the point as a case of interest or not. PRIM
+(:mod:`experiments.exploration.prim`, Friedman & Fisher 1999) then peels the parameter space down
 to boxes where the condition mostly holds. Of each box's peeling trajectory the densest box with at
 least ``min_coverage`` coverage is chosen, then its restrictions are dropped one at a time, the least
 significant first, until each has a quasi-p value of at most ``max_qp`` (with dozens of parameters
 and a few hundred points, peeling also restricts parameters that merely happen to separate the
-sample). The Workbench tests the lower and the upper limit of a restriction separately (one-sided);
+sample). Each limit of a restriction is tested separately (one-sided binomial test);
 dropping a restriction frees both limits, so a parameter's quasi-p value is the smaller of the two
 and it is dropped only when neither limit is significant. Coverage is the share of all cases of
 interest inside the box, density the share of the box's points that are cases of interest.
@@ -26,9 +26,7 @@ Configuration: ``configs/experiment/discover.yaml``.
 
 from __future__ import annotations
 
-import logging
 import time
-import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +49,7 @@ from experiments.engine.settings import (
     model_settings,
     validate_discover,
 )
-from experiments.exploration import design
+from experiments.exploration import design, prim
 from experiments.exploration import figures as figs
 from sim.config import SimConfig
 from sim.store.files import atomic_path
@@ -88,86 +86,56 @@ def choose_step(trajectory: pd.DataFrame, min_coverage: float) -> int:
     return int(best.index[0])
 
 
-def _prim_module() -> Any:
-    """The EMA Workbench's PRIM module, imported on first use: importing the Workbench takes seconds
-    (it loads its whole modelling framework), which ``--help`` and the config checks should not pay,
-    and it warns that an optional parallel back end (ipyparallel) is missing, which PRIM never uses."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="ipyparallel not installed")
-        from ema_workbench.analysis import prim
-    # PRIM logs every peel at INFO on the "EMA" logger, which would flood the Hydra app's log.
-    logging.getLogger("EMA").setLevel(logging.WARNING)
-    return prim
-
-
-def box_limits(box: Any) -> tuple[pd.Series, pd.DataFrame]:
-    """The selected box's statistics and its restrictions (index: parameter; columns ``min``,
-    ``max``, ``qp``), the most significant first.
-
-    Built from the Workbench's own ``PrimBox.inspect(style="data")``, which gives a quasi-p value per
-    restricted limit (NaN for a limit left at the sample's edge). ``qp`` is the smaller of the two:
-    ``drop_restriction`` frees both limits of a parameter, so a parameter whose upper limit decides
-    must not go because its lower one is chance (a peeled box often nicks the far side too)."""
-    stats, table = box.inspect(style="data")[0]
-    table = table.droplevel(0, axis=1)
-    out = pd.DataFrame({"min": table.iloc[:, 0].astype(float), "max": table.iloc[:, 1].astype(float),
-                        "qp": table.iloc[:, 2:].astype(float).min(axis=1, skipna=True)}, index=table.index)
-    return stats, out.sort_values("qp", kind="stable")
-
-
-def prune(box: Any, max_qp: float) -> None:
+def prune(box: prim.PrimBox, max_qp: float) -> None:
     """Drop the box's restrictions one at a time, the largest quasi-p value first, until every
-    remaining one has a quasi-p value of at most ``max_qp`` (PRIM's own ``drop_restriction``, which
-    appends the widened box to the trajectory and selects it, so the quasi-p values are recomputed
-    for the box that remains)."""
+    remaining one has a quasi-p value of at most ``max_qp`` (``drop_restriction`` appends the widened
+    box to the trajectory and selects it, so the quasi-p values are recomputed for the box that
+    remains)."""
     while True:
-        _, lims = box_limits(box)
+        lims = box.restrictions()
         if lims.empty or lims["qp"].max() <= max_qp:
             return
-        box.drop_restriction(lims["qp"].idxmax())
+        box.drop_restriction(str(lims["qp"].idxmax()))
 
 
-def _trajectory(box: Any) -> pd.DataFrame:
-    """The peeling trajectory in the columns ``trajectory.csv`` and the figure use (the Workbench
-    adds the counts ``n``/``k`` and an ``id``, and spells the restricted-dimension count ``res_dim``)."""
-    traj = box.peeling_trajectory.rename(columns={"res_dim": "res dim"})
-    return traj[["coverage", "density", "mean", "res dim", "mass"]].reset_index(drop=True).copy()
+def _trajectory(box: prim.PrimBox) -> pd.DataFrame:
+    """The peeling trajectory in the columns ``trajectory.csv`` and the figure use."""
+    return box.peeling_trajectory[prim.TRAJECTORY_COLUMNS].reset_index(drop=True).copy()
 
 
 def find_boxes(x: pd.DataFrame, y: np.ndarray, space: design.Space,
                cfg: DiscoverConfig) -> tuple[pd.DataFrame, list[tuple[pd.DataFrame, int]]]:
     """PRIM boxes one after another: the table of chosen boxes, and each box's trajectory and step.
 
-    The Workbench's ``threshold`` both marks the cases of interest (``y >= threshold``) and is the
-    density the end of the peeling must reach for a box to count; below it PRIM returns an
-    unrestricted "dump" box, which ends the search. 0.5: a box is one where the condition mostly holds.
+    A box counts only if the end of its search reaches density 0.5 (PRIM's ``threshold``): a box is
+    one where the condition mostly holds. The search ends at the first search that finds none, or
+    whose box restricts nothing.
     """
     rows: list[dict[str, Any]] = []
     trajectories: list[tuple[pd.DataFrame, int]] = []
     if y.sum() == 0 or y.all():
         return pd.DataFrame(columns=BOX_COLUMNS), trajectories
-    prim = _prim_module()
-    p = prim.Prim(x.reset_index(drop=True), y.astype(int), threshold=0.5, threshold_type=prim.ABOVE,
-                  peel_alpha=cfg.peel_alpha, paste_alpha=cfg.paste_alpha, mass_min=cfg.mass_min)
+    search = prim.Prim(x.reset_index(drop=True), y.astype(bool), threshold=0.5, peel_alpha=cfg.peel_alpha,
+                       paste_alpha=cfg.paste_alpha, mass_min=cfg.mass_min)
     bounds = space.bounds().set_index("parameter")
     for number in range(1, cfg.max_boxes + 1):
-        box = p.find_box()
-        if box is None or int(box.peeling_trajectory["res_dim"].max()) == 0:
-            break  # no points left, or the dump box: nothing left to restrict
+        box = search.find_box()
+        if box is None or int(box.peeling_trajectory["res dim"].max()) == 0:
+            break  # no points left, no box dense enough, or nothing to restrict
         trajectory = _trajectory(box)
         step = choose_step(trajectory, cfg.min_coverage)
         box.select(step)
         if cfg.max_qp is not None:
             prune(box, cfg.max_qp)
-        stats, lims = box_limits(box)
+        stats, lims = box.stats, box.restrictions()
         trajectories.append((trajectory, step))
         for name, lim in lims.iterrows():
-            rows.append({"box": number, "parameter": name, "low": float(lim["min"]),
-                         "high": float(lim["max"]), "prior_low": float(bounds.loc[name, "low"]),
+            rows.append({"box": number, "parameter": name, "low": float(lim["low"]),
+                         "high": float(lim["high"]), "prior_low": float(bounds.loc[name, "low"]),
                          "prior_high": float(bounds.loc[name, "high"]),
                          "qp_value": float(lim["qp"]), "coverage": float(stats["coverage"]),
                          "density": float(stats["density"]), "mass": float(stats["mass"]),
-                         "restricted": int(stats["res_dim"]), "trajectory_step": step})
+                         "restricted": int(stats["res dim"]), "trajectory_step": step})
         if not lims.shape[0]:
             break
     return pd.DataFrame(rows, columns=BOX_COLUMNS), trajectories

