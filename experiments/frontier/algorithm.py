@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.engine.stats import MIN_SEEDS, describe, effect_metrics, paired_effects, t_interval
+from experiments.engine.stats import MIN_SEEDS, effect_metrics, paired_effects, predictive, t_interval
 from experiments.engine.tables import flag_underspent, present_gaps, summary_metrics
 from experiments.frontier import decision
 from sim.config import LEVERS
@@ -165,7 +165,8 @@ def value_of_information(matrices: dict[str, pd.DataFrame], draws: pd.DataFrame 
 def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Collection[str]]],
                    reference: Collection[str], objective: str, maximize: bool = True, n_boot: int = 2000,
                    seed: int = 0, practical: float = 0.0) -> pd.DataFrame:
-    """One row per (pair, share): every summary metric with its 95 % CI, effects against the
+    """One row per (pair, share): every summary metric with its mean, 5%-95% range across the worlds
+    (seeds: one posterior draw each) and the Monte Carlo error of the mean, effects against the
     no-spending reference per IDR bn (when it was run), the best split with its uncertainty, and the
     regret of choosing each split (:func:`regret_columns`).
 
@@ -189,10 +190,10 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
                 continue
             row = {k: point[k] for k in ("pair", "lever_a", "lever_b", "share_a", "share_b")}
             row.update(sel[["budget_months", "budget_available_idr_bn"]].iloc[0].to_dict())
-            row.update(describe(sel.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
+            row.update(predictive(sel.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
             if not ref.empty:
                 eff = paired_effects(sel, ref, gaps, [objective]).assign(_g=0)
-                row.update(describe(eff, "_g", effect_metrics(gaps, [objective]))
+                row.update(predictive(eff, "_g", effect_metrics(gaps, [objective]))
                            .drop(columns=["_g", "n_seeds"])
                            .iloc[0].to_dict())
             pair_rows.append(row)
@@ -215,7 +216,7 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
         row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,
                "is_best": False}
         row.update(ref[["budget_months", "budget_available_idr_bn"]].iloc[0].to_dict())
-        row.update(describe(ref.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
+        row.update(predictive(ref.assign(_g=0), "_g", metrics).drop(columns="_g").iloc[0].to_dict())
         rows.append(row)
     table = pd.DataFrame(rows)
     table.insert(5, "objective", objective)

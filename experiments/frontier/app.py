@@ -7,8 +7,9 @@ infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps
 
 - ``runs/``: every run's folder; ``timeseries/``: their monthly rows as one partitioned Parquet
   dataset; ``run_summaries.csv``: one row per run;
-- ``frontier.csv``: one row per (pair, share): every summary metric as ``<metric>_mean/_ci_low/_ci_high``
-  (95 % across seeds), effects against the no-spending reference (absolute and per IDR bn), ``top_split``
+- ``frontier.csv``: one row per (pair, share): every summary metric as ``<metric>_mean/_p05/_p95/_mc_se``
+  (the 5%-95% range across worlds and the Monte Carlo error of the mean), effects against the
+  no-spending reference (absolute and per IDR bn), ``top_split``
   (highest mean), ``is_best`` (the top split, and only if it beats both neighbouring splits in paired
   95 % intervals over seeds; else no split is best), the 95 % bootstrap range of the top share over
   resamples of the seeds (``best_share_ci_low/high``, from 5 seeds), and the decision measures over the

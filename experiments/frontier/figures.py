@@ -47,7 +47,7 @@ def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str],
         name = f"{lever_label(a)} / {lever_label(b)}"
         y = d[f"{obj_col}_mean"].to_numpy(dtype=float) * scale
         ax1.plot(x, y, "-", color=color, label=name)
-        ax1.fill_between(x, d[f"{obj_col}_ci_low"] * scale, d[f"{obj_col}_ci_high"] * scale, color=color,
+        ax1.fill_between(x, d[f"{obj_col}_p05"] * scale, d[f"{obj_col}_p95"] * scale, color=color,
                          alpha=0.18, lw=0)
         under = d.get("underspent", pd.Series(False, index=d.index)).astype(bool).to_numpy()
         ax1.plot(x[~under], y[~under], "o", color=color, ms=5)
@@ -86,7 +86,7 @@ def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str],
             gcolor = cmap((j + 3) % 10)
             label = metric_label(gap) + (f" ({name})" if len(pairs) > 1 else "")
             ax2.plot(x, d[f"{col}_mean"] * gscale, styles[k % 4], marker="o", color=gcolor, ms=3, label=label)
-            ax2.fill_between(x, d[f"{col}_ci_low"] * gscale, d[f"{col}_ci_high"] * gscale, color=gcolor,
+            ax2.fill_between(x, d[f"{col}_p05"] * gscale, d[f"{col}_p95"] * gscale, color=gcolor,
                              alpha=0.15, lw=0)
     if has_ref:
         for ax in (ax1, ax2):
@@ -101,7 +101,7 @@ def frontier(table: pd.DataFrame, objective: str, equity_metrics: Sequence[str],
         ax1.set_ylabel(metric_label(objective) + (" (%)" if scale == 100 else ""))
         ax2.set_ylabel("equity gap (percentage points)")
     ax1.set_title(f"Budget frontier: share of one budget on {lever_a} (rest on {lever_b})\n"
-                  "paired by seed against no extra spending; 95% bands")
+                  "paired by seed against no extra spending; bands: 5%-95% range across worlds")
     if has_regret:
         regret_unit = "million adopters" if in_people else ("percentage points" if regret_scale == 100
                                                      else outputs.unit(objective))

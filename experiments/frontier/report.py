@@ -201,8 +201,9 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
         f"paired 95% interval over seeds; from {MIN_SEEDS} seeds on, the range of the best share is the "
         "95% interval over bootstrap resamples of the seeds. Each seed is one world (one posterior draw, "
         "the same at every split): the regret of a split in a world is how much less it achieves than the "
-        "best split in that world, and P(best) the share of worlds in which it is best. Every number is "
-        "rounded to the digits its interval supports. Produced "
+        "best split in that world, and P(best) the share of worlds in which it is best. Ranges in "
+        "brackets are the 5%-95% range across the worlds (they do not narrow as seeds are added); every "
+        "number is rounded to the digits its range supports. Produced "
         f"{setup['created']} in {setup['wall_time']}.")))
     items = []
     for pair in dict.fromkeys(curves["pair"]):
@@ -242,7 +243,8 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
         against = "change against no extra spending, paired by seed" if has_ref else "level"
         blocks.append(("fig", figure, f"{goal[:1].upper()}{goal[1:]} and the equity gaps against the "
                                       f"share of the budget on the first lever ({against}; percentage "
-                                      "points; 95% bands); star: best split, only where it beats both "
+                                      "points; bands: 5%-95% range across worlds); star: best split, "
+                                      "only where it beats both "
                                       "neighbours; hollow: could not spend its budget."))
     change = stats.change_column(objective)
     header = ["split", goal, *(["change against no extra spending, paired by seed"] if has_ref else []),
