@@ -31,8 +31,9 @@ class CalibrateConfig(WorkLimit):
     start_date: str = par("2020-01", "YYYY-MM", "month 0 of every calibration run (no later than any "
                           "target)", _APP)
     anchor_access_date: str = par("2023-01", "YYYY-MM", "access level anchored to this survey", _APP)
-    anchor_access_level: float = par(0.7819, "share", "the anchored access level", _APP, low=0, high=1,
-                                     low_open=True, high_open=True)
+    anchor_access_level: float = par(0.7819, "share", "the anchored access level",
+                                     "APJII Survei Penetrasi Internet 2023 (10-27 Jan 2023): 78.19%",
+                                     low=0, high=1, low_open=True, high_open=True)
     initial: dict[str, Any] = field(default_factory=lambda: {"population.trust_mean": 0.75})
     start_priors: dict[str, list[float]] = field(
         default_factory=lambda: {"population.adoption_initial": [0.02, 0.4]})

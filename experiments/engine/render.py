@@ -161,9 +161,9 @@ def num(mean: float, low: float | None = None, high: float | None = None, fmt: s
 
 def stat(row: pd.Series, metric: str) -> tuple[float, float, float]:
     """(mean, low, high) of ``metric`` in a table row: its 5 %-95 % range across runs where the table
-    has one (``_p05``/``_p95``, :func:`experiments.engine.stats.predictive`: the comparison), else the
-    95 % confidence interval of the mean (``_ci_low``/``_ci_high``, :func:`experiments.engine.stats.describe`:
-    the frontier)."""
+    has one (``_p05``/``_p95``, :func:`experiments.engine.stats.predictive`: the comparison and the
+    frontier), else the 95 % confidence interval of the mean (``_ci_low``/``_ci_high``,
+    :func:`experiments.engine.stats.describe`)."""
     low, high = ("p05", "p95") if f"{metric}_p05" in row.index else ("ci_low", "ci_high")
     return tuple(float(row.get(f"{metric}_{s}", np.nan)) for s in ("mean", low, high))
 

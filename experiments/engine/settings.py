@@ -145,8 +145,9 @@ class CompareConfig(ReplicatedSettings):
     baseline: str = par("baseline", "-", "the scenario effects are measured against", _APP)
     clear_winner_share: float = par(0.8, "probability", "a scenario is named the winner only when it is "
                                     "best in at least this share of the draws (calibrated worlds); "
-                                    "otherwise the report says there is no clear winner", _APP,
-                                    low=0.5, low_open=True, high=1)
+                                    "otherwise the report says there is no clear winner",
+                                    "assumption: a planner's threshold of a clear decision", low=0.5,
+                                    low_open=True, high=1)
 
 
 @dataclass

@@ -18,14 +18,14 @@ population and network, common random numbers), so their range is that of the pe
 - change of an equity gap = gap - baseline gap (positive: the gap widens);
 - per IDR bn: each of those divided by the run's total cost in IDR billion (``cost_idr_bn``).
 
-:func:`describe` and :func:`t_interval` (95 % t-interval of the mean across seeds, clipped to the
-declared bounds, :func:`sim.summary.bounds`) remain for the budget frontier, which names a best split
-only where paired intervals of the mean separate it from its neighbours.
+:func:`t_interval` (95 % t-interval of the mean across seeds, clipped to the declared bounds,
+:func:`sim.summary.bounds`) remains for the budget frontier, which names a best split only where paired
+intervals of the mean separate it from its neighbours; :func:`describe` gives that interval per group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,19 +74,29 @@ def t_interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDE
     return clip_interval(mean, mean - half, mean + half, bounds)
 
 
-def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -> pd.DataFrame:
-    """``<metric>_mean``, ``_ci_low``, ``_ci_high`` per group (plus ``n_seeds``)."""
+def _per_group(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str],
+               stat: Callable[[str, np.ndarray], dict[str, float]]) -> pd.DataFrame:
+    """One row per group of ``frame``: the group's key, ``n_seeds`` and ``stat(metric, values)`` for
+    every metric (the shared walk of :func:`describe` and :func:`predictive`)."""
+    keys = [by] if isinstance(by, str) else list(by)
     rows = []
     for key, grp in frame.groupby(by, sort=False):
-        row: dict[str, Any] = dict(zip([by] if isinstance(by, str) else by,
-                                       [key] if isinstance(by, str) else key, strict=True))
+        row: dict[str, Any] = dict(zip(keys, [key] if isinstance(by, str) else key, strict=True))
         row["n_seeds"] = int(grp["seed"].nunique()) if "seed" in grp else len(grp)
         for m in metrics:
-            mean, low, high = t_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan),
-                                         bounds=bounds(m))
-            row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = mean, low, high
+            row.update(stat(m, grp[m].to_numpy(dtype=np.float64, na_value=np.nan)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def describe(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """``<metric>_mean``, ``_ci_low``, ``_ci_high`` per group (plus ``n_seeds``): the 95 % t-interval of
+    the mean, clipped to the metric's declared bounds."""
+    def interval(m: str, values: np.ndarray) -> dict[str, float]:
+        return dict(zip((f"{m}_{s}" for s in STAT_SUFFIXES), t_interval(values, bounds=bounds(m)),
+                        strict=True))
+
+    return _per_group(frame, by, metrics, interval)
 
 
 # --------------------------------------------------------------------------- predictive ranges
@@ -110,16 +120,10 @@ def predictive_interval(values: Sequence[float] | np.ndarray) -> tuple[float, fl
 def predictive(frame: pd.DataFrame, by: str | list[str], metrics: Sequence[str]) -> pd.DataFrame:
     """``<metric>_mean``, ``_p05``, ``_p95``, ``_mc_se`` per group (plus ``n_seeds``): the predictive
     range across the group's runs and the Monte Carlo error of its mean (:func:`predictive_interval`)."""
-    rows = []
-    for key, grp in frame.groupby(by, sort=False):
-        row: dict[str, Any] = dict(zip([by] if isinstance(by, str) else by,
-                                       [key] if isinstance(by, str) else key, strict=True))
-        row["n_seeds"] = int(grp["seed"].nunique()) if "seed" in grp else len(grp)
-        for m in metrics:
-            values = predictive_interval(grp[m].to_numpy(dtype=np.float64, na_value=np.nan))
-            row.update({f"{m}_{k}": v for k, v in zip(PREDICTIVE_SUFFIXES, values, strict=True)})
-        rows.append(row)
-    return pd.DataFrame(rows)
+    def ranges(m: str, values: np.ndarray) -> dict[str, float]:
+        return dict(zip((f"{m}_{k}" for k in PREDICTIVE_SUFFIXES), predictive_interval(values), strict=True))
+
+    return _per_group(frame, by, metrics, ranges)
 
 
 def _quantile_band(grouped: SeriesGroupBy) -> pd.DataFrame:
