@@ -51,7 +51,16 @@ import numpy as np
 from mesa.agent import AgentSet
 from mesa.discrete_space import CellAgent, Network
 
-from sim.config import LEVERS, REGIONS, Mechanisms, SimConfig, apply_overrides, compose, to_sim_config
+from sim.config import (
+    LEVERS,
+    REGIONS,
+    Mechanisms,
+    SimConfig,
+    apply_overrides,
+    compose,
+    policy_start_month,
+    to_sim_config,
+)
 from sim.model import STREAMS
 from sim.networks import build_network, degrees
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
@@ -415,6 +424,7 @@ class ReferenceModel(mesa.Model):
         super().__init__(seed=cfg.seed)
         self.cfg = cfg
         self.month = 0
+        self.policy_month = policy_start_month(cfg)  # the policy's months count from here
         self.carry_idr: dict[str, float] = {}
         self.transparency_rise = 0.0
         self.outer_regions = {REGIONS.index(r) for r in cfg.population.outer_islands}
@@ -445,7 +455,7 @@ class ReferenceModel(mesa.Model):
         pop = cfg.population
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
         rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
-        shift = start_shift(pop, cfg.params.trends, cfg.start_date, cfg.mechanisms.infrastructure)
+        shift = start_shift(pop, cfg.params.trends, cfg.start_date)
         c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift)
         self.trend_random = rngs["trends"]
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
@@ -559,7 +569,8 @@ class ReferenceModel(mesa.Model):
         self.office_set.shuffle_do("step")
         self.citizens.shuffle_do("hear")
         self.citizens.do("commit_awareness")
-        self.citizens.shuffle_do("need_service", mandate_active(cfg.policy.mandate, self.month))
+        self.citizens.shuffle_do("need_service", mandate_active(cfg.policy.mandate,
+                                                                         self.month - self.policy_month))
         self.citizens.shuffle_do("step")
         self.citizens.do("advance")
         self.transparency_rise = self.platform.transparency - cfg.params.platform.transparency_initial
@@ -586,7 +597,7 @@ class ReferenceModel(mesa.Model):
         trends = self.cfg.params.trends
         draws = self.trend_random.random(len(self.citizens), dtype=np.float32)
         for citizen, u in zip(self.citizens_in_order, draws, strict=True):
-            if not citizen.access and self.cfg.mechanisms.infrastructure:
+            if not citizen.access:
                 hazard = access_hazard(np.float64(citizen.access_log_odds),
                                        trends.access_logit_per_year, self.month)
                 citizen.access = bool(u < hazard)
@@ -598,7 +609,7 @@ class ReferenceModel(mesa.Model):
         """The government's month: the model's levers, unit costs, take-up, targets and carry-over."""
         cfg = self.cfg
         spent = dict.fromkeys(LEVERS, 0.0)
-        spending = spending_window(cfg.policy, cfg.budget_idr_bn_per_month, self.month)
+        spending = spending_window(cfg.policy, cfg.budget_idr_bn_per_month, self.month - self.policy_month)
         if spending:
             budget = cfg.budget_idr_bn_per_month * IDR_PER_BN
             recipients = {"citizens": self.citizens, "staff": self.civil_servants,

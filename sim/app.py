@@ -46,19 +46,22 @@ from omegaconf import OmegaConf  # noqa: E402
 from solara.components.echarts import EchartsWidget  # noqa: E402
 
 from sim import metrics  # noqa: E402
-from sim.config import CONFIG_DIR, LEVERS, REGIONS, group_options  # noqa: E402
+from sim.config import CONFIG_DIR, LEVERS, REGIONS, SimConfig, group_options  # noqa: E402
 from sim.metrics import METRICS, REGION_KEYS  # noqa: E402
 from sim.model import DigitalAdoptionModel  # noqa: E402
 
 TITLE = "Digital public services in Indonesia"
 DEFAULT_POLICY = "comprehensive"
 RESET_NOTE = "Changes to these settings apply when you press Reset."
-# The comparison runs one calibrated posterior draw per seed; the dashboard runs the declared
-# defaults, so its numbers differ from the report's, and the page says so. No helper builds a
-# calibrated-median model, so the note points at the comparison's own way to run the defaults.
-PARAMETERS_NOTE = ("Parameters: declared defaults (not calibrated). The comparison (make run) runs a "
-                   "calibrated posterior draw per seed; python -m experiments.compare uncertainty=none "
-                   "runs these defaults.")
+def parameters_note(cfg: SimConfig) -> str:
+    """One line on what the dashboard runs: its parameter set and its timeline. The comparison runs a
+    different posterior draw per seed, so its numbers differ; the page says so."""
+    begins = cfg.policy.start_date or cfg.start_date
+    return (f"Parameters: {cfg.parameter_set}. The run starts in {cfg.start_date} and lives through "
+            f"the observed years; the policy begins in {begins}. The comparison (make run) runs a "
+            "different calibrated posterior draw per seed and shows the range across them.")
+
+
 # The pause slider's minimum. No pause is safe: steps are serialised (DashboardModel.step) and the
 # page renders from a snapshot of the rows (rows_of), so the Play thread cannot race a render.
 MIN_PLAY_INTERVAL_MS = 0
@@ -99,6 +102,7 @@ class DashboardModel(DigitalAdoptionModel):
         budget_idr_bn_per_month: float = 500.0,
         seed: int = 42,
         steps: int | None = None,
+        policy__start_date: str | None = SimConfig().policy.start_date,  # the declared default
     ) -> None:
         self.dashboard_kwargs: dict[str, Any] = {
             "n_citizens": int(n_citizens),
@@ -110,7 +114,8 @@ class DashboardModel(DigitalAdoptionModel):
             "seed": int(seed),
         }
         self._step_lock = threading.Lock()
-        super().__init__(steps=None if steps is None else int(steps), **self.dashboard_kwargs)
+        super().__init__(steps=None if steps is None else int(steps), policy__start_date=policy__start_date,
+                         **self.dashboard_kwargs)
 
     def step(self) -> None:
         """One month, never two at once (see the class docstring)."""
@@ -482,7 +487,7 @@ def headline_html(model: DigitalAdoptionModel) -> str:
     )
     return (f'<div style="font-size: 0.95rem;">{escape(scenario)}</div>'
             f'<div class="parameters-note" style="font-size: 0.8rem; color: #556;">'
-            f'{escape(PARAMETERS_NOTE)}</div>'
+            f'{escape(parameters_note(model.cfg))}</div>'
             f'<div style="display: flex; flex-wrap: wrap; gap: 10px; margin-top: 8px;">{stats}</div>')
 
 

@@ -38,10 +38,11 @@ from sim.config import (
 )
 from sim.help import sim_help, wants_help
 from sim.model import DigitalAdoptionModel
+from sim.rules.trends import add_months
 from sim.store.files import write_run
 from sim.summary import label as output_label
 
-GROUPS = ("population", "network", "policy")
+GROUPS = ("population", "network", "policy", "parameters")
 # The outputs a single run prints, each with its format; the labels are the declared ones (sim.summary).
 HEADLINE = (
     ("adoption_final", "{:.1%}"),
@@ -260,9 +261,13 @@ def prevalidate(argv: list[str]) -> None:
             build(base_groups, {**base_values, k: option})
 
 
-def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+def _print_summary(summary: dict[str, Any], out_dir: Path, cfg: SimConfig) -> None:
+    start = add_months(cfg.start_date, summary["forecast_from_month"])
+    end = add_months(cfg.start_date, summary["months"] - 1)
     print(f"\n{summary['policy']} | {summary['population']} | {summary['n_citizens']:,} citizens | "
-          f"{summary['months']} months | seed {summary['seed']}")
+          f"{summary['months']} months from {cfg.start_date} | seed {summary['seed']}\n"
+          f"parameters: {cfg.parameter_set}\n"
+          f"figures below: {start} to {end} (from the policy start; sums and times over these months)")
     width = max(len(output_label(key)) for key, _ in HEADLINE)
     for key, fmt in HEADLINE:
         value = summary.get(key)
@@ -294,7 +299,7 @@ def main(cfg: DictConfig) -> dict[str, Any]:
         print(f"{summary['policy']} seed {summary['seed']}: adoption "
               f"{summary['adoption_final']:.1%} -> {out_dir}")
     else:
-        _print_summary(summary, out_dir)
+        _print_summary(summary, out_dir, sim_cfg)
     return summary
 
 

@@ -43,7 +43,7 @@ from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
 from sim.rules.policy import CostParams
-from sim.rules.trends import TrendParams, decimal_year
+from sim.rules.trends import TrendParams, add_months, decimal_year
 from sim.rules.trust import TrustParams
 from sim.scenario import (  # noqa: F401  (re-exported: the policy blocks callers import from here)
     Allocation,
@@ -73,10 +73,12 @@ class SimConfig(Block):
     seed: int = par(42, "-", "run seed; every random stream is spawned from it", "-", low=0,
                     integer=True)
     start_date: str = par(
-        "2025-01", "YYYY-MM", "the calendar month of month 0", "the latest month the access and "
-        "literacy series describe (APJII 2025, IMDI 2025)")
-    steps: int = par(60, "months", "months simulated (default horizon: five years; at most a century, "
-                     "since the population neither ages, is born nor dies: assumption)", "-", low=1,
+        "2020-01", "YYYY-MM", "the calendar month of month 0: where the calibration starts, so a run "
+        "lives through the observed years before its policy begins (policy.start_date)",
+        "before the first fitted figure (Edelman 2021, fieldwork Oct-Nov 2020)")
+    steps: int = par(120, "months", "months simulated from start_date (default: 2020-01 to 2029-12, "
+                     "five observed years then a five-year forecast; at most a century, since the "
+                     "population neither ages, is born nor dies: assumption)", "-", low=1,
                      high=1200, integer=True)
     budget_idr_bn_per_month: float = par(
         500.0, "IDR bn / month", "monthly budget of every non-baseline scenario",
@@ -85,6 +87,9 @@ class SimConfig(Block):
         "auto", "-", "mesa Agent objects: auto (up to 50,000 citizens), always, never", "-",
         choices=("auto", "always", "never"))
     progress: bool = par(True, "-", "show a progress bar", "-")
+    parameter_set: str = par(
+        "declared", "-", "where the parameter values come from: declared (the defaults of "
+        "docs/parameters.md) or the calibrated draw it names (set by the config group parameters=)", "-")
     population: PopulationConfig = field(default_factory=PopulationConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -110,11 +115,14 @@ def compose(
     population: str = "indonesia",
     network: str = "homophilous",
     overrides: dict[str, Any] | list[str] | None = None,
+    parameters: str = "calibrated",
 ) -> SimConfig:
     """Build a validated config the way the Hydra app does, without Hydra's global state.
 
     ``overrides`` is a dotted-key mapping (``{"population.n_citizens": 5000}``) or a Hydra-style
-    list (``["seed=3"]``).
+    list (``["seed=3"]``). ``parameters``: ``calibrated`` (the representative calibrated draw of
+    ``configs/parameters/calibrated.yaml``, set over the groups' values) or ``declared`` (the
+    declared defaults); overrides win over both.
     """
     base = OmegaConf.load(CONFIG_DIR / "config.yaml")
     base.pop("defaults", None)
@@ -127,6 +135,7 @@ def compose(
             {"population": _load_group("population", population)},
             {"network": _load_group("network", network)},
             {"policy": _load_group("policy", policy)},
+            _load_group("parameters", parameters),  # '# @package _global_': merged at the root
         )
     except OmegaConfBaseException as exc:
         raise ConfigError(describe_omegaconf_error(exc)) from None
@@ -239,12 +248,29 @@ def validate(cfg: SimConfig) -> None:
            f"a number in (0, n_citizens={pop.n_citizens}): lower network.mean_degree or raise "
            "population.n_citizens")
 
+    if pop.access_level is not None:
+        national = sum(s * a for s, a in zip(pop.region_shares, pop.access_by_region, strict=True))
+        _check(0 < national < 1, "population.access_level", pop.access_level,
+               f"null when the access marginals' own national level is {national:g} (no log-odds "
+               "shift moves a level of 0 or 1)")
+
     pol = cfg.policy
-    _check(pol.start_month < cfg.steps, "policy.start_month", pol.start_month,
-           f"an integer in [0, steps={cfg.steps}) (spending must start within the run)")
-    _check(pol.mandate.start_month is None or pol.mandate.start_month < cfg.steps,
+    first = policy_start_month(cfg)
+    begins = pol.start_date or f"{cfg.start_date} (the run's start)"
+    _check(first >= 0, "policy.start_date", pol.start_date,
+           f"null (the run's start) or a month from start_date={cfg.start_date} on")
+    acts = cfg.budget_idr_bn_per_month > 0 and any(getattr(pol.allocation, lever) > 0 for lever in LEVERS)
+    last = add_months(cfg.start_date, cfg.steps - 1)
+    _check(not (acts or pol.mandate.start_month is not None) or first < cfg.steps, "policy.start_date",
+           pol.start_date, f"a month from {cfg.start_date} to {last} (the run's months; steps={cfg.steps}), "
+           f"or null (from the run's start); or make the run longer than {first} months")
+    _check(not acts or first + pol.start_month < cfg.steps, "policy.start_month", pol.start_month,
+           f"an integer in [0, {cfg.steps - first}) (months after the policy start {begins}: "
+           f"spending must start by {last})")
+    _check(pol.mandate.start_month is None or first + pol.mandate.start_month < cfg.steps,
            "policy.mandate.start_month", pol.mandate.start_month,
-           f"null (no mandate) or an integer in [0, steps={cfg.steps}) (within the run)")
+           f"null (no mandate) or an integer in [0, {cfg.steps - first}) (months after the policy "
+           f"start {begins}: within the run, by {last})")
     _check(pol.end_month is None or pol.end_month > pol.start_month, "policy.end_month",
            pol.end_month, f"null (never) or an integer > start_month ({pol.start_month})")
     total = sum(getattr(pol.allocation, lever) for lever in LEVERS)
@@ -253,6 +279,22 @@ def validate(cfg: SimConfig) -> None:
            cfg.params.adoption.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")
     lock(cfg)
+
+
+def policy_start_month(cfg: SimConfig) -> int:
+    """The model month of ``policy.start_date`` (null: month 0): the policy's own months
+    (``start_month``, ``end_month``, ``mandate.start_month``) count from it, and the per-run summary
+    covers the months from it on (the forecast)."""
+    return history_months(cfg.start_date, cfg.policy.start_date)
+
+
+def history_months(start_date: str, policy_start_date: str | None) -> int:
+    """Months from the run's ``start_date`` to ``policy_start_date`` (null: 0): the history before
+    the policy begins (negative when the policy would begin before the run)."""
+    if policy_start_date is None:
+        return 0
+    years = decimal_year(policy_start_date, "policy.start_date") - decimal_year(start_date)
+    return round(years * 12)
 
 
 # --------------------------------------------------------------------------- input safety

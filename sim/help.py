@@ -26,9 +26,12 @@ POLICY_KEYS = (
     ("policy.provinces", "every lever only in these provinces, e.g. '[Papua,\"Nusa Tenggara Timur\"]' "
      "(empty: all 38; names in docs/ODD.md section 6)"),
     ("policy.political_will", "national top-down push for digital work [0, 1] (uncosted)"),
-    ("policy.start_month", "first month with spending"),
-    ("policy.end_month", "first month without spending again (null: never stops)"),
-    ("policy.mandate.start_month", "a digital-first mandate from this month (null: none)"),
+    ("policy.start_date", "calendar month the policy begins, YYYY-MM (default 2025-01, after the "
+     "history from start_date 2020-01; null: month 0); the month keys below count from it"),
+    ("policy.start_month", "months after policy.start_date of the first month with spending"),
+    ("policy.end_month", "months after policy.start_date of the first month without spending (null: never)"),
+    ("policy.mandate.start_month", "a digital-first mandate from this many months after policy.start_date "
+     "(null: none)"),
     ("policy.mandate.exempt", f"groups kept offline-capable ({', '.join(MANDATE_EXEMPTIONS)})"),
     ("mechanisms.<name>", "false switches a factor's mechanism off (held at its initial state)"),
 )
@@ -83,7 +86,10 @@ def _plain_value(value: object) -> str:
 def sim_help() -> str:
     """Help for ``python -m sim``: groups, run settings, the policy's main keys."""
     groups = [(f"{g}=<name>", ", ".join(group_options(g))) for g in ("policy", "population", "network")]
-    keys = [(f"{d.key}={_plain(d.default)}", d.spec.doc) for d in declarations(SimConfig) if "." not in d.key]
+    groups += [("parameters=<name>", f"{', '.join(group_options('parameters'))} (calibrated, the default: "
+                "the posterior draw nearest the median; declared: the declared defaults)")]
+    keys = [(f"{d.key}={_plain(d.default)}", d.spec.doc) for d in declarations(SimConfig)
+            if "." not in d.key and d.key != "parameter_set"]  # parameter_set: set by parameters=
     keys += [("population.n_citizens=<int>", "agents (each stands for population_total / n people)")]
     return format_help(
         "python -m sim: one simulation of digital public-service adoption (Hydra app)",

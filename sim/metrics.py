@@ -224,6 +224,9 @@ GAPS: tuple[Gap, ...] = (
     Gap("literacy_t3_t1", "literacy gap", "highest minus lowest literacy tercile"),
 )
 
+# Edelman Trust Barometer: trusting = 6-9 on a 9-point scale; on [0, 1] (1 -> 0, 9 -> 1) 6 is 5/8.
+TRUSTING_THRESHOLD = 5 / 8
+
 METRICS: tuple[Metric, ...] = (
     Metric("month", "month", "months since the start (0 = initial state)"),
     Metric("year", "year", "calendar time of the observation (decimal year; start_date = month 0)"),
@@ -238,6 +241,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("literacy_mean", "index [0, 1]", "mean digital literacy"),
     Metric("trust_mean", "[0, 1]", "mean trust in government", "mean trust"),
     Metric("trust_sd", "[0, 1]", "standard deviation of trust across citizens"),
+    Metric("trusting_share", "share",
+           "citizens whose trust is at least 0.625, the survey's measure: Edelman counts a "
+           "respondent as trusting at 6-9 on a 1-9 scale, and 6 is 0.625 of the way from 1 to 9 "
+           "(measurement model: assumption)", "trusting government, share"),
     Metric("digital_staff_share", "share", "civil servants working through the digital system",
            "civil servants working digitally"),
     Metric("trained_staff_share", "share", "civil servants who have been trained"),
@@ -336,6 +343,7 @@ def observe(
     row["literacy_mean"] = float(np.mean(c.literacy))
     row["trust_mean"] = float(np.mean(c.trust))
     row["trust_sd"] = float(np.std(c.trust))
+    row["trusting_share"] = np.count_nonzero(c.trust >= TRUSTING_THRESHOLD) / c.n
     row["digital_staff_share"] = float(np.mean(s.digital))
     row["trained_staff_share"] = float(np.mean(s.trained))
     row["led_office_share"] = float(np.mean(state.offices.led))

@@ -31,7 +31,14 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from sim.agents import Citizen, CivilServant, ServiceOffice
-from sim.config import SimConfig, apply_overrides, compose, to_sim_config, with_changes
+from sim.config import (
+    SimConfig,
+    apply_overrides,
+    compose,
+    policy_start_month,
+    to_sim_config,
+    with_changes,
+)
 from sim.metrics import METRIC_NAMES, observe, province_table
 from sim.networks import build_network, degrees
 from sim.parameters import ConfigError
@@ -115,6 +122,8 @@ class DigitalAdoptionModel(mesa.Model):
         self.rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
         self.state = self._build_state()
         self.start_year = decimal_year(cfg.start_date)
+        # The policy's months count from here; the months before are the history every scenario shares.
+        self.policy_month = policy_start_month(cfg)
         self.month = 0
         self.rows: list[dict[str, float]] = []
         self._observe(spent={}, outcome=None, breach=False)
@@ -165,6 +174,7 @@ class DigitalAdoptionModel(mesa.Model):
             return
         cfg = with_changes(self.cfg, **dotted)  # raises ConfigError before anything is changed
         self.cfg = cfg
+        self.policy_month = policy_start_month(cfg)
         self.policy_changes.append((self.month, dotted))
 
     # ----------------------------------------------------------------- construction
@@ -172,7 +182,7 @@ class DigitalAdoptionModel(mesa.Model):
         cfg = self.cfg
         pop, adoption = cfg.population, cfg.params.adoption
         rng = self.rngs["population"]
-        shift = start_shift(pop, cfg.params.trends, cfg.start_date, cfg.mechanisms.infrastructure)
+        shift = start_shift(pop, cfg.params.trends, cfg.start_date)
         citizens = synthesise_citizens(pop, adoption, rng, shift)
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
         if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
@@ -221,15 +231,16 @@ class DigitalAdoptionModel(mesa.Model):
         cfg, state, rngs = self.cfg, self.state, self.rngs
         mech, par = cfg.mechanisms, cfg.params
         if par.adoption.rule == "utaut":
-            follow_trends(state, par.trends, self.month, rngs["trends"], mech.infrastructure)
+            follow_trends(state, par.trends, self.month, rngs["trends"])
         levers = LeverInputs(bureaucracy=par.bureaucracy, adoption=par.adoption, platform=par.platform,
                              trust=par.trust, mechanisms=mech)
         spent = apply_policy(state, cfg.policy, cfg.budget_idr_bn_per_month, par.costs, levers,
-                             cfg.population.outer_islands, self.month, rngs["policy"])
+                             cfg.population.outer_islands, self.month - self.policy_month, rngs["policy"])
         update_staff(state.staff, state.offices, par.bureaucracy, cfg.policy.political_will, mech,
                      rngs["bureaucracy"])
         update_offices(state.staff, state.offices)
-        mandate = par.adoption.rule == "utaut" and mandate_active(cfg.policy.mandate, self.month)
+        policy_month = self.month - self.policy_month  # the policy's own months: < 0 before it starts
+        mandate = par.adoption.rule == "utaut" and mandate_active(cfg.policy.mandate, policy_month)
         outcome: ServiceOutcome | None = None
         if par.adoption.rule == "utaut":
             mandated = (
@@ -300,14 +311,21 @@ class DigitalAdoptionModel(mesa.Model):
             "seed": self.cfg.seed,
             "n_citizens": self.cfg.population.n_citizens,
             "months": self.month,
+            "forecast_from_month": self.summary_start,
         }
-        summary.update(summarise(self.rows))
+        summary.update(summarise(self.rows, self.summary_start))
         return summary
 
     def province_table(self) -> pd.DataFrame:
         """The current state by province, long format (province, island_group, metric, value):
         what a run writes as ``provinces.csv`` (:func:`sim.metrics.province_table`)."""
         return province_table(self.state)
+
+    @property
+    def summary_start(self) -> int:
+        """The first month the summary covers: the policy's start, or month 0 for a run that ended
+        before it (a history-only run)."""
+        return self.policy_month if self.policy_month < len(self.rows) else 0
 
     @property
     def adoption(self) -> float:

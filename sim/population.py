@@ -80,16 +80,23 @@ class PopulationConfig(Block):
         "usable internet access by island group", _APJII_2024, length=len(REGIONS), **_SHARE)
     access_urban: float = par(0.822, "share", "internet access, urban", _APJII_2024, **_SHARE)
     access_rural: float = par(0.740, "share", "internet access, rural", _APJII_2024, **_SHARE)
-    access_date: str = par("2024-01", "YYYY-MM", "when the access marginals were measured",
-                           "APJII 2024 fieldwork 18 Dec 2023 - 19 Jan 2024")
+    access_date: str = par("2023-01", "YYYY-MM", "the month the access level (``access_level``) "
+                           "describes; the marginals' shapes are moved along the trend from it",
+                           "APJII Survei Penetrasi Internet 2023 fieldwork 10-27 Jan 2023")
+    access_level: float | None = par(
+        0.7819, "share", "national internet access at ``access_date``: every access marginal (its "
+        "shape from APJII 2024) is shifted by one log-odds constant to this level, so that the 2024 "
+        "and 2025 surveys stay out of the profile and test the access trend; null: the marginals' "
+        "own level", "APJII Survei Penetrasi Internet 2023 (10-27 Jan 2023): 78.19% of people 13+",
+        low=0, high=1, low_open=True, high_open=True)
     literacy_date: str = par("2024-07", "YYYY-MM", "when the literacy mean was measured",
                              "IMDI 2024 (survey year 2024; mid-year assumed)")
     access_by_age: list[float] = par(
         [0.8702, 0.9317, 0.8369, 0.6052], "share", "internet access by age band (shifted, ODD 5.2)",
         f"{_APJII_2024} by generation", length=len(AGE_BANDS), **_SHARE)
     access_log_odds_shift: float = par(
-        0.0, "log-odds", "common shift of every access marginal; 0: the published figures (calibration "
-        "anchors the level to an earlier survey with it)", "-")
+        0.0, "log-odds", "common shift of every access marginal on top of ``access_level`` (a "
+        "what-if lever for researchers; 0: none)", "-")
     access_income_log_odds_per_quintile: float = par(
         0.35, "log-odds / quintile", "income gradient of internet access",
         "assumption (from the APJII 2022 education gradient)", prior=(0.1, 0.6))
@@ -110,9 +117,10 @@ class PopulationConfig(Block):
         "literacy offset per island group (shape fixed, not sampled)",
         "assumption (shape from the IMDI 2024 range: Jakarta 50.5 vs North Maluku 38.3)",
         length=len(REGIONS))
-    trust_mean: float = par(0.76, "share", "mean initial trust in government",
-                            "Edelman Trust Barometer 2023, Indonesia", low=0, high=1, low_open=True,
-                            high_open=True)
+    trust_mean: float = par(0.75, "[0, 1]", "mean trust in government at month 0 (start_date)",
+                            "assumption near Edelman Trust Barometer 2020 (fieldwork Oct-Nov 2019), "
+                            "Indonesia ~75% trusting; inferred by the calibration",
+                            prior=(0.55, 0.9), low=0, high=1, low_open=True, high_open=True)
     trust_sd_logit: float = par(0.8, "logit", "spread of initial trust on the logit scale", low=0,
                                 prior=(0.4, 1.2))
     trust_income_log_odds_per_quintile: float = par(
@@ -126,11 +134,11 @@ class PopulationConfig(Block):
         0.5, "share", "share aware of the digital services at month 0 (users are aware in any case)",
         prior=(0.3, 0.8), **_SHARE)
     adoption_initial: float = par(
-        0.36, "share of people with access", "share of people with internet access who use the "
-        "digital services at month 0 (the adoption measure, docs/ODD.md 2.1)",
-        "inferred: Kominfo-KIC Status Literasi Digital 2021, 28% of internet users ever used the internet "
-        "to reach public services (Oct 2021), raised by the rise of a 2021-2024 poll (47.8 -> 61.7% "
-        "ever used, weak source) to mid-2024", prior=(0.2, 0.55), **_SHARE)
+        0.15, "share of people with access", "share of people with internet access who use the "
+        "digital services at month 0 (start_date, 2020-01 by default; the adoption measure, "
+        "docs/ODD.md 2.1)", "assumption below Kominfo-KIC Status Literasi Digital 2021 (28% of "
+        "internet users had ever used the internet to reach public services in Oct 2021); inferred "
+        "by the calibration", prior=(0.02, 0.4), **_SHARE)
     staff_competence_mean: float = par(
         0.45, "[0, 1]", "mean digital competence of civil servants",
         "Rumata & Nugraha 2020: 44.9% of staff with good digital literacy", **_SHARE)

@@ -44,7 +44,8 @@ class Allocation(Block):
 class MandateConfig(Block):
     """A digital-first mandate: from ``start_month`` the non-exempt must use the digital channel."""
 
-    start_month: int | None = par(None, "month", "month the mandate takes effect; null: no mandate",
+    start_month: int | None = par(None, "month", "months after policy.start_date when the mandate "
+                                  "takes effect; null: no mandate",
                                   _SCENARIO, low=0, integer=True)
     exempt: list[str] = par(["no_access"], "groups", "groups kept offline-capable (people without "
                             "access always are)", _SCENARIO, choices=MANDATE_EXEMPTIONS)
@@ -70,8 +71,15 @@ class PolicyConfig(Block):
     political_will: float = par(
         0.5, "[0, 1]", "national top-down push for digital work (uncosted; the leadership lever "
         "raises it office by office)", prior=(0.3, 0.7), low=0, high=1)
-    start_month: int = par(0, "month", "first month with spending", _SCENARIO, low=0, integer=True)
-    end_month: int | None = par(None, "month", "first month without spending again; null: never",
+    start_date: str | None = par(
+        "2025-01", "YYYY-MM", "calendar month the policy begins: its months (start_month, end_month, "
+        "mandate.start_month) count from here, and the run's summary covers the months from here on "
+        "(the forecast); null: the run's start_date", "the month after the latest observed figure "
+        "the calibration uses (APJII 2025, Jan 2025)")
+    start_month: int = par(0, "month", "months after start_date of the first month with spending",
+                           _SCENARIO, low=0, integer=True)
+    end_month: int | None = par(None, "month", "months after start_date of the first month without "
+                                "spending again; null: never",
                                 _SCENARIO, low=1, integer=True)
     mandate: MandateConfig = field(default_factory=MandateConfig)
 
@@ -92,6 +100,7 @@ class Mechanisms(Block):
     resistance_dynamics: bool = _switch("F1 off: staff resistance held at its initial values")
     coproduction: bool = _switch("F2 off: usability and accessibility not raised by co-production")
     ease_of_use: bool = _switch("F3 off: ease of use has weight 0 in the adoption utility")
-    infrastructure: bool = _switch("F4 off: citizens' access and platform security held at start")
+    infrastructure: bool = _switch("F4 off: the infrastructure lever connects nobody and platform "
+                                   "security is held at start (the observed access trend continues)")
     training: bool = _switch("F5 off: training leaves competence, resistance and fairness alone")
     trust_dynamics: bool = _switch("F6 off: trust held at its initial values")

@@ -72,22 +72,25 @@ _FINALS = ("adoption", "ever_used_connected", "trust_mean", "trust_sd", "digital
            "success_rate", "digital_transaction_share")
 
 OUTPUTS: tuple[Output, ...] = (
-    Output("adoption_initial", "share", "initial adoption",
-           "citizens who use the digital services at the start (month 0)", metrics.bounds("adoption"),
-           "share"),
+    Output("adoption_initial", "share", "adoption at the forecast start",
+           "citizens who use the digital services when the policy begins (policy.start_date; month 0 "
+           "when it is null)", metrics.bounds("adoption"), "share"),
     *(_final(name, _FINAL_LABELS.get(name)) for name in _FINALS),
     Output("months_to_25pct", "months", "months to 25% adoption",
-           "first month in which adoption reached 25% (empty: never)", None, "time"),
+           "months after the forecast start until adoption first reached 25% (0: already there; "
+           "empty: never)", None, "time"),
     Output("months_to_50pct", "months", "months to 50% adoption",
-           "first month in which adoption reached 50% (empty: never)", None, "time"),
-    Output("trust_sd_initial", "[0, 1]", "initial spread of trust",
-           "standard deviation of trust across citizens at the start", metrics.bounds("trust_sd"), "level"),
-    Output("trust_mean_change_in_run", "trust points", "change of mean trust during the run",
-           "mean trust in the last month minus mean trust at the start (this run's own change, not an "
-           "effect against another scenario)", (-1.0, 1.0), "change"),
+           "months after the forecast start until adoption first reached 50% (0: already there; "
+           "empty: never)", None, "time"),
+    Output("trust_sd_initial", "[0, 1]", "spread of trust at the forecast start",
+           "standard deviation of trust across citizens when the policy begins",
+           metrics.bounds("trust_sd"), "level"),
+    Output("trust_mean_change_in_run", "trust points", "change of mean trust during the forecast",
+           "mean trust in the last month minus mean trust at the forecast start (this run's own "
+           "change, not an effect against another scenario)", (-1.0, 1.0), "change"),
     Output("citizen_hours_million_total", "million hours", "citizen hours (million)",
-           "hours citizens spent on services over the run", None, "count"),
-    Output("breaches_total", "count", "data breaches", "data breaches over the run", None, "count"),
+           "hours citizens spent on services over the forecast", None, "count"),
+    Output("breaches_total", "count", "data breaches", "data breaches over the forecast", None, "count"),
     Output("cost_idr_bn", "IDR bn", "spent over the run (IDR bn)", "spent on all levers over the run",
            None, "money"),
     *(Output(f"cost_{lever}_idr_bn", "IDR bn", f"spent on {lever} (IDR bn)", f"spent on {lever} over the run",
@@ -113,6 +116,8 @@ IDENTITY: tuple[Output, ...] = (
     Output("seed", "integer", "seed", "the run's random seed", None, "level"),
     Output("n_citizens", "count", "citizen agents", "citizen agents simulated", None, "count"),
     Output("months", "months", "months simulated", "months the run lasted", None, "time"),
+    Output("forecast_from_month", "month", "forecast from month", "the model month the summary starts "
+           "from: policy.start_date (the months before it are the shared history)", None, "time"),
 )
 # Where a run came from (sim.store.provenance, sim.store.files): text, never a metric.
 PROVENANCE: dict[str, str] = {
@@ -214,11 +219,17 @@ def months_to(series: np.ndarray, months: np.ndarray, level: float) -> float | N
     return float(months[hit[0]]) if hit.size else None
 
 
-def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
-    """The per-run summary of a run's monthly rows: one value for each of :data:`OUTPUTS`."""
+def summarise(rows: list[dict[str, float]], start: int = 0) -> dict[str, float | None]:
+    """The per-run summary of a run's monthly rows from month ``start`` (the forecast start) on: one
+    value for each of :data:`OUTPUTS`. Sums (hours, breaches, money) cover those months; times count
+    from ``start``. A run that ends before ``start`` is summarised over all its months."""
+    rows = rows[start:] if start < len(rows) else rows
     first, last = rows[0], rows[-1]
+    # Row m holds the flows of the month that ends in it, so the forecast's flows are in the rows after
+    # its first (row 0 of a run has none).
+    flows = rows[1:]
     adoption = np.array([r["adoption"] for r in rows])
-    months = np.array([r["month"] for r in rows])
+    months = np.array([r["month"] for r in rows]) - first["month"]
     summary: dict[str, float | None] = {
         "adoption_initial": first["adoption"],
         **{f"{name}_final": last[name] for name in _FINALS},
@@ -226,12 +237,12 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float | None]:
         "months_to_50pct": months_to(adoption, months, 0.50),
         "trust_sd_initial": first["trust_sd"],
         "trust_mean_change_in_run": last["trust_mean"] - first["trust_mean"],
-        "citizen_hours_million_total": float(sum(r["citizen_hours_million"] for r in rows)),
-        "breaches_total": last["breaches_cumulative"],
-        "cost_idr_bn": float(sum(r["spend_total_idr_bn"] for r in rows)),
+        "citizen_hours_million_total": float(sum(r["citizen_hours_million"] for r in flows)),
+        "breaches_total": last["breaches_cumulative"] - first["breaches_cumulative"],
+        "cost_idr_bn": float(sum(r["spend_total_idr_bn"] for r in flows)),
     }
     for lever in LEVERS:
-        summary[f"cost_{lever}_idr_bn"] = float(sum(r[f"spend_{lever}_idr_bn"] for r in rows))
+        summary[f"cost_{lever}_idr_bn"] = float(sum(r[f"spend_{lever}_idr_bn"] for r in flows))
     for g in metrics.GROUPS:
         summary[f"adoption_{g.key}_final"] = last[f"adoption_{g.key}"]
     for g in metrics.GROUPS:

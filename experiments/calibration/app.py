@@ -25,6 +25,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from experiments.calibration import outputs
 from experiments.calibration.config import (
     CalibrateConfig,
@@ -34,13 +36,19 @@ from experiments.calibration.config import (
     validate_calibrate,
 )
 from experiments.calibration.inference import Simulator, run_abc, run_rejection
-from experiments.calibration.targets import load_targets
 from experiments.engine.app import elapsed, hydra_app
-from experiments.engine.posterior import SHIPPED, equal_weight_draws
+from experiments.engine.posterior import (
+    REPRESENTATIVE,
+    SHIPPED,
+    equal_weight_draws,
+    parameter_set_yaml,
+)
 from experiments.engine.render import write
 from experiments.engine.runner import resolve_jobs
+from experiments.engine.targets import load_targets
 from sim.config import CONFIG_DIR, ConfigError
 from sim.store.files import atomic_path, atomic_write
+from sim.store.provenance import code_version
 
 SHIPPED_DRAWS = 400
 
@@ -100,19 +108,25 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     write(outputs.report_blocks(checks, ident, record, setup, figs), out, "calibration",
           "Calibration against Indonesian data")
     if cfg.ship:
-        ship(posterior, checks, [k for k in posterior.columns if k not in cfg.initial_conditions
-                                 and k != "weight"], cfg.seed)
+        ship(posterior, checks, cfg.seed)
     return {"checks": checks, "identification": ident, "record": record}
 
 
-def ship(posterior, checks: list[dict], keys: list[str], seed: int) -> None:
-    """Copy equally weighted draws of the behavioural parameters into the project's data folder."""
-    draws = equal_weight_draws(posterior, SHIPPED_DRAWS, seed)[keys]
+def ship(posterior, checks: list[dict], seed: int) -> None:
+    """Copy the posterior into the project: every draw (a rejection posterior's kept draws are
+    distinct and equally weighted; a weighted one is resampled to :data:`SHIPPED_DRAWS`), the checks,
+    and the representative draw as ``configs/parameters/calibrated.yaml``."""
+    weights = posterior["weight"].to_numpy()
+    draws = (posterior.drop(columns="weight") if np.allclose(weights, weights[0])
+             else equal_weight_draws(posterior, SHIPPED_DRAWS, seed))
     SHIPPED.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(SHIPPED) as tmp:
         draws.to_parquet(tmp, index=False)
     atomic_write(SHIPPED.with_name("calibration.json"), json.dumps(checks, indent=2))
-    print(f"shipped {len(draws)} posterior draws of {len(keys)} parameters: {SHIPPED}")
+    atomic_write(REPRESENTATIVE, parameter_set_yaml(draws, "experiments/data/posterior.parquet",
+                                                    code_version()))
+    print(f"shipped {len(draws)} posterior draws of {draws.shape[1]} parameters: {SHIPPED}; "
+          f"the representative draw: {REPRESENTATIVE}")
 
 
 def show(result: dict, cfg: CalibrateConfig, out: Path) -> None:

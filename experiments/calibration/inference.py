@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import logit
 from scipy.stats import chi2
 
 from experiments.calibration.config import (
@@ -49,7 +48,7 @@ from experiments.calibration.config import (
     inferred_parameters,
     marginalised_parameters,
 )
-from experiments.calibration.targets import Target
+from experiments.engine.targets import Target
 from sim.config import ConfigError, SimConfig, apply_overrides, compose
 from sim.model import DigitalAdoptionModel
 from sim.parameters import Declared, Prior
@@ -59,16 +58,11 @@ log = logging.getLogger(__name__)
 
 
 def start_overrides(cfg: CalibrateConfig, months: int) -> dict[str, Any]:
-    """Model settings of every calibration run: scale, start date, horizon, the access level anchored
-    to the survey of ``anchor_access_date`` (so that later access figures stay out of the fit), and
-    the fixed initial conditions."""
-    profile = compose(population=cfg.population)
-    pop = profile.population
-    national = float(np.dot(pop.region_shares, pop.access_by_region))
+    """Model settings of every calibration run: scale, start date, horizon and any fixed values
+    (``initial``). The access level is the profile's own anchor (``population.access_level``, APJII
+    2023), so later access figures stay out of the fit. Draws are set over the declared defaults."""
     return {
         "population.n_citizens": cfg.n_citizens, "start_date": cfg.start_date, "steps": months,
-        "population.access_date": cfg.anchor_access_date,
-        "population.access_log_odds_shift": float(logit(cfg.anchor_access_level) - logit(national)),
         "progress": False, "materialise_agents": "never", **dict(cfg.initial),
     }
 
@@ -83,8 +77,8 @@ class Simulator:
         self.params = params
         self.nuisance = list(nuisance)
         self.targets = targets
-        self.at = [(t.name, t.metric, t.month(cfg.start_date)) for t in targets]
-        self.months = max(month for _, _, month in self.at)
+        self.start_date = cfg.start_date
+        self.months = max(t.month(cfg.start_date) for t in targets)
         self.population, self.network = cfg.population, cfg.network
         self.overrides = start_overrides(cfg, max(self.months, 1))
         self._base: SimConfig | None = None
@@ -92,7 +86,7 @@ class Simulator:
     def config(self, values: dict[str, float], seed: int) -> SimConfig:
         if self._base is None:
             self._base = compose(population=self.population, network=self.network,
-                                 overrides=self.overrides)
+                                 overrides=self.overrides, parameters="declared")
         return replace(apply_overrides(self._base, values), seed=int(seed))
 
     def series(self, values: dict[str, float], seed: int) -> pd.DataFrame:
@@ -103,7 +97,7 @@ class Simulator:
 
     def run(self, values: dict[str, float], seed: int) -> dict[str, float]:
         rows = self.series(values, seed)
-        return {name: float(rows[metric].iloc[month]) for name, metric, month in self.at}
+        return {t.name: t.value(rows[t.metric], self.start_date) for t in self.targets}
 
     def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
         """pyabc's model function: parameters p0, p1, ... on the unbounded scale (:func:`to_values`).

@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
 from experiments.calibration.inference import Simulator  # noqa: E402
-from experiments.calibration.targets import Target  # noqa: E402
+from experiments.engine.targets import Target  # noqa: E402
 from sim.metrics import METRICS  # noqa: E402
 from sim.parameters import Prior  # noqa: E402
 
@@ -49,8 +49,8 @@ def target_checks(targets: list[Target], runs: pd.DataFrame, start_date: str, se
     rng = np.random.default_rng(seed)
     out = []
     for t in targets:
-        month = t.month(start_date)
-        at = runs.groupby("draw").nth(month)[t.metric].to_numpy()
+        at = np.array([t.value(run[t.metric].reset_index(drop=True), start_date)
+                       for _, run in runs.groupby("draw", sort=True)])
         observed_like = at + rng.normal(0.0, t.sd, at.size)
         low, high = np.quantile(observed_like, [0.05, 0.95])
         out.append({
@@ -88,7 +88,7 @@ def identification(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.Data
 def fit_figure(targets: list[Target], runs: pd.DataFrame, checks: list[dict], path: Path) -> Path:
     """One panel per target metric: predictive mean and 90% band over time, published figures with
     their error bars (filled: fitted; open: held out)."""
-    metrics = sorted({t.metric for t in targets})
+    metrics = sorted({t.metric for t in targets if not t.is_growth})  # growth: in the table
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.2), squeeze=False)
     by_month = runs.groupby("draw").cumcount()
     for ax, metric in zip(axes[0], metrics, strict=True):

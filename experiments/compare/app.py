@@ -46,7 +46,8 @@ from experiments.engine.app import (
 from experiments.engine.posterior import posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
-from sim.config import SimConfig
+from experiments.engine.targets import load_targets
+from sim.config import SimConfig, policy_start_month
 from sim.store.files import atomic_path
 from sim.store.record import RunRecord
 
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 FIGURES = {
     "adoption": "adoption_over_time.png",
+    "ever_used": "ever_used_over_time.png",
     "heatmap": "adoption_by_group.png",
     "gaps": "equity_gaps.png",
     "trust": "trust_over_time.png",
@@ -88,8 +90,10 @@ def collect_runs(cfg: CompareConfig, out: Path) -> list[RunRecord]:
     configs = sim_configs(cfg)
     size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
     if not cfg.reuse:
+        history = policy_start_month(configs[0])
         print(f"policy comparison: {len(cfg.scenarios)} scenarios x {cfg.seeds} seeds = {len(configs)} runs "
-              f"of {size} x {configs[0].steps} months ({cfg.launcher} launcher)", flush=True)
+              f"of {size}: {history} months of history from {configs[0].start_date}, then "
+              f"{configs[0].steps - history} months of policy ({cfg.launcher} launcher)", flush=True)
     return run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
 
@@ -127,16 +131,21 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
     with atomic_path(out / "pairwise.csv") as tmp:
         pairwise.to_csv(tmp, index=False)
 
-    gaps = tables.present_gaps(runs)
-    paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES,
-                                    render.range_name(cfg.uncertainty))
     # the report describes the runs it was made from: the baseline's first run, as the runner ran it
     baseline_configs = [r.config for r in sorted({r.key: r for r in records if r.scenario == cfg.baseline}
                                                   .values(), key=lambda r: (r.seed, r.directory))]
     model_cfg = baseline_configs[0]
+    history = policy_start_month(model_cfg)
+    timeline = figures.timeline_of(model_cfg.start_date, history, load_targets())
+    gaps = tables.present_gaps(runs)
+    paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES,
+                                    render.range_name(cfg.uncertainty), timeline)
     setup: dict[str, Any] = {
         "population": cfg.population, "n_citizens": model_cfg.population.n_citizens,
-        "steps": model_cfg.steps, "seeds": int(runs.groupby("scenario")["seed"].nunique().min()),
+        "steps": model_cfg.steps - history, "history_months": history,
+        "start_date": model_cfg.start_date, "policy_start_date": model_cfg.policy.start_date,
+        "parameter_set": model_cfg.parameter_set,
+        "seeds": int(runs.groupby("scenario")["seed"].nunique().min()),
         "network": cfg.network, "population_total": float(model_cfg.population.population_total),
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),

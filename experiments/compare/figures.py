@@ -8,6 +8,7 @@ mean; ``spread`` names it in the captions (:func:`experiments.engine.render.rang
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -32,6 +33,8 @@ from experiments.engine.render import (  # noqa: E402
     stat,
 )
 from experiments.engine.stats import bands, change_column, paired_bands  # noqa: E402
+from experiments.engine.targets import Target  # noqa: E402
+from sim.rules.trends import decimal_year  # noqa: E402
 from sim.summary import bounds, is_share  # noqa: E402
 
 
@@ -44,13 +47,62 @@ def _change_text(row: pd.Series, metric: str) -> str:
 
 
 # --------------------------------------------------------------------------- over time
+@dataclass(frozen=True)
+class Timeline:
+    """Calendar time of the runs: the year of month 0, the month the policies begin, and the
+    published figures per monthly metric (:mod:`experiments.engine.targets`)."""
+
+    start_year: float
+    policy_month: int
+    observed: dict[str, tuple[Target, ...]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return "year" if self.start_year else "month"
+
+    def axis(self, months: pd.Series) -> np.ndarray:
+        """Months as calendar years (or months when the calendar is unknown)."""
+        months = np.asarray(months, dtype=float)
+        return self.start_year + months / 12 if self.start_year else months
+
+    def mark(self, ax) -> None:
+        """Calendar ticks (``2025`` or ``2025-07``), and a dashed line where the policies begin (none
+        when they begin at month 0)."""
+        if self.start_year:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_calendar_tick))
+        if self.policy_month > 0:
+            ax.axvline(float(self.axis(pd.Series([self.policy_month]))[0]), color="0.3", ls="--", lw=1)
+
+
+def _calendar_tick(year: float, _position: int) -> str:
+    month = round((year - np.floor(year)) * 12)
+    whole, month = (int(np.floor(year)) + 1, 0) if month == 12 else (int(np.floor(year)), month)
+    return f"{whole}" if month == 0 else f"{whole}-{month + 1:02d}"
+
+
+def timeline_of(start_date: str, policy_month: int, targets: Sequence[Target]) -> Timeline:
+    """The timeline of runs starting at ``start_date`` (level targets only: a growth target has no
+    point on a level axis)."""
+    observed: dict[str, list[Target]] = {}
+    for t in targets:
+        if not t.is_growth:
+            observed.setdefault(t.metric, []).append(t)
+    return Timeline(decimal_year(start_date), policy_month, {k: tuple(v) for k, v in observed.items()})
+
+
+
 def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios: Sequence[str],
-              baseline: str, colors: dict, path: Path, title: str, spread: str) -> Path:
-    """Small multiples: the baseline's level (mean and 5 %-95 % range across runs, month by month;
-    axis over the whole range), then one panel per scenario with its paired difference from the
-    baseline month by month (mean and 5 %-95 % range of the per-seed differences; a shared axis, so
-    panels compare). Panels from the largest final effect down; each titled with the final effect and
-    its range, as in the tables."""
+              baseline: str, colors: dict, path: Path, title: str, spread: str,
+              timeline: Timeline | None = None) -> Path:
+    """Small multiples in calendar time: the baseline's level over the history and the forecast (mean
+    and 5 %-95 % range across runs, month by month; axis over the whole range), with the published
+    figures of this measure (filled: fitted by the calibration; open: held out) and a line where the
+    policies begin; then one panel per scenario with its paired difference from the baseline over the
+    forecast (mean and 5 %-95 % range of the per-seed differences; a shared axis, so panels compare).
+    Panels from the largest final effect down; each titled with the final effect and its range, as in
+    the tables."""
+    timeline = timeline or Timeline(0.0, 0)
     scale = percent_scale(metric)
     unit = "percentage points" if scale == 100 else "points"
     final = f"{metric}_final"
@@ -63,10 +115,15 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
     fig = plt.figure(figsize=(3.6 * ncols, 2.7 * nrows + 0.8))
     grid = fig.add_gridspec(nrows, ncols)
     level = bands(tidy[tidy["scenario"] == baseline], metric)
+    x = timeline.axis(level["month"])
     ax0 = fig.add_subplot(grid[0, 0])
-    ax0.fill_between(level["month"], level["p05"] * scale, level["p95"] * scale, color="0.6",
-                     alpha=0.35, lw=0)
-    ax0.plot(level["month"], level["mean"] * scale, color=BASELINE_COLOR, lw=2)
+    ax0.fill_between(x, level["p05"] * scale, level["p95"] * scale, color="0.6", alpha=0.35, lw=0)
+    ax0.plot(x, level["mean"] * scale, color=BASELINE_COLOR, lw=2)
+    timeline.mark(ax0)
+    for point in timeline.observed.get(metric, ()):
+        ax0.errorbar(point.year, point.observed * scale, yerr=1.645 * point.sd * scale, fmt="o",
+                     ms=4, capsize=2, color="#d62728", mfc="white" if point.held_out else "#d62728",
+                     zorder=5)
     lo, hi = bounds(metric) or (np.nanmin(level["p05"]), np.nanmax(level["p95"]))
     ax0.set_ylim(lo * scale, hi * scale)
     if scale == 100:
@@ -74,8 +131,9 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
     level_text = estimate(*stat(rows.loc[baseline], final), scale=scale, unit="%" if scale == 100 else "",
                           unit_each=True, decimals=3)
     ax0.set_title(f"{scenario_label(baseline)} (level)\nfinal {level_text}", fontsize=9)
-    ax0.set_xlabel("month", fontsize=8)
+    ax0.set_xlabel(timeline.label, fontsize=8)
     ax0.grid(alpha=0.3)
+    diff = diff[diff["month"] >= timeline.policy_month]  # the history is shared: no difference
     d = diff[diff["scenario"].isin(others)]
     values = d[["p05", "p95", "mean"]].to_numpy(dtype=float) * scale
     top = max(float(np.nanmax(values, initial=0.0)), 0.0)
@@ -87,18 +145,21 @@ def over_time(tidy: pd.DataFrame, summary: pd.DataFrame, metric: str, scenarios:
         shared = shared or ax
         e = diff[diff["scenario"] == s]
         ax.axhline(0, color=BASELINE_COLOR, lw=1, zorder=1)
-        ax.fill_between(e["month"], e["p05"] * scale, e["p95"] * scale, color=colors[s], alpha=0.3,
-                        lw=0)
-        ax.plot(e["month"], e["mean"] * scale, color=colors[s], lw=1.8)
+        ex = timeline.axis(e["month"])
+        ax.fill_between(ex, e["p05"] * scale, e["p95"] * scale, color=colors[s], alpha=0.3, lw=0)
+        ax.plot(ex, e["mean"] * scale, color=colors[s], lw=1.8)
+        timeline.mark(ax)
         ax.set_ylim(bottom - pad, top + pad)
         ax.set_title(f"{scenario_label(s)}\nfinal {_change_text(rows.loc[s], final)}", fontsize=9)
         ax.grid(alpha=0.3)
         if k % ncols == 0 or k == 1:
             ax.set_ylabel(f"minus {scenario_label(baseline)}\n({unit})", fontsize=8)
         if k // ncols == nrows - 1 or k + ncols > len(others):
-            ax.set_xlabel("month", fontsize=8)
-    fig.suptitle(f"{title}\nfirst panel: {scenario_label(baseline)} with its 5%-95% {spread}; others: "
-                 f"difference from {scenario_label(baseline)}, paired by seed, with the same range of the "
+            ax.set_xlabel(timeline.label, fontsize=8)
+    points = " and the published figures (red; open: held out)" if timeline.observed.get(metric) else ""
+    fig.suptitle(f"{title}\nfirst panel: {scenario_label(baseline)} with its 5%-95% {spread}{points}, "
+                 f"history and forecast (dashed: policies begin); others: difference from "
+                 f"{scenario_label(baseline)} over the forecast, paired by seed, with the same range of the "
                  f"differences (black line: {scenario_label(baseline)})", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
@@ -236,21 +297,27 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str, colors: dict, path:
 
 def compare_figures(tidy: pd.DataFrame, summary: pd.DataFrame, scenarios: Sequence[str], baseline: str,
                     gaps: Sequence[str], directory: Path, names: dict[str, str],
-                    spread: str = "range across calibrated worlds") -> dict[str, Path]:
+                    spread: str = "range across calibrated worlds",
+                    timeline: Timeline | None = None) -> dict[str, Path]:
     """Every figure of the comparison into ``directory`` (``names``: figure key -> file name;
-    ``spread``: what the drawn ranges span, in words)."""
+    ``spread``: what the drawn ranges span, in words; ``timeline``: calendar, policy start and the
+    published figures)."""
     colors = scenario_colors(scenarios, baseline)
     paths = {
         "adoption": over_time(tidy, summary, "adoption", scenarios, baseline, colors,
-                              directory / names["adoption"], "Adoption of digital public services", spread),
+                              directory / names["adoption"], "Adoption of digital public services "
+                              "(current users, share of everyone)", spread, timeline),
+        "ever_used": over_time(tidy, summary, "ever_used_connected", scenarios, baseline, colors,
+                               directory / names["ever_used"], "Ever used digital public services, share "
+                               "of people with internet access (the calibrated measure)", spread, timeline),
         "heatmap": group_heatmap(summary, baseline, directory / names["heatmap"], spread),
         "gaps": equity_gaps(summary, gaps, colors, baseline, directory / names["gaps"], spread),
         "trust": over_time(tidy, summary, "trust_mean", scenarios, baseline, colors,
                            directory / names["trust"], "Mean trust of citizens in government (0 to 1)",
-                           spread),
+                           spread, timeline),
         "staff": over_time(tidy, summary, "digital_staff_share", scenarios, baseline, colors,
                            directory / names["staff"], "Civil servants working through the digital system",
-                           spread),
+                           spread, timeline),
         "cost": cost_effectiveness(summary, baseline, colors, directory / names["cost"], spread),
     }
     return paths

@@ -40,7 +40,7 @@ from experiments.engine.render import (
 )
 from experiments.engine.stats import clear_winner
 from experiments.exploration import drivers
-from sim.config import LEVERS, SimConfig
+from sim.config import LEVERS, SimConfig, policy_start_month
 from sim.parameters import get_value
 
 
@@ -106,7 +106,8 @@ def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
         return f"{mid:{fmt}} ({low:{fmt}} to {high:{fmt}} across the draws)"
 
     budget = model_cfg.budget_idr_bn_per_month
-    steps = model_cfg.steps
+    history = policy_start_month(model_cfg)
+    steps = model_cfg.steps - history
     smallest = min(pop.region_shares)
 
     def million(key: str, digits: int = 1) -> str:
@@ -139,11 +140,16 @@ def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
         f"{v('ad.w_ease', '.3g')}, social influence {v('ad.w_social', '.3g')}, trust "
         f"{v('ad.w_trust', '.3g')}; {v('ad.need_rate', '.0%')} of citizens need a service each "
         f"month; literacy {v('ad.required_literacy', '.3g')} makes the platform fully usable.",
-        f"Starting point: {v('pop.adoption_initial', '.0%')} of people with internet "
-        "access already use the services (the share of everyone is lower: see the figure) and "
-        f"{v('pop.awareness_initial', '.0%')} know of them (assumptions); mean trust "
-        f"{v('pop.trust_mean', '.2f')} (Edelman 2023); usable internet and digital literacy by "
-        "region, age, income and urban/rural from APJII 2024 and IMDI 2024.",
+        f"Timeline: every run starts in {model_cfg.start_date}, where the calibration starts, and lives "
+        f"through {history} months of history (the same in every scenario) before the policies begin in "
+        f"{model_cfg.policy.start_date or model_cfg.start_date}; the results cover the {steps} months "
+        f"from then. In {model_cfg.start_date}, {v('pop.adoption_initial', '.0%')} of people with "
+        f"internet access used the services and {v('pop.awareness_initial', '.0%')} knew of them; "
+        f"mean trust {v('pop.trust_mean', '.2f')} (start values inferred by the calibration); "
+        f"internet access at {v('pop.access_level', '.1%')} in {model_cfg.population.access_date} "
+        "(APJII 2023) with its shape by region, age, income and urban/rural from APJII 2024, moved "
+        "along the observed trend; digital literacy from IMDI 2024. The start of the forecast is "
+        "whatever each run's history produced.",
         f"Bureaucracy: national political will {v('pol.political_will', '.3g')} in every scenario (a "
         "scenario setting that costs nothing; the costed leadership lever raises it office by office); "
         "training "
@@ -261,13 +267,18 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     blocks.append(("p", (
         f"{len(summary)} policy scenarios x {setup['seeds']} seeds on the {words(setup['population'])} "
         f"population profile ({setup['n_citizens']:,} agents, {setup['population_total'] / 1e6:,.0f} million "
-        f"people), {steps} months, {words(setup['network'])} social network. Every scenario with spending "
+        f"people), {words(setup['network'])} social network; a {steps}-month forecast from "
+        f"{setup.get('policy_start_date') or setup.get('start_date', 'month 0')}, after "
+        f"{setup.get('history_months', 0)} months of history from {setup.get('start_date', 'month 0')} "
+        "that every scenario shares (figures show both; tables and effects cover the forecast). "
+        "Every scenario with spending "
         f"may spend up to IDR {budget:,.0f} bn a month (IDR {budget * steps:,.0f} bn over {steps} months). "
         f"Ranges in brackets are the 5%-95% {spread}: 90% of the runs fall between them. "
         + ("Each seed runs one draw of the calibrated parameters (one world), the same draw in every "
            "scenario, so a range shows how far a result spreads across the worlds the calibration "
            "allows; " if setup.get("uncertainty") == "posterior" else
-           "Every run uses the declared default parameters, so a range shows only how far a result "
+           "Every run uses one parameter set (" + str(setup.get("parameter_set", "declared")) + "), so a "
+           "range shows only how far a result "
            "varies from one seed to the next; ")
         + "it does not narrow as seeds are added. How precisely the runs pin down a mean or a "
         "probability is a separate number, its Monte Carlo error, which shrinks with more seeds: "
@@ -404,7 +415,10 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
 
     # ---- dynamics
     blocks.append(("h2", "Over time"))
-    for key, what in (("adoption", "Adoption"), ("trust", "Mean trust of citizens in government"),
+    for key, what in (("adoption", "Adoption"),
+                      ("ever_used", "People with internet access who have ever used the services (the "
+                                    "measure the calibration fits, with the published figures)"),
+                      ("trust", "Mean trust of citizens in government"),
                       ("staff", "The share of civil servants working digitally")):
         if key in figures:
             blocks.append(("fig", figures[key],

@@ -35,7 +35,15 @@ import yaml
 from hydra.core.config_store import ConfigStore
 
 from experiments.engine.posterior import UNCERTAINTY, check_uncertainty
-from sim.config import LEVERS, ConfigError, SimConfig, check_finite, compose, group_options
+from sim.config import (
+    LEVERS,
+    ConfigError,
+    SimConfig,
+    check_finite,
+    compose,
+    group_options,
+    history_months,
+)
 from sim.declarations import declaration
 from sim.parameters import check_declared_ranges, par
 
@@ -62,6 +70,10 @@ class ModelChoice:
     n_citizens: int | None = par(20_000, "agents", "agents per run; null: the profile's own size", _APP,
                                  low=10, integer=True)
     network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
+    parameter_set: str = par("calibrated", "-", "parameter set under every run (configs/parameters/): "
+                          "calibrated (the posterior draw nearest the median) or declared (the declared "
+                          "defaults); uncertainty=posterior sets each seed's own draw over it", _APP,
+                          choices=("calibrated", "declared"))
 
 
 @dataclass
@@ -94,7 +106,9 @@ class RunSettings(ModelChoice, Workers, WorkLimit):
     SEED_KEY: ClassVar[str] = "seed"
     OWN_MODEL_KEYS: ClassVar[dict[str, str]] = {}
 
-    steps: int = par(60, "months", "months simulated per run", _APP, low=1, integer=True)
+    steps: int = par(60, "months", "months of the forecast per run, from policy.start_date (2025-01) on; "
+                     "each run first lives through the history from start_date (2020-01), which is "
+                     "the same in every scenario", _APP, low=1, integer=True)
     budget_idr_bn_per_month: float | None = par(
         None, "IDR bn / month", "monthly budget of every non-baseline scenario; null: the model's "
         "declared default", _APP, low=0, low_open=True)
@@ -114,7 +128,8 @@ class ReplicatedSettings(RunSettings):
                      _APP, low=2, integer=True)
     first_seed: int = par(0, "-", "the first seed", _APP, low=0, integer=True)
     uncertainty: str = par("posterior", "-", "posterior: each seed runs one draw of the posterior, the "
-                           "same draw in every configuration (paired); none: the declared defaults",
+                           "same draw in every configuration (paired); none: every seed runs the "
+                           "parameter set of `parameter_set`",
                            _APP, choices=UNCERTAINTY)
     posterior_file: str | None = par(None, "-", "Parquet file of posterior draws; null: the shipped one "
                                      "(experiments/data/posterior.parquet)", _APP)
@@ -322,7 +337,15 @@ def model_settings(cfg: RunSettings) -> dict[str, Any]:
                        else f"drop it from overrides {app_key}")
                 raise ConfigError(f"overrides={key}={extra[key]!r}: {prefix} is set by the app; allowed: "
                                   f"{use}")
-    out: dict[str, Any] = {"steps": cfg.steps}
+    declared = SimConfig()
+    history = history_months(extra.get("start_date", declared.start_date),
+                             extra.get("policy.start_date", declared.policy.start_date))
+    longest = declaration("steps").spec.high  # the model's own bound on a run's months
+    if max(history, 0) + cfg.steps > longest:
+        raise ConfigError(f"steps={cfg.steps}: out of range; allowed: an integer in [1, "
+                          f"{int(longest) - max(history, 0)}] (forecast months after {history} months "
+                          f"of history; a run lasts at most {int(longest):,} months)")
+    out: dict[str, Any] = {"steps": max(history, 0) + cfg.steps}
     if cfg.n_citizens is not None:
         out["population.n_citizens"] = cfg.n_citizens
     if cfg.budget_idr_bn_per_month is not None:
@@ -333,7 +356,7 @@ def model_settings(cfg: RunSettings) -> dict[str, Any]:
 def composed(cfg: RunSettings, policy: str, extra: dict[str, Any] | None = None) -> SimConfig:
     """One run's model config (checked by the model's own validation)."""
     return compose(policy=policy, population=cfg.population, network=cfg.network,
-                   overrides={**model_settings(cfg), **(extra or {})})
+                   overrides={**model_settings(cfg), **(extra or {})}, parameters=cfg.parameter_set)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

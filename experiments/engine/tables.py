@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.engine.stats import PREDICTIVE_SUFFIXES, effect_metrics, paired_effects, predictive
-from sim.config import LEVERS, SimConfig
+from sim.config import LEVERS, SimConfig, policy_start_month
 from sim.store.record import RunRecord
 from sim.summary import GAP_METRICS, is_metric
 
@@ -29,11 +29,13 @@ SPENT_SHARE_FULL = 0.95
 
 # --------------------------------------------------------------------------- reading runs
 def spending_months(cfg: SimConfig) -> int:
-    """Months of the run in which the policy may spend: months 0 .. steps - 1 from
-    ``policy.start_month`` up to, not including, ``policy.end_month`` (as the model spends)."""
+    """Months of the run in which the policy may spend: from ``policy.start_month`` up to, not
+    including, ``policy.end_month`` (both counted from ``policy.start_date``), within the run's
+    months 0 .. steps - 1 (as the model spends)."""
     pol = cfg.policy
-    start = int(pol.start_month or 0)
-    end = cfg.steps if pol.end_month is None else min(int(pol.end_month), cfg.steps)
+    first = policy_start_month(cfg)
+    start = first + int(pol.start_month or 0)
+    end = cfg.steps if pol.end_month is None else min(first + int(pol.end_month), cfg.steps)
     return max(0, end - start)
 
 
@@ -146,11 +148,12 @@ def summary_metrics(runs: pd.DataFrame) -> list[str]:
 
 # Besides adoption and the gaps, the changes against the baseline that the figures and tables show.
 def changed_metrics(runs: pd.DataFrame) -> list[str]:
-    """Final adoption of every group, mean trust and civil servants working digitally: the summary
-    metrics whose paired change against the baseline the report shows."""
+    """Final adoption of every group, ever used (the calibrated measure), mean trust and civil servants
+    working digitally: the summary metrics whose paired change against the baseline the report shows."""
     groups = [c for c in runs.columns if c.startswith("adoption_") and c.endswith("_final")
               and c not in ("adoption_final",)]
-    return [*groups, *(m for m in ("trust_mean_final", "digital_staff_share_final") if m in runs.columns)]
+    also = ("ever_used_connected_final", "trust_mean_final", "digital_staff_share_final")
+    return [*groups, *(m for m in also if m in runs.columns)]
 
 
 def flag_underspent(table: pd.DataFrame) -> pd.DataFrame:

@@ -192,12 +192,13 @@ def _replace_path(node: Any, parts: list[str], value: Any) -> Any:
 
 
 def scenario_bases(scenarios: Sequence[str], population: str, network: str,
-                   settings: dict[str, Any]) -> dict[str, SimConfig]:
+                   settings: dict[str, Any], parameters: str = "calibrated") -> dict[str, SimConfig]:
     """Each scenario composed once with the app's model settings (typed, dotted keys), for copying per
     sample point (no progress bar, no agent objects)."""
     out = {}
     for name in scenarios:
-        cfg = compose(policy=name, population=population, network=network, overrides=dict(settings))
+        cfg = compose(policy=name, population=population, network=network, overrides=dict(settings),
+                      parameters=parameters)
         out[name] = replace(cfg, progress=False, materialise_agents="never")
     return out
 

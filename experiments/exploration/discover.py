@@ -62,7 +62,8 @@ BOX_COLUMNS = ["box", "parameter", "low", "high", "prior_low", "prior_high", "qp
 def _settings(cfg: DiscoverConfig) -> tuple[design.Space, design.Condition, dict[str, SimConfig]]:
     validate_discover(cfg)
     condition = design.parse_condition(cfg.condition, SUMMARY_METRICS)
-    bases = design.scenario_bases(condition.scenarios, cfg.population, cfg.network, model_settings(cfg))
+    bases = design.scenario_bases(condition.scenarios, cfg.population, cfg.network, model_settings(cfg),
+                                  cfg.parameter_set)
     base = bases[condition.scenarios[0]]
     space = design.load_space(cfg.uncertainty_file, cfg.parameters, base)
     check_varied_overrides(cfg, space.names)
@@ -197,7 +198,8 @@ def report_blocks(boxes: pd.DataFrame, holds: np.ndarray, space: design.Space, c
         ("p", f"A Latin hypercube of {cfg.n_samples} points over {len(space.parameters)} parameters "
               f"({space.source}); at each point the scenarios {', '.join(setup['scenarios'])} ran with "
               f"seed {cfg.seed} (common random numbers): {setup['runs']} runs of {setup['n_citizens']:,} "
-              f"citizens x {cfg.steps} months, {cfg.population} profile. Created {setup['created']}; "
+              f"citizens x {cfg.steps} "
+              f"forecast months after the history, {cfg.population} profile. Created {setup['created']}; "
               f"wall time {setup['wall_time']}."),
         ("p", f"The condition holds at {int(holds.sum())} of {len(holds)} points ({holds.mean():.0%})."),
     ]

@@ -91,7 +91,8 @@ def _settings(cfg: SensitivityConfig) -> Settings:
     known = SUMMARY_METRICS
     outcomes = [design.parse_outcome(name, known) for name in cfg.outcomes]
     scenarios = design.outcome_scenarios(outcomes, cfg.policy, cfg.baseline)
-    bases = design.scenario_bases(scenarios, cfg.population, cfg.network, model_settings(cfg))
+    bases = design.scenario_bases(scenarios, cfg.population, cfg.network, model_settings(cfg),
+                                  cfg.parameter_set)
     space = design.load_space(cfg.uncertainty_file, cfg.parameters, bases[scenarios[0]])
     check_varied_overrides(cfg, space.names)
     k = len(space.parameters)
@@ -263,7 +264,8 @@ def report_blocks(table: pd.DataFrame, noise: pd.DataFrame, p: Plan, cfg: Sensit
         ("p", f"{len(p.space.parameters)} parameters varied over {p.space.source}; "
               f"{len(p.unit)} design points x {len(p.scenarios)} scenario(s) "
               f"({', '.join(p.scenarios)}), {setup['runs']} runs in all, each {setup['n_citizens']:,} "
-              f"citizens x {cfg.steps} months, {cfg.population} profile, seed {cfg.seed} at every point "
+              f"citizens x {cfg.steps} "
+              f"forecast months after the history, {cfg.population} profile, seed {cfg.seed} at every point "
               f"(common random numbers). Created {setup['created']}; wall time {setup['wall_time']} "
               f"(the runs: {setup['run_seconds']:.0f} s on {setup['workers']} worker(s), {cfg.launcher} "
               "launcher)."),

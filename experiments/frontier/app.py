@@ -52,7 +52,7 @@ from experiments.engine.posterior import draw_for_seed, load_posterior, posterio
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
-from sim.config import LEVERS, Allocation, ConfigError, SimConfig, validate
+from sim.config import LEVERS, Allocation, ConfigError, SimConfig, policy_start_month, validate
 from sim.store.files import atomic_path
 from sim.store.provenance import config_hash
 from sim.summary import SUMMARY_METRICS
@@ -153,7 +153,10 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     ran = records[0].config  # the report describes the runs it was made from
     setup: dict[str, Any] = {
-        "population": cfg.population, "n_citizens": ran.population.n_citizens, "steps": ran.steps,
+        "population": cfg.population, "n_citizens": ran.population.n_citizens,
+        "steps": ran.steps - policy_start_month(ran),
+        "history_months": policy_start_month(ran), "start_date": ran.start_date,
+        "policy_start_date": ran.policy.start_date,
         "seeds": cfg.seeds, "n_splits": cfg.n_splits, "practical_difference": cfg.practical_difference,
         "budget_idr_bn_per_month": float(ran.budget_idr_bn_per_month),
         "population_total": population_total, "uncertainty": cfg.uncertainty,

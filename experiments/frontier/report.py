@@ -196,7 +196,9 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
     blocks.append(("p", (
         f"One budget of IDR {budget:,.0f} bn a month (IDR {budget * steps:,.0f} bn over {steps} months) "
         f"split between two levers in {setup['n_splits']} steps, {setup['seeds']} seeds each, on the "
-        f"{words(setup['population'])} profile ({setup['n_citizens']:,} agents, {steps} months). The "
+        f"{words(setup['population'])} profile ({setup['n_citizens']:,} agents; a {steps}-month forecast "
+        f"from {setup.get('policy_start_date') or setup.get('start_date')} after "
+        f"{setup.get('history_months', 0)} months of shared history from {setup.get('start_date')}). The "
         f"highest mean of {goal} names a best split only when it beats both neighbouring splits in the "
         f"paired 95% interval over seeds; from {MIN_SEEDS} seeds on, the range of the best share is the "
         "95% interval over bootstrap resamples of the seeds. Each seed is one world (one posterior draw, "

@@ -51,6 +51,12 @@ def runner_settings(out_dir: Path | None, launcher: str = "joblib",
         _SETTINGS.reset(token)
 
 
+# What every validation run shares unless its spec says otherwise: the cases test mechanisms and
+# known results in short runs from month 0, so a scenario's policy acts from the run's first month
+# (policy.start_date null: no history before it), and each run's summary covers all its months.
+RUN_DEFAULTS: dict[str, Any] = {"policy.start_date": None}
+
+
 def _freeze(value: Any) -> Any:
     return tuple(_freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
 
@@ -63,7 +69,8 @@ def _thaw(value: Any) -> Any:
 class RunSpec:
     """One simulation: hashable, so identical runs requested by two cases are run once.
 
-    ``series`` names monthly metrics to return as lists beside the summary (e.g. ``adoption``).
+    ``series`` names monthly metrics to return as lists beside the summary (e.g. ``adoption``);
+    ``parameters`` the parameter set (``calibrated``, ``declared``; None: the model's default).
     """
 
     n_citizens: int
@@ -73,27 +80,31 @@ class RunSpec:
     network: str = "homophilous"
     overrides: tuple[tuple[str, Any], ...] = ()
     series: tuple[str, ...] = field(default=())
+    parameters: str | None = None
 
     @classmethod
     def make(cls, n_citizens: int, seed: int, steps: int, policy: str = "baseline",
              network: str = "homophilous", overrides: dict[str, Any] | None = None,
-             series: Sequence[str] = ()) -> RunSpec:
+             series: Sequence[str] = (), parameters: str | None = None) -> RunSpec:
         items = tuple(sorted((k, _freeze(v)) for k, v in (overrides or {}).items()))
-        return cls(n_citizens, seed, steps, policy, network, items, tuple(series))
+        return cls(n_citizens, seed, steps, policy, network, items, tuple(series), parameters)
 
     def override_dict(self) -> dict[str, Any]:
-        return {k: _thaw(v) for k, v in self.overrides}
+        """The spec's overrides over the validation's defaults (:data:`RUN_DEFAULTS`)."""
+        return {**RUN_DEFAULTS, **{k: _thaw(v) for k, v in self.overrides}}
 
     def hydra_overrides(self) -> list[str]:
         """The same run as command-line overrides of ``python -m sim`` (for the project runner)."""
         head = [f"policy={self.policy}", f"network={self.network}",
+                *([f"parameters={self.parameters}"] if self.parameters else []),
                 f"population.n_citizens={self.n_citizens}", f"seed={self.seed}", f"steps={self.steps}"]
-        return head + [f"{k}={_thaw(v)}" for k, v in self.overrides]
+        return head + [f"{k}={'null' if v is None else v}" for k, v in self.override_dict().items()]
 
 
 def spec_config(spec: RunSpec) -> SimConfig:
     """The validated config of one spec (what the runner runs)."""
-    return compose(policy=spec.policy, network=spec.network, overrides={
+    chosen = {"parameters": spec.parameters} if spec.parameters else {}
+    return compose(policy=spec.policy, network=spec.network, **chosen, overrides={
         "population.n_citizens": spec.n_citizens, "seed": spec.seed, "steps": spec.steps,
         "materialise_agents": "never", "progress": False, **spec.override_dict()})
 
@@ -111,11 +122,7 @@ def read_result(record: RunRecord, spec: RunSpec) -> dict[str, Any]:
 def build_model(spec: RunSpec) -> DigitalAdoptionModel:
     """The model of one spec, without agent objects or progress bar (workers run many)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    return DigitalAdoptionModel(
-        n_citizens=spec.n_citizens, network=spec.network, policy=spec.policy, steps=spec.steps,
-        seed=spec.seed,
-        overrides={"materialise_agents": "never", "progress": False, **spec.override_dict()},
-    )
+    return DigitalAdoptionModel(config=spec_config(spec))
 
 
 def parallel_map(fn: Callable[..., Any], args: Sequence[tuple], n_jobs: int = 1, desc: str = "runs",

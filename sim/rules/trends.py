@@ -62,21 +62,34 @@ def decimal_year(date: str, key: str = "start_date") -> float:
     return int(match.group(1)) + (int(match.group(2)) - 1) / 12
 
 
+def add_months(date: str, months: int) -> str:
+    """``YYYY-MM`` ``months`` after ``date`` (2020-01 + 60 -> 2025-01)."""
+    index = round(decimal_year(date) * 12) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def years_between(earlier: str, later: str) -> float:
     return decimal_year(later) - decimal_year(earlier)
 
 
-def start_shift(pop: PopulationConfig, trends: TrendParams, start_date: str,
-                access_follows_trend: bool) -> tuple[float, float]:
-    """Log-odds shifts of access and literacy from the dates the profile's figures were measured to
-    ``start_date`` along the trends (plus the profile's common access shift). With the
-    infrastructure mechanism off (``access_follows_trend`` false), access stays at the profile's
-    figures."""
-    access = pop.access_log_odds_shift
-    if access_follows_trend:
-        access += trends.access_logit_per_year * years_between(pop.access_date, start_date)
+def start_shift(pop: PopulationConfig, trends: TrendParams, start_date: str) -> tuple[float, float]:
+    """Log-odds shifts of access and literacy from the dates the profile's figures describe to
+    ``start_date`` along the trends, plus the profile's access anchor (:func:`access_anchor_shift`)
+    and its common access shift. The trends are observed history, not a lever: they apply whichever
+    mechanisms are switched off."""
+    access = pop.access_log_odds_shift + access_anchor_shift(pop)
+    access += trends.access_logit_per_year * years_between(pop.access_date, start_date)
     literacy = trends.literacy_logit_per_year * years_between(pop.literacy_date, start_date)
     return access, literacy
+
+
+def access_anchor_shift(pop: PopulationConfig) -> float:
+    """The log-odds shift that moves the access marginals' national level (island-group figures
+    weighted by population) to ``population.access_level``; 0 without an anchor."""
+    if pop.access_level is None:
+        return 0.0
+    national = float(np.dot(pop.region_shares, pop.access_by_region))
+    return float(logit(pop.access_level) - logit(national))
 
 
 def shift_probability(p: np.ndarray, slope_per_year: float, years: float) -> np.ndarray:
@@ -92,19 +105,16 @@ def access_hazard(access_log_odds: np.ndarray, slope_per_year: float, month: int
     return (later - now) / np.maximum(1.0 - now, 1e-12)
 
 
-def follow_trends(state: State, params: TrendParams, month: int, rng: np.random.Generator,
-                  access_moves: bool) -> int:
-    """One month of the baseline trends; returns the number of citizens newly connected.
-
-    ``access_moves`` is false when the infrastructure mechanism is switched off (access held at its
-    month-0 values); literacy always follows its trend.
-    """
+def follow_trends(state: State, params: TrendParams, month: int, rng: np.random.Generator) -> int:
+    """One month of the baseline trends; returns the number of citizens newly connected. The trends
+    run whichever mechanisms are switched off: switching infrastructure (F4) off removes what the
+    lever adds, not the observed rise of access."""
     c = state.citizens
     connected = 0
     # One draw per citizen whatever happened to others, so that two scenarios run on the same seed
     # connect the same people by the trend (common random numbers for paired comparisons).
     uniform = rng.random(c.n, dtype=np.float32)
-    if access_moves and params.access_logit_per_year > 0:
+    if params.access_logit_per_year > 0:
         without = np.flatnonzero(~c.access)
         if without.size:
             hazard = access_hazard(c.access_log_odds[without], params.access_logit_per_year, month)

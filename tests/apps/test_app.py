@@ -12,6 +12,12 @@ import sim.app as app  # noqa: E402
 from sim.config import group_options  # noqa: E402
 
 
+def _short(**kwargs):
+    """The dashboard's defaults on 1,000 citizens for a short run whose policy acts from month 0
+    (with the declared policy.start_date, 2025-01, it would begin after the run ends)."""
+    return app.default_kwargs() | {"n_citizens": 1000, "policy__start_date": None} | kwargs
+
+
 def test_page_exists():
     assert app.Page is not None
     assert app.page is not None
@@ -28,7 +34,7 @@ def test_model_params_pass_mesa_check():
 
 def test_default_model_runs_to_horizon():
     kwargs = app.default_kwargs() | {"n_citizens": 1000, "steps": 4}
-    model = app.DashboardModel(**kwargs)
+    model = app.DashboardModel(**kwargs, policy__start_date=None)  # the policy from month 0
     assert model.cfg.policy.name == kwargs["policy"]
     assert model.cfg.policy.political_will == pytest.approx(kwargs["policy__political_will"])
     assert model.cfg.budget_idr_bn_per_month == pytest.approx(kwargs["budget_idr_bn_per_month"])
@@ -44,14 +50,15 @@ def test_default_model_runs_to_horizon():
 
 def test_slider_values_are_coerced():
     # Sliders and inputs may hand back floats or strings.
-    model = app.DashboardModel(n_citizens=1000.0, seed="3", policy__political_will=1, steps=1)
+    model = app.DashboardModel(n_citizens=1000.0, seed="3", policy__political_will=1, steps=1,
+                               policy__start_date=None)
     assert model.cfg.population.n_citizens == 1000
     assert model.cfg.seed == 3
     assert model.cfg.policy.political_will == 1.0
 
 
 def test_components_are_constructible():
-    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 2}))
+    model = app.DashboardModel(**_short(steps=2))
     model.step()
     assert len(app.COMPONENTS) == len(app.PANELS) == 7
     for component, page in app.COMPONENTS:
@@ -62,7 +69,7 @@ def test_components_are_constructible():
 def test_step_at_horizon_changes_nothing_whatever_the_render_interval():
     # Play with "months per Step" of 7 steps the model 7 times per redraw (Mesa's ModelController):
     # at the horizon it must stay at the horizon, spending nothing more.
-    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 10}))
+    model = app.DashboardModel(**_short(steps=10))
     while model.running:
         for _ in range(7):
             model.step()
@@ -80,7 +87,7 @@ def test_labels_are_words_from_the_metric_declarations():
     from sim.metrics import METRICS
 
     described = {m.name: m.description for m in METRICS}
-    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 3}))
+    model = app.DashboardModel(**_short(steps=3))
     model.step()
     for chart in (app.AdoptionChart, app.GapChart, app.TrustChart, app.StaffChart, app.SpendChart):
         box, rc = solara.render(chart(model), handle_error=False)
@@ -97,7 +104,7 @@ def test_labels_are_words_from_the_metric_declarations():
 
 
 def test_gaps_in_percentage_points_and_shares_in_percent():
-    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 2}))
+    model = app.DashboardModel(**_short(steps=2))
     model.step()
     row = model.latest
     figures = {name: value for name, value, _ in app.headline(model)}
@@ -117,7 +124,7 @@ def test_island_tiles_one_per_group_with_colours_on_a_fixed_scale():
 
     assert set(app.TILE_POSITIONS) == set(REGIONS)
     assert len(set(app.TILE_POSITIONS.values())) == len(REGIONS)
-    model = app.DashboardModel(**(app.default_kwargs() | {"n_citizens": 1000, "steps": 1}))
+    model = app.DashboardModel(**_short(steps=1))
     html = app.tiles_html(model)
     assert html.count('class="island-tile"') == len(REGIONS)
     for region in REGIONS:
@@ -223,8 +230,8 @@ def test_two_play_loops_at_once_step_one_month_at_a_time():
     still be stepping; steps are serialised, so the months stay whole and in order."""
     import threading
 
-    model = app.DashboardModel(n_citizens=1000, steps=60)
-    twin = app.DashboardModel(n_citizens=1000, steps=60)
+    model = app.DashboardModel(n_citizens=1000, steps=60, policy__start_date=None)
+    twin = app.DashboardModel(n_citizens=1000, steps=60, policy__start_date=None)
 
     def play() -> None:
         while model.running:
@@ -242,15 +249,16 @@ def test_two_play_loops_at_once_step_one_month_at_a_time():
 
 
 def test_page_says_which_parameter_set_it_runs():
-    """The comparison runs posterior draws, the dashboard the declared defaults: the page says so."""
-    model = app.DashboardModel(n_citizens=1000, steps=2)
+    """The comparison runs posterior draws, the dashboard one calibrated set: the page says which,
+    and when its policy begins."""
+    model = app.DashboardModel(n_citizens=1000)
     html = app.headline_html(model)
-    assert "declared defaults (not calibrated)" in html
-    assert "uncertainty=none" in html  # how to run the same defaults in the comparison
+    assert "Parameters: calibrated (draw " in html and "nearest the posterior median" in html
+    assert "the policy begins in 2025-01" in html
 
 
 def test_trust_chart_is_on_0_1_like_the_report():
-    model = app.DashboardModel(n_citizens=1000, steps=3)
+    model = app.DashboardModel(n_citizens=1000, steps=3, policy__start_date=None)
     while model.running:
         model.step()
     option = app.trust_option(model)

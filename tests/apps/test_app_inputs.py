@@ -26,7 +26,8 @@ from experiments.exploration import design, discover, sensitivity
 from experiments.frontier import app as frontier
 from experiments.validation import app as validation
 from sim import cli
-from sim.config import CONFIG_DIR, ConfigError
+from sim.config import CONFIG_DIR, ConfigError, SimConfig, history_months
+from sim.declarations import declaration
 from tests.conftest import REPO, _cli_env
 
 APPS = {
@@ -38,6 +39,10 @@ APPS = {
     "validate": (validation.ValidateConfig, validation.check_config),
 }
 SMALL = ["population=small", "n_citizens=null", "steps=6"]
+# months every app run lives through before its policy begins (start_date to policy.start_date); the
+# app's steps are the forecast after them, so the longest forecast is the model's horizon minus these
+HISTORY = history_months(SimConfig().start_date, SimConfig().policy.start_date)
+LONGEST = int(declaration("steps").spec.high) - HISTORY
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +78,9 @@ BAD = [
     ("frontier", ["posterior_file="], [r"posterior_file=''", r"empty"]),
     ("compare", ["first_seed=range(0,-3)"], [r"first_seed=range\(0,-3\)", r"empty sweep"]),
     ("compare", ["seeds=1000000000"], [r"seeds=1000000000", r"agent-months", r"max_agent_months"]),
-    ("compare", ["steps=1000000000"], [r"steps=1000000000", r"allowed: an integer in \[1, 1200\]"]),
-    ("compare", ["steps=1200", "n_citizens=10000000"], [r"agent-months", r"lower n_citizens"]),
+    ("compare", ["steps=1000000000"],
+     [r"steps=1000000000", r"allowed: an integer in \[1, 1140\] \(forecast months after 60"]),
+    ("compare", [f"steps={LONGEST}", "n_citizens=10000000"], [r"agent-months", r"lower n_citizens"]),
     ("discover", ["n_samples=1000000000000"], [r"n_samples=", r"agent-months"]),
     ("sensitivity", ["trajectories=1000000000000"], [r"trajectories=", r"agent-months"]),
     ("calibrate", ["start_date=2026-01"], [r"start_date=2026-01", r"allowed"]),
@@ -91,8 +97,13 @@ BAD = [
     ("frontier", ['overrides=["policy.name=mine"]'], [r"policy\.name", r"drop it"]),
     ("frontier", ['overrides=["policy.allocation.training=0.5"]'], [r"policy\.allocation", r"pairs"]),
     ("sensitivity", ['overrides=["params.adoption.intercept=-1"]'], [r"intercept", r"varied"]),
-    ("compare", ['overrides=["policy.start_month=6"]'], [r"policy\.start_month=6", r"steps=6"]),
-    ("compare", ['overrides=["policy.mandate.start_month=7"]'], [r"mandate\.start_month=7", r"steps=6"]),
+    # the policy's months count from policy.start_date: a forecast of steps=6 allows months 0 to 5
+    ("compare", ['overrides=["policy.start_month=6"]'],
+     [r"policy\.start_month=6", r"allowed: an integer in \[0, 6\) \(months after the policy start"]),
+    ("compare", ['overrides=["policy.mandate.start_month=7"]'],
+     [r"mandate\.start_month=7", r"allowed: null .* \[0, 6\) \(months after the policy start"]),
+    ("compare", ['overrides=["policy.start_date=2019-01"]'],
+     [r"policy\.start_date='2019-01'", r"allowed: null .* from start_date=2020-01 on"]),
     ("compare", ["--config-dir", "{broken}"], [r"--config-dir=", r"compare\.yaml: broken YAML"]),
     ("validate", ["cases=[]"], [r"cases=\[\]", r"non-empty"]),
     ("validate", ["limits.tolerance=nan"], [r"limits\.tolerance=nan", r"finite"]),
@@ -119,13 +130,17 @@ def test_bad_app_input_is_one_line(files, app, args, patterns):
         assert re.search(pattern, line), f"{pattern!r} not in {line!r}"
 
 
-@pytest.mark.parametrize("args", [["-m", "seed=range(0,-3)"], ["progress=2"],
-                                  ["steps=4", "policy.start_month=4"],
-                                  ["steps=4", "policy.mandate.start_month=9"]])
-def test_bad_model_input_is_one_line(args):
+@pytest.mark.parametrize(("args", "key"), [
+    (["-m", "seed=range(0,-3)"], "seed"),
+    (["progress=2"], "progress"),
+    (["steps=4", "policy=training"], "policy.start_date"),  # the policy begins (2025-01) after the run
+    (["steps=4", "policy=training", "policy.start_date=null", "policy.start_month=4"], "policy.start_month"),
+    (["steps=4", "policy.start_date=null", "policy.mandate.start_month=9"], "policy.mandate.start_month"),
+])
+def test_bad_model_input_is_one_line(args, key):
     with pytest.raises(ConfigError) as info:
         cli.prevalidate([*args, "population=small"])
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and key in str(info.value)
 
 
 def test_too_few_citizens_for_the_mean_degree_says_what_to_set():

@@ -27,10 +27,15 @@ BAD_INPUT = [
     ("bad value inside a sweep", ["-m", "seed=1,x"], [r"\bseed\b", r"'x'", r"[Ii]nteger"]),
     ("end before start", ["policy.start_month=1", "policy.end_month=1"],
      [r"policy\.end_month", r"\b1\b", r"allowed: null .* > start_month \(1\)"]),
-    ("start past the horizon", ["policy.start_month=6"],
-     [r"policy\.start_month", r"\b6\b", r"allowed: an integer in \[0, steps=2\)"]),
-    ("mandate past the horizon", ["policy.mandate.start_month=2"],
-     [r"policy\.mandate\.start_month", r"\b2\b", r"allowed: null .* \[0, steps=2\)"]),
+    # the runs are 2 months (2020-01, 2020-02): a policy that acts must begin within them, and its own
+    # months (start_month, mandate.start_month) count from policy.start_date
+    ("policy begins after the run", ["policy=training"],
+     [r"policy\.start_date", r"2025-01", r"allowed: a month from 2020-01 to 2020-02 .* or null"]),
+    ("start past the horizon", ["policy=training", "policy.start_date=2020-02", "policy.start_month=1"],
+     [r"policy\.start_month", r"\b1\b",
+      r"allowed: an integer in \[0, 1\) \(months after the policy start 2020-02"]),
+    ("mandate past the horizon", ["policy.start_date=null", "policy.mandate.start_month=2"],
+     [r"policy\.mandate\.start_month", r"\b2\b", r"allowed: null .* \[0, 2\)"]),
     ("a horizon that cannot finish", ["steps=1000000000"],
      [r"\bsteps\b", r"1000000000", r"allowed: an integer in \[1, 1200\]"]),
     ("negative mandate month", ["policy.mandate.start_month=-1"],
@@ -41,7 +46,8 @@ BAD_INPUT = [
      [r"policy\.target_share", r"\b0\b", r"allowed: a number in \(0, 1\]"]),
     ("outreach share above one", ["policy.allocation.outreach=1.5"],
      [r"policy\.allocation\.outreach", r"1\.5", r"allowed: a number in \[0, 1\]"]),
-    ("leadership allocation too big", ["policy=training", "policy.allocation.leadership=0.5"],
+    ("leadership allocation too big", ["policy=training", "policy.start_date=null",
+                                       "policy.allocation.leadership=0.5"],
      [r"policy\.allocation", r"1\.5", r"allowed: shares summing to <= 1"]),
 ]
 
@@ -81,11 +87,12 @@ def test_bad_input_gives_one_clear_line_and_no_results(bad_runs, case_id, args, 
 
 
 @pytest.mark.parametrize(("module", "expected"), [
-    ("sim", ["policy=<name>", "policy.mandate.start_month", "policy.end_month", "seed=42", "steps=60"]),
+    ("sim", ["policy=<name>", "parameters=<name>", "policy.start_date", "policy.mandate.start_month",
+             "policy.end_month", "seed=42", "start_date=2020-01", "steps=120"]),
     ("experiments.compare", ["seeds=10", "launcher=joblib", "reuse=false", "hydra.run.dir"]),
     ("experiments.frontier", ["n_splits=", "pairs", "seeds=", "maximize="]),
     ("experiments.validation", ["quick=false", "launcher=joblib", "cases="]),
-    ("experiments.calibration", ["quick=false", "population_size=200", "ship=false", "hydra.run.dir"]),
+    ("experiments.calibration", ["quick=false", "population_size=400", "ship=false", "hydra.run.dir"]),
     ("experiments.exploration.sensitivity", ["method=morris", "trajectories=10", "uncertainty_file=null",
                                              "hydra.run.dir"]),
     ("experiments.exploration.discover", ["n_samples=200", "condition=", "min_coverage=", "hydra.run.dir"]),

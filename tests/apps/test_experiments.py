@@ -25,7 +25,13 @@ from experiments.compare import app as compare
 from experiments.compare.app import FIGURES
 from experiments.engine import stats, tables
 from experiments.engine.app import APP_CONFIG_DIR, prevalidate
-from experiments.engine.settings import CompareConfig, FrontierConfig, validate_compare, validate_frontier
+from experiments.engine.settings import (
+    CompareConfig,
+    FrontierConfig,
+    model_settings,
+    validate_compare,
+    validate_frontier,
+)
 from experiments.frontier import algorithm
 from experiments.frontier import app as frontier
 from sim import summary as outputs
@@ -233,7 +239,9 @@ def test_comparison_tables_are_tidy_and_complete(results):
     for col in ["adoption", "trust_mean", "digital_staff_share", "gap_urban_rural", "adoption_rural",
                 "spend_total_idr_bn"]:
         assert col in runs.columns
-    assert len(runs) == len(SCENARIOS) * SEEDS * (STEPS + 1)
+    # each run: the history before the policy start, then the STEPS months of the forecast, plus month 0
+    months = model_settings(CompareConfig(steps=STEPS))["steps"]
+    assert len(runs) == len(SCENARIOS) * SEEDS * (months + 1)
     assert not runs.duplicated(["scenario", "seed", "month"]).any()
     assert set(runs["scenario"]) == set(SCENARIOS)
 

@@ -16,7 +16,7 @@ import pytest
 
 from experiments.compare import app as compare
 from experiments.engine.runner import DATASET_DIR, LOCK_FILE, FolderRefused, claim_folder, experiment_settings
-from experiments.engine.settings import CompareConfig
+from experiments.engine.settings import CompareConfig, model_settings
 from sim.store.files import SUMMARY_FILE, TIMESERIES_FILE
 from tests.conftest import REPO
 
@@ -94,7 +94,8 @@ def test_resume_rewrites_a_damaged_dataset_part_from_its_run(finished, tmp_path)
     compare.run_compare(TINY, out)
     assert {p: p.stat().st_mtime_ns for p in out.glob(f"runs/*/{SUMMARY_FILE}")} == summaries  # not redone
     assert part.read_bytes() == (finished / part.relative_to(out)).read_bytes()
-    assert len(pd.read_parquet(out / DATASET_DIR)) == 4 * 4
+    # 2 scenarios x 2 seeds, each run its history and forecast months plus month 0
+    assert len(pd.read_parquet(out / DATASET_DIR)) == 4 * (model_settings(TINY)["steps"] + 1)
 
 
 def test_reuse_refuses_a_damaged_dataset_part_and_leaves_hydra_files_alone(finished, tmp_path):

@@ -21,7 +21,9 @@ from sim.store.record import RunRecord, read_record
 
 
 def tiny(policy: str, seeds: range) -> list:
-    base = compose(policy=policy, population="small", overrides={"steps": 2, "population.n_citizens": 300})
+    """Two-month runs whose policy acts from month 0 (policy.start_date null: no history before it)."""
+    base = compose(policy=policy, population="small", overrides={
+        "steps": 2, "population.n_citizens": 300, "policy.start_date": None})
     return [replace(base, seed=s, progress=False) for s in seeds]
 
 

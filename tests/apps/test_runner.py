@@ -44,8 +44,9 @@ TABLES = ("runs.parquet", "run_summaries.csv", "scenario_summary.csv")
 
 
 def tiny(policy: str = "training", seeds: range = range(3), steps: int = 3, **extra) -> list[SimConfig]:
-    base = compose(policy=policy, population="small",
-                   overrides={"steps": steps, "population.n_citizens": 300, **extra})
+    """Short runs whose policy acts from month 0 (policy.start_date null: no history before it)."""
+    base = compose(policy=policy, population="small", overrides={
+        "steps": steps, "population.n_citizens": 300, "policy.start_date": None, **extra})
     return [replace(base, seed=s, progress=False) for s in seeds]
 
 

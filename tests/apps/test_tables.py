@@ -19,7 +19,7 @@ SEEDS = (1, 2)
 def sweep(tmp_path_factory):
     """Two values of one parameter x two seeds, one scenario: the runs differ in that key only."""
     configs = [compose(policy="training", population="small", overrides={
-        "population.n_citizens": 300, "steps": 3, "seed": seed, "progress": False,
+        "population.n_citizens": 300, "steps": 3, "policy.start_date": None, "seed": seed, "progress": False,
         "materialise_agents": "never", "params.adoption.intercept": intercept})
         for intercept in INTERCEPTS for seed in SEEDS]
     out = tmp_path_factory.mktemp("sweep")

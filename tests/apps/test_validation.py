@@ -225,7 +225,10 @@ def test_limit_closed_forms_agree_without_the_social_term():
 
 
 def test_full_rule_meets_its_closed_forms_in_the_limits():
-    result = limits_case(4000, [1, 2], 12, tolerance=0.005)
+    # At the declared defaults, whose hazard and social weight this small version has the power for
+    # (the calibrated draw's monthly hazard, about 0.01, and its smaller social weight move a
+    # 12-month curve too little for the checks below to tell the limits apart).
+    result = limits_case(4000, [1, 2], 12, tolerance=0.005, parameters="declared")
     assert len(result.checks) == 3
     for row in result.checks:
         assert row["passed"], row["reason"]

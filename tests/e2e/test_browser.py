@@ -24,7 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.config import SimConfig
 from tests.conftest import REPO
+
+HORIZON = SimConfig().steps  # the dashboard runs the declared horizon (2020-01 to 2029-12)
 
 app = pytest.importorskip("sim.app", reason="the dashboard needs solara: pip install -e '.[test]'")
 
@@ -102,7 +105,7 @@ TRACEBACK = re.compile(r"Traceback \(most recent call last\)|error in step|error
 
 
 def month_shown(page) -> int:
-    """The month in the headline ("12 of 60")."""
+    """The month in the headline ("12 of 120")."""
     text = page.locator(".headline-stat").first.inner_text()
     return int(re.search(r"(\d+) of \d+", text).group(1))
 
@@ -179,10 +182,10 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             page.goto(dashboard_url)
             page.wait_for_function(LOADED_JS, polling="raf", timeout=90_000)
             load_s = page.evaluate("performance.now()") / 1000
-            expect(page.locator(".headline-stat").first).to_contain_text("0 of 60")
+            expect(page.locator(".headline-stat").first).to_contain_text(f"0 of {HORIZON}")
             assert page.title() == "Digital public services in Indonesia"
             expect(page.get_by_text("Changes to these settings apply when you press Reset")).to_be_visible()
-            expect(page.locator(".parameters-note")).to_contain_text("declared defaults (not calibrated)")
+            expect(page.locator(".parameters-note")).to_contain_text("Parameters: calibrated (draw ")
             expect(page.locator(".island-tile")).to_have_count(6)
 
             # Step: the month counter and the charts move on; time each round trip.
@@ -190,14 +193,15 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             before = chart.screenshot()
             step_s = []
             for month in range(1, 6):
-                step_s.append(page.evaluate(STEP_ROUND_TRIP_JS, f"{month} of 60") / 1000)
-                expect(page.locator(".headline-stat").first).to_contain_text(f"{month} of 60")
+                step_s.append(page.evaluate(STEP_ROUND_TRIP_JS, f"{month} of {HORIZON}") / 1000)
+                expect(page.locator(".headline-stat").first).to_contain_text(f"{month} of {HORIZON}")
             page.wait_for_timeout(200)  # the chart redraws after the text arrives
             assert chart.screenshot() != before, "the adoption chart did not change after five Steps"
 
             # Play, then pause: the months run on and stop.
             page.get_by_role("button", name="▶").click()
-            expect(page.locator(".headline-stat").first).not_to_contain_text("5 of 60", timeout=20_000)
+            expect(page.locator(".headline-stat").first).not_to_contain_text(f"5 of {HORIZON}",
+                                                                             timeout=20_000)
             page.get_by_role("button", name="❚❚").click()
             expect(page.get_by_role("button", name="▶")).to_be_visible()
             page.wait_for_timeout(400)  # a month already under way when Pause arrived may still show
@@ -217,16 +221,17 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             expect(page.locator(".headline-stat").first).to_be_visible()
             assert month_shown(page) > paused_at, "Play at the minimum pause did not advance"
             page.get_by_role("button", name="Reset").click()
-            expect(page.locator(".headline-stat").first).to_contain_text("0 of 60", timeout=30_000)
+            expect(page.locator(".headline-stat").first).to_contain_text(f"0 of {HORIZON}", timeout=30_000)
             expect(page.get_by_role("button", name="▶")).to_be_visible()
 
-            # Play to the horizon with several months per redraw: it stops at month 60, not past it.
-            set_slider(page, "Months per Step", ["ArrowRight"] * 6)  # 7: does not divide 60
+            # Play to the horizon with several months per redraw: it stops at the horizon, not past it.
+            set_slider(page, "Months per Step", ["ArrowRight"] * 6)  # 7: does not divide the horizon
             expect(page.get_by_text("Months per Step and per redraw: 7")).to_be_visible()
             page.get_by_role("button", name="▶").click()
-            expect(page.locator(".headline-stat").first).to_contain_text("60 of 60", timeout=30_000)
+            expect(page.locator(".headline-stat").first).to_contain_text(f"{HORIZON} of {HORIZON}",
+                                                                         timeout=30_000)
             page.wait_for_timeout(500)
-            assert month_shown(page) == 60
+            assert month_shown(page) == HORIZON
             expect(page.get_by_role("button", name="Step")).to_be_disabled()
             page.set_viewport_size({"width": 1400, "height": 1500})  # the page scrolls inside itself
             page.wait_for_timeout(300)
@@ -240,10 +245,10 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             expect(page.locator(".headline")).to_contain_text("Comprehensive:")
             page.get_by_role("button", name="Reset").click()
             expect(page.locator(".headline")).to_contain_text("Baseline:", timeout=30_000)
-            expect(page.locator(".headline-stat").first).to_contain_text("0 of 60")
+            expect(page.locator(".headline-stat").first).to_contain_text(f"0 of {HORIZON}")
             expect(page.get_by_text("Not applied yet")).to_have_count(0)
             page.get_by_role("button", name="Step").click()  # seven months at a time now
-            expect(page.locator(".headline-stat").first).to_contain_text("7 of 60")
+            expect(page.locator(".headline-stat").first).to_contain_text(f"7 of {HORIZON}")
             expect(page.locator(".headline")).to_contain_text("IDR 0 bn this month")
             page.wait_for_timeout(300)  # let any late request or console message arrive
         finally:

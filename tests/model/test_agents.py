@@ -12,8 +12,9 @@ from sim.state import USER
 
 
 def small_model(seed: int = 2, policy: str = "baseline", **overrides) -> DigitalAdoptionModel:
+    # policy.start_date=None: the policy acts from month 0 of these short runs.
     return DigitalAdoptionModel(population="small", policy=policy, seed=seed, steps=12,
-                                overrides={"progress": False, **overrides})
+                                overrides={"progress": False, "policy.start_date": None, **overrides})
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import pytest
 from sim import DigitalAdoptionModel
 
 STEPS = 6
+# The policy acts from month 0 of these short runs (its default start, 2025-01, lies past their end).
+NOW = {"policy__start_date": None}
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +18,7 @@ def batch() -> pd.DataFrame:
     rows = mesa.batch_run(
         DigitalAdoptionModel,
         parameters={"population": "small", "policy": ["baseline", "training"], "steps": STEPS,
-                    "seed": [1, 2], "progress": False},
+                    "seed": [1, 2], "progress": False, **NOW},
         number_processes=1,
         data_collection_period=1,
         display_progress=False,
@@ -48,7 +50,7 @@ def test_rows_carry_the_model_metrics(batch):
 
 def test_batch_rows_equal_a_direct_run(batch):
     direct = DigitalAdoptionModel(population="small", policy="training", seed=2, steps=STEPS,
-                                  overrides={"progress": False}).run().timeseries()
+                                  overrides={"progress": False}, **NOW).run().timeseries()
     rows = batch[(batch["policy"] == "training") & (batch["seed"] == 2)].set_index("Step")
     for step, row in rows.iterrows():
         expected = direct.loc[direct["month"] == step].iloc[0]
@@ -61,7 +63,7 @@ def test_dotted_keyword_parameters_reach_the_config():
     rows = pd.DataFrame(mesa.batch_run(
         DigitalAdoptionModel,
         parameters={"population": "small", "steps": 3, "seed": 1, "progress": False,
-                    "materialise_agents": "never", "policy__allocation__training": [0.0, 1.0]},
+                    "materialise_agents": "never", "policy__allocation__training": [0.0, 1.0], **NOW},
         number_processes=1,
         display_progress=False,
     ))
@@ -79,13 +81,13 @@ def test_the_last_row_is_month_steps_minus_1_and_steps_plus_1_gives_the_final_mo
         rows = pd.DataFrame(mesa.batch_run(
             DigitalAdoptionModel,
             parameters={"population": "small", "policy": "training", "steps": steps, "seed": 2,
-                        "progress": False, "materialise_agents": "never"},
+                        "progress": False, "materialise_agents": "never", **NOW},
             number_processes=1, display_progress=False,
         ))
         return rows.iloc[-1]
 
     direct = DigitalAdoptionModel(population="small", policy="training", seed=2, steps=STEPS,
-                                  overrides={"progress": False}).run().timeseries()
+                                  overrides={"progress": False}, **NOW).run().timeseries()
     last = last_row(STEPS)
     assert last["Step"] == last["month"] == STEPS - 1
     one_more = last_row(STEPS + 1)

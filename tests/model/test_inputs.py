@@ -85,8 +85,10 @@ def command_line(cli, tmp_path_factory) -> dict[str, tuple[Path, object]]:
     (extra / "policy").mkdir()
     (extra / "policy" / "mine.yaml").write_text("name: mine\ntargeting: rural\nallocation: {training: 0.5}\n")
     good = tmp_path_factory.mktemp("good")
+    # policy.start_date=null: the policy acts from month 0 of the two-month run.
     jobs["config dir"] = (["--config-dir", str(extra), "policy=mine", "population=small", "steps=2",
-                           "progress=false", f"hydra.run.dir={good / 'run'}"], good)
+                           "policy.start_date=null", "progress=false", f"hydra.run.dir={good / 'run'}"],
+                          good)
     results = cli(list(jobs.values()))
     return {name: (job[1], res) for (name, job), res in zip(jobs.items(), results, strict=True)}
 

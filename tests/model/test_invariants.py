@@ -14,7 +14,7 @@ import pytest
 
 from sim import DigitalAdoptionModel
 from sim.config import AGE_BANDS, LEVERS, REGIONS, group_options
-from sim.rules.policy import IDR_PER_BN
+from sim.rules.policy import IDR_PER_BN, citizen_target_mask, course_takeup
 from sim.state import LAPSED, NON_USER, USER
 from tests.conftest import SHARE_COLUMNS
 
@@ -69,7 +69,7 @@ def _unit_arrays(model: DigitalAdoptionModel) -> dict[str, np.ndarray]:
 def step_and_check(policy: str) -> tuple[DigitalAdoptionModel, StepLog]:
     model = DigitalAdoptionModel(
         population="small", policy=policy, seed=SEED, steps=STEPS,
-        overrides={"progress": False, "materialise_agents": "never"},
+        overrides={"progress": False, "materialise_agents": "never", "policy.start_date": None},
     )
     log = StepLog()
     s = model.state
@@ -217,6 +217,18 @@ def test_spending_stays_within_budget(scenario_runs, scenario):
         # A campaign stops when everybody knows of the services: the money left is not spent.
         assert ts["awareness"].iloc[-1] == 1.0
         assert ts["spend_total_idr_bn"].iloc[-1] == 0.0
+    elif scenario == "literacy":
+        # Courses stop when every willing citizen of the target group (the least literate 30 %) has
+        # had one: the money left is not spent, and only then. Starting in 2020, at lower literacy,
+        # the pool is a few hundred agents, used up within the run; until then the whole budget goes.
+        c = run.state.citizens
+        willing = c.willingness < course_takeup(cfg.params.adoption, c.literacy, c.age_band == 3)
+        target = citizen_target_mask(run.state, cfg.policy, cfg.population.outer_islands)
+        assert not (willing & target & ~c.literacy_trained).any()
+        assert c.literacy_trained.sum() > 0.1 * target.sum()
+        unit = cfg.params.costs.literacy_per_learner * run.state.people_per_citizen / IDR_PER_BN
+        assert ts["spend_literacy_idr_bn"].sum() == pytest.approx(c.literacy_trained.sum() * unit)
+        assert (ts["spend_total_idr_bn"].iloc[1:7] > budget - unit).all()
     else:
         # Every scenario spends most of its budget (a unit that cannot be bought yet carries over).
         assert ts["spend_total_idr_bn"].sum() > 0.5 * STEPS * budget

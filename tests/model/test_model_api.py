@@ -16,7 +16,9 @@ SETTINGS = {"progress": False, "materialise_agents": "never"}
 
 
 def _model(policy: str = "training", steps: int = 8) -> DigitalAdoptionModel:
-    return DigitalAdoptionModel(population="small", policy=policy, seed=3, steps=steps, overrides=SETTINGS)
+    # policy.start_date=None: the policy (and so its months, start_month, ...) counts from month 0.
+    return DigitalAdoptionModel(population="small", policy=policy, seed=3, steps=steps,
+                                overrides={**SETTINGS, "policy.start_date": None})
 
 
 def _arrays(model: DigitalAdoptionModel) -> dict[str, np.ndarray]:

@@ -53,6 +53,7 @@ def valid_overrides(draw: st.DrawFn) -> dict:
         "budget_idr_bn_per_month": draw(st.floats(0.0, 5000.0, allow_nan=False)),
         "policy.targeting": draw(st.sampled_from(TARGETINGS)),
         "policy.political_will": draw(UNIT),
+        "policy.start_date": None,  # the policy's months count from month 0 of these short runs
         "policy.start_month": draw(st.integers(0, 3)),
         "network.kind": draw(st.sampled_from(NETWORK_KINDS)),
         "network.mean_degree": draw(st.floats(1.0, 20.0)),
@@ -120,8 +121,9 @@ OUT_OF_RANGE = [
     ("policy.target_share", st.floats(1.0001, 100.0)),
     ("policy.mandate.start_month", st.integers(-1000, -1)),
     ("network.mean_degree", st.floats(-100.0, 0.0)),
-    ("policy.name", st.text(min_size=1, max_size=12).filter(lambda s: not s.replace("_", "").replace(
-        "-", "").isalnum() or not s.isascii())),
+    # Names are letters of any script, digits, _ and - (sim.config.POLICY_NAME): anything else.
+    ("policy.name", st.text(min_size=1, max_size=12).filter(
+        lambda s: not all(ch.isalnum() or ch in "_-" for ch in s))),
 ]
 FLOAT_KEYS = ["params.adoption.intercept", "population.trust_mean", "budget_idr_bn_per_month",
               "network.homophily", "params.costs.training_per_civil_servant", "population.population_total",

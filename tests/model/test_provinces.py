@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit, logit
 
 from sim.agents import Citizen, ServiceOffice
 from sim.config import ConfigError, compose
@@ -28,7 +29,7 @@ from sim.provinces import (
     shares_within_groups,
 )
 from sim.rules.policy import citizen_target_mask, office_target_mask
-from sim.state import State
+from sim.rules.trends import access_anchor_shift
 from sim.store.files import PROVINCES_FILE, SUMMARY_FILE
 from tests.conftest import REPO
 
@@ -63,14 +64,15 @@ def test_provinces_are_drawn_inside_their_island_group_by_their_shares():
 
 
 @pytest.fixture(scope="module")
-def large() -> State:
-    """Month 0 at the dates the profile's figures describe: no trend shift (sim.rules.trends)."""
+def large() -> DigitalAdoptionModel:
+    """Month 0 at the dates the profile's figures describe: no trend shift (sim.rules.trends), only
+    the access anchor (population.access_level)."""
     return _model(n=200_000, seed=2, params__trends__access_logit_per_year=0.0,
-                  params__trends__literacy_logit_per_year=0.0).state
+                  params__trends__literacy_logit_per_year=0.0)
 
 
 def test_access_by_province_follows_bps_within_an_island_group(large):
-    c = large.citizens
+    c = large.state.citizens
     counts = np.bincount(c.province, minlength=N_PROVINCES)
     access = np.bincount(c.province, weights=c.access, minlength=N_PROVINCES) / counts
     kepri, aceh = PROVINCES.index("Kepulauan Riau"), PROVINCES.index("Aceh")
@@ -87,9 +89,13 @@ def test_access_by_province_follows_bps_within_an_island_group(large):
 
 
 def test_island_group_access_and_mean_literacy_keep_their_published_levels(large):
-    c, pop = large.citizens, PopulationConfig()
+    c, pop = large.state.citizens, large.cfg.population
     by_region = np.bincount(c.region, weights=c.access) / np.bincount(c.region)
-    np.testing.assert_allclose(by_region, pop.access_by_region, atol=0.012)
+    # The published island-group figures keep their shape, moved by one log-odds constant to the
+    # national level population.access_level at population.access_date.
+    anchored = expit(logit(np.asarray(pop.access_by_region)) + access_anchor_shift(pop))
+    np.testing.assert_allclose(by_region, anchored, atol=0.012)
+    assert c.access.mean() == pytest.approx(pop.access_level, abs=0.006)
     assert c.literacy.mean() == pytest.approx(pop.literacy_mean, abs=1e-9)
     lit = np.bincount(c.province, weights=c.literacy) / np.bincount(c.province)
     assert lit[PROVINCES.index("DKI Jakarta")] > lit[PROVINCES.index("Banten")]
@@ -141,15 +147,17 @@ def test_regional_governments_differ_in_capacity_competence_and_will_by_imdi():
 def test_no_spread_gives_the_national_values_everywhere():
     off = {"population__regional__capacity_sd": 0.0, "population__regional__competence_sd": 0.0,
            "population__regional__will_sd_log_odds": 0.0}
-    o = _model(n=5000, **off).state.offices
-    assert set(np.unique(o.capacity)) == {0.55, 0.8}
+    model = _model(n=5000, **off)
+    o, pop = model.state.offices, model.cfg.population
+    assert set(np.unique(o.capacity)) == {pop.office_capacity_rural, pop.office_capacity_urban}
     assert (o.will_log_odds == 0).all()
 
 
 @pytest.mark.parametrize("targeting", ["universal", "rural", "left_behind"])
 def test_targeting_provinces_reaches_no_one_outside_them(targeting):
     chosen = ["Papua", "Nusa Tenggara Timur", "Aceh"]
-    model = _model(n=20_000, steps=6, policy__provinces=chosen, policy__targeting=targeting,
+    model = _model(n=20_000, steps=6, policy__start_date=None,  # the policy acts from month 0
+                   policy__provinces=chosen, policy__targeting=targeting,
                    budget_idr_bn_per_month=2000.0, params__trends__access_logit_per_year=0.0,
                    **{f"policy__allocation__{lever}": 0.16 for lever in
                       ("training", "infrastructure", "literacy", "coproduction", "outreach",

@@ -71,6 +71,10 @@ SCENARIOS: dict[str, tuple[str, int, dict[str, Any]]] = {  # name: (policy, mont
         "params.platform.breach_base": 1.0, "params.platform.security_initial": 0.0,
     }),
 }
+# Parameter sets (sim.config.compose): the calibrated draw unless named here. At the calibrated values
+# adoption barely moves in a year with a breach every month (mean change -0.001, 11 of 20 seeds
+# without a rise), so the breaches scenario keeps the declared values it was written for.
+PARAMETERS = {"breaches": "declared"}
 # Allowed |mean difference| in paired standard errors. Under agreement, the largest |t| over every
 # month, metric and scenario exceeded 5 in under 1 % of random draws of 20 seeds out of 60.
 Z_ALLOWED = 5.0
@@ -84,10 +88,12 @@ def _config(name: str, seed: int = 0) -> SimConfig:
     run at this size)."""
     if name not in _COMPOSED:
         policy, months, overrides = SCENARIOS[name]
+        # policy.start_date=None: the policy's months (start_month, end_month, mandate.start_month)
+        # count from month 0, as the reference's do.
         _COMPOSED[name] = compose(policy=policy, population="small", overrides={
             **overrides, "population.n_citizens": N_CITIZENS, "steps": months, "progress": False,
-            "materialise_agents": "never",
-        })
+            "materialise_agents": "never", "policy.start_date": None,
+        }, parameters=PARAMETERS.get(name, "calibrated"))
     return dataclasses.replace(_COMPOSED[name], seed=seed)
 
 

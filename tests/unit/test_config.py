@@ -63,7 +63,7 @@ def test_every_option_of_the_other_groups_composes(group):
 
 
 def test_library_compose_matches_hydra():
-    overrides = {"seed": 3, "steps": 12, "policy.political_will": 0.8}
+    overrides = {"seed": 3, "steps": 12, "policy.political_will": 0.8, "policy.start_date": "2020-06"}
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
         for policy in ("inclusive",):
             hydra_cfg = hydra_compose(

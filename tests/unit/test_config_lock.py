@@ -34,7 +34,8 @@ def test_a_validated_config_refuses_attribute_assignment():
 
 
 def test_a_running_model_cannot_be_given_an_invalid_allocation():
-    model = DigitalAdoptionModel(n_citizens=300, policy="comprehensive", steps=4, seed=1, progress=False)
+    model = DigitalAdoptionModel(n_citizens=300, policy="comprehensive", steps=4, seed=1,
+                                 policy__start_date=None, progress=False)
     model.step()
     before = model.cfg.policy.allocation.training
     with pytest.raises(FrozenInstanceError):

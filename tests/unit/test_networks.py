@@ -142,6 +142,7 @@ def test_tracked_neighbour_counts_equal_full_products():
     """The model keeps neighbour counts of awareness and use between months, updated from the
     citizens whose flag changed; after any changes they equal the full product."""
     model = DigitalAdoptionModel(n_citizens=3000, policy="comprehensive", seed=5, steps=12,
+                                 policy__start_date=None,
                                  overrides={"progress": False, "materialise_agents": "never"})
     state = model.state
     rng = np.random.default_rng(0)

@@ -93,7 +93,7 @@ def test_the_prior_maps_quantiles_to_its_bounds():
 
 def test_uncertain_parameters_are_the_ones_with_a_prior():
     keys = {d.key for d in uncertain_parameters()}
-    assert "params.adoption.intercept" in keys and "population.trust_mean" not in keys
+    assert "params.adoption.intercept" in keys and "population.literacy_mean" not in keys
 
 
 def test_the_parameter_document_is_generated_from_the_declarations():

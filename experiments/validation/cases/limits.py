@@ -2,7 +2,8 @@
 
 Both limits are config overrides only, on the default scenario and model code:
 
-* everyone aware and with access (all access targets 1), everyone in need every month
+* everyone aware and with access (all access targets 1, with no anchor of the national access
+  level, ``population.access_level`` null, which would move them off 1), everyone in need every month
   (``need_rate=1``), nobody lapsing (``lapse_on_failure=0``);
 * usefulness and trust out of the utility (their weights 0: office readiness and trust keep moving,
   but no longer reach the decision), trust dynamics off;
@@ -26,10 +27,9 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from experiments.validation.runner import RunSpec, run_summaries
+from experiments.validation.runner import RunSpec, run_summaries, spec_config
 from experiments.validation.scoring import CaseResult, Check, within
 from experiments.validation.theory import constant_hazard_curve, mean_field_logit_recursion
-from sim.config import compose
 
 CASE = "limits"
 
@@ -38,6 +38,7 @@ LIMIT_OVERRIDES: dict[str, Any] = {
     "population.access_urban": 1.0,
     "population.access_rural": 1.0,
     "population.access_by_age": [1.0] * 4,
+    "population.access_level": None,  # no anchor: it would shift the targets of 1 (log-odds inf) to 0
     "population.awareness_initial": 1.0,
     "params.adoption.need_rate": 1.0,
     "params.adoption.lapse_on_failure": 0.0,
@@ -53,10 +54,11 @@ LIMITS = {
 }
 
 
-def limit_specs(kind: str, n: int, seeds: list[int], steps: int) -> list[RunSpec]:
+def limit_specs(kind: str, n: int, seeds: list[int], steps: int,
+                parameters: str | None = None) -> list[RunSpec]:
     network, extra = LIMITS[kind]
     return [RunSpec.make(n, seed, steps, network=network, overrides={**LIMIT_OVERRIDES, **extra},
-                         series=("adoption",)) for seed in seeds]
+                         series=("adoption",), parameters=parameters) for seed in seeds]
 
 
 def _binomial_se(curve: np.ndarray, n: int, seeds: int) -> float:
@@ -64,14 +66,15 @@ def _binomial_se(curve: np.ndarray, n: int, seeds: int) -> float:
 
 
 def limits_case(n: int, seeds: list[int], steps: int, tolerance: float, n_jobs: int = 1,
-                progress: bool = True) -> CaseResult:
-    """Three scored checks: the constant-hazard curve and hazard, and the mean-field curve."""
+                progress: bool = True, parameters: str | None = None) -> CaseResult:
+    """Three scored checks: the constant-hazard curve and hazard, and the mean-field curve.
+
+    ``parameters``: the parameter set the limits start from (None: the model's default)."""
     checks: list[Check] = []
     data: dict[str, Any] = {"n": n, "seeds": list(seeds), "steps": steps}
     for kind in LIMITS:
-        specs = limit_specs(kind, n, seeds, steps)
-        cfg = compose(network=specs[0].network, overrides={
-            "population.n_citizens": n, **specs[0].override_dict()})
+        specs = limit_specs(kind, n, seeds, steps, parameters)
+        cfg = spec_config(specs[0])
         ad, plat = cfg.params.adoption, cfg.params.platform
         b = ad.intercept + ad.w_ease * plat.usability_initial
         results = run_summaries(specs, n_jobs=n_jobs, desc=f"limit {kind}", progress=progress)

@@ -1,7 +1,9 @@
 """Calibration targets: published figures, their dates and an error model, read from YAML.
 
 A target is a monthly model output (:data:`sim.metrics.METRICS`) at a calendar month, with the
-observed value and the standard deviation of a normal error between model and observation.
+observed value and the standard deviation of a normal error between model and observation; a growth
+target (``base_date`` set) is the ratio of the output at ``date`` to its value at ``base_date``, so
+that a rise reported by one source can be fitted without taking its level.
 Targets dated 2024 or later are held out: never fitted, reported as an out-of-sample test.
 """
 
@@ -11,6 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from sim.config import CONFIG_DIR, ConfigError
@@ -20,6 +23,7 @@ from sim.rules.trends import decimal_year
 DEFAULT_TARGETS = CONFIG_DIR / "calibration" / "targets.yaml"
 METRIC_UNITS = {m.name: m.unit for m in METRICS}
 FIELDS = ("name", "metric", "date", "observed", "sd", "held_out", "source")
+OPTIONAL = ("base_date",)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,19 @@ class Target:
     sd: float
     held_out: bool
     source: str
+    base_date: str | None = None
+
+    @property
+    def is_growth(self) -> bool:
+        return self.base_date is not None
+
+    def value(self, series: pd.Series, start_date: str) -> float:
+        """The model's value of this target from one run's monthly ``series`` of its metric."""
+        level = float(series.iloc[self.month(start_date)])
+        if self.base_date is None:
+            return level
+        base = float(series.iloc[round((decimal_year(self.base_date) - decimal_year(start_date)) * 12)])
+        return level / base if base > 0 else math.inf
 
     @property
     def year(self) -> float:
@@ -62,9 +79,10 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> list[Target]:
 
 
 def _target(item: object, i: int) -> Target:
-    if not isinstance(item, dict) or set(item) != set(FIELDS):
+    if not isinstance(item, dict) or not set(FIELDS) <= set(item) <= set(FIELDS + OPTIONAL):
         keys = sorted(item) if isinstance(item, dict) else item
-        raise ConfigError(f"targets[{i}]={keys!r}: wrong fields; allowed: exactly {', '.join(FIELDS)}")
+        raise ConfigError(f"targets[{i}]={keys!r}: wrong fields; allowed: exactly {', '.join(FIELDS)} "
+                          f"(and optionally {', '.join(OPTIONAL)})")
     name = str(item["name"])
     if item["metric"] not in METRIC_NAMES:
         raise ConfigError(f"targets.{name}.metric={item['metric']!r}: unknown metric; allowed: a name "
@@ -74,7 +92,10 @@ def _target(item: object, i: int) -> Target:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ConfigError(f"targets.{name}.{key}={v!r}: not a number; allowed: a finite number")
     unit = METRIC_UNITS[item["metric"]]
-    if unit == "share" and not 0 <= item["observed"] <= 1:
+    base_date = item.get("base_date")
+    if base_date is not None:
+        decimal_year(str(base_date), f"targets.{name}.base_date")
+    if unit == "share" and base_date is None and not 0 <= item["observed"] <= 1:
         raise ConfigError(f"targets.{name}.observed={item['observed']!r}: out of range; allowed: a share "
                           f"in [0, 1] ({item['metric']} is a share)")
     if item["sd"] <= 0:
@@ -82,6 +103,10 @@ def _target(item: object, i: int) -> Target:
     if not isinstance(item["held_out"], bool):
         raise ConfigError(f"targets.{name}.held_out={item['held_out']!r}: allowed: true or false")
     target = Target(name, item["metric"], str(item["date"]), float(item["observed"]),
-                    float(item["sd"]), item["held_out"], str(item["source"]).strip())
+                    float(item["sd"]), item["held_out"], str(item["source"]).strip(),
+                    None if base_date is None else str(base_date))
     _ = target.year  # the date is checked here
+    if target.is_growth and decimal_year(target.base_date) >= target.year:
+        raise ConfigError(f"targets.{name}.base_date={base_date!r}: not before date={target.date}; "
+                          "allowed: an earlier month")
     return target
