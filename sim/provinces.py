@@ -116,6 +116,25 @@ PROVINCE_POPULATION = np.array([p.population_thousand for p in PROVINCE_TABLE])
 ACCESS_PUBLISHED = np.array([p.access_2023 is not None for p in PROVINCE_TABLE])
 IMDI_PUBLISHED = np.array([p.imdi_2024 is not None for p in PROVINCE_TABLE])
 
+# A tile cartogram of the 38 provinces: (row, column) of each province's square, west to east and
+# north to south, so that neighbours stay neighbours (an approximate layout drawn for this project,
+# not a map; real boundaries would need a redistributable source).
+PROVINCE_TILES: dict[str, tuple[int, int]] = {
+    "Aceh": (0, 0), "Sumatera Utara": (1, 1), "Sumatera Barat": (2, 1), "Riau": (2, 2),
+    "Kepulauan Riau": (2, 3), "Jambi": (3, 2), "Bengkulu": (4, 1), "Sumatera Selatan": (4, 2),
+    "Kepulauan Bangka Belitung": (4, 3), "Lampung": (5, 2),
+    "Banten": (6, 2), "DKI Jakarta": (6, 3), "Jawa Barat": (6, 4), "Jawa Tengah": (6, 5),
+    "DI Yogyakarta": (7, 5), "Jawa Timur": (6, 6),
+    "Bali": (7, 7), "Nusa Tenggara Barat": (7, 8), "Nusa Tenggara Timur": (7, 9),
+    "Kalimantan Utara": (1, 6), "Kalimantan Barat": (3, 4), "Kalimantan Tengah": (3, 5),
+    "Kalimantan Timur": (2, 6), "Kalimantan Selatan": (4, 6),
+    "Gorontalo": (2, 9), "Sulawesi Utara": (1, 10), "Sulawesi Tengah": (2, 8), "Sulawesi Barat": (3, 7),
+    "Sulawesi Selatan": (4, 8), "Sulawesi Tenggara": (4, 9),
+    "Maluku Utara": (1, 11), "Maluku": (3, 11),
+    "Papua Barat Daya": (2, 12), "Papua Barat": (2, 13), "Papua Tengah": (3, 13), "Papua": (2, 14),
+    "Papua Pegunungan": (3, 14), "Papua Selatan": (4, 14),
+}
+
 
 def _filled_access(p: Province) -> float:
     if p.access_2023 is not None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.compare import figures, report
+from experiments.compare import figures, provinces, report
 from experiments.engine import render, stats, tables
 from experiments.engine.app import (
     elapsed,
@@ -153,6 +153,12 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "posterior_file": str(posterior_path(cfg.posterior_file)),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)
+    others = summary[summary["scenario"] != cfg.baseline].sort_values("rank", kind="stable")
+    best = None if others.empty else str(others.iloc[0]["scenario"])
+    at = next((i for i, b in enumerate(blocks) if b[:2] == ("h2", "Assumptions that drive these results")),
+              len(blocks))
+    blocks[at:at] = provinces.province_section(records, cfg.baseline, best, out,
+                                               render.range_name(cfg.uncertainty))
     render.write(blocks, out, "report", "Policy scenario comparison")
     return summary
 

@@ -277,16 +277,23 @@ def test_comparison_tables_are_tidy_and_complete(results):
     _check_intervals(summary)
     base = summary.set_index("scenario").loc["baseline"]
     assert base["additional_adopters_mean"] == 0 and np.isnan(base["additional_adopters_per_idr_bn_mean"])
+    # one row per scenario and province; the baseline's paired effect on itself is zero
+    provinces = pd.read_csv(out / "province_summary.csv")
+    assert len(provinces) == len(SCENARIOS) * 38
+    assert (provinces.loc[provinces["scenario"] == "baseline", "adoption_change_mean"].fillna(0) == 0).all()
     assert (summary.set_index("scenario").loc[["training", "inclusive"], "cost_idr_bn_mean"] > 0).all()
 
 
 def test_report_is_self_contained_and_names_every_scenario(results):
     out = results["compare"]["dir"]
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == len(FIGURES)
+    province_maps = ["provinces_adoption.png", "provinces_effect.png"]
+    assert page.count("data:image/png;base64,") == len(FIGURES) + len(province_maps)
     assert 'src="figures/' not in page
     md = (out / "report.md").read_text()
-    for heading in ["Headline", "What each scenario does", "equity picture", "Assumptions"]:
+    for name in province_maps:
+        assert f"figures/{name}" in md
+    for heading in ["Headline", "What each scenario does", "equity picture", "By province", "Assumptions"]:
         assert heading in md and heading in page
     for scenario in SCENARIOS:
         assert f"| {scenario} |" in md
