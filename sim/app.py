@@ -49,6 +49,7 @@ from sim import metrics  # noqa: E402
 from sim.config import CONFIG_DIR, LEVERS, REGIONS, SimConfig, group_options  # noqa: E402
 from sim.metrics import METRICS, REGION_KEYS  # noqa: E402
 from sim.model import DigitalAdoptionModel  # noqa: E402
+from sim.provinces import PROVINCE_TILES  # noqa: E402
 
 TITLE = "Digital public services in Indonesia"
 DEFAULT_POLICY = "comprehensive"
@@ -515,6 +516,33 @@ def tiles_html(model: DigitalAdoptionModel) -> str:
             f'{pp(row["gap_region_max_min"])}.</div>')
 
 
+def province_tiles_html(model: DigitalAdoptionModel) -> str:
+    """Adoption in each of the 38 provinces as a tile cartogram (:data:`sim.provinces.PROVINCE_TILES`:
+    one square per province, neighbours kept close), with how many agents stand behind each value."""
+    table = model.province_table()
+    wide = table.pivot_table(index="province", columns="metric", values="value", aggfunc="first")
+    tiles = []
+    for province, (r, c) in PROVINCE_TILES.items():
+        share = float(wide.at[province, "adoption"]) if province in wide.index else float("nan")
+        agents = int(wide.at[province, "citizen_agents"]) if province in wide.index else 0
+        background, text = tile_colour(share) if share == share else ("#e5e5e5", "#333")
+        value = pct(share) if share == share else "-"
+        tiles.append(
+            f'<div class="province-tile" title="{escape(province)}: {value}, {agents:,} agents" '
+            f'style="grid-row: {r + 1}; grid-column: {c + 1}; background: {background}; color: {text}; '
+            f'border-radius: 4px; padding: 2px; font-size: 0.62rem; line-height: 1.1; overflow: hidden;">'
+            f'<div>{escape(province)}</div><div style="font-size: 0.8rem; font-weight: 600;">{value}</div>'
+            '</div>')
+    cols = max(c for _, c in PROVINCE_TILES.values()) + 1
+    smallest = int(wide["citizen_agents"].min()) if len(wide) else 0
+    return (f'<div style="display: grid; grid-template-columns: repeat({cols}, minmax(44px, 1fr)); '
+            f'gap: 3px;">{"".join(tiles)}</div>'
+            '<div style="font-size: 0.8rem; color: #445; margin-top: 8px;">Share of residents using the '
+            "digital services, province by province (a tile map: one square per province, not its "
+            f"boundaries). The smallest province holds {smallest:,} agents at this size, so small "
+            "provinces' shares are noisy; hover a tile for its agent count.</div>")
+
+
 # The headline and the tiles are one HTML block each rather than a component per number: the
 # renderer then updates one widget per panel each month instead of a few hundred.
 @solara.component
@@ -535,8 +563,17 @@ def IslandTiles(model: DigitalAdoptionModel) -> solara.Element:
     return card
 
 
+@solara.component
+def ProvinceTiles(model: DigitalAdoptionModel) -> solara.Element:
+    """Adoption by province as a tile cartogram."""
+    update_counter.get()
+    with solara.Card("Adoption by province", margin=0) as card:
+        solara.HTML(tag="div", unsafe_innerHTML=province_tiles_html(model))
+    return card
+
+
 PANELS: list[Callable[[DigitalAdoptionModel], solara.Element]] = [
-    Headline, IslandTiles, AdoptionChart, GapChart, TrustChart, StaffChart, SpendChart,
+    Headline, IslandTiles, ProvinceTiles, AdoptionChart, GapChart, TrustChart, StaffChart, SpendChart,
 ]
 # The same panels in SolaraViz's format: SolaraViz(model, components=COMPONENTS, model_params=...).
 COMPONENTS = [(panel, 0) for panel in PANELS]
@@ -620,6 +657,7 @@ def Page() -> None:
         with solara.Columns([1, 1], gutters_dense=True):
             StaffChart(model.value)
             SpendChart(model.value)
+        ProvinceTiles(model.value)
 
 
 page = Page()  # the element, for display in a notebook

@@ -60,7 +60,7 @@ def test_slider_values_are_coerced():
 def test_components_are_constructible():
     model = app.DashboardModel(**_short(steps=2))
     model.step()
-    assert len(app.COMPONENTS) == len(app.PANELS) == 7
+    assert len(app.COMPONENTS) == len(app.PANELS) == 8
     for component, page in app.COMPONENTS:
         assert page == 0
         assert component(model) is not None  # an element; rendered in test_whole_page_renders
@@ -132,6 +132,21 @@ def test_island_tiles_one_per_group_with_colours_on_a_fixed_scale():
     assert app.tile_colour(0.0)[0] == "rgb(239, 243, 255)"
     assert app.tile_colour(1.0)[0] == "rgb(8, 48, 107)"
     assert app.tile_colour(-0.5) == app.tile_colour(0.0) and app.tile_colour(2.0) == app.tile_colour(1.0)
+
+
+def test_province_tiles_one_per_province_with_the_model_s_own_values():
+    from sim.provinces import PROVINCES
+
+    model = app.DashboardModel(**_short(steps=1))
+    html = app.province_tiles_html(model)
+    assert html.count('class="province-tile"') == len(PROVINCES)
+    table = model.province_table()
+    adoption = table[table["metric"] == "adoption"].set_index("province")["value"]
+    agents = table[table["metric"] == "citizen_agents"].set_index("province")["value"]
+    for province in ("DKI Jakarta", "Papua"):
+        shown = f"{province}: {app.pct(adoption[province])}, {int(agents[province]):,} agents"
+        assert shown in html
+    assert f"The smallest province holds {int(agents.min()):,} agents" in html
 
 
 def test_chart_option_is_sent_as_plain_json():

@@ -187,6 +187,7 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
             expect(page.get_by_text("Changes to these settings apply when you press Reset")).to_be_visible()
             expect(page.locator(".parameters-note")).to_contain_text("Parameters: calibrated (draw ")
             expect(page.locator(".island-tile")).to_have_count(6)
+            expect(page.locator(".province-tile")).to_have_count(38)
 
             # Step: the month counter and the charts move on; time each round trip.
             chart = page.locator(".solara-echarts").first
