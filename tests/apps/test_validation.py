@@ -7,6 +7,7 @@ The full run is ``python -m experiments.validation`` (docs/validation.md).
 * Granovetter's riot and Watts' (2002) cascade window.
 * Limits of the full UTAUT rule: constant hazard and mean-field social influence.
 * Scoring: a wrong-sign effect fails, an interval containing zero fails, identities are not counted.
+* Indonesia: the rows the population is built to meet are reported (input consistency), not scored.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from experiments.validation.app import (
 from experiments.validation.cases.ablation import ABLATIONS, Ablation, ablation_case
 from experiments.validation.cases.bass import bass_runs
 from experiments.validation.cases.granovetter import granovetter_adopters, granovetter_case
+from experiments.validation.cases.indonesia import indonesia_case
 from experiments.validation.cases.limits import limits_case
 from experiments.validation.cases.watts import watts_cascade_sizes
 from experiments.validation.runner import RunSpec, run_summaries
@@ -114,6 +116,10 @@ def test_identities_and_reported_rows_are_not_counted():
     assert tally(rows) == {"scored": 2, "passed": 1, "failed": 1, "reported": 1}
     ident = identity("c", "share", 0.561, 0.561, "an input")
     assert "passed" not in ident and "scored" not in ident
+    built = reported("c", "raked", 0.79, 0.795, 0.02, "built to meet it", kind="consistency")
+    assert tally([built]) == {"scored": 0, "passed": 0, "failed": 0, "reported": 1}
+    with pytest.raises(ValueError):
+        reported("c", "x", 0, 0, None, "why", kind="nonsense")
 
 
 def test_the_ablation_table_names_one_outcome_and_a_sign_per_mechanism():
@@ -255,6 +261,22 @@ def test_run_summaries_runs_each_distinct_spec_once_in_order():
     assert b.hydra_overrides()[-1] == "mechanisms.training=False"
 
 
+# --------------------------------------------------------------------------- Indonesia
+def test_indonesia_rows_are_input_consistency_not_scored():
+    result = indonesia_case(2000, 1, 2.0)
+    rows = result.checks
+    assert not any(r["scored"] for r in rows) and all(r["passed"] is None for r in rows)
+    assert tally(rows) == {"scored": 0, "passed": 0, "failed": 0, "reported": len(rows)}
+    kinds = {r["name"]: r["kind"] for r in rows}
+    ages = [n for n, k in kinds.items() if k == "unattainable"]
+    assert len(ages) == 4 and all("age" in n for n in ages)
+    consistency = [n for n, k in kinds.items() if k == "consistency"]
+    assert len(consistency) == 10  # national, six island groups, urban, rural, trust
+    assert any("trust" in n for n in consistency)
+    assert all("built to meet" in r["reason"] for r in rows if r["kind"] == "consistency")
+    assert all("cannot be met by construction" in r["reason"] for r in rows if r["kind"] == "unattainable")
+
+
 # --------------------------------------------------------------------------- the app
 def test_report_for_marginals_ablation_and_interactions(tmp_path: Path):
     cfg = ValidateConfig(cases=["indonesia", "ablation", "interactions"], n_jobs=1, progress=False)
@@ -270,15 +292,18 @@ def test_report_for_marginals_ablation_and_interactions(tmp_path: Path):
     for row in ablation:
         assert row["scored"] and len(row["interval"]) == 2 and row["expected_sign"] in "+-"
     assert any("age 60+" in r["name"] for r in checks)
+    assert not any(r["scored"] for r in checks if r["case"] == "indonesia")
     # Identities are listed apart and not counted among the checks.
     assert report["identities"] and all(r["case"] == "indonesia" for r in report["identities"])
     assert report["summary"]["scored"] == sum(r["scored"] for r in checks)
+    assert report["summary"]["reported"] == sum(not r["scored"] for r in checks)
     assert report["summary"]["identities"] == len(report["identities"])
     assert not any("population share" in r["name"] for r in checks)
     inter = report["interactions"]["rows"][0]
     assert {"interaction", "main_a", "main_b", "both"} <= set(inter)
     assert inter["interaction"]["low"] <= inter["interaction"]["mean"] <= inter["interaction"]["high"]
     md = md_path.read_text()
+    assert "Input consistency (not scored: the population is built to meet these figures)" in md
     for figure in ("indonesia_marginals.png", "ablation.png", "interactions.png"):
         assert (tmp_path / "figures" / figure).is_file()
         assert figure in md
