@@ -39,6 +39,7 @@ TITLES = {
     "watts": "Watts (2002) global cascades (reduced form)",
     "limits": "Limits of the full adoption rule (UTAUT) with closed forms",
     "indonesia": "Indonesia profile: initial state against the figures it is built from (not scored)",
+    "observed": "Observed dynamics: the calibration's posterior predictive against Indonesian figures",
     "ablation": "Each factor at work: ablation, paired by seed",
     "interactions": "Interactions of levers: 2 x 2 factorials, paired by seed (reported)",
     "mechanics": "What the mechanisms imply: trust, mandate, persistence, channels (reported)",
@@ -169,6 +170,33 @@ def figure_indonesia(d: dict[str, Any], out: Path) -> Path:
     return save_figure(fig, out, "indonesia_marginals.png")
 
 
+def figure_observed(d: dict[str, Any], out: Path) -> Path | None:
+    rows = [r for r in d["rows"] if not r["missing"]]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 0.75 * len(rows) + 2.0))
+
+    def pct(r: dict[str, Any], key: str) -> float:  # levels in %, growth as the rise in %
+        return (r[key] - 1) * 100 if r["growth"] else r[key] * 100
+
+    for i, r in enumerate(rows):
+        ax.plot([pct(r, "low"), pct(r, "high")], [i, i], color="C0", lw=6, alpha=0.35,
+                solid_capstyle="butt", label="90% predictive interval" if i == 0 else None)
+        ax.plot(pct(r, "predicted"), i, "|", color="C0", ms=14,
+                label="predictive mean" if i == 0 else None)
+        ax.plot(pct(r, "observed"), i, "o" if r["passed"] else "s", color="C2" if r["passed"] else "C3")
+    ax.plot([], [], "o", color="C2", label="observed, inside")
+    ax.plot([], [], "s", color="C3", label="observed, outside")
+    ax.set_yticks(np.arange(len(rows)), [
+        f"{r['name']}\n({'held out' if r['held_out'] else 'fitted'}, "
+        f"{'rise in %' if r['growth'] else '%'})" for r in rows])
+    ax.set_ylim(len(rows) + 0.6, -0.6)  # room below for the legend
+    ax.set(xlabel="% (levels) or % rise (growth)",
+           title="Observed figures against the calibration's posterior predictive")
+    ax.legend(fontsize=8, loc="lower center", ncol=2)
+    return save_figure(fig, out, "observed.png")
+
+
 def _interval_plot(ax: plt.Axes, labels: list[str], means: list[float], lows: list[float],
                    highs: list[float], colours: list[str]) -> None:
     y = np.arange(len(labels))
@@ -221,7 +249,7 @@ def figure_interactions(d: dict[str, Any], out: Path) -> Path:
 
 
 FIGURE_MAKERS = {"bass": figure_bass, "granovetter": figure_granovetter, "watts": figure_watts,
-                 "limits": figure_limits, "indonesia": figure_indonesia,
+                 "limits": figure_limits, "indonesia": figure_indonesia, "observed": figure_observed,
                  "ablation": figure_ablation,
                  "interactions": figure_interactions}
 
@@ -276,7 +304,7 @@ def build_payload(results: dict[str, CaseResult], config: dict[str, Any], wall: 
         "config": config,
         "figures": figures,
     }
-    for key in ("bass", "limits", "watts", "indonesia"):
+    for key in ("bass", "limits", "watts", "indonesia", "observed"):
         if key in results:
             d = results[key].data
             payload[key] = {k: v for k, v in d.items() if k not in ("runs",)} if key != "limits" else {

@@ -13,6 +13,9 @@ Three kinds of row, kept apart so that a tally counts only what could have faile
   a target solved for exactly); it is listed beside the published figure but never counted, because
   it cannot fail.
 
+A check against an observation with a predictive interval (:func:`inside_interval`) passes when the
+observed value lies inside the interval the model predicts for it.
+
 Effects of switching a mechanism off are judged on paired differences (same seeds, on and off, so
 common random numbers cancel most of the noise): an effect passes only if its mean has the sign
 named in advance and its paired t-interval excludes zero.
@@ -70,6 +73,25 @@ def reported(case: str, name: str, measured: float, expected: float, tolerance: 
         "case": case, "name": name, "measured": float(measured), "expected": float(expected),
         "tolerance": None if tolerance is None else float(tolerance), "interval": None,
         "passed": None, "scored": False, "kind": kind, "reason": reason,
+    }
+
+
+def inside_interval(case: str, name: str, predicted: float, observed: float, low: float, high: float,
+                    reason: str = "") -> Check:
+    """A scored check: passes when the ``observed`` value lies in the model's predictive interval
+    [``low``, ``high``] (``measured`` is the model's predictive mean, ``expected`` the observation)."""
+    ok = _finite(observed, low, high) and low <= observed <= high
+    if not _finite(observed, low, high):
+        verdict = "FAIL: no finite interval or observation"
+    elif ok:
+        verdict = f"observed {observed:.4g} inside [{low:.4g}, {high:.4g}]"
+    else:
+        side = "below" if observed < low else "above"
+        verdict = f"FAIL: observed {observed:.4g} {side} the interval [{low:.4g}, {high:.4g}]"
+    return {
+        "case": case, "name": name, "measured": float(predicted), "expected": float(observed),
+        "tolerance": None, "interval": [float(low), float(high)], "passed": bool(ok), "scored": True,
+        "reason": f"{verdict}; {reason}" if reason else verdict,
     }
 
 
