@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.engine.app import APP_CONFIG_DIR, checked_entry, run_app
 from experiments.engine.settings import Workers, check_settings
+from experiments.engine.targets import load_targets
 from experiments.validation.cases.ablation import ablation_case
 from experiments.validation.cases.bass import bass_case
 from experiments.validation.cases.granovetter import granovetter_case
@@ -33,13 +34,15 @@ from experiments.validation.cases.indonesia import indonesia_case
 from experiments.validation.cases.interactions import interactions_case
 from experiments.validation.cases.limits import limits_case
 from experiments.validation.cases.mechanics import mechanics_case
+from experiments.validation.cases.observed import load_checks, observed_case, resolve
 from experiments.validation.cases.watts import watts_case
 from experiments.validation.report import write_report
 from experiments.validation.runner import runner_settings
 from experiments.validation.scoring import CaseResult, tally
 from sim.config import LEVERS, ConfigError
 
-CASES = ("bass", "granovetter", "watts", "limits", "indonesia", "ablation", "interactions", "mechanics")
+CASES = ("bass", "granovetter", "watts", "limits", "indonesia", "observed", "ablation", "interactions",
+         "mechanics")
 
 
 @dataclass
@@ -82,6 +85,14 @@ class LimitsCase:
 class IndonesiaCase:
     n_citizens: int = 200_000
     tolerance_pp: float = 2.0
+
+
+@dataclass
+class ObservedCase:
+    # the calibration's posterior predictive checks, and the targets file naming the held-out and
+    # growth targets (relative paths from the repository root)
+    calibration: str = "experiments/data/calibration.json"
+    targets: str = "configs/calibration/targets.yaml"
 
 
 @dataclass
@@ -128,6 +139,7 @@ class ValidateConfig(Workers):
     watts: WattsCase = field(default_factory=WattsCase)
     limits: LimitsCase = field(default_factory=LimitsCase)
     indonesia: IndonesiaCase = field(default_factory=IndonesiaCase)
+    observed: ObservedCase = field(default_factory=ObservedCase)
     ablation: AblationCase = field(default_factory=AblationCase)
     interactions: InteractionsCase = field(default_factory=InteractionsCase)
     mechanics: MechanicsCase = field(default_factory=MechanicsCase)
@@ -145,6 +157,7 @@ def shrink_for_quick(cfg: ValidateConfig) -> ValidateConfig:
     cfg.watts = WattsCase(n_nodes=500, degrees=[2.0, 9.0], realisations=5)
     cfg.limits = LimitsCase(n_citizens=2000, seeds=2, steps=12)
     cfg.indonesia = IndonesiaCase(n_citizens=5000)
+    # observed runs nothing (it reads the calibration's checks): the same at every size
     cfg.ablation = AblationCase(n_citizens=1000, seeds=3, steps=6)
     cfg.interactions = InteractionsCase(n_citizens=1000, seeds=3, steps=6)
     cfg.mechanics = MechanicsCase(n_citizens=1000, seeds=3, steps=8, mandate_month=3, end_month=3)
@@ -189,6 +202,12 @@ def check_config(cfg: ValidateConfig) -> None:
     need(lim.steps >= 1, "limits.steps", lim.steps, "an integer >= 1")
     need(cfg.indonesia.n_citizens >= 1000, "indonesia.n_citizens", cfg.indonesia.n_citizens,
          "an integer >= 1000")
+    if "observed" in cfg.cases:  # readable files of the right shape (one-line ConfigError otherwise)
+        load_checks(cfg.observed.calibration, "observed.calibration")
+        try:
+            load_targets(resolve(cfg.observed.targets))
+        except ConfigError as exc:
+            raise ConfigError(f"observed.{exc}") from None
     for key in ("ablation", "interactions", "mechanics"):
         c = getattr(cfg, key)
         need(c.n_citizens >= 100, f"{key}.n_citizens", c.n_citizens, "an integer >= 100")
@@ -252,6 +271,8 @@ def run_validation(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseResult
         timed("limits", limits_case, lim.n_citizens, seeds(lim.seeds), lim.steps, lim.tolerance, **par)
     if "indonesia" in cfg.cases:
         timed("indonesia", indonesia_case, cfg.indonesia.n_citizens, cfg.seed, cfg.indonesia.tolerance_pp)
+    if "observed" in cfg.cases:
+        timed("observed", observed_case, cfg.observed.calibration, cfg.observed.targets)
     if "ablation" in cfg.cases:
         a = cfg.ablation
         timed("ablation", ablation_case, a.n_citizens, seeds(a.seeds), a.steps, a.confidence,

@@ -1,8 +1,10 @@
 """The validation report: ``validation.json``, ``validation.md``, ``validation.html`` and ``figures/``.
 
 ``validation.json`` holds every row with the same fields (``case``, ``name``, ``measured``,
-``expected``, ``tolerance`` or ``interval``, ``passed``, ``scored``, ``reason``); identities and
-interactions are separate lists, so that the summary's counts are of scored checks only. The Markdown
+``expected``, ``tolerance`` or ``interval``, ``passed``, ``scored``, ``reason``; unscored rows also
+``kind``); identities and interactions are separate lists, so that the summary's counts are of scored
+checks only. Unscored rows of kind ``consistency`` and ``unattainable`` are shown in tables of their
+own under a heading that says why they are not scored (:data:`KIND_HEADINGS`). The Markdown
 and HTML say the same thing (one list of blocks, rendered by :mod:`experiments.engine.render`).
 """
 
@@ -27,12 +29,17 @@ from experiments.validation.theory import cascade_probability  # noqa: E402
 from sim.config import AGE_BANDS, REGIONS  # noqa: E402
 
 FIGURES = "figures"
+KIND_HEADINGS = {
+    "consistency": "Input consistency (not scored: the population is built to meet these figures)",
+    "unattainable": "Cannot be met by construction (not scored: the published breakdowns conflict)",
+}
 TITLES = {
     "bass": "Bass diffusion (mean field, reduced form)",
     "granovetter": "Granovetter's riot (reduced form)",
     "watts": "Watts (2002) global cascades (reduced form)",
     "limits": "Limits of the full adoption rule (UTAUT) with closed forms",
-    "indonesia": "Indonesia profile: initial state against the published figures",
+    "indonesia": "Indonesia profile: initial state against the figures it is built from (not scored)",
+    "observed": "Observed dynamics: the calibration's posterior predictive against Indonesian figures",
     "ablation": "Each factor at work: ablation, paired by seed",
     "interactions": "Interactions of levers: 2 x 2 factorials, paired by seed (reported)",
     "mechanics": "What the mechanisms imply: trust, mandate, persistence, channels (reported)",
@@ -147,18 +154,47 @@ def figure_indonesia(d: dict[str, Any], out: Path) -> Path:
     tol = d["tolerance_pp"]
     fig, ax = plt.subplots(figsize=(7, 5.2))
     ax.errorbar(np.array(published) * 100, y, xerr=tol, fmt="|", color="0.4", ms=12, capsize=3,
-                label=f"APJII 2024 (+/- {tol:g} pp: pass band)")
+                label=f"APJII 2024 (+/- {tol:g} pp)")
     ok = np.abs(np.array(model) - np.array(published)) * 100 <= tol
-    ax.scatter(np.array(model)[ok] * 100, y[ok], color="C0", label="model t=0: within")
-    ax.scatter(np.array(model)[~ok] * 100, y[~ok], color="C3", marker="s", label="model t=0: FAIL")
+    ax.scatter(np.array(model)[ok] * 100, y[ok], color="C0", label="model t=0: within the band")
+    ax.scatter(np.array(model)[~ok] * 100, y[~ok], color="C3", marker="s",
+               label="model t=0: outside the band")
     ax.plot(np.array(d["shifted_age"]) * 100, y[-len(AGE_BANDS):], "x", color="C7",
             label="the model's own shifted age targets (not scored)")
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set(xlabel="internet access (%)",
-           title=f"Indonesia profile, {d['n']:,} citizens: access at t=0 vs APJII 2024")
+           title=f"Indonesia profile, {d['n']:,} citizens: access at t=0 vs APJII 2024\n"
+                 "(input consistency, not scored)")
     ax.legend(fontsize=8, loc="upper left")
     return save_figure(fig, out, "indonesia_marginals.png")
+
+
+def figure_observed(d: dict[str, Any], out: Path) -> Path | None:
+    rows = [r for r in d["rows"] if not r["missing"]]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 0.75 * len(rows) + 2.0))
+
+    def pct(r: dict[str, Any], key: str) -> float:  # levels in %, growth as the rise in %
+        return (r[key] - 1) * 100 if r["growth"] else r[key] * 100
+
+    for i, r in enumerate(rows):
+        ax.plot([pct(r, "low"), pct(r, "high")], [i, i], color="C0", lw=6, alpha=0.35,
+                solid_capstyle="butt", label="90% predictive interval" if i == 0 else None)
+        ax.plot(pct(r, "predicted"), i, "|", color="C0", ms=14,
+                label="predictive mean" if i == 0 else None)
+        ax.plot(pct(r, "observed"), i, "o" if r["passed"] else "s", color="C2" if r["passed"] else "C3")
+    ax.plot([], [], "o", color="C2", label="observed, inside")
+    ax.plot([], [], "s", color="C3", label="observed, outside")
+    ax.set_yticks(np.arange(len(rows)), [
+        f"{r['name']}\n({'held out' if r['held_out'] else 'fitted'}, "
+        f"{'rise in %' if r['growth'] else '%'})" for r in rows])
+    ax.set_ylim(len(rows) + 0.6, -0.6)  # room below for the legend
+    ax.set(xlabel="% (levels) or % rise (growth)",
+           title="Observed figures against the calibration's posterior predictive")
+    ax.legend(fontsize=8, loc="lower center", ncol=2)
+    return save_figure(fig, out, "observed.png")
 
 
 def _interval_plot(ax: plt.Axes, labels: list[str], means: list[float], lows: list[float],
@@ -213,7 +249,8 @@ def figure_interactions(d: dict[str, Any], out: Path) -> Path:
 
 
 FIGURE_MAKERS = {"bass": figure_bass, "granovetter": figure_granovetter, "watts": figure_watts,
-                 "limits": figure_limits, "indonesia": figure_indonesia, "ablation": figure_ablation,
+                 "limits": figure_limits, "indonesia": figure_indonesia, "observed": figure_observed,
+                 "ablation": figure_ablation,
                  "interactions": figure_interactions}
 
 
@@ -235,7 +272,7 @@ def _bound(r: dict[str, Any]) -> str:
 
 def _verdict(r: dict[str, Any]) -> str:
     if not r["scored"]:
-        return "reported"
+        return "not scored" if r.get("kind") in KIND_HEADINGS else "reported"
     return "pass" if r["passed"] else "FAIL"
 
 
@@ -267,7 +304,7 @@ def build_payload(results: dict[str, CaseResult], config: dict[str, Any], wall: 
         "config": config,
         "figures": figures,
     }
-    for key in ("bass", "limits", "watts", "indonesia"):
+    for key in ("bass", "limits", "watts", "indonesia", "observed"):
         if key in results:
             d = results[key].data
             payload[key] = {k: v for k, v in d.items() if k not in ("runs",)} if key != "limits" else {
@@ -280,19 +317,24 @@ def write_report(out: Path, results: dict[str, CaseResult], config: dict[str, An
                  wall: dict[str, float], commit: str | None = None) -> tuple[Path, Path]:
     """Figures, validation.json, validation.md and validation.html in ``out``; returns json, md paths."""
     out.mkdir(parents=True, exist_ok=True)
-    figures = {name: FIGURE_MAKERS[name](res.data, out) for name, res in results.items()
-               if name in FIGURE_MAKERS and (name != "interactions" or res.data.get("rows"))}
+    made = {name: FIGURE_MAKERS[name](res.data, out) for name, res in results.items()
+            if name in FIGURE_MAKERS and (name != "interactions" or res.data.get("rows"))}
+    figures = {k: v for k, v in made.items() if v is not None}
     payload = build_payload(results, config, wall, commit,
                             {k: v.relative_to(out).as_posix() for k, v in figures.items()})
     json_path = out / "validation.json"
     _atomic_write(json_path, json.dumps(_json_safe(payload), indent=2) + "\n")
 
     s = payload["summary"]
+    kinds = {k: sum(r.get("kind") == k for r in payload["checks"]) for k in KIND_HEADINGS}
+    of_which = ", ".join(f"{n} {k.replace('unattainable', 'cannot be met by construction')}"
+                         for k, n in kinds.items() if n)
     blocks: list[tuple] = [
         ("h1", "Validation report"),
         ("p", f"{s['passed']} of {s['scored']} scored checks pass, {s['failed']} fail; {s['reported']} "
-              f"rows are reported but not scored and {s['identities']} identities (reproduced by "
-              f"construction) are listed but not counted. Code commit: {commit or 'unknown'}. Wall "
+              f"rows are reported but not scored{f' (of which {of_which})' if of_which else ''} and "
+              f"{s['identities']} identities (reproduced by construction) are listed but not counted. "
+              f"Code commit: {commit or 'unknown'}. Wall "
               "time: " + ", ".join(f"{k} {v:.0f} s" for k, v in wall.items()) + "."),
         ("p", "A scored check passes when |measured - expected| <= tolerance, or, for an effect, when "
               "its mean has the sign named in advance and its paired interval excludes 0. A failure is "
@@ -303,8 +345,14 @@ def write_report(out: Path, results: dict[str, CaseResult], config: dict[str, An
         blocks.append(("h2", TITLES[name]))
         if name in figures:
             blocks.append(("fig", str(figures[name]), TITLES[name]))
-        if res.checks:
-            blocks.append(("table", header, check_rows(res.checks)))
+        plain = [r for r in res.checks if r.get("kind") not in KIND_HEADINGS]
+        if plain:
+            blocks.append(("table", header, check_rows(plain)))
+        for kind, heading in KIND_HEADINGS.items():
+            rows = [r for r in res.checks if r.get("kind") == kind]
+            if rows:
+                blocks.append(("h3", heading))
+                blocks.append(("table", header, check_rows(rows)))
         if res.identities:
             blocks.append(("h3", "Identities (reproduced by construction; not counted)"))
             blocks.append(("table", ["quantity", "model", "published / input", "difference", "why"],

@@ -5,10 +5,16 @@ Three kinds of row, kept apart so that a tally counts only what could have faile
 * a **check** (``scored=True``) compares a measured value with an expected one and passes or fails;
   a failure always carries its reason, and nothing is ever "explained" into a pass;
 * a **reported** row (``scored=False``) is shown with the same fields but not counted, for values
-  that theory does not pin down (e.g. finite-size effects at the edge of Watts' cascade window);
+  that theory does not pin down (e.g. finite-size effects at the edge of Watts' cascade window), and
+  for **input consistency** (``kind="consistency"``: a published figure the population is built to
+  meet, so meeting it is no evidence) and figures the model cannot meet by construction
+  (``kind="unattainable"``, e.g. breakdowns that contradict each other);
 * an **identity** is a quantity the model reproduces by construction (an input drawn as given, or
   a target solved for exactly); it is listed beside the published figure but never counted, because
   it cannot fail.
+
+A check against an observation with a predictive interval (:func:`inside_interval`) passes when the
+observed value lies inside the interval the model predicts for it.
 
 Effects of switching a mechanism off are judged on paired differences (same seeds, on and off, so
 common random numbers cancel most of the noise): an effect passes only if its mean has the sign
@@ -50,13 +56,42 @@ def within(case: str, name: str, measured: float, expected: float, tolerance: fl
     }
 
 
+REPORTED_KINDS = ("reported", "consistency", "unattainable")
+
+
 def reported(case: str, name: str, measured: float, expected: float, tolerance: float | None,
-             reason: str) -> Check:
-    """A row shown like a check but not scored (``passed`` is None); ``reason`` says why not."""
+             reason: str, kind: str = "reported") -> Check:
+    """A row shown like a check but not scored (``passed`` is None); ``reason`` says why not.
+
+    ``kind`` says why it is not scored (:data:`REPORTED_KINDS`): ``reported`` (theory does not pin
+    the value down), ``consistency`` (the population is built to meet the figure), ``unattainable``
+    (the model cannot meet it by construction); the report shows each kind under its own heading.
+    """
+    if kind not in REPORTED_KINDS:
+        raise ValueError(f"kind must be one of {REPORTED_KINDS}, got {kind!r}")
     return {
         "case": case, "name": name, "measured": float(measured), "expected": float(expected),
         "tolerance": None if tolerance is None else float(tolerance), "interval": None,
-        "passed": None, "scored": False, "reason": reason,
+        "passed": None, "scored": False, "kind": kind, "reason": reason,
+    }
+
+
+def inside_interval(case: str, name: str, predicted: float, observed: float, low: float, high: float,
+                    reason: str = "") -> Check:
+    """A scored check: passes when the ``observed`` value lies in the model's predictive interval
+    [``low``, ``high``] (``measured`` is the model's predictive mean, ``expected`` the observation)."""
+    ok = _finite(observed, low, high) and low <= observed <= high
+    if not _finite(observed, low, high):
+        verdict = "FAIL: no finite interval or observation"
+    elif ok:
+        verdict = f"observed {observed:.4g} inside [{low:.4g}, {high:.4g}]"
+    else:
+        side = "below" if observed < low else "above"
+        verdict = f"FAIL: observed {observed:.4g} {side} the interval [{low:.4g}, {high:.4g}]"
+    return {
+        "case": case, "name": name, "measured": float(predicted), "expected": float(observed),
+        "tolerance": None, "interval": [float(low), float(high)], "passed": bool(ok), "scored": True,
+        "reason": f"{verdict}; {reason}" if reason else verdict,
     }
 
 
@@ -140,7 +175,7 @@ def signed_effect_check(case: str, name: str, effect: PairedEffect, expected_sig
 
 
 def tally(checks: Iterable[Check]) -> dict[str, int]:
-    """Counts of scored, passed, failed and reported (unscored) rows."""
+    """Counts of scored, passed, failed and reported (unscored, whatever their kind) rows."""
     rows = list(checks)
     scored = [r for r in rows if r["scored"]]
     passed = sum(bool(r["passed"]) for r in scored)

@@ -7,6 +7,9 @@ The full run is ``python -m experiments.validation`` (docs/validation.md).
 * Granovetter's riot and Watts' (2002) cascade window.
 * Limits of the full UTAUT rule: constant hazard and mean-field social influence.
 * Scoring: a wrong-sign effect fails, an interval containing zero fails, identities are not counted.
+* Indonesia: the rows the population is built to meet are reported (input consistency), not scored.
+* Observed: the calibration's held-out and growth targets scored against their 90% posterior
+  predictive interval, read from a ``calibration.json`` written here (not the shipped one).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments.engine.targets import load_targets
 from experiments.validation.app import (
     AblationCase,
     IndonesiaCase,
     InteractionsCase,
+    ObservedCase,
     ValidateConfig,
     check_config,
     run_validation,
@@ -33,11 +38,14 @@ from experiments.validation.app import (
 from experiments.validation.cases.ablation import ABLATIONS, Ablation, ablation_case
 from experiments.validation.cases.bass import bass_runs
 from experiments.validation.cases.granovetter import granovetter_adopters, granovetter_case
+from experiments.validation.cases.indonesia import indonesia_case
 from experiments.validation.cases.limits import limits_case
+from experiments.validation.cases.observed import observed_case
 from experiments.validation.cases.watts import watts_cascade_sizes
 from experiments.validation.runner import RunSpec, run_summaries
 from experiments.validation.scoring import (
     identity,
+    inside_interval,
     paired_effect,
     reported,
     signed_effect_check,
@@ -114,6 +122,19 @@ def test_identities_and_reported_rows_are_not_counted():
     assert tally(rows) == {"scored": 2, "passed": 1, "failed": 1, "reported": 1}
     ident = identity("c", "share", 0.561, 0.561, "an input")
     assert "passed" not in ident and "scored" not in ident
+    built = reported("c", "raked", 0.79, 0.795, 0.02, "built to meet it", kind="consistency")
+    assert tally([built]) == {"scored": 0, "passed": 0, "failed": 0, "reported": 1}
+    with pytest.raises(ValueError):
+        reported("c", "x", 0, 0, None, "why", kind="nonsense")
+
+
+def test_inside_interval_passes_only_inside():
+    row = inside_interval("c", "x", 0.80, 0.795, 0.78, 0.82)
+    assert row["passed"] and row["scored"] and row["interval"] == [0.78, 0.82]
+    assert row["measured"] == 0.80 and row["expected"] == 0.795
+    below = inside_interval("c", "x", 0.80, 0.70, 0.78, 0.82, "why")
+    assert not below["passed"] and "below" in below["reason"] and below["reason"].endswith("why")
+    assert not inside_interval("c", "x", 0.80, math.nan, 0.78, 0.82)["passed"]
 
 
 def test_the_ablation_table_names_one_outcome_and_a_sign_per_mechanism():
@@ -255,9 +276,104 @@ def test_run_summaries_runs_each_distinct_spec_once_in_order():
     assert b.hydra_overrides()[-1] == "mechanisms.training=False"
 
 
+# --------------------------------------------------------------------------- Indonesia, observed
+def test_indonesia_rows_are_input_consistency_not_scored():
+    result = indonesia_case(2000, 1, 2.0)
+    rows = result.checks
+    assert not any(r["scored"] for r in rows) and all(r["passed"] is None for r in rows)
+    assert tally(rows) == {"scored": 0, "passed": 0, "failed": 0, "reported": len(rows)}
+    kinds = {r["name"]: r["kind"] for r in rows}
+    ages = [n for n, k in kinds.items() if k == "unattainable"]
+    assert len(ages) == 4 and all("age" in n for n in ages)
+    consistency = [n for n, k in kinds.items() if k == "consistency"]
+    assert len(consistency) == 10  # national, six island groups, urban, rural, trust
+    assert any("trust" in n for n in consistency)
+    assert all("built to meet" in r["reason"] for r in rows if r["kind"] == "consistency")
+    assert all("cannot be met by construction" in r["reason"] for r in rows if r["kind"] == "unattainable")
+
+
+def _calibration_file(path: Path, outside: str | None = None, drop: str | None = None,
+                      commit: str | None = None) -> dict[str, dict]:
+    """A calibration.json for every target of the shipped targets file, with made-up numbers: the
+    observation at the centre of [observed - 0.05, observed + 0.05], or above it for ``outside``."""
+    entries = {}
+    for i, t in enumerate(load_targets()):
+        if t.name == drop:
+            continue
+        predicted = t.observed + 0.001 * (i + 1)
+        low, high = (t.observed + 0.01, t.observed + 0.05) if t.name == outside else (
+            t.observed - 0.05, t.observed + 0.05)
+        entries[t.name] = {
+            "name": t.name, "date": t.date, "metric": t.metric, "observed": t.observed,
+            "predicted": predicted, "model_mean": predicted, "low": low, "high": high, "sd": t.sd,
+            "held_out": t.held_out, "inside": bool(low <= t.observed <= high), "source": t.source}
+    payload = {"commit": commit, "checks": list(entries.values())} if commit else list(entries.values())
+    path.write_text(json.dumps(payload))
+    return entries
+
+
+def test_observed_case_scores_held_out_and_growth_targets_from_the_file(tmp_path: Path):
+    targets = load_targets()
+    held = [t for t in targets if t.held_out]
+    growth = [t for t in targets if t.is_growth]
+    assert held and growth
+    cal = tmp_path / "calibration.json"
+    entries = _calibration_file(cal, commit="abc1234")
+    result = observed_case(cal)
+    rows = result.checks
+    assert len(rows) == len({t.name for t in held + growth})
+    assert all(r["scored"] and r["passed"] for r in rows)
+    for t, r in zip([t for t in targets if t.held_out or t.is_growth], rows, strict=True):
+        e = entries[t.name]
+        assert t.name in r["name"]
+        assert (r["measured"], r["expected"], r["interval"]) == (e["predicted"], e["observed"],
+                                                                 [e["low"], e["high"]])
+        assert str(cal) in r["reason"] and "abc1234" in r["reason"]
+        if t.is_growth:
+            assert "in-sample" in r["reason"]
+        else:
+            assert "held out" in r["reason"]
+    implied = [r for r in rows if "implied by fitted" in r["reason"]]
+    assert len(implied) == 1 and "ever_used" in implied[0]["name"]  # the 2024 use level
+
+
+def test_observed_target_outside_its_interval_fails(tmp_path: Path):
+    cal = tmp_path / "calibration.json"
+    held = next(t for t in load_targets() if t.held_out and t.metric == "access")
+    _calibration_file(cal, outside=held.name)
+    rows = {r["name"]: r for r in observed_case(cal).checks}
+    (miss,) = [r for name, r in rows.items() if held.name in name]
+    assert miss["scored"] and not miss["passed"] and "below the interval" in miss["reason"]
+    assert tally(rows.values())["failed"] == 1
+
+
+def test_observed_target_missing_from_the_file_is_reported(tmp_path: Path):
+    cal = tmp_path / "calibration.json"
+    growth = next(t for t in load_targets() if t.is_growth)
+    _calibration_file(cal, drop=growth.name)
+    rows = observed_case(cal).checks
+    (missing,) = [r for r in rows if growth.name in r["name"]]
+    assert not missing["scored"] and "not in" in missing["reason"]
+    assert all(r["scored"] for r in rows if r is not missing)
+
+
+def test_observed_calibration_file_must_exist(tmp_path: Path):
+    cfg = ValidateConfig(cases=["observed"], observed=ObservedCase(calibration=str(tmp_path / "no.json")))
+    with pytest.raises(ConfigError, match=r"^observed\.calibration="):
+        check_config(cfg)
+    (tmp_path / "bad.json").write_text("[{}]")
+    cfg.observed.calibration = str(tmp_path / "bad.json")
+    with pytest.raises(ConfigError, match=r"^observed\.calibration="):
+        check_config(cfg)
+    check_config(ValidateConfig(cases=["bass"], observed=cfg.observed))  # not checked unless selected
+
+
 # --------------------------------------------------------------------------- the app
 def test_report_for_marginals_ablation_and_interactions(tmp_path: Path):
-    cfg = ValidateConfig(cases=["indonesia", "ablation", "interactions"], n_jobs=1, progress=False)
+    cal = tmp_path / "calibration.json"
+    _calibration_file(cal)
+    cfg = ValidateConfig(cases=["indonesia", "observed", "ablation", "interactions"], n_jobs=1,
+                         progress=False, observed=ObservedCase(calibration=str(cal)))
     cfg.indonesia = IndonesiaCase(n_citizens=2000)
     cfg.ablation = AblationCase(n_citizens=300, seeds=2, steps=2)
     cfg.interactions = InteractionsCase(n_citizens=300, seeds=2, steps=2,
@@ -270,16 +386,21 @@ def test_report_for_marginals_ablation_and_interactions(tmp_path: Path):
     for row in ablation:
         assert row["scored"] and len(row["interval"]) == 2 and row["expected_sign"] in "+-"
     assert any("age 60+" in r["name"] for r in checks)
+    assert not any(r["scored"] for r in checks if r["case"] == "indonesia")
+    observed = [r for r in checks if r["case"] == "observed"]
+    assert observed and all(r["scored"] and r["interval"] for r in observed)
     # Identities are listed apart and not counted among the checks.
     assert report["identities"] and all(r["case"] == "indonesia" for r in report["identities"])
     assert report["summary"]["scored"] == sum(r["scored"] for r in checks)
+    assert report["summary"]["reported"] == sum(not r["scored"] for r in checks)
     assert report["summary"]["identities"] == len(report["identities"])
     assert not any("population share" in r["name"] for r in checks)
     inter = report["interactions"]["rows"][0]
     assert {"interaction", "main_a", "main_b", "both"} <= set(inter)
     assert inter["interaction"]["low"] <= inter["interaction"]["mean"] <= inter["interaction"]["high"]
     md = md_path.read_text()
-    for figure in ("indonesia_marginals.png", "ablation.png", "interactions.png"):
+    assert "Input consistency (not scored: the population is built to meet these figures)" in md
+    for figure in ("indonesia_marginals.png", "observed.png", "ablation.png", "interactions.png"):
         assert (tmp_path / "figures" / figure).is_file()
         assert figure in md
     assert (tmp_path / "validation.html").is_file()

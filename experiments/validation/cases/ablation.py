@@ -45,7 +45,9 @@ ABLATIONS: tuple[Ablation, ...] = (
              "adoption_final", +1, "ease of use (usability x literacy met) adds to every utility"),
     Ablation("F4", "infrastructure", "infrastructure and data security", "infrastructure",
              "adoption_final", +1,
-             "connectivity spending gives citizens usable internet, without which nobody adopts"),
+             "connectivity spending connects citizens beyond the observed access trend (off: the "
+             "lever connects nobody and security stays at start; the trend continues), and without "
+             "internet nobody adopts"),
     Ablation("F5", "training", "training of civil servants", "training", "adoption_final", +1,
              "training raises competence and lowers resistance, so offices become readier"),
     Ablation("F6", "trust_dynamics", "transparency and public trust", "transparency",
