@@ -57,6 +57,31 @@ def config_hash(cfg: Any) -> str:
     return hashlib.sha256(canonical_json(config_dict(cfg)).encode()).hexdigest()
 
 
+# The policy keys that act before the policy starts: when it starts, and the uncosted political will
+# every month's staff update reads. The rest of the policy block, and the budget, act only from it.
+HISTORY_POLICY_KEYS = ("start_date", "political_will")
+HISTORY_NEUTRAL_KEYS = ("budget_idr_bn_per_month",)
+
+
+def history_dict(cfg: Any) -> dict[str, Any]:
+    """What decides a run's history, the months before its policy starts: the hashed config
+    (:func:`config_dict`) with the policy block reduced to :data:`HISTORY_POLICY_KEYS` and the budget
+    left out."""
+    data = config_dict(cfg)
+    policy = data.get("policy") or {}
+    data["policy"] = {k: policy.get(k) for k in HISTORY_POLICY_KEYS}
+    for key in HISTORY_NEUTRAL_KEYS:
+        data.pop(key, None)
+    return data
+
+
+def history_key(cfg: Any) -> str:
+    """SHA-256 (hex) of :func:`history_dict`. Runs with the same history key (the seed is part of it)
+    live through exactly the same months up to the policy start, so one model run to that month can
+    be branched into each of them (:meth:`sim.model.DigitalAdoptionModel.branch`)."""
+    return hashlib.sha256(canonical_json({"history": history_dict(cfg)}).encode()).hexdigest()
+
+
 def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(["git", "-C", str(CODE_ROOT), *args], capture_output=True, text=True,
