@@ -5,7 +5,9 @@ whitespace), leaving out the settings that do not change results: ``progress`` (
 ``materialise_agents`` (whether the mesa Agent views exist; tests/model/test_reproducibility.py checks
 that results are the same either way). Two runs with
 the same hash are the same computation, so a sweep can recognise a finished run on disk and skip it
-(resume) and a report can refuse runs of another experiment.
+(resume) and a report can refuse runs of another experiment. A run's *history key*
+(:func:`history_key`) leaves out the policy and the budget as well: runs that share it live through
+the same months up to the policy start, which the runner simulates once for all of them.
 
 The code version is the git commit of the checkout the code was imported from, with a dirty flag when
 tracked or unignored files differ from it; outside a checkout, the installed package version.
