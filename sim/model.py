@@ -20,6 +20,7 @@ synchronous. Every random draw comes from a stream spawned from the run's seed.
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -56,6 +57,7 @@ from sim.rules.policy import LeverInputs, apply_policy
 from sim.rules.trends import decimal_year, follow_trends, start_shift
 from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
+from sim.store.provenance import HISTORY_POLICY_KEYS, history_dict
 from sim.summary import summarise
 
 AUTO_MATERIALISE_LIMIT = 50_000
@@ -64,6 +66,8 @@ STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "securi
            "trends")
 # Keys outside the policy block that set_policy may change: the budget is what the policy spends.
 POLICY_TOP_LEVEL_KEYS = ("budget_idr_bn_per_month",)
+# mesa's agent registries (and our flag): a copy of the model gets its own agent views, not copies.
+AGENT_REGISTRIES = ("_agents", "_agents_by_type", "_all_agents", "_materialised")
 
 
 class DigitalAdoptionModel(mesa.Model):
@@ -133,10 +137,7 @@ class DigitalAdoptionModel(mesa.Model):
         )
         self.datacollector.collect(self)
 
-        choice = cfg.materialise_agents
-        if choice == "always" or (
-            choice == "auto" and cfg.population.n_citizens <= AUTO_MATERIALISE_LIMIT
-        ):
+        if _wants_agents(cfg):
             self.materialise_agents()
 
     def __repr__(self) -> str:
@@ -176,6 +177,80 @@ class DigitalAdoptionModel(mesa.Model):
         self.cfg = cfg
         self.policy_month = policy_start_month(cfg)
         self.policy_changes.append((self.month, dotted))
+
+    # ----------------------------------------------------------------- branching
+    def branch(self, cfg: SimConfig | DictConfig) -> DigitalAdoptionModel:
+        """An independent copy of this model at its current month that continues under ``cfg``.
+
+        Every scenario of one seed lives through the same history before its policy starts
+        (``policy.start_date``): before it a policy spends nothing and draws no random numbers. So a
+        model run to the policy start month can be branched into each scenario, and each branch gives
+        exactly, byte for byte, what a run of its config from month 0 gives. The copy is deep (state
+        arrays, random streams, rows, month, data collector); configs are read-only and shared.
+
+        ``cfg`` must have this model's history: the same config apart from the policy block (other
+        than ``policy.start_date`` and ``policy.political_will``, which act before the start) and
+        ``budget_idr_bn_per_month`` (:func:`sim.store.provenance.history_key`); and the model must not
+        be past ``cfg``'s policy start month. Otherwise, and for a model whose ``set_policy`` changed a
+        key that acts before the start, a one-line :class:`~sim.parameters.ConfigError`. The branch
+        has mesa Agent views if ``cfg.materialise_agents`` asks for them, as a new model would.
+        """
+        cfg = to_sim_config(cfg)
+        start = policy_start_month(cfg)
+        if self.month > start:
+            raise ConfigError(f"branch: the model is at month {self.month}, past the policy start of "
+                              f"{cfg.policy.name} (month {start}, {cfg.policy.start_date}); allowed: "
+                              f"branching at month {start} or before")
+        history_keys = [f"policy.{k}" for k in HISTORY_POLICY_KEYS]
+        history = " and ".join(history_keys)
+        ours, theirs = _flatten(history_dict(self.cfg)), _flatten(history_dict(cfg))
+        differing = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+        if differing:
+            key = differing[0]
+            raise ConfigError(f"branch: {key}={theirs.get(key)!r} differs from this model's "
+                              f"{ours.get(key)!r}, so the history differs; allowed: configs that differ "
+                              f"only in the policy block (except {history}) and budget_idr_bn_per_month")
+        changed = [(month, key) for month, changes in self.policy_changes for key in changes
+                   if key in history_keys]
+        if changed:
+            month, key = changed[0]
+            raise ConfigError(f"branch: set_policy changed {key} at month {month}, so this model's "
+                              f"history is no run's from its start; allowed: branching a model whose "
+                              f"set_policy calls left {history} alone")
+        branch = self._copy()
+        branch.cfg = cfg
+        branch.policy_month = start
+        branch.policy_changes = []  # the branch is the run of cfg (changes of other keys never acted)
+        if _wants_agents(cfg):
+            branch.materialise_agents()
+        return branch
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DigitalAdoptionModel:
+        """A deep copy (see :meth:`branch`), with its own mesa Agent views if this model has them."""
+        new = self._copy(memo)
+        if getattr(self, "_materialised", False):
+            new.materialise_agents()
+        return new
+
+    def _copy(self, memo: dict[int, Any] | None = None) -> DigitalAdoptionModel:
+        """A deep copy without mesa Agent views. The config is shared (validated configs are
+        read-only); the month's rows and the collector's series are lists of numbers, copied one level
+        deep (a generic deep copy of them costs as much as the state arrays at 20,000 citizens)."""
+        memo = {} if memo is None else memo
+        memo[id(self.cfg)] = self.cfg
+        memo[id(self.rows)] = [dict(row) for row in self.rows]
+        model_vars = self.datacollector.model_vars
+        memo[id(model_vars)] = {name: list(values) for name, values in model_vars.items()}
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        for name, value in vars(self).items():
+            if name not in AGENT_REGISTRIES:
+                new.__dict__[name] = copy.deepcopy(value, memo)
+        new._agents = {}
+        new._agents_by_type = {}
+        new._all_agents = mesa.agent.AgentSet([], random=new.random)
+        return new
 
     # ----------------------------------------------------------------- construction
     def _build_state(self) -> State:
@@ -330,6 +405,22 @@ class DigitalAdoptionModel(mesa.Model):
     @property
     def adoption(self) -> float:
         return float(np.mean(self.state.citizens.state == USER))
+
+
+def _wants_agents(cfg: SimConfig) -> bool:
+    """Whether a model of ``cfg`` creates its mesa Agent views (``materialise_agents``)."""
+    choice = cfg.materialise_agents
+    return choice == "always" or (choice == "auto" and cfg.population.n_citizens <= AUTO_MATERIALISE_LIMIT)
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one mapping of dotted keys."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
 
 
 def _policy_key(key: str) -> str:

@@ -11,7 +11,11 @@ and hand them to :func:`run_configs`, which runs them
 Workers import the launching checkout's code (checked: a worker that imported ``sim`` from anywhere
 else refuses to run), receive the config objects themselves (no strings parsed back, no
 subprocess), and send back the files of each finished run; this process writes them, so results are
-byte-identical whatever the launcher or the number of workers. Each run is written as it finishes:
+byte-identical whatever the launcher or the number of workers. Runs that share their history (the
+same config, seed included, but for the policy block and the budget:
+:func:`~sim.store.provenance.history_key`) are one work unit: its worker simulates the months before
+the policy start once and branches the model into each run (:func:`simulate_group`), which gives the
+same files, byte for byte, as running each from month 0. Each run is written as it finishes:
 
 - ``<out>/runs/<policy>_seed<seed>_<hash>/``: ``config.json``, ``timeseries.parquet``,
   ``provinces.csv`` (the final state by province), then ``summary.json`` (with ``config_hash``,
@@ -62,7 +66,14 @@ from sim.store.files import (
     summary_checksum,
     write_files,
 )
-from sim.store.provenance import CODE_ROOT, canonical_json, code_version, config_hash, plain
+from sim.store.provenance import (
+    CODE_ROOT,
+    canonical_json,
+    code_version,
+    config_hash,
+    history_key,
+    plain,
+)
 from sim.store.record import RunRecord, read_summary
 
 RUNS_DIR = "runs"
@@ -305,45 +316,114 @@ def _folder_lock(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+# --------------------------------------------------------------------------- grouping runs by history
+def groups_for(tasks: Sequence[Task], n_units: int = 1) -> list[list[Task]]:
+    """The tasks grouped by history key (:func:`sim.store.provenance.history_key`: the seed and
+    everything but the policy and the budget), in the order of each group's first task: one work unit
+    per group, whose runs share the simulated history up to the policy start
+    (:func:`simulate_group`).
+
+    While there are fewer units than ``n_units`` (the workers), the largest group is halved: each half
+    simulates the history again, which costs less than leaving a worker idle."""
+    groups: dict[str, list[Task]] = {}
+    for task in tasks:
+        groups.setdefault(history_key(task.cfg), []).append(task)
+    units = list(groups.values())
+    while len(units) < n_units:
+        largest = max(range(len(units)), key=lambda i: len(units[i]), default=None)
+        if largest is None or len(units[largest]) < 2:
+            break
+        unit = units[largest]
+        half = (len(unit) + 1) // 2
+        units[largest:largest + 1] = [unit[:half], unit[half:]]
+    return units
+
+
 # --------------------------------------------------------------------------- the work of one run
-def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:
-    """Run one config (in a worker); return its key and its run files, as bytes."""
+def _check_root(code_root: str) -> None:
     import sim
-    from sim.model import DigitalAdoptionModel
 
     here = str(Path(sim.__file__).resolve().parent.parent)
     if code_root != CLUSTER and here != code_root:
         raise RunnerError(f"a worker imported sim from {here}, not from the launching checkout "
                           f"{code_root}; install the checkout (pip install -e .) or run from it")
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    model = DigitalAdoptionModel(config=replace(cfg, progress=False, materialise_agents="never")).run()
-    return key, run_files(model.summary(), model.timeseries(), cfg, code, key,
-                          provinces=model.province_table())
+
+
+def _quiet(cfg: SimConfig) -> SimConfig:
+    """The config as a worker runs it: no progress bar, no mesa Agent views (neither is in the hash)."""
+    return replace(cfg, progress=False, materialise_agents="never")
+
+
+def _files(model: Any, cfg: SimConfig, code: str, key: str) -> dict[str, bytes]:
+    return run_files(model.summary(), model.timeseries(), cfg, code, key, provinces=model.province_table())
+
+
+def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:
+    """Run one config (in a worker); return its key and its run files, as bytes."""
+    from sim.model import DigitalAdoptionModel
+
+    _check_root(code_root)
+    model = DigitalAdoptionModel(config=_quiet(cfg)).run()
+    return key, _files(model, cfg, code, key)
 
 
 Result = tuple[str, dict[str, bytes]]
 
 
-def _basic(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
+def simulate_group(cfgs: Sequence[SimConfig], keys: Sequence[str], code: str,
+                   code_root: str) -> list[Result]:
+    """Run configs that share their history (one history key; in a worker): each one's key and run
+    files, exactly as :func:`simulate` gives them, in order."""
+    return list(_simulate_each(cfgs, keys, code, code_root))
+
+
+def _simulate_each(cfgs: Sequence[SimConfig], keys: Sequence[str], code: str,
+                   code_root: str) -> Iterator[Result]:
+    """:func:`simulate_group` one run at a time: the model is built from the first config and run to
+    the policy start month (the history, the same for all), then branched once per config
+    (:meth:`sim.model.DigitalAdoptionModel.branch`) and each branch run to its end. A group of one
+    config is one :func:`simulate`."""
+    if len(cfgs) == 1:
+        yield simulate(cfgs[0], keys[0], code, code_root)
+        return
+    from sim.config import policy_start_month
+    from sim.model import DigitalAdoptionModel
+
+    _check_root(code_root)
+    trunk = DigitalAdoptionModel(config=_quiet(cfgs[0]))
+    end = min(policy_start_month(cfgs[0]), cfgs[0].steps)
+    while trunk.month < end:
+        trunk.step()
+    for cfg, key in zip(cfgs, keys, strict=True):
+        model = trunk.branch(_quiet(cfg)).run()
+        files = _files(model, cfg, code, key)
+        del model  # one branch in memory at a time, beside the trunk
+        yield key, files
+
+
+def _basic(units: Sequence[Sequence[Task]], code: str, n_jobs: int, out_dir: Path,
            ray_address: str | None) -> Iterator[Result]:
-    for task in tasks:
-        yield simulate(task.cfg, task.key, code, str(CODE_ROOT))
+    for unit in units:  # each run written as soon as it is done
+        yield from _simulate_each([t.cfg for t in unit], [t.key for t in unit], code, str(CODE_ROOT))
 
 
-def _joblib(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
+def _joblib(units: Sequence[Sequence[Task]], code: str, n_jobs: int, out_dir: Path,
             ray_address: str | None) -> Iterator[Result]:
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1,
                         pre_dispatch="2*n_jobs")
-    results = parallel(delayed(simulate)(t.cfg, t.key, code, str(CODE_ROOT)) for t in tasks)
+    results = parallel(delayed(simulate_group)([t.cfg for t in unit], [t.key for t in unit], code,
+                                               str(CODE_ROOT)) for unit in units)
     restore = _quiet_tracker_relaunch()
     broke = False
     with warnings.catch_warnings():  # "N tasks ... cancelled" on a stop: the stop line says so
         warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task",
                                 category=UserWarning)
         try:
-            yield from results
+            for group in results:
+                yield from group
         except Exception as exc:
             broke = pool_breakage(exc) is not None
             raise
@@ -520,7 +600,7 @@ def stop_ray(earlier: set[int] | frozenset[int] = frozenset()) -> None:
         psutil.wait_procs(alive, timeout=RAY_STOP_SECONDS)
 
 
-def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
+def _ray(units: Sequence[Sequence[Task]], code: str, n_jobs: int, out_dir: Path,
          ray_address: str | None) -> Iterator[Result]:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     import ray
@@ -535,19 +615,20 @@ def _ray(tasks: Sequence[Task], code: str, n_jobs: int, out_dir: Path,
     else:
         context = _cluster(ray_address, [sim, experiments])
     with context:
-        remote = ray.remote(num_cpus=1, max_retries=2)(simulate)
+        remote = ray.remote(num_cpus=1, max_retries=2)(simulate_group)
         width = max(1, int(ray.available_resources().get("CPU", 1))) * 2
-        queue = list(tasks)
+        queue = list(units)
         pending: list[Any] = []
         try:
             while queue or pending:
                 while queue and len(pending) < width:
-                    t = queue.pop(0)
-                    pending.append(remote.remote(t.cfg, t.key, code, _worker_root(ray_address)))
+                    unit = queue.pop(0)
+                    pending.append(remote.remote([t.cfg for t in unit], [t.key for t in unit], code,
+                                                 _worker_root(ray_address)))
                 # in short waits: a signal's handler runs only between them
                 done, pending = ray.wait(pending, num_returns=1, timeout=RAY_WAIT_SECONDS)
                 if done:
-                    yield ray.get(done[0])
+                    yield from ray.get(done[0])
         finally:
             for ref in pending:
                 with contextlib.suppress(Exception):
@@ -696,7 +777,8 @@ def run_configs(
           tqdm(total=len(tasks), initial=finished, desc=desc, unit="run", disable=not progress,
                file=sys.stderr, dynamic_ncols=True) as bar):
         try:
-            for key, files in LAUNCH[launcher](todo, code, jobs, out_dir, ray_address):
+            units = groups_for(todo, jobs)
+            for key, files in LAUNCH[launcher](units, code, jobs, out_dir, ray_address):
                 _write(out_dir, by_key[key], files)
                 finished += 1
                 bar.update(1)

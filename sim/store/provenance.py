@@ -5,7 +5,9 @@ whitespace), leaving out the settings that do not change results: ``progress`` (
 ``materialise_agents`` (whether the mesa Agent views exist; tests/model/test_reproducibility.py checks
 that results are the same either way). Two runs with
 the same hash are the same computation, so a sweep can recognise a finished run on disk and skip it
-(resume) and a report can refuse runs of another experiment.
+(resume) and a report can refuse runs of another experiment. A run's *history key*
+(:func:`history_key`) leaves out the policy and the budget as well: runs that share it live through
+the same months up to the policy start, which the runner simulates once for all of them.
 
 The code version is the git commit of the checkout the code was imported from, with a dirty flag when
 tracked or unignored files differ from it; outside a checkout, the installed package version.
@@ -55,6 +57,31 @@ def canonical_json(data: Any) -> str:
 def config_hash(cfg: Any) -> str:
     """SHA-256 (hex) of the resolved config without the result-neutral settings: the run's identity."""
     return hashlib.sha256(canonical_json(config_dict(cfg)).encode()).hexdigest()
+
+
+# The policy keys that act before the policy starts: when it starts, and the uncosted political will
+# every month's staff update reads. The rest of the policy block, and the budget, act only from it.
+HISTORY_POLICY_KEYS = ("start_date", "political_will")
+HISTORY_NEUTRAL_KEYS = ("budget_idr_bn_per_month",)
+
+
+def history_dict(cfg: Any) -> dict[str, Any]:
+    """What decides a run's history, the months before its policy starts: the hashed config
+    (:func:`config_dict`) with the policy block reduced to :data:`HISTORY_POLICY_KEYS` and the budget
+    left out."""
+    data = config_dict(cfg)
+    policy = data.get("policy") or {}
+    data["policy"] = {k: policy.get(k) for k in HISTORY_POLICY_KEYS}
+    for key in HISTORY_NEUTRAL_KEYS:
+        data.pop(key, None)
+    return data
+
+
+def history_key(cfg: Any) -> str:
+    """SHA-256 (hex) of :func:`history_dict`. Runs with the same history key (the seed is part of it)
+    live through exactly the same months up to the policy start, so one model run to that month can
+    be branched into each of them (:meth:`sim.model.DigitalAdoptionModel.branch`)."""
+    return hashlib.sha256(canonical_json({"history": history_dict(cfg)}).encode()).hexdigest()
 
 
 def _git(*args: str) -> str | None:
