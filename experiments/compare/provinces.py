@@ -113,8 +113,8 @@ def province_blocks(summary: pd.DataFrame, baseline: str, best: str | None, figu
         + (f"{scenario_label(best)}" if best else "each scenario")
         + " on it. A province's estimate rests on the citizen agents living there: "
         f"{len(few)} of 38 provinces hold fewer than {FEW_AGENTS} in some run (fewest: "
-        f"{int(base['agents_min'].min()):,}), so their ranges are mostly sampling noise; raise "
-        "n_citizens for a province estimate. The map is a tile cartogram (one square per province, "
+        f"{int(base['agents_min'].min()):,}), so their ranges are mostly sampling noise; run more "
+        "citizen agents for a province estimate. The map is a tile cartogram (one square per province, "
         "neighbours kept close), not a map of boundaries. Every scenario and province: "
         "province_summary.csv."))]
     for key, caption in (("baseline", f"Final adoption by province under {scenario_label(baseline)} (%)."),

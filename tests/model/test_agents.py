@@ -126,11 +126,11 @@ def test_writes_through_agents_change_what_the_model_does():
         m.step()
     new_users = (m.state.citizens.state == USER) & ~users_before
     assert not new_users.any()
-    # The same seed with access untouched gains users in those months.
+    # The same seed with access untouched gains new users in those months (some lapse as well).
     control = small_model(seed=6, **no_trend)
     for _ in range(4):
         control.step()
-    assert np.sum(control.state.citizens.state == USER) > np.sum(users_before)
+    assert ((control.state.citizens.state == USER) & ~users_before).any()
 
 
 def test_agents_on_request_for_large_populations():

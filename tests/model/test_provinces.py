@@ -94,7 +94,10 @@ def test_island_group_access_and_mean_literacy_keep_their_published_levels(large
     # The published island-group figures keep their shape, moved by one log-odds constant to the
     # national level population.access_level at population.access_date.
     anchored = expit(logit(np.asarray(pop.access_by_region)) + access_anchor_shift(pop))
-    np.testing.assert_allclose(by_region, anchored, atol=0.012)
+    # within 3 sampling standard errors of each island group's share (Maluku-Papua: ~6,300 agents)
+    counts = np.bincount(c.region)
+    three_se = 3 * np.sqrt(anchored * (1 - anchored) / counts)
+    assert np.all(np.abs(by_region - anchored) <= three_se), (by_region, anchored, three_se)
     assert c.access.mean() == pytest.approx(pop.access_level, abs=0.006)
     assert c.literacy.mean() == pytest.approx(pop.literacy_mean, abs=1e-9)
     lit = np.bincount(c.province, weights=c.literacy) / np.bincount(c.province)
