@@ -57,7 +57,7 @@ from sim.rules.policy import LeverInputs, apply_policy
 from sim.rules.trends import decimal_year, follow_trends, start_shift
 from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
-from sim.store.provenance import HISTORY_POLICY_KEYS, history_dict
+from sim.store.provenance import HISTORY_POLICY_KEYS, flatten, history_dict
 from sim.summary import summarise
 
 AUTO_MATERIALISE_LIMIT = 50_000
@@ -203,7 +203,7 @@ class DigitalAdoptionModel(mesa.Model):
                               f"branching at month {start} or before")
         history_keys = [f"policy.{k}" for k in HISTORY_POLICY_KEYS]
         history = " and ".join(history_keys)
-        ours, theirs = _flatten(history_dict(self.cfg)), _flatten(history_dict(cfg))
+        ours, theirs = flatten(history_dict(self.cfg)), flatten(history_dict(cfg))
         differing = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
         if differing:
             key = differing[0]
@@ -411,16 +411,6 @@ def _wants_agents(cfg: SimConfig) -> bool:
     """Whether a model of ``cfg`` creates its mesa Agent views (``materialise_agents``)."""
     choice = cfg.materialise_agents
     return choice == "always" or (choice == "auto" and cfg.population.n_citizens <= AUTO_MATERIALISE_LIMIT)
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as one mapping of dotted keys."""
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix.rstrip("."): data}
 
 
 def _policy_key(key: str) -> str:

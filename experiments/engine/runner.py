@@ -71,6 +71,7 @@ from sim.store.provenance import (
     canonical_json,
     code_version,
     config_hash,
+    flatten,
     history_key,
     plain,
 )
@@ -183,23 +184,14 @@ def _repair_part(out_dir: Path, task: Task) -> None:
 def _difference(folder: Path, cfg: SimConfig) -> str:
     """The first setting in which a run folder's config differs from ``cfg``, as ``key: a != b``."""
     try:
-        theirs = _flatten(json.loads((folder / CONFIG_FILE).read_text()))
+        theirs = flatten(json.loads((folder / CONFIG_FILE).read_text()))
     except (OSError, ValueError, AttributeError):
         return f"no readable {CONFIG_FILE}"
-    ours = _flatten(OmegaConf.to_container(OmegaConf.structured(cfg)))
+    ours = flatten(OmegaConf.to_container(OmegaConf.structured(cfg)))
     for key in sorted(set(ours) | set(theirs)):
         if key not in ("progress", "materialise_agents") and ours.get(key) != theirs.get(key):
             return f"{key}: {theirs.get(key)!r} there, {ours.get(key)!r} here"
     return "same settings, other code"
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for k, v in data.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
-        return out
-    return {prefix.rstrip("."): data}
 
 
 def stray_dataset_file(out_dir: Path) -> Path | None:
@@ -270,7 +262,7 @@ def claim_folder(out_dir: Path, experiment: dict[str, Any], reuse: bool = False)
             theirs = {"app": f"unreadable {EXPERIMENT_FILE}"}
         ours = json.loads(canonical_json(experiment))
         if theirs is not None and theirs != ours:
-            mine, other = _flatten(ours), _flatten(theirs)
+            mine, other = flatten(ours), flatten(theirs)
             key = next(k for k in sorted(set(mine) | set(other)) if mine.get(k) != other.get(k))
             raise FolderRefused(f"{out_dir} holds the runs of another experiment ({key}: "
                                 f"{other.get(key)!r} there, {mine.get(key)!r} here); allowed: the same "

@@ -77,6 +77,16 @@ def history_dict(cfg: Any) -> dict[str, Any]:
     return data
 
 
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one mapping of dotted keys (to name the first key two configs differ in)."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
 def history_key(cfg: Any) -> str:
     """SHA-256 (hex) of :func:`history_dict`. Runs with the same history key (the seed is part of it)
     live through exactly the same months up to the policy start, so one model run to that month can
