@@ -23,12 +23,15 @@ The month, in the model's order (:mod:`sim.model`):
    citizens, most in need first; of the offices, those serving the largest share of targeted
    citizens first; fixed at the start), eligible and willing (their fixed ``willingness`` draw below
    the programme's take-up chance); then the platform stocks are bought.
-2. Civil servants (top-down push: the office's will, raised where the head was led), 3. offices.
-4. Citizens: awareness; need (and, under a digital-first mandate, the non-exempt in need become
-   users); adoption, the service encounter and lapse (not for the mandated).
+2. Civil servants: retirements (entrants start from the post's initial values), then the top-down
+   push (the office's will, raised where the head was led), learning or skill decay; 3. offices.
+4. Citizens: awareness; need (and, under a digital-first mandate, the non-exempt who comply, in
+   need of a covered transaction, become users); adoption (not for those who keep to the counter),
+   the service encounter and lapse (not for the mandated).
 5. Trust: each citizen's experiences push their anchor (log-odds); a visit to an office is fair
-   with probability = the office's fairness (one draw per visiting citizen); transparency above its
-   initial level pushes too; then the Friedkin-Johnsen mix with the neighbours' trust.
+   with probability = the office's fairness (one draw per visiting citizen); the anchor drifts back
+   towards its start; transparency above its initial level pushes too; then the Friedkin-Johnsen
+   mix with the neighbours' trust.
 6. Platform: users' feedback raises usability; stocks depreciate.
 7. Breach: a breach pushes the anchors of users and of others with access, and their expressed
    trust moves by (1 - susceptibility) x the change of their anchor's level.
@@ -187,9 +190,9 @@ class CivilServant(mesa.Agent):
         super().__init__(model)
         self.office = office
         self.supervisor: CivilServant | None = None
-        self.competence = competence
-        self.resistance = resistance
-        self.fairness = fairness
+        self.competence = self.competence_initial = competence
+        self.resistance = self.resistance_initial = resistance
+        self.fairness = self.fairness_initial = fairness
         self.digital = digital
         self.willingness = willingness
         self.trained = False
@@ -213,7 +216,7 @@ class CivilServant(mesa.Agent):
         # refresh is this month's share of digital peers.
         peers = office.digital_share
         self.resistance = _clip01(resistance_next(params, self.resistance, top_down, peers))
-        self.competence = competence_next(params, self.competence, digital)
+        self.competence = competence_next(params, self.competence, digital, self.competence_initial)
         self._next_digital = self.digital
         if self.random.random() < params.switch_rate:
             utility = digital_utility(params, self.competence, office.capacity, self.resistance)
@@ -221,6 +224,19 @@ class CivilServant(mesa.Agent):
 
     def advance(self) -> None:
         self.digital = self._next_digital
+
+    def maybe_retire(self) -> None:
+        """Turnover: with probability turnover_rate the post passes to an entrant who starts from the
+        post's initial values, untrained and not digital; a new head has not been led."""
+        if self.random.random() >= self.model.cfg.params.bureaucracy.turnover_rate:
+            return
+        self.competence = self.competence_initial
+        self.resistance = self.resistance_initial
+        self.fairness = self.fairness_initial
+        self.trained = False
+        self.digital = self._next_digital = False
+        if self.supervisor is None:
+            self.office.led = False
 
     # -- the training lever --------------------------------------------------------------------
     def eligible_for_training(self) -> bool:
@@ -277,11 +293,18 @@ class Citizen(CellAgent):
         }
         return any(tests.get(group, False) for group in model.cfg.policy.mandate.exempt)
 
+    def keeps_to_counter(self) -> bool:
+        return self.counter_attachment < self.model.cfg.params.adoption.offline_preference
+
     def need_service(self, mandate: bool) -> None:
-        self.in_need = self.random.random() < self.model.cfg.params.adoption.need_rate
-        self.mandated = mandate and not self.exempt()
+        cfg = self.model.cfg
+        need_rate = cfg.params.adoption.need_rate
+        u = self.random.random()
+        self.in_need = u < need_rate
+        complies = self.counter_attachment >= 1.0 - cfg.policy.mandate.compliance
+        self.mandated = mandate and not self.exempt() and complies
         self.success = self.failure = self.forced_failure = self.offline = False
-        if self.in_need and self.mandated:
+        if self.in_need and self.mandated and u < need_rate * cfg.policy.mandate.scope:
             self.aware = True
             self.state = USER
 
@@ -294,7 +317,7 @@ class Citizen(CellAgent):
         params = model.cfg.params.adoption
         office = self.office
         state = self.state
-        if self.aware and self.access and state != USER:
+        if self.aware and self.access and state != USER and not self.keeps_to_counter():
             neighbours = self.neighbours()
             social = sum(n.state == USER for n in neighbours) / max(len(neighbours), 1)
             usefulness = office.readiness * time_saved_share(office.offline_hours, params.digital_hours)
@@ -331,6 +354,7 @@ class Citizen(CellAgent):
         if self.offline:
             fair = self.random.random() < self.office.fairness
             anchor = _pushed(anchor, float(encounter_push(params, fair)))
+        anchor += params.anchor_reversion * (self.trust_anchor_initial - anchor)
         if model.transparency_rise != 0.0:
             anchor = _pushed(anchor, float(transparency_push(params, model.transparency_rise,
                                                              self.access)))
@@ -456,7 +480,8 @@ class ReferenceModel(mesa.Model):
         streams = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
         rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
         shift = start_shift(pop, cfg.params.trends, cfg.start_date)
-        c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift)
+        c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift,
+                                attachment_rng=rngs["attachment"])
         self.trend_random = rngs["trends"]
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
         block = c.region.astype(np.int64) * 10 + c.urban.astype(np.int64) * 5 + c.quintile
@@ -507,6 +532,8 @@ class ReferenceModel(mesa.Model):
                 "literacy_tercile": int(c.literacy_tercile[i]), "access": bool(c.access[i]),
                 "access_log_odds": float(c.access_log_odds[i]),
                 "trust": float(c.trust[i]), "trust_anchor": float(c.trust_anchor[i]),
+                "trust_anchor_initial": float(c.trust_anchor_initial[i]),
+                "counter_attachment": float(c.counter_attachment[i]),
                 "aware": bool(c.aware[i]), "state": int(c.state[i]),
                 "office": self.offices[c.office[i]], "literacy_trained": False,
                 "coproduced": False, "willingness": float(c.willingness[i]),
@@ -564,6 +591,7 @@ class ReferenceModel(mesa.Model):
         cfg = self.cfg
         self.follow_trends()
         self.apply_policy()
+        self.civil_servants.shuffle_do("maybe_retire")
         self.civil_servants.shuffle_do("step")
         self.civil_servants.do("advance")
         self.office_set.shuffle_do("step")

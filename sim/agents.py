@@ -57,6 +57,8 @@ class Citizen(_ArrayAgent):
     aware = _array_property("citizens", "aware", bool, "knows the digital services exist")
     state = _array_property("citizens", "state", int, "0 non-user, 1 user, 2 lapsed")
     office = _array_property("citizens", "office", int, "index of the serving office")
+    counter_attachment = _array_property("citizens", "counter_attachment", float,
+                                         "attachment to the office counter [0, 1), strongest near 0")
 
     @property
     def region(self) -> str:

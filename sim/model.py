@@ -4,11 +4,13 @@ One step is one month. The schedule (DESIGN section 3) is:
 
 1. Government applies the policy inside its spending window (each lever buys units for its
    targeted, willing recipients; platform stocks are bought).
-2. Civil servants: training effects (in 1), resistance, learning, digital practice.
+2. Civil servants: retirements and entrants, training effects (in 1), resistance, learning or
+   skill decay, digital practice.
 3. Offices: readiness and fairness.
-4. Citizens: awareness, adoption (or a digital-first mandate), service experiences.
+4. Citizens: awareness, adoption (those who keep to the counter by choice never adopt; a
+   digital-first mandate obliges those who comply), service experiences.
 5. Trust: pushes from experience, fair or unfair encounters and transparency move each citizen's
-   anchor; neighbours' trust mixes in (Friedkin-Johnsen).
+   anchor, which drifts back towards its start; neighbours' trust mixes in (Friedkin-Johnsen).
 6. Platform: users' feedback raises usability; stocks (transparency, security, accessibility)
    depreciate towards their initial levels.
 7. Security incidents (a breach pushes trust down, hardest for users).
@@ -45,8 +47,8 @@ from sim.networks import build_network, degrees
 from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
-from sim.rules.bureaucracy import update_offices, update_staff
-from sim.rules.mandate import exempt_mask, mandate_active
+from sim.rules.bureaucracy import replace_leavers, update_offices, update_staff
+from sim.rules.mandate import mandate_active, mandated_mask
 from sim.rules.platform import (
     breach_probability,
     coproduction_feedback,
@@ -63,7 +65,7 @@ from sim.summary import summarise
 AUTO_MATERIALISE_LIMIT = 50_000
 # New streams go at the end: SeedSequence children keep their draws whatever comes after them.
 STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security", "trust",
-           "trends")
+           "trends", "attachment", "turnover")
 # Keys outside the policy block that set_policy may change: the budget is what the policy spends.
 POLICY_TOP_LEVEL_KEYS = ("budget_idr_bn_per_month",)
 # mesa's agent registries (and our flag): a copy of the model gets its own agent views, not copies.
@@ -258,7 +260,7 @@ class DigitalAdoptionModel(mesa.Model):
         pop, adoption = cfg.population, cfg.params.adoption
         rng = self.rngs["population"]
         shift = start_shift(pop, cfg.params.trends, cfg.start_date)
-        citizens = synthesise_citizens(pop, adoption, rng, shift)
+        citizens = synthesise_citizens(pop, adoption, rng, shift, attachment_rng=self.rngs["attachment"])
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
         if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
             citizens.access[:] = True
@@ -311,6 +313,7 @@ class DigitalAdoptionModel(mesa.Model):
                              trust=par.trust, mechanisms=mech)
         spent = apply_policy(state, cfg.policy, cfg.budget_idr_bn_per_month, par.costs, levers,
                              cfg.population.outer_islands, self.month - self.policy_month, rngs["policy"])
+        replace_leavers(state.staff, state.offices, par.bureaucracy, rngs["turnover"])
         update_staff(state.staff, state.offices, par.bureaucracy, cfg.policy.political_will, mech,
                      rngs["bureaucracy"])
         update_offices(state.staff, state.offices)
@@ -319,10 +322,11 @@ class DigitalAdoptionModel(mesa.Model):
         outcome: ServiceOutcome | None = None
         if par.adoption.rule == "utaut":
             mandated = (
-                ~exempt_mask(state, cfg.policy.mandate.exempt, cfg.population.outer_islands)
+                mandated_mask(state, cfg.policy.mandate, cfg.population.outer_islands)
                 if mandate else None
             )
-            outcome = step_citizens(state, par.adoption, par.platform, mech, rngs["citizens"], mandated)
+            outcome = step_citizens(state, par.adoption, par.platform, mech, rngs["citizens"], mandated,
+                                    cfg.policy.mandate.scope)
             fair_u = rngs["trust"].random(state.citizens.n, dtype=np.float32)
             if mech.trust_dynamics:
                 rise = state.platform.transparency - par.platform.transparency_initial

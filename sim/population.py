@@ -30,6 +30,7 @@ from sim.provinces import (
     literacy_log_odds,
     office_effects,
 )
+from sim.rules.adoption import keeps_to_counter
 from sim.rules.trust import anchor_log_odds
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
 
@@ -316,9 +317,12 @@ def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) ->
 
 def synthesise_citizens(
     pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator,
-    trend_shift: tuple[float, float] = (0.0, 0.0),
+    trend_shift: tuple[float, float] = (0.0, 0.0), *, attachment_rng: np.random.Generator,
 ) -> Citizens:
     """Draw the citizens' attributes; offices are assigned later by :func:`assign_offices`.
+
+    ``attachment_rng`` draws the attachment to the counter, from its own stream so that every other
+    attribute is the same whatever the behaviour settings.
 
     ``trend_shift`` moves access and literacy along their trends (log-odds) from the dates the
     profile's figures were measured to the start date (:mod:`sim.rules.trends`).
@@ -347,13 +351,15 @@ def synthesise_citizens(
     literacy_tercile = np.searchsorted(cut, literacy, side="right").astype(np.int8)
     trust = _trust(urban, quintile, pop, rng)
 
+    attachment = attachment_rng.random(n, dtype=np.float32)
     aware = rng.random(n) < pop.awareness_initial
     state = np.full(n, NON_USER, dtype=np.int8)
     if adoption.rule == "utaut":
-        # Initial users: a share of the connected (the measure's base); they are aware in any case.
-        eligible = np.flatnonzero(access)
+        # Initial users: a share of the connected (the measure's base), none of those who keep to the
+        # counter by choice; they are aware in any case.
+        eligible = np.flatnonzero(access & ~keeps_to_counter(attachment, adoption))
         k = (adoption.initial_adopters if adoption.initial_adopters >= 0
-             else int(round(pop.adoption_initial * eligible.size)))
+             else int(round(pop.adoption_initial * int(access.sum()))))
         state[rng.choice(eligible, size=min(k, eligible.size), replace=False)] = USER
     else:
         # Reduced forms: every citizen is eligible, initial adopters chosen at random.
@@ -381,6 +387,7 @@ def synthesise_citizens(
         access_log_odds=access_log_odds,
         trust=trust,
         trust_anchor=anchor_log_odds(trust),
+        trust_anchor_initial=anchor_log_odds(trust),
         aware=aware | (state == USER),
         state=state,
         office=np.zeros(n, dtype=np.int32),
@@ -391,6 +398,7 @@ def synthesise_citizens(
         willingness=rng.random(n, dtype=np.float32),
         need_score=citizen_need_score(region, urban, age_band, quintile, literacy_tercile, pop,
                                       rng.random(n)),
+        counter_attachment=attachment,
     )
 
 
@@ -475,6 +483,9 @@ def synthesise_offices_and_staff(
         competence=competence,
         resistance=resistance,
         fairness=fairness,
+        competence_initial=competence.copy(),
+        resistance_initial=resistance.copy(),
+        fairness_initial=fairness.copy(),
         trained=np.zeros(n_staff, dtype=np.bool_),
         digital=digital,
         willingness=rng.random(n_staff, dtype=np.float32),

@@ -49,6 +49,13 @@ class MandateConfig(Block):
                                   _SCENARIO, low=0, integer=True)
     exempt: list[str] = par(["no_access"], "groups", "groups kept offline-capable (people without "
                             "access always are)", _SCENARIO, choices=MANDATE_EXEMPTIONS)
+    scope: float = par(1.0, "share of transactions", "share of transactions the mandate covers (the "
+                       "rest stay voluntary)", _SCENARIO, low=0, high=1, low_open=True)
+    compliance: float = par(
+        0.95, "share of the non-exempt", "share of the non-exempt who follow the mandate; the rest, the "
+        "most attached to the counter, keep using it",
+        "assumption near the e-Filing record: 96-97% of annual returns electronic and 3-4% on paper "
+        "every year since 2020 (DJP)", low=0, high=1, prior=(0.85, 1.0))
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Citizens:
     access_log_odds: np.ndarray  # float64: log-odds of the access probability at month 0 (trend)
     trust: np.ndarray  # float64 [0, 1]: expressed trust in government (what adoption reads)
     trust_anchor: np.ndarray  # float64, log-odds: own prior, moved by own experience (Friedkin-Johnsen)
+    trust_anchor_initial: np.ndarray  # float64, log-odds: the anchor at the start (reversion pulls back)
     aware: np.ndarray  # bool: knows the digital service exists
     state: np.ndarray  # int8: NON_USER, USER, LAPSED
     office: np.ndarray  # int32: the office that serves the citizen
@@ -42,6 +43,9 @@ class Citizens:
     willingness: np.ndarray  # float32 uniform: takes part in a programme if below its take-up chance
     need_score: np.ndarray  # float64: disadvantages (rural, low literacy, 60+, poorest, outer
     #                         islands) plus a tie-break in [0, 1): who a targeted lever reaches first
+    counter_attachment: np.ndarray  # float32 uniform: attachment to the office counter, strongest
+    #                         near 0 (below offline_preference: never adopts by choice; below
+    #                         1 - mandate compliance: does not comply with a mandate)
 
     @property
     def n(self) -> int:
@@ -56,6 +60,11 @@ class Staff:
     competence: np.ndarray  # float64 [0, 1]
     resistance: np.ndarray  # float64 [0, 1]
     fairness: np.ndarray  # float64 [0, 1]
+    # The post's values at the start: an entrant who replaces a leaver starts from them, and skill
+    # decays back towards the initial competence when not practised.
+    competence_initial: np.ndarray  # float64 [0, 1]
+    resistance_initial: np.ndarray  # float64 [0, 1]
+    fairness_initial: np.ndarray  # float64 [0, 1]
     trained: np.ndarray  # bool
     digital: np.ndarray  # bool: works through the digital system
     willingness: np.ndarray  # float32 uniform: takes part in training if below its take-up chance

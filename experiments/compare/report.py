@@ -94,7 +94,8 @@ def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
     total = pop.population_total
 
     prefixes = {"ad": "params.adoption", "bur": "params.bureaucracy", "tr": "params.trust",
-                "pl": "params.platform", "co": "params.costs", "pop": "population", "pol": "policy"}
+                "pl": "params.platform", "co": "params.costs", "pop": "population", "pol": "policy",
+                "man": "policy.mandate"}
 
     def v(key: str, fmt: str, scale: float = 1.0) -> str:
         """The value of ``key`` (short prefix: see above) in these runs, formatted."""
@@ -164,9 +165,16 @@ def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
         f"{v('tr.susceptibility', '.3g')} (Friedkin-Johnsen); platform reliability "
         f"{v('pl.reliability', '.0%')}.",
         "A digital-first mandate (scenario mandate) is a rule, not spending: it costs nothing from the "
-        "budget, puts everyone in need who has internet access and no exemption on the digital channel "
-        "and cannot lapse them, and costs extra trust where that service fails. Compliance is complete "
-        "and no political or enforcement cost is modelled, so its effect is an upper bound.",
+        "budget, puts people in need who have internet access and no exemption on the digital channel "
+        f"if they comply ({v('man.compliance', '.0%')} do; the rest, those most attached to the counter, "
+        f"keep it) for the {v('man.scope', '.0%')} of transactions it covers, cannot lapse them, and "
+        "costs extra trust where that service fails. No political or enforcement cost is modelled.",
+        f"Behaviour (assumptions): {v('ad.offline_preference', '.0%')} of citizens keep to the office "
+        "counter by choice and never take up the digital channel voluntarily, so uptake plateaus below "
+        f"everyone connected; {v('bur.turnover_rate', '.2%')} of civil servants retire each month and "
+        "are replaced by untrained entrants, and unpractised skills fade "
+        f"({v('bur.skill_decay', '.1%')} of the gain a month); trust anchors drift back towards their "
+        f"start at {v('tr.anchor_reversion', '.1%')} a month.",
         f"Awareness: {v('pop.awareness_initial', '.0%')} of citizens know of the services at the "
         f"start and a campaign reaches a person for {million('outreach_per_person_reached', 3)} (both "
         "assumptions); the outreach scenario's effect rests on them.",
@@ -177,6 +185,19 @@ def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
            "The ranges cover only the runs' random variation across seeds, not the uncertainty of the "
            "parameters above, most of which are assumptions."),
     ]
+
+
+def trust_cost_items(others: pd.DataFrame, base_name: str, setup: dict[str, Any]) -> list[str]:
+    """A trust cost beside its adoption gain: every scenario whose paired change of mean trust against
+    the baseline is negative in at least 95% of the draws (its 95th percentile below zero), most costly
+    first, so a rule that buys adoption with trust (a mandate) says so in the headline."""
+    if "trust_mean_final_change_p95" not in others:
+        return []
+    costly = others[others["trust_mean_final_change_p95"] < 0].sort_values("trust_mean_final_change_mean")
+    return [f"Trust cost: {scenario_label(r['scenario'])} changes final adoption by "
+            f"{pp(*stat(r, 'adoption_change'))} but mean trust (0 to 1) by "
+            f"{estimate(*stat(r, 'trust_mean_final_change'), decimals=3, sign=True)} against {base_name}, "
+            f"lower in at least 95% of {draws_name(setup)}." for _, r in costly.iterrows()]
 
 
 def draws_name(setup: dict[str, Any]) -> str:
@@ -326,6 +347,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
                            else " (the 5%-95% range includes zero)")
                 items.append(f"Largest cut of the {metric_label(gap)}: {scenario_label(eq['scenario'])} "
                              f"({value_text(eq, f'{gap}_change')} against {base_name}){verdict}.")
+        items += trust_cost_items(others, base_name, setup)
         flat = [scenario_label(r["scenario"]) for _, r in others.iterrows()
                 if differs_from_zero(r, "adoption_change") is False]
         if flat:
@@ -345,6 +367,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
               f"{metric_label('additional_adopters')} (million)",
               f"{metric_label('additional_adopters')} per IDR bn spent",
               *(metric_label(g) for g in table_gaps), f"{metric_label('trust_mean')} (0 to 1)",
+              f"trust change against {base_name}",
               metric_label("digital_staff_share"), metric_label("months_to_25pct"),
               "spent per month (IDR bn)", f"spent over {steps} months (IDR bn)"]
     rows = []
@@ -361,6 +384,8 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
             else num(*stat(r, "additional_adopters_per_idr_bn")),
             *(value_text(r, g, interval=False, sign=False) for g in table_gaps),
             estimate(*stat(r, "trust_mean_final"), interval=False, decimals=3),
+            "-" if is_base or "trust_mean_final_change_mean" not in r
+            else estimate(*stat(r, "trust_mean_final_change"), decimals=3, sign=True),
             pct(*stat(r, "digital_staff_share_final"), interval=False),
             months_to_text(r, "months_to_25pct"),
             per_month, total,

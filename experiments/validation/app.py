@@ -35,6 +35,7 @@ from experiments.validation.cases.interactions import interactions_case
 from experiments.validation.cases.limits import limits_case
 from experiments.validation.cases.mechanics import mechanics_case
 from experiments.validation.cases.observed import load_checks, observed_case, resolve
+from experiments.validation.cases.patterns import patterns_case
 from experiments.validation.cases.watts import watts_case
 from experiments.validation.report import write_report
 from experiments.validation.runner import runner_settings
@@ -42,7 +43,7 @@ from experiments.validation.scoring import CaseResult, tally
 from sim.config import LEVERS, ConfigError
 
 CASES = ("bass", "granovetter", "watts", "limits", "indonesia", "observed", "ablation", "interactions",
-         "mechanics")
+         "mechanics", "patterns")
 
 
 @dataclass
@@ -126,6 +127,15 @@ class MechanicsCase:
 
 
 @dataclass
+class PatternsCase:
+    n_citizens: int = 20_000
+    seeds: int = 8
+    mandate_month: int = 24  # a digital-first mandate starts here (its first month is scored)
+    plateau_steps: int = 240  # months of the baseline over which uptake must plateau
+    stall_tolerance: float = 0.01  # share: the most ever-used may still rise over the last 24 months
+
+
+@dataclass
 class ValidateConfig(Workers):
     """The suite's settings: how runs execute (:class:`~experiments.engine.settings.Workers`, shared
     with the other apps), which cases run, and each case's sizes and tolerances."""
@@ -143,6 +153,7 @@ class ValidateConfig(Workers):
     ablation: AblationCase = field(default_factory=AblationCase)
     interactions: InteractionsCase = field(default_factory=InteractionsCase)
     mechanics: MechanicsCase = field(default_factory=MechanicsCase)
+    patterns: PatternsCase = field(default_factory=PatternsCase)
 
 
 ConfigStore.instance().store(name="validate_schema", node=ValidateConfig)
@@ -161,6 +172,7 @@ def shrink_for_quick(cfg: ValidateConfig) -> ValidateConfig:
     cfg.ablation = AblationCase(n_citizens=1000, seeds=3, steps=6)
     cfg.interactions = InteractionsCase(n_citizens=1000, seeds=3, steps=6)
     cfg.mechanics = MechanicsCase(n_citizens=1000, seeds=3, steps=8, mandate_month=3, end_month=3)
+    cfg.patterns = PatternsCase(n_citizens=1000, seeds=3, mandate_month=3, plateau_steps=30)
     return cfg
 
 
@@ -219,6 +231,14 @@ def check_config(cfg: ValidateConfig) -> None:
          f"an integer in [0, steps={mech.steps})")
     need(1 <= mech.end_month <= mech.steps, "mechanics.end_month", mech.end_month,
          f"an integer in [1, steps={mech.steps}]")
+    pat = cfg.patterns
+    need(pat.n_citizens >= 100, "patterns.n_citizens", pat.n_citizens, "an integer >= 100")
+    need(pat.seeds >= 2, "patterns.seeds", pat.seeds, "an integer >= 2 (a standard error needs two)")
+    need(pat.mandate_month >= 1, "patterns.mandate_month", pat.mandate_month, "an integer >= 1")
+    need(pat.plateau_steps > 24, "patterns.plateau_steps", pat.plateau_steps,
+         "an integer > 24 (the stall is judged over the last 24 months)")
+    need(0 <= pat.stall_tolerance <= 1, "patterns.stall_tolerance", pat.stall_tolerance,
+         "a number in [0, 1]")
     x = cfg.interactions
     need(0 < x.share <= 0.5, "interactions.share", x.share, "a number in (0, 0.5] (two levers share "
          "one budget)")
@@ -285,6 +305,10 @@ def run_validation(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseResult
         m = cfg.mechanics
         timed("mechanics", mechanics_case, m.n_citizens, seeds(m.seeds), m.steps, m.mandate_month,
               m.end_month, m.confidence, cache=cache, **par)
+    if "patterns" in cfg.cases:
+        p = cfg.patterns
+        timed("patterns", patterns_case, p.n_citizens, seeds(p.seeds), p.mandate_month, p.plateau_steps,
+              p.stall_tolerance, cache=cache, **par)
     config = OmegaConf.to_container(OmegaConf.structured(cfg))
     json_path, md_path = write_report(out, results, config, wall, _commit())
     return results, json_path, md_path

@@ -43,6 +43,7 @@ TITLES = {
     "ablation": "Each factor at work: ablation, paired by seed",
     "interactions": "Interactions of levers: 2 x 2 factorials, paired by seed (reported)",
     "mechanics": "What the mechanisms imply: trust, mandate, persistence, channels (reported)",
+    "patterns": "Patterns of real uptake, named in advance: a mandate's first month, a plateau",
 }
 
 
@@ -248,10 +249,24 @@ def figure_interactions(d: dict[str, Any], out: Path) -> Path:
     return save_figure(fig, out, "interactions.png")
 
 
+def figure_patterns(d: dict[str, Any], out: Path) -> Path:
+    """Ever used among the connected over the plateau run, with the ceiling the offline share sets."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.plot(d["years"], d["ever_used_mean"], label=f"model, mean of {len(d['seeds'])} seeds")
+    ax.axhline(1.0 - d["offline_preference"], color="grey", ls="--",
+               label="ceiling: 1 - durable offline share")
+    ax.set_xlabel("years from the run's start")
+    ax.set_ylabel("ever used, share of the connected")
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower right")
+    ax.set_title("Voluntary uptake plateaus below everyone connected")
+    return save_figure(fig, out, "patterns.png")
+
+
 FIGURE_MAKERS = {"bass": figure_bass, "granovetter": figure_granovetter, "watts": figure_watts,
                  "limits": figure_limits, "indonesia": figure_indonesia, "observed": figure_observed,
                  "ablation": figure_ablation,
-                 "interactions": figure_interactions}
+                 "interactions": figure_interactions, "patterns": figure_patterns}
 
 
 # --------------------------------------------------------------------------- text
@@ -304,7 +319,7 @@ def build_payload(results: dict[str, CaseResult], config: dict[str, Any], wall: 
         "config": config,
         "figures": figures,
     }
-    for key in ("bass", "limits", "watts", "indonesia", "observed"):
+    for key in ("bass", "limits", "watts", "indonesia", "observed", "patterns"):
         if key in results:
             d = results[key].data
             payload[key] = {k: v for k, v in d.items() if k not in ("runs",)} if key != "limits" else {

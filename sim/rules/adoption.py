@@ -8,8 +8,10 @@ Three rules share one entry point, chosen by ``params.adoption.rule``:
   min(1, literacy / (required literacy x (1 - accessibility))) (F3, C2), social = share of neighbours
   using, and trust gates adoption (C3). Users then have a service experience: success with
   probability reliability x (floor + (1 - floor) x readiness); a failure lowers trust and can cause a
-  lapse. Under a digital-first mandate (:mod:`sim.rules.mandate`) the non-exempt with access use the
-  digital channel whatever their utility and do not lapse.
+  lapse. A share ``offline_preference`` of citizens keep to the counter by choice and never adopt
+  voluntarily, so uptake plateaus below everyone connected. Under a digital-first mandate
+  (:mod:`sim.rules.mandate`) the non-exempt who comply, in need of a transaction the mandate covers,
+  use the digital channel whatever their utility, and the mandated do not lapse.
 * ``bass``: every citizen is eligible and nothing lapses; monthly hazard p + q x share of adopters
   among neighbours (among everyone in mean field). Exactly the discrete-time Bass model.
 * ``threshold``: adopt when the share of adopting neighbours reaches the citizen's threshold
@@ -77,6 +79,13 @@ class AdoptionParams(Block):
                                prior=(0.25, 1.0))
     success_floor: float = par(0.7, "probability", "success chance with an office not ready at all",
                                low=0, high=1, prior=(0.5, 0.9))
+    offline_preference: float = par(
+        0.10, "share of citizens", "share who keep to the office counter by choice: they never take up "
+        "the digital channel voluntarily (a mandate can still oblige them; see policy.mandate.compliance)",
+        "assumption bounded by two observations: 3-4% of annual tax returns are still filed on paper "
+        "every year since 2020 with e-Filing free and pushed (DJP), and 15% of internet users had not "
+        "used an online public service in 2022 (APJII 2022: 84.9% had)", low=0, high=1,
+        prior=(0.02, 0.25))
     lapse_on_failure: float = par(0.3, "probability", "chance to lapse after a failure, x (1 - trust)",
                                   low=0, high=1, prior=(0.1, 0.5))
     p: float = par(0.03, "/ month", "Bass innovation coefficient (reduced form only)",
@@ -183,6 +192,12 @@ def lapse_probability(params: AdoptionParams, trust):
     return params.lapse_on_failure * (1 - trust)
 
 
+def keeps_to_counter(attachment: np.ndarray, params: AdoptionParams) -> np.ndarray:
+    """Whether citizens with this counter attachment keep to the counter by choice (a durable
+    preference: the most attached share ``offline_preference``)."""
+    return attachment < params.offline_preference
+
+
 def step_reduced_form(state: State, params: AdoptionParams, rng: np.random.Generator) -> None:
     """Bass or threshold rule: everyone eligible, no lapse, synchronous update."""
     c = state.citizens
@@ -203,6 +218,7 @@ def step_citizens(
     mechanisms: Mechanisms,
     rng: np.random.Generator,
     mandated: np.ndarray | None = None,
+    mandate_scope: float = 1.0,
 ) -> ServiceOutcome:
     """UTAUT rule: awareness, adoption among those in need, then service experiences.
 
@@ -213,8 +229,11 @@ def step_citizens(
     many others face it, so two scenarios run with the same seed share their random numbers
     (common random numbers), and paired scenario differences are far less noisy.
 
-    ``mandated`` (a mask over citizens, or None without a mandate): those the mandate obliges to use
-    the digital channel when they need a service.
+    ``mandated`` (a mask over citizens, or None without a mandate): those the mandate obliges (the
+    non-exempt who comply) to use the digital channel when they need a transaction it covers; it
+    covers a share ``mandate_scope`` of transactions. Whether this month's transaction is covered
+    reuses the need draw: given need (u < need_rate), u / need_rate is uniform, so u < need_rate x
+    scope covers the share ``scope`` of the needs without another random number.
     """
     c, o = state.citizens, state.offices
     awareness_u, need_u, adopt_u, success_u, lapse_u = rng.random((5, c.n), dtype=np.float32)
@@ -225,12 +244,14 @@ def step_citizens(
 
     forced = _EMPTY
     if mandated is not None:
-        forced = need[mandated[need]]
+        forced = need[mandated[need] & (need_u[need] < params.need_rate * mandate_scope)]
         c.aware[forced] = True
         status[forced] = USER
 
-    # Adoption: aware citizens with access, in need, not using the services yet.
-    candidates = need[c.aware[need] & c.access[need] & (status[need] != USER)]
+    # Adoption: aware citizens with access, in need, not using the services yet, who do not keep to
+    # the counter by choice.
+    candidates = need[c.aware[need] & c.access[need] & (status[need] != USER)
+                      & ~keeps_to_counter(c.counter_attachment[need], params)]
     social = state.neighbour_share(status == USER, rows=candidates, track="users")
     p_adopt = adoption_probability(state, params, mechanisms, social, rows=candidates)
     status[candidates[adopt_u[candidates] < p_adopt]] = USER

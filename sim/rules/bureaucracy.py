@@ -9,10 +9,15 @@ Each month, in this order:
    log-odds scale, or, where the head took part in the leadership programme, will +
    leadership_gain x (1 - will).
    Because practice has to pass head -> supervisor -> staff, the hierarchy delays diffusion (C1).
-2. Digital staff learn by doing (competence rises).
+2. Digital staff learn by doing (competence rises); staff who do not work digitally lose skill
+   above their starting competence at ``skill_decay`` a month (what training added fades unless used).
 3. A share of staff reconsider how they work: digital with probability
    sigmoid(slope * (competence * office capacity - resistance)).
-4. Offices: readiness = capacity * mean over staff of digital * (0.5 + 0.5 * competence);
+4. Turnover (before 1-3, :func:`replace_leavers`): each month a share ``turnover_rate`` of staff
+   retire and are replaced in post by entrants who start from the post's initial competence,
+   resistance and fairness, untrained and not working digitally; a new head has not taken the
+   leadership programme.
+5. Offices: readiness = capacity * mean over staff of digital * (0.5 + 0.5 * competence);
    fairness = mean staff fairness.
 """
 
@@ -69,6 +74,16 @@ class BureaucracyParams(Block):
     leadership_gain: float = par(
         0.5, "share of the will gap", "a led office feels will + leadership_gain x (1 - will)",
         low=0, high=1, prior=(0.25, 0.75))
+    skill_decay: float = par(
+        0.01, "/ month", "monthly loss of the competence above a post's starting level while not "
+        "working digitally (what training added fades unless practised)",
+        "assumption (skill decay without use: Arthur et al. 1998, Human Performance 11(1))",
+        low=0, high=1, prior=(0.0, 0.03))
+    turnover_rate: float = par(
+        0.0028, "/ month", "monthly share of civil servants who retire and are replaced by entrants",
+        "derived: 34% of civil servants (PNS) were aged 51-60 in June 2023 (BKN) and most retire at "
+        "58-60, so about a tenth of that band, 3.4% of staff, retires each year (0.0028 a month)",
+        low=0, high=1, prior=(0.0017, 0.0042))
     leadership_takeup: float = par(
         0.8, "probability", "share of office heads who accept the leadership programme", low=0, high=1,
         prior=(0.6, 1.0))
@@ -90,9 +105,12 @@ def resistance_next(params: BureaucracyParams, resistance, top_down, peers):
     return resistance * (1.0 - fall) + rise * (1.0 - resistance)
 
 
-def competence_next(params: BureaucracyParams, competence, digital):
-    """Competence after a month of (digital = 1) or without (digital = 0) learning by doing."""
-    return competence + params.learning_by_doing * digital * (1.0 - competence)
+def competence_next(params: BureaucracyParams, competence, digital, initial):
+    """Competence after a month of (digital = 1) learning by doing, or (digital = 0) of losing the
+    skill above the post's starting level ``initial`` without practice."""
+    gain = params.learning_by_doing * (1.0 - competence)
+    fade = params.skill_decay * np.maximum(competence - initial, 0.0)
+    return competence + digital * gain - (1.0 - digital) * fade
 
 
 def digital_utility(params: BureaucracyParams, competence, capacity, resistance):
@@ -131,13 +149,37 @@ def update_staff(
         staff.resistance = np.clip(
             resistance_next(params, staff.resistance, top_down, peers), 0.0, 1.0
         )
-    staff.competence = competence_next(params, staff.competence, digital)
+    staff.competence = competence_next(params, staff.competence, digital, staff.competence_initial)
 
     reconsider = rng.random(staff.n) < params.switch_rate
     capacity = offices.capacity[staff.office]
     p_digital = expit(digital_utility(params, staff.competence, capacity, staff.resistance))
     choice = rng.random(staff.n) < p_digital
     staff.digital = np.where(reconsider, choice, staff.digital)
+
+
+def replace_leavers(staff: Staff, offices: Offices, params: BureaucracyParams,
+                    rng: np.random.Generator) -> None:
+    """Retirements and entrants: a share ``turnover_rate`` of posts change hands this month.
+
+    An entrant starts from the post's initial competence, resistance and fairness (entrants' digital
+    skills are not published, so they are taken to be like those of the staff they join), untrained
+    and not yet working digitally; where a head leaves, the office's leadership programme leaves
+    with them. Draws come from their own stream, one per civil servant whatever the rate, so every
+    scenario of a seed sees the same leavers.
+    """
+    if params.turnover_rate <= 0.0:
+        return
+    leaving = np.flatnonzero(rng.random(staff.n) < params.turnover_rate)
+    if leaving.size == 0:
+        return
+    staff.competence[leaving] = staff.competence_initial[leaving]
+    staff.resistance[leaving] = staff.resistance_initial[leaving]
+    staff.fairness[leaving] = staff.fairness_initial[leaving]
+    staff.trained[leaving] = False
+    staff.digital[leaving] = False
+    heads = leaving[staff.supervisor[leaving] < 0]
+    offices.led[staff.office[heads]] = False
 
 
 def update_offices(staff: Staff, offices: Offices) -> None:

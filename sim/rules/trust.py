@@ -24,6 +24,9 @@ towards any fixed level, and each push has the sign of the event:
   breach                   - breach_loss for users (their data were exposed), - breach_spillover x
                            breach_loss for non-users with access (they hear of it), none otherwise
 
+Anchors also drift back towards each person's own starting anchor at ``anchor_reversion`` a month
+(a weak pull: experiences fade), so that trust has a steady state instead of a random walk.
+
 Losses are larger than gains by default (the asymmetry of trust, Slovic 1993). The initial level of
 transparency is taken as already reflected in initial trust, so only changes in it push.
 """
@@ -80,6 +83,10 @@ class TrustParams(Block):
     coproduction_gain: float = par(
         0.30, "log-odds / participation", "anchor gain from taking part in co-production",
         low=0, prior=(0.1, 0.5))
+    anchor_reversion: float = par(
+        0.01, "/ month", "monthly pull of each anchor back towards the person's own starting anchor "
+        "(log-odds; experiences fade)", "assumption (a weak pull: half-life of about 6 years at the "
+        "default)", low=0, high=1, prior=(0.0, 0.03))
     mandate_failure_loss: float = par(
         0.20, "log-odds / failure", "extra anchor loss from a failure of a mandated citizen",
         low=0, prior=(0.05, 0.4))
@@ -153,6 +160,8 @@ def update_trust(
     if offline.size:
         fair = fair_u[offline] < state.offices.fairness[c.office[offline]]
         push_anchor(c, offline, encounter_push(params, fair))
+    if params.anchor_reversion > 0.0:
+        c.trust_anchor += params.anchor_reversion * (c.trust_anchor_initial - c.trust_anchor)
     if transparency_rise != 0.0:
         # No clip on this whole-population push: expit takes any finite log-odds.
         c.trust_anchor += transparency_push(params, transparency_rise, c.access)

@@ -31,6 +31,7 @@ from experiments.validation.app import (
     IndonesiaCase,
     InteractionsCase,
     ObservedCase,
+    PatternsCase,
     ValidateConfig,
     check_config,
     run_validation,
@@ -436,6 +437,7 @@ def test_validate_app_rejects_bad_input_in_one_line(tmp_path: Path):
     ("cases", ["nonsense"]), ("n_jobs", 0),
     ("interactions", InteractionsCase(pairs=[["training", "training"]])),
     ("ablation", AblationCase(seeds=1)),
+    ("patterns", PatternsCase(plateau_steps=24)), ("patterns", PatternsCase(stall_tolerance=-0.1)),
 ])
 def test_validate_config_rejects_bad_values(key, value):
     cfg = ValidateConfig(**{key: value})
@@ -454,3 +456,18 @@ def test_mechanics_case_reports_its_tables_and_scores_the_mandate():
     (check,) = res.checks
     assert check["scored"] and check["expected_sign"] == "+"
     assert check["passed"] == (check["measured"] > 0 and check["interval"][0] > 0)
+
+
+def test_patterns_case_scores_the_mandate_bound_and_the_plateau():
+    from experiments.validation.cases.patterns import patterns_case
+
+    res = patterns_case(n=800, seeds=[1, 2, 3], mandate_month=3, plateau_steps=30, stall_tolerance=0.01,
+                        n_jobs=1, progress=False)
+    scored = [r for r in res.checks if r["scored"]]
+    assert len(scored) == 3 and all(r["passed"] for r in scored), [r["reason"] for r in scored]
+    # the jump is positive and, seed by seed, near its bound (the bound is an expectation)
+    assert all(0 < j <= b * 1.5 for j, b in zip(res.data["jump_pp"], res.data["bound_pp"], strict=True))
+    assert res.data["ever_used_mean"][-1] <= 1 - res.data["offline_preference"]
+    # the stall check passes exactly when the mean rise over the last 24 months is within tolerance
+    ever = res.data["ever_used_mean"]
+    assert scored[2]["passed"] == (ever[-1] - ever[-25] <= 0.01 + 1e-12)

@@ -95,7 +95,10 @@ def step_and_check(policy: str) -> tuple[DigitalAdoptionModel, StepLog]:
         log.awareness_lost.append(int(np.sum(before["aware"] & ~c.aware)))
         log.access_lost.append(int(np.sum(before["access"] & ~c.access)))
         log.literacy_fell.append(int(np.sum(c.literacy < before["literacy"])))
-        log.trained_lost.append(int(np.sum(before["trained"] & ~st.trained)))
+        # Training is lost only with the post's holder: an entrant starts from the post's initial
+        # competence (not digital in their first month, so nothing learnt or faded yet).
+        lost = before["trained"] & ~st.trained
+        log.trained_lost.append(int(np.sum(lost & (st.competence != st.competence_initial))))
         log.course_or_session_lost.append(
             int(np.sum(before["literacy_trained"] & ~c.literacy_trained)
                 + np.sum(before["coproduced"] & ~c.coproduced))

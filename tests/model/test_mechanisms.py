@@ -187,7 +187,9 @@ def test_leadership_raises_digital_practice_at_a_cost(simulate):
 
 # --------------------------------------------------------------------------- timeline and mandate
 def test_spending_stops_at_end_month_and_effects_persist(simulate):
-    ts = _ts(simulate, "training", steps=36, **{"policy.end_month": 12})
+    # Without turnover nobody trained leaves (tests/model/test_behaviour.py covers turnover).
+    ts = _ts(simulate, "training", steps=36, **{"policy.end_month": 12,
+                                                "params.bureaucracy.turnover_rate": 0.0})
     assert ts["spend_total_idr_bn"].iloc[1:13].sum() > 0  # rows are months 0..36; row m = month m
     assert ts["spend_total_idr_bn"].iloc[13:].sum() == 0
     assert ts["trained_staff_share"].iloc[-1] == ts["trained_staff_share"].iloc[13]

@@ -4,7 +4,8 @@ Both limits are config overrides only, on the default scenario and model code:
 
 * everyone aware and with access (all access targets 1, with no anchor of the national access
   level, ``population.access_level`` null, which would move them off 1), everyone in need every month
-  (``need_rate=1``), nobody lapsing (``lapse_on_failure=0``);
+  (``need_rate=1``), nobody lapsing (``lapse_on_failure=0``) and nobody keeping to the counter by
+  choice (``offline_preference=0``);
 * usefulness and trust out of the utility (their weights 0: office readiness and trust keep moving,
   but no longer reach the decision), trust dynamics off;
 * ease of use at its maximum for everyone: the literacy requirement is met by all
@@ -42,6 +43,7 @@ LIMIT_OVERRIDES: dict[str, Any] = {
     "population.awareness_initial": 1.0,
     "params.adoption.need_rate": 1.0,
     "params.adoption.lapse_on_failure": 0.0,
+    "params.adoption.offline_preference": 0.0,
     "params.adoption.w_usefulness": 0.0,
     "params.adoption.w_trust": 0.0,
     "params.adoption.required_literacy": 1e-6,
