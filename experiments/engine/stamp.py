@@ -188,7 +188,7 @@ def freshness(path: str, root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS
     if stamp is None:
         return Freshness(path, UNKNOWN, "no commit stamp", stamp)
     if not stamp.commit:
-        return Freshness(path, UNKNOWN, "generated outside git", stamp)
+        return Freshness(path, UNKNOWN, "its commit is not recorded", stamp)
     model = model or model_commit(root, paths)
     if model is None:
         return Freshness(path, UNKNOWN, "no commit of the model code", stamp)
@@ -211,18 +211,19 @@ def shipped_status(root: Path = REPO, shipped: tuple[str, ...] | None = None,
 
 
 def status_sentence(rows: list[Freshness]) -> str:
-    """One sentence for a report: which shipped results are older than the model code."""
+    """One sentence for a report: how many shipped results are older than the model code, and which
+    (the age of the others is given in a table by whoever needs it)."""
     if not rows:
         return "Shipped results: none found."
     older = [r for r in rows if r.status == OLDER]
     unknown = [r for r in rows if r.status == UNKNOWN]
+    if not older and not unknown:
+        return f"Shipped results: all {len(rows)} generated from the current model code."
     parts = []
     if older:
-        parts.append(f"older than the model code ({older[0].reason.split('; ')[-1]}): "
-                     + ", ".join(r.path for r in older) + "; regenerate them with make shipped")
+        parts.append(f"{len(older)} of {len(rows)} older than the model code ("
+                     + ", ".join(r.path for r in older) + ")")
     if unknown:
-        reasons = sorted({r.reason for r in unknown})
-        parts.append("age unknown (" + "; ".join(reasons) + "): " + ", ".join(r.path for r in unknown))
-    if not parts:
-        return f"Shipped results: all {len(rows)} generated from the current model code."
-    return "Shipped results: " + "; ".join(parts) + "."
+        reasons = "; ".join(sorted({r.reason for r in unknown}))
+        parts.append(f"{len(unknown)} of unknown age ({reasons})")
+    return "Shipped results: " + "; ".join(parts) + ". make shipped regenerates them."

@@ -117,7 +117,7 @@ def test_without_git_or_a_stamp_the_age_is_unknown(repo: Path, tmp_path_factory)
     assert stamp.commit is None
     rows = st.shipped_status(plain)
     assert [(r.status, r.reason) for r in rows] == [(st.UNKNOWN, "no git repository")]
-    assert "age unknown (no git repository)" in st.status_sentence(rows)
+    assert "1 of unknown age (no git repository)" in st.status_sentence(rows)
     unknown = st.stamped_markdown("# Metrics\n", stamp, "docs")
     assert unknown.startswith("<!-- generated: docs; commit unknown (")
 
@@ -132,3 +132,19 @@ def test_a_generated_block_is_replaced_and_a_missing_one_is_named() -> None:
     assert st.replace_block(new, "morris", "new table", stamp) == new
     with pytest.raises(ValueError, match="'sobol' not found"):
         st.replace_block(doc, "sobol", "x", stamp)
+
+
+def test_the_comparison_report_lists_the_shipped_results_not_current() -> None:
+    from experiments.compare.report import shipped_blocks
+
+    old = st.Stamp("a" * 40, False, "2026-12-01T00:00Z", "x")
+    rows = [st.Freshness("experiments/data/morris.csv", st.OLDER, "from aaaaaaa; the model code changed in "
+                         "bbbbbbb", old),
+            st.Freshness("docs/metrics.md", st.CURRENT, "from bbbbbbb", old)]
+    blocks = shipped_blocks(rows)
+    assert blocks[0] == ("h2", "Shipped results")
+    assert blocks[1][1].startswith("Shipped results: 1 of 2 older than the model code "
+                                   "(experiments/data/morris.csv)")
+    assert blocks[2][2] == [["experiments/data/morris.csv", st.OLDER, rows[0].reason]]
+    current = "Shipped results: all 1 generated from the current model code."
+    assert shipped_blocks(rows[1:]) == [("h2", "Shipped results"), ("p", current)]
