@@ -43,6 +43,7 @@ def test_the_steps_and_the_posterior_flag() -> None:
     assert app.parse([]).steps == ("docs", "morris", "validation", "figures")
     assert app.parse(["posterior=true"]).steps == ("docs", "morris", "validation", "figures", "posterior")
     assert app.parse(["steps=[validation,docs]"]).steps == ("docs", "validation")  # always in order
+    assert app.parse(["steps=morris,validation"]).steps == ("morris", "validation")  # make quotes nothing
 
 
 def test_the_command_writes_stamped_documents_below_out_and_leaves_the_shipped_ones(tmp_path: Path) -> None:
