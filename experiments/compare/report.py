@@ -38,7 +38,7 @@ from experiments.engine.render import (
     value_text,
     words,
 )
-from experiments.engine.stamp import CURRENT, Freshness, status_sentence
+from experiments.engine.stamp import CURRENT, SHIPPED, Freshness, status_sentence
 from experiments.engine.stats import clear_winner
 from experiments.exploration import drivers
 from sim.config import LEVERS, SimConfig, policy_start_month
@@ -249,6 +249,12 @@ def pairwise_blocks(pairwise: pd.DataFrame, order: Sequence[str], setup: dict[st
     ]
 
 
+def _step(path: str) -> str:
+    """Which part of ``make shipped`` makes a shipped result again."""
+    step = SHIPPED.get(path)
+    return "ARGS=posterior=true" if step == "posterior" else f"step {step}" if step else "-"
+
+
 def shipped_blocks(rows: Sequence[Freshness]) -> list[Block]:
     """Whether the shipped results this report leans on (the posterior it draws from, the Morris
     screening it quotes, the documents it points to) were made from the model code that produced it:
@@ -256,8 +262,8 @@ def shipped_blocks(rows: Sequence[Freshness]) -> list[Block]:
     blocks: list[Block] = [("h2", "Shipped results"), ("p", status_sentence(list(rows)))]
     behind = [r for r in rows if r.status != CURRENT]
     if behind:
-        blocks.append(("table", ["shipped result", "against the model code", "why"],
-                       [[r.path, r.status, r.reason] for r in behind]))
+        header = ["shipped result", "against the model code", "why", "made again by make shipped"]
+        blocks.append(("table", header, [[r.path, r.status, r.reason, _step(r.path)] for r in behind]))
     return blocks
 
 

@@ -145,6 +145,6 @@ def test_the_comparison_report_lists_the_shipped_results_not_current() -> None:
     assert blocks[0] == ("h2", "Shipped results")
     assert blocks[1][1].startswith("Shipped results: 1 of 2 older than the model code "
                                    "(experiments/data/morris.csv)")
-    assert blocks[2][2] == [["experiments/data/morris.csv", st.OLDER, rows[0].reason]]
+    assert blocks[2][2] == [["experiments/data/morris.csv", st.OLDER, rows[0].reason, "step morris"]]
     current = "Shipped results: all 1 generated from the current model code."
     assert shipped_blocks(rows[1:]) == [("h2", "Shipped results"), ("p", current)]
