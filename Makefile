@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run simulate test test-unit test-model test-apps test-e2e lint bench validate frontier calibrate sensitivity discover dashboard docs clean
+.PHONY: install run simulate test test-unit test-model test-apps test-e2e lint bench validate frontier calibrate sensitivity discover dashboard docs shipped clean
 
 install: $(STAMP)
 
@@ -67,9 +67,15 @@ dashboard: install
 ## sim.summary.OUTPUTS), every parameter with its unit, range, default, prior and source
 ## (sim.parameters.par), and the table of provinces with its sources (sim.provinces).
 docs: install
-	$(BIN)/python -c "from sim.summary import outputs_markdown; print(outputs_markdown(), end='')" > docs/metrics.md
-	$(BIN)/python -c "from sim.declarations import parameters_markdown; print(parameters_markdown(), end='')" > docs/parameters.md
-	$(BIN)/python -c "from sim.provinces import provinces_markdown; print(provinces_markdown(), end='')" > docs/provinces.md
+	$(BIN)/python -m experiments.shipped steps=docs
+
+## Every shipped result again, each stamped with the commit it came from: the generated documents, the
+## Morris screening (experiments/data/morris.csv, docs/sensitivity.md), the validation (docs/validation.md),
+## the figures of docs/ (Sobol indices, scenario discovery); about 40 minutes on two cores. Pass
+## ARGS="posterior=true" to run the calibration too (about two more hours), ARGS="steps=morris" for one
+## step, ARGS="quick=true out=/tmp/shipped" for a test-size run that leaves the shipped files alone.
+shipped: install
+	$(BIN)/python -m experiments.shipped $(ARGS)
 
 lint: install
 	$(BIN)/ruff check sim experiments tests benchmarks

@@ -45,6 +45,7 @@ from experiments.engine.posterior import (
 )
 from experiments.engine.render import write
 from experiments.engine.runner import resolve_jobs
+from experiments.engine.stamp import Stamp, current_stamp, write_sidecar
 from experiments.engine.targets import load_targets
 from sim.config import CONFIG_DIR, ConfigError
 from sim.store.files import atomic_path, atomic_write
@@ -72,6 +73,8 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     started = time.perf_counter() if started is None else started
     cfg = effective(cfg)
     check(cfg)
+    # the commit the shipped files come from is the one the run starts on (it takes two hours)
+    stamp = current_stamp("make calibrate ARGS=ship=true") if cfg.ship else None
     out.mkdir(parents=True, exist_ok=True)
     targets = load_targets(_targets_path(cfg))
     fitted = [t for t in targets if not t.held_out]
@@ -107,15 +110,16 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
              "created": datetime.now().strftime("%Y-%m-%d %H:%M")}
     write(outputs.report_blocks(checks, ident, record, setup, figs), out, "calibration",
           "Calibration against Indonesian data")
-    if cfg.ship:
-        ship(posterior, checks, cfg.seed)
+    if stamp is not None:
+        ship(posterior, checks, cfg.seed, stamp)
     return {"checks": checks, "identification": ident, "record": record}
 
 
-def ship(posterior, checks: list[dict], seed: int) -> None:
+def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None) -> None:
     """Copy the posterior into the project: every draw (a rejection posterior's kept draws are
     distinct and equally weighted; a weighted one is resampled to :data:`SHIPPED_DRAWS`), the checks,
-    and the representative draw as ``configs/parameters/calibrated.yaml``."""
+    and the representative draw as ``configs/parameters/calibrated.yaml``, each with its commit stamp
+    (:mod:`experiments.engine.stamp`), so that a report can tell when the model has moved on."""
     weights = posterior["weight"].to_numpy()
     draws = (posterior.drop(columns="weight") if np.allclose(weights, weights[0])
              else equal_weight_draws(posterior, SHIPPED_DRAWS, seed))
@@ -125,6 +129,9 @@ def ship(posterior, checks: list[dict], seed: int) -> None:
     atomic_write(SHIPPED.with_name("calibration.json"), json.dumps(checks, indent=2))
     atomic_write(REPRESENTATIVE, parameter_set_yaml(draws, "experiments/data/posterior.parquet",
                                                     code_version()))
+    stamp = stamp or current_stamp("make calibrate ARGS=ship=true")
+    for path in (SHIPPED, SHIPPED.with_name("calibration.json"), REPRESENTATIVE):
+        write_sidecar(path, stamp)
     print(f"shipped {len(draws)} posterior draws of {draws.shape[1]} parameters: {SHIPPED}; "
           f"the representative draw: {REPRESENTATIVE}")
 

@@ -46,6 +46,7 @@ from experiments.engine.app import (
 from experiments.engine.posterior import posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
+from experiments.engine.stamp import shipped_status
 from experiments.engine.targets import load_targets
 from sim.config import SimConfig, policy_start_month
 from sim.store.files import atomic_path
@@ -151,6 +152,7 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
         "posterior_file": str(posterior_path(cfg.posterior_file)),
+        "shipped": shipped_status(),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)
     others = summary[summary["scenario"] != cfg.baseline].sort_values("rank", kind="stable")

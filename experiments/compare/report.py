@@ -38,6 +38,7 @@ from experiments.engine.render import (
     value_text,
     words,
 )
+from experiments.engine.stamp import CURRENT, SHIPPED, Freshness, status_sentence
 from experiments.engine.stats import clear_winner
 from experiments.exploration import drivers
 from sim.config import LEVERS, SimConfig, policy_start_month
@@ -269,6 +270,24 @@ def pairwise_blocks(pairwise: pd.DataFrame, order: Sequence[str], setup: dict[st
     ]
 
 
+def _step(path: str) -> str:
+    """Which part of ``make shipped`` makes a shipped result again."""
+    step = SHIPPED.get(path)
+    return "ARGS=posterior=true" if step == "posterior" else f"step {step}" if step else "-"
+
+
+def shipped_blocks(rows: Sequence[Freshness]) -> list[Block]:
+    """Whether the shipped results this report leans on (the posterior it draws from, the Morris
+    screening it quotes, the documents it points to) were made from the model code that produced it:
+    one sentence, and a table of those that were not or whose age is unknown."""
+    blocks: list[Block] = [("h2", "Shipped results"), ("p", status_sentence(list(rows)))]
+    behind = [r for r in rows if r.status != CURRENT]
+    if behind:
+        header = ["shipped result", "against the model code", "why", "made again by make shipped"]
+        blocks.append(("table", header, [[r.path, r.status, r.reason, _step(r.path)] for r in behind]))
+    return blocks
+
+
 def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], figures: dict[str, Path],
                    configs: Sequence[SimConfig], gaps: Sequence[str],
                    pairwise: pd.DataFrame | None = None) -> list[Block]:
@@ -481,6 +500,8 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     blocks.append(("ul", assumption_items(configs, setup["n_citizens"],
                                           setup.get("uncertainty", "posterior"))))
     blocks.append(("p", drivers.headline_sentence()))
+    if "shipped" in setup:
+        blocks += shipped_blocks(setup["shipped"])
     blocks.append(("h2", "Files"))
     blocks.append(("ul", [
         "runs.parquet: one row per run x month (scenario, seed, month, every monthly metric)",

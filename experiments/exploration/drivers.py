@@ -3,10 +3,8 @@ with the project (``experiments/data/morris.csv``).
 
 The comparison report names them, so that a reader knows which assumptions to question first. The
 file is the ``sensitivity.csv`` of a Morris run over every uncertain parameter at 10,000 citizens x
-60 months; to make it again (docs/sensitivity.md)::
-
-    python -m experiments.exploration.sensitivity hydra.run.dir=outputs/sensitivity/shipped
-    cp outputs/sensitivity/shipped/sensitivity.csv experiments/data/morris.csv
+60 months; ``make shipped ARGS="steps=morris"`` makes it again, with its commit stamp
+(``morris.csv.stamp``; README, Shipped results).
 """
 
 from __future__ import annotations

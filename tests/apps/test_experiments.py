@@ -293,7 +293,8 @@ def test_report_is_self_contained_and_names_every_scenario(results):
     md = (out / "report.md").read_text()
     for name in province_maps:
         assert f"figures/{name}" in md
-    for heading in ["Headline", "What each scenario does", "equity picture", "By province", "Assumptions"]:
+    for heading in ["Headline", "What each scenario does", "equity picture", "By province", "Assumptions",
+                    "Shipped results"]:
         assert heading in md and heading in page
     for scenario in SCENARIOS:
         assert f"| {scenario} |" in md

@@ -129,7 +129,7 @@ def test_sim_never_imports_experiments(graph: dict[str, set[str]]) -> None:
 # of the shipped sensitivity analysis).
 ENGINE = "experiments.engine"
 APPS = ("experiments.compare", "experiments.frontier", "experiments.calibration", "experiments.exploration",
-        "experiments.validation")
+        "experiments.validation", "experiments.shipped")
 SHARED_ACROSS_APPS = {"experiments.exploration.drivers"}
 
 
