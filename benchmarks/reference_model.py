@@ -83,6 +83,7 @@ from sim.rules.bureaucracy import (
     practice,
     resistance_next,
 )
+from sim.rules.channels import centre_coverage
 from sim.rules.mandate import mandate_active
 from sim.rules.platform import depreciate_stocks, draw_breach, invest_in_stocks
 from sim.rules.policy import (
@@ -96,7 +97,7 @@ from sim.rules.policy import (
     training_takeup,
     unit_cost_idr,
 )
-from sim.rules.trends import access_hazard, start_shift
+from sim.rules.trends import access_hazard, decimal_year, start_shift
 from sim.rules.trust import (
     LOGIT_BOUND,
     breach_push,
@@ -321,8 +322,9 @@ class Citizen(CellAgent):
             neighbours = self.neighbours()
             social = sum(n.state == USER for n in neighbours) / max(len(neighbours), 1)
             usefulness = office.readiness * time_saved_share(office.offline_hours, params.digital_hours)
+            relief = params.assisted_literacy_cut if self.centre_covered else 0.0
             ease = ease_of_use(self.literacy, model.platform.usability, model.platform.accessibility,
-                               params.required_literacy)
+                               params.required_literacy, relief)
             utility = adoption_utility(params, usefulness, social, self.trust, ease)
             if self.random.random() < _sigmoid(utility):
                 state = USER
@@ -404,6 +406,12 @@ class Citizen(CellAgent):
     def receive_coproduction(self) -> None:
         self.coproduced = True
         self.trust_anchor = _pushed(self.trust_anchor, self.model.cfg.params.trust.coproduction_gain)
+
+    def eligible_for_service_centres(self) -> bool:
+        return not self.centre_covered
+
+    def receive_service_centres(self) -> None:
+        self.centre_covered = True
 
     def eligible_for_outreach(self) -> bool:
         return not self.aware
@@ -534,6 +542,7 @@ class ReferenceModel(mesa.Model):
                 "trust": float(c.trust[i]), "trust_anchor": float(c.trust_anchor[i]),
                 "trust_anchor_initial": float(c.trust_anchor_initial[i]),
                 "counter_attachment": float(c.counter_attachment[i]),
+                "centre_order": float(c.centre_order[i]), "centre_covered": False,
                 "aware": bool(c.aware[i]), "state": int(c.state[i]),
                 "office": self.offices[c.office[i]], "literacy_trained": False,
                 "coproduced": False, "willingness": float(c.willingness[i]),
@@ -544,6 +553,7 @@ class ReferenceModel(mesa.Model):
         self.citizens = AgentSet(citizens, random=self.random)
         self._mark_targets()
         self.office_set.do("step")
+        self.follow_centre_openings(0)
 
     def _mark_targets(self) -> None:
         """Who the targeted levers may reach (from fixed attributes, so fixed for the whole run).
@@ -590,6 +600,7 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         cfg = self.cfg
         self.follow_trends()
+        self.follow_centre_openings(self.month + 1)
         self.apply_policy()
         self.civil_servants.shuffle_do("maybe_retire")
         self.civil_servants.shuffle_do("step")
@@ -631,6 +642,12 @@ class ReferenceModel(mesa.Model):
                 citizen.access = bool(u < hazard)
             lit = min(max(citizen.literacy, 1e-9), 1 - 1e-9)
             citizen.literacy = _sigmoid(math.log(lit / (1 - lit)) + trends.literacy_logit_per_year / 12)
+
+    def follow_centre_openings(self, month: int) -> None:
+        """Citizens whose district has a service centre by the end of ``month`` are covered."""
+        coverage = centre_coverage(decimal_year(self.cfg.start_date) + month / 12)
+        for citizen in self.citizens:
+            citizen.centre_covered = citizen.centre_covered or citizen.centre_order < coverage
 
     # ----------------------------------------------------------------- government
     def apply_policy(self) -> dict[str, float]:

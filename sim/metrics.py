@@ -257,6 +257,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("security", "[0, 1]", "platform data security"),
     Metric("transparency", "[0, 1]", "published performance data"),
     Metric("mandate_active", "0/1", "a digital-first mandate holds this month"),
+    Metric("centre_coverage", "share", "citizens whose district has an integrated service centre "
+           "(assisted access to the digital channel)"),
     Metric("success_rate", "share", "digital transactions that succeeded this month"),
     Metric("digital_transaction_share", "share", "transactions this month completed digitally"),
     Metric("hours_per_transaction", "hours", "citizen hours per transaction this month"),
@@ -355,6 +357,7 @@ def observe(
     row["security"] = float(p.security)
     row["transparency"] = float(p.transparency)
     row["mandate_active"] = float(mandate_active)
+    row["centre_coverage"] = np.count_nonzero(c.centre_covered) / c.n
     row["success_rate"] = digital_successes / digital_attempts if digital_attempts else 0.0
     row["digital_transaction_share"] = digital_successes / needs if needs else 0.0
     row["hours_per_transaction"] = hours / needs if needs else 0.0

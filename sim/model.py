@@ -48,6 +48,7 @@ from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
 from sim.rules.bureaucracy import replace_leavers, update_offices, update_staff
+from sim.rules.channels import follow_centre_openings
 from sim.rules.mandate import mandate_active, mandated_mask
 from sim.rules.platform import (
     breach_probability,
@@ -282,6 +283,8 @@ class DigitalAdoptionModel(mesa.Model):
             civil_servants_per_staff=total_staff_real / staff.n,
         )
         citizens.trust = initial_expressed_trust(state, cfg.params.trust)
+        if adoption.rule == "utaut":
+            follow_centre_openings(state, decimal_year(cfg.start_date))
         update_offices(state.staff, state.offices)
         return state
 
@@ -309,6 +312,7 @@ class DigitalAdoptionModel(mesa.Model):
         mech, par = cfg.mechanisms, cfg.params
         if par.adoption.rule == "utaut":
             follow_trends(state, par.trends, self.month, rngs["trends"])
+            follow_centre_openings(state, self.start_year + (self.month + 1) / 12)
         levers = LeverInputs(bureaucracy=par.bureaucracy, adoption=par.adoption, platform=par.platform,
                              trust=par.trust, mechanisms=mech)
         spent = apply_policy(state, cfg.policy, cfg.budget_idr_bn_per_month, par.costs, levers,

@@ -18,6 +18,7 @@ LEVERS = (
     "accessibility",
     "outreach",
     "leadership",
+    "service_centres",
 )
 TARGETINGS = (
     "universal",

@@ -352,6 +352,7 @@ def synthesise_citizens(
     trust = _trust(urban, quintile, pop, rng)
 
     attachment = attachment_rng.random(n, dtype=np.float32)
+    centre_order = attachment_rng.random(n, dtype=np.float32)
     aware = rng.random(n) < pop.awareness_initial
     state = np.full(n, NON_USER, dtype=np.int8)
     if adoption.rule == "utaut":
@@ -399,6 +400,8 @@ def synthesise_citizens(
         need_score=citizen_need_score(region, urban, age_band, quintile, literacy_tercile, pop,
                                       rng.random(n)),
         counter_attachment=attachment,
+        centre_order=centre_order,
+        centre_covered=np.zeros(n, dtype=np.bool_),  # set from the published openings by the model
     )
 
 

@@ -38,6 +38,7 @@ class Allocation(Block):
     accessibility: float = _share_of_budget("accessible design")
     outreach: float = _share_of_budget("awareness campaigns")
     leadership: float = _share_of_budget("leadership programmes for office heads")
+    service_centres: float = _share_of_budget("opening integrated service centres (Mal Pelayanan Publik)")
 
 
 @dataclass

@@ -43,6 +43,8 @@ class Citizens:
     willingness: np.ndarray  # float32 uniform: takes part in a programme if below its take-up chance
     need_score: np.ndarray  # float64: disadvantages (rural, low literacy, 60+, poorest, outer
     #                         islands) plus a tie-break in [0, 1): who a targeted lever reaches first
+    centre_order: np.ndarray  # float32 uniform: covered by a service centre once coverage exceeds it
+    centre_covered: np.ndarray  # bool: their district has an integrated service centre (assisted access)
     counter_attachment: np.ndarray  # float32 uniform: attachment to the office counter, strongest
     #                         near 0 (below offline_preference: never adopts by choice; below
     #                         1 - mandate compliance: does not comply with a mandate)

@@ -43,6 +43,7 @@ LEVER_LABELS: dict[str, str] = {
     "transparency": "published performance data", "security": "data security",
     "accessibility": "accessibility of the platform", "outreach": "awareness campaign",
     "leadership": "leadership programme for office heads",
+    "service_centres": "integrated service centres (assisted access)",
 }
 TARGETING_LABELS: dict[str, str] = {
     "universal": "everyone", "rural": "rural residents", "low_literacy": "the least literate",

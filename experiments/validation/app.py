@@ -133,6 +133,8 @@ class PatternsCase:
     mandate_month: int = 24  # a digital-first mandate starts here (its first month is scored)
     plateau_steps: int = 240  # months of the baseline over which uptake must plateau
     stall_tolerance: float = 0.01  # share: the most ever-used may still rise over the last 24 months
+    assisted_steps: int = 60  # months of the service-centre scenario against the baseline
+    confidence: float = 0.95  # of the paired interval of the assisted-channel contrast
 
 
 @dataclass
@@ -172,7 +174,8 @@ def shrink_for_quick(cfg: ValidateConfig) -> ValidateConfig:
     cfg.ablation = AblationCase(n_citizens=1000, seeds=3, steps=6)
     cfg.interactions = InteractionsCase(n_citizens=1000, seeds=3, steps=6)
     cfg.mechanics = MechanicsCase(n_citizens=1000, seeds=3, steps=8, mandate_month=3, end_month=3)
-    cfg.patterns = PatternsCase(n_citizens=1000, seeds=3, mandate_month=3, plateau_steps=30)
+    cfg.patterns = PatternsCase(n_citizens=1000, seeds=3, mandate_month=3, plateau_steps=30,
+                                assisted_steps=12)
     return cfg
 
 
@@ -239,6 +242,8 @@ def check_config(cfg: ValidateConfig) -> None:
          "an integer > 24 (the stall is judged over the last 24 months)")
     need(0 <= pat.stall_tolerance <= 1, "patterns.stall_tolerance", pat.stall_tolerance,
          "a number in [0, 1]")
+    need(pat.assisted_steps >= 1, "patterns.assisted_steps", pat.assisted_steps, "an integer >= 1")
+    need(0 < pat.confidence < 1, "patterns.confidence", pat.confidence, "a number in (0, 1)")
     x = cfg.interactions
     need(0 < x.share <= 0.5, "interactions.share", x.share, "a number in (0, 0.5] (two levers share "
          "one budget)")
@@ -308,7 +313,7 @@ def run_validation(cfg: ValidateConfig, out: Path) -> tuple[dict[str, CaseResult
     if "patterns" in cfg.cases:
         p = cfg.patterns
         timed("patterns", patterns_case, p.n_citizens, seeds(p.seeds), p.mandate_month, p.plateau_steps,
-              p.stall_tolerance, cache=cache, **par)
+              p.stall_tolerance, p.assisted_steps, p.confidence, cache=cache, **par)
     config = OmegaConf.to_container(OmegaConf.structured(cfg))
     json_path, md_path = write_report(out, results, config, wall, _commit())
     return results, json_path, md_path

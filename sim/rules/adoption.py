@@ -86,6 +86,10 @@ class AdoptionParams(Block):
         "every year since 2020 with e-Filing free and pushed (DJP), and 15% of internet users had not "
         "used an online public service in 2022 (APJII 2022: 84.9% had)", low=0, high=1,
         prior=(0.02, 0.25))
+    assisted_literacy_cut: float = par(
+        0.5, "share of the literacy needed", "share of the literacy the platform demands that a "
+        "service centre's help removes, for people whose district has one (assisted digital)",
+        "assumption", low=0, high=1, prior=(0.2, 0.8))
     lapse_on_failure: float = par(0.3, "probability", "chance to lapse after a failure, x (1 - trust)",
                                   low=0, high=1, prior=(0.1, 0.5))
     p: float = par(0.03, "/ month", "Bass innovation coefficient (reduced form only)",
@@ -141,11 +145,17 @@ def spread_awareness(state: State, params: AdoptionParams, uniform: np.ndarray) 
     c.aware[unaware[uniform[unaware] < p]] = True
 
 
-def ease_of_use(literacy: np.ndarray, usability: float, accessibility: float,
-                required_literacy: float) -> np.ndarray:
-    """F3: usable platforms; accessibility features lower the literacy needed."""
-    needed = max(required_literacy * (1.0 - accessibility), 1e-9)
+def ease_of_use(literacy, usability: float, accessibility: float, required_literacy: float,
+                relief=0.0):
+    """F3: usable platforms; accessibility features lower the literacy needed, and so does help at a
+    service centre (``relief``: the share of it removed, per citizen; :mod:`sim.rules.channels`)."""
+    needed = np.maximum(required_literacy * (1.0 - accessibility) * (1.0 - relief), 1e-9)
     return usability * np.minimum(1.0, literacy / needed)
+
+
+def literacy_relief(covered: np.ndarray, params: AdoptionParams) -> np.ndarray:
+    """Share of the literacy needed that assisted access removes: the cut where covered, else 0."""
+    return np.where(covered, params.assisted_literacy_cut, 0.0)
 
 
 def time_saved_share(offline_hours, digital_hours: float):
@@ -175,7 +185,9 @@ def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mecha
     ease = None
     if mechanisms.ease_of_use:
         literacy = c.literacy if rows is None else c.literacy[rows]
-        ease = ease_of_use(literacy, p.usability, p.accessibility, params.required_literacy)
+        covered = c.centre_covered if rows is None else c.centre_covered[rows]
+        ease = ease_of_use(literacy, p.usability, p.accessibility, params.required_literacy,
+                           literacy_relief(covered, params))
     trust = c.trust if rows is None else c.trust[rows]
     return expit(adoption_utility(params, usefulness, social, trust, ease))
 

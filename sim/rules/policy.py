@@ -65,6 +65,10 @@ class CostParams(Block):
     leadership_per_office_head: float = par(
         40_000_000.0, "IDR / office head", "leadership programme", _UNIT_COST_SOURCE, low=0,
         low_open=True, prior=(2e7, 8e7, "loguniform"))
+    service_centre_per_person_covered: float = par(
+        50_000.0, "IDR / person covered", "opening and running an integrated service centre, per "
+        "resident of the district it serves (about IDR 27 bn for a district of 540,000)",
+        _UNIT_COST_SOURCE, low=0, low_open=True, prior=(2e4, 1.2e5, "loguniform"))
     stock_half_saturation_bn: float = par(
         200.0, "IDR bn / month", "spending at which a platform-level lever works at half speed",
         low=0, low_open=True, prior=(100.0, 400.0, "loguniform"))
@@ -266,6 +270,14 @@ def _leadership_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> 
     state.offices.led[chosen] = True
 
 
+def _service_centres_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
+    return ~state.citizens.centre_covered
+
+
+def _service_centres_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
+    state.citizens.centre_covered[chosen] = True
+
+
 def office_heads(state: State) -> np.ndarray:
     """Index of each office's head among the staff (fixed; cached)."""
     s = state.staff
@@ -306,6 +318,9 @@ UNIT_LEVERS: tuple[UnitLever, ...] = (
               "awareness", _outreach_eligible, _outreach_apply),
     UnitLever("leadership", "F1", "offices", "leadership_per_office_head",
               "top-down push in the office", _leadership_eligible, _leadership_apply),
+    UnitLever("service_centres", "integrated service centres", "citizens",
+              "service_centre_per_person_covered", "assisted access (literacy needed)",
+              _service_centres_eligible, _service_centres_apply),
 )
 
 
