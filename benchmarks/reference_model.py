@@ -73,6 +73,7 @@ from sim.rules.adoption import (
     awareness_probability,
     ease_of_use,
     lapse_probability,
+    literacy_relief,
     success_probability,
     time_saved_share,
 )
@@ -322,7 +323,8 @@ class Citizen(CellAgent):
             neighbours = self.neighbours()
             social = sum(n.state == USER for n in neighbours) / max(len(neighbours), 1)
             usefulness = office.readiness * time_saved_share(office.offline_hours, params.digital_hours)
-            relief = params.assisted_literacy_cut if self.centre_covered else 0.0
+            relief = float(literacy_relief(np.bool_(self.centre_covered), np.bool_(self.partner_covered),
+                                           params))
             ease = ease_of_use(self.literacy, model.platform.usability, model.platform.accessibility,
                                params.required_literacy, relief)
             utility = adoption_utility(params, usefulness, social, self.trust, ease)
@@ -412,6 +414,12 @@ class Citizen(CellAgent):
 
     def receive_service_centres(self) -> None:
         self.centre_covered = True
+
+    def eligible_for_partnerships(self) -> bool:
+        return not (self.partner_covered or self.centre_covered)
+
+    def receive_partnerships(self) -> None:
+        self.partner_covered = True
 
     def eligible_for_outreach(self) -> bool:
         return not self.aware
@@ -543,6 +551,7 @@ class ReferenceModel(mesa.Model):
                 "trust_anchor_initial": float(c.trust_anchor_initial[i]),
                 "counter_attachment": float(c.counter_attachment[i]),
                 "centre_order": float(c.centre_order[i]), "centre_covered": False,
+                "partner_covered": False,
                 "aware": bool(c.aware[i]), "state": int(c.state[i]),
                 "office": self.offices[c.office[i]], "literacy_trained": False,
                 "coproduced": False, "willingness": float(c.willingness[i]),

@@ -19,6 +19,7 @@ LEVERS = (
     "outreach",
     "leadership",
     "service_centres",
+    "partnerships",
 )
 TARGETINGS = (
     "universal",

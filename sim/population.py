@@ -402,6 +402,7 @@ def synthesise_citizens(
         counter_attachment=attachment,
         centre_order=centre_order,
         centre_covered=np.zeros(n, dtype=np.bool_),  # set from the published openings by the model
+        partner_covered=np.zeros(n, dtype=np.bool_),
     )
 
 

@@ -39,6 +39,8 @@ class Allocation(Block):
     outreach: float = _share_of_budget("awareness campaigns")
     leadership: float = _share_of_budget("leadership programmes for office heads")
     service_centres: float = _share_of_budget("opening integrated service centres (Mal Pelayanan Publik)")
+    partnerships: float = _share_of_budget("assisted access points run by partners (post offices, bank "
+                                           "and telco agents, village agents)")
 
 
 @dataclass

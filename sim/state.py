@@ -45,6 +45,7 @@ class Citizens:
     #                         islands) plus a tie-break in [0, 1): who a targeted lever reaches first
     centre_order: np.ndarray  # float32 uniform: covered by a service centre once coverage exceeds it
     centre_covered: np.ndarray  # bool: their district has an integrated service centre (assisted access)
+    partner_covered: np.ndarray  # bool: a partner's assisted access point serves them (lever only)
     counter_attachment: np.ndarray  # float32 uniform: attachment to the office counter, strongest
     #                         near 0 (below offline_preference: never adopts by choice; below
     #                         1 - mandate compliance: does not comply with a mandate)

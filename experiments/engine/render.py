@@ -44,6 +44,7 @@ LEVER_LABELS: dict[str, str] = {
     "accessibility": "accessibility of the platform", "outreach": "awareness campaign",
     "leadership": "leadership programme for office heads",
     "service_centres": "integrated service centres (assisted access)",
+    "partnerships": "partners' assisted access points (post office, bank and telco agents)",
 }
 TARGETING_LABELS: dict[str, str] = {
     "universal": "everyone", "rural": "rural residents", "low_literacy": "the least literate",

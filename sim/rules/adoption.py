@@ -90,6 +90,10 @@ class AdoptionParams(Block):
         0.5, "share of the literacy needed", "share of the literacy the platform demands that a "
         "service centre's help removes, for people whose district has one (assisted digital)",
         "assumption", low=0, high=1, prior=(0.2, 0.8))
+    partner_literacy_cut: float = par(
+        0.3, "share of the literacy needed", "share of the literacy needed that a partner's assisted "
+        "access point (post office, bank or telco agent, village agent) removes; less than a service "
+        "centre's staff, who know the services", "assumption", low=0, high=1, prior=(0.1, 0.5))
     lapse_on_failure: float = par(0.3, "probability", "chance to lapse after a failure, x (1 - trust)",
                                   low=0, high=1, prior=(0.1, 0.5))
     p: float = par(0.03, "/ month", "Bass innovation coefficient (reduced form only)",
@@ -153,9 +157,11 @@ def ease_of_use(literacy, usability: float, accessibility: float, required_liter
     return usability * np.minimum(1.0, literacy / needed)
 
 
-def literacy_relief(covered: np.ndarray, params: AdoptionParams) -> np.ndarray:
-    """Share of the literacy needed that assisted access removes: the cut where covered, else 0."""
-    return np.where(covered, params.assisted_literacy_cut, 0.0)
+def literacy_relief(centre: np.ndarray, partner: np.ndarray, params: AdoptionParams) -> np.ndarray:
+    """Share of the literacy needed that assisted access removes: a service centre's cut where one
+    serves the citizen, a partner point's where one does, the larger where both do, else 0."""
+    return np.maximum(np.where(centre, params.assisted_literacy_cut, 0.0),
+                      np.where(partner, params.partner_literacy_cut, 0.0))
 
 
 def time_saved_share(offline_hours, digital_hours: float):
@@ -185,9 +191,10 @@ def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mecha
     ease = None
     if mechanisms.ease_of_use:
         literacy = c.literacy if rows is None else c.literacy[rows]
-        covered = c.centre_covered if rows is None else c.centre_covered[rows]
+        centre = c.centre_covered if rows is None else c.centre_covered[rows]
+        partner = c.partner_covered if rows is None else c.partner_covered[rows]
         ease = ease_of_use(literacy, p.usability, p.accessibility, params.required_literacy,
-                           literacy_relief(covered, params))
+                           literacy_relief(centre, partner, params))
     trust = c.trust if rows is None else c.trust[rows]
     return expit(adoption_utility(params, usefulness, social, trust, ease))
 

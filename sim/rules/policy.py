@@ -69,6 +69,10 @@ class CostParams(Block):
         50_000.0, "IDR / person covered", "opening and running an integrated service centre, per "
         "resident of the district it serves (about IDR 27 bn for a district of 540,000)",
         _UNIT_COST_SOURCE, low=0, low_open=True, prior=(2e4, 1.2e5, "loguniform"))
+    partner_point_per_person_covered: float = par(
+        15_000.0, "IDR / person covered", "an assisted access point run by a partner (agent fees and "
+        "training), per resident it serves", _UNIT_COST_SOURCE, low=0, low_open=True,
+        prior=(5e3, 4e4, "loguniform"))
     stock_half_saturation_bn: float = par(
         200.0, "IDR bn / month", "spending at which a platform-level lever works at half speed",
         low=0, low_open=True, prior=(100.0, 400.0, "loguniform"))
@@ -278,6 +282,16 @@ def _service_centres_apply(state: State, inputs: LeverInputs, chosen: np.ndarray
     state.citizens.centre_covered[chosen] = True
 
 
+def _partnerships_eligible(state: State, inputs: LeverInputs) -> np.ndarray:
+    """People without assisted access yet: a partner point beside a service centre adds nothing."""
+    c = state.citizens
+    return ~c.partner_covered & ~c.centre_covered
+
+
+def _partnerships_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -> None:
+    state.citizens.partner_covered[chosen] = True
+
+
 def office_heads(state: State) -> np.ndarray:
     """Index of each office's head among the staff (fixed; cached)."""
     s = state.staff
@@ -321,6 +335,9 @@ UNIT_LEVERS: tuple[UnitLever, ...] = (
     UnitLever("service_centres", "integrated service centres", "citizens",
               "service_centre_per_person_covered", "assisted access (literacy needed)",
               _service_centres_eligible, _service_centres_apply),
+    UnitLever("partnerships", "partnerships with private firms", "citizens",
+              "partner_point_per_person_covered", "assisted access (literacy needed)",
+              _partnerships_eligible, _partnerships_apply),
 )
 
 

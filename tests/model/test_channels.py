@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.adoption import ease_of_use
+from sim.rules.adoption import AdoptionParams, ease_of_use, literacy_relief
 from sim.rules.channels import CENTRES_OPENED, DISTRICTS, centre_coverage
+from sim.rules.policy import UNIT_LEVERS
+
+UNIT_LEVERS_BY_NAME = {lever.name: lever for lever in UNIT_LEVERS}
 
 
 def test_coverage_follows_the_published_counts():
@@ -50,6 +53,26 @@ def test_the_lever_opens_centres_and_helps_the_least_literate_most(simulate):
             gains[t].append(centres.final[f"adoption_literacy_{t}"] - base.final[f"adoption_literacy_{t}"])
     assert np.mean(gains["t1"]) > 0
     assert np.mean(gains["t1"]) > np.mean(gains["t3"]), gains
+
+
+def test_the_better_help_counts_where_both_serve():
+    params = AdoptionParams(assisted_literacy_cut=0.5, partner_literacy_cut=0.3)
+    centre = np.array([False, True, False, True])
+    partner = np.array([False, False, True, True])
+    np.testing.assert_allclose(literacy_relief(centre, partner, params), [0.0, 0.5, 0.3, 0.5])
+
+
+def test_partners_reach_only_people_no_centre_serves(simulate):
+    base = simulate("baseline", 1, steps=36)
+    partners = simulate("partnerships", 1, steps=36)
+    c = partners.state.citizens
+    assert c.partner_covered.any()
+    # a partner point goes only to someone no centre serves yet (a centre may open there later)
+    eligible = UNIT_LEVERS_BY_NAME["partnerships"].eligible(partners.state, None)
+    assert not (eligible & c.centre_covered).any() and not (eligible & c.partner_covered).any()
+    assert partners.final["assisted_access"] > base.final["assisted_access"]
+    assert partners.final["centre_coverage"] == base.final["centre_coverage"]  # centres open as published
+    assert partners.final["adoption_literacy_t1"] > base.final["adoption_literacy_t1"]
 
 
 def test_no_help_no_effect(simulate):

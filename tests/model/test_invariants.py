@@ -232,6 +232,16 @@ def test_spending_stays_within_budget(scenario_runs, scenario):
         unit = cfg.params.costs.literacy_per_learner * run.state.people_per_citizen / IDR_PER_BN
         assert ts["spend_literacy_idr_bn"].sum() == pytest.approx(c.literacy_trained.sum() * unit)
         assert (ts["spend_total_idr_bn"].iloc[1:7] > budget - unit).all()
+    elif scenario in ("service_centres", "partnerships"):
+        # Assisted access stops spending when everyone has it, and only then: the money left is
+        # not spent.
+        c = run.state.citizens
+        spend = ts["spend_total_idr_bn"].iloc[1:]
+        if (c.centre_covered | c.partner_covered).all():
+            assert spend.iloc[-1] == 0.0
+        else:
+            assert (spend > 0.9 * budget).all()
+        assert spend.iloc[0] > 0.9 * budget
     else:
         # Every scenario spends most of its budget (a unit that cannot be bought yet carries over).
         assert ts["spend_total_idr_bn"].sum() > 0.5 * STEPS * budget
