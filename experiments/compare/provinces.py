@@ -19,12 +19,13 @@ import pandas as pd
 
 from experiments.engine.plots import save_figure
 from experiments.engine.render import Block, pct, pp, scenario_label
+from sim.metrics import FEW_PROVINCE_AGENTS
 from sim.provinces import PROVINCE_TILES, PROVINCES
 from sim.store.record import RunRecord
 
-# Fewer citizen agents than this in a province: its estimates are flagged as noisy (a share's sampling
-# s.d. at 300 agents is about 3 percentage points). Assumption.
-FEW_AGENTS = 300
+# Fewer citizen agents than this in a province: its estimates are flagged as noisy (declared once, in
+# sim.metrics, for the dashboard's province view too).
+FEW_AGENTS = FEW_PROVINCE_AGENTS
 
 
 def read_provinces(records: Iterable[RunRecord]) -> pd.DataFrame:
