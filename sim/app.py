@@ -553,13 +553,16 @@ def tiles_html(model: DigitalAdoptionModel) -> str:
 def province_tiles_html(model: DigitalAdoptionModel, selected: str = ALL_INDONESIA) -> str:
     """Adoption in each of the 38 provinces as a tile cartogram (:data:`sim.provinces.PROVINCE_TILES`:
     one square per province, neighbours kept close), with how many agents stand behind each value; the
-    province chosen in the province view (``selected``) is outlined, so the map shows where it lies."""
-    table = model.province_table()
-    wide = table.pivot_table(index="province", columns="metric", values="value", aggfunc="first")
+    province chosen in the province view (``selected``) is outlined, so the map shows where it lies.
+
+    The values are the month's recorded province figures (:func:`province_snapshot`), not the live
+    state, which the Play thread may be changing while the page draws."""
+    latest = province_snapshot(model)
     tiles = []
     for province, (r, c) in PROVINCE_TILES.items():
-        share = float(wide.at[province, "adoption"]) if province in wide.index else float("nan")
-        agents = int(wide.at[province, "citizen_agents"]) if province in wide.index else 0
+        i = PROVINCES.index(province)
+        share = float(latest["adoption"][i])
+        agents = int(latest["citizen_agents"][i])
         background, text = tile_colour(share) if share == share else ("#e5e5e5", "#333")
         value = pct(share) if share == share else "-"
         chosen = province == selected
@@ -573,13 +576,24 @@ def province_tiles_html(model: DigitalAdoptionModel, selected: str = ALL_INDONES
             f'<div>{escape(province)}</div><div style="font-size: 0.8rem; font-weight: 600;">{value}</div>'
             '</div>')
     cols = max(c for _, c in PROVINCE_TILES.values()) + 1
-    smallest = int(wide["citizen_agents"].min()) if len(wide) else 0
+    smallest = int(np.min(latest["citizen_agents"]))
     return (f'<div style="display: grid; grid-template-columns: repeat({cols}, minmax(44px, 1fr)); '
             f'gap: 3px;">{"".join(tiles)}</div>'
             '<div style="font-size: 0.8rem; color: #445; margin-top: 8px;">Share of residents using the '
             "digital services, province by province (a tile map: one square per province, not its "
             f"boundaries). The smallest province holds {smallest:,} agents at this size, so small "
             "provinces' shares are noisy; hover a tile for its agent count.</div>")
+
+
+def province_snapshot(model: DigitalAdoptionModel) -> dict[str, Any]:
+    """The latest recorded province figures (month, citizen_agents and :data:`PROVINCE_VIEW`, arrays
+    over the 38 provinces), read as one snapshot; a model that records none (a plain
+    :class:`~sim.model.DigitalAdoptionModel` in SolaraViz) gives its current state's."""
+    recorded = list(getattr(model, "province_rows", []))
+    if recorded:
+        return recorded[-1]
+    columns = province_citizen_columns(model.state)
+    return {"month": float(model.month), **{k: columns[k] for k in ("citizen_agents", *PROVINCE_VIEW)}}
 
 
 def check_province(name: str) -> str:
@@ -603,11 +617,7 @@ def view_rows(model: DigitalAdoptionModel, province: str) -> list[dict[str, floa
         agents = float(model.cfg.population.n_citizens)
         return [{"month": r["month"], "citizen_agents": agents, **{k: r[k] for k in PROVINCE_VIEW}}
                 for r in rows_of(model)]
-    recorded = list(getattr(model, "province_rows", []))
-    if not recorded:
-        columns = province_citizen_columns(model.state)
-        keys = ("citizen_agents", *PROVINCE_VIEW)
-        recorded = [{"month": float(model.month), **{k: columns[k] for k in keys}}]
+    recorded = list(getattr(model, "province_rows", [])) or [province_snapshot(model)]
     i = PROVINCES.index(province)
     return [{key: float(value) if key == "month" else float(np.asarray(value)[i])
              for key, value in row.items()} for row in recorded]

@@ -396,10 +396,15 @@ FEW_PROVINCE_AGENTS = 300
 
 
 def _province_mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Mean of ``values`` per province code (NaN for a province with nobody in ``mask``)."""
+    """Mean of ``values`` per province code (NaN for a province with nobody in ``mask``).
+
+    The mask is read once (copied): a mask that a rule changes in place, such as ``access``, could
+    otherwise change between selecting the values and selecting the groups when a dashboard reads the
+    state while its Play thread steps the model, and the two selections would differ in length."""
     k = N_PROVINCES
     if mask is not None:
-        values, groups = values[mask], groups[mask]
+        keep = np.array(mask, dtype=bool)
+        values, groups = values[keep], groups[keep]
     counts = np.bincount(groups, minlength=k)
     sums = np.bincount(groups, weights=values.astype(np.float64), minlength=k)
     return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)

@@ -237,6 +237,7 @@ def test_rendering_while_play_steps_the_model_never_fails():
             data = province["series"][0]["data"]
             assert [point[0] for point in data] == list(range(len(data)))
             app.province_view_html(model, "Papua")
+            app.province_tiles_html(model, "Papua")  # once read the live state mid-step and failed
         except Exception as exc:  # noqa: BLE001  (every failure is collected and reported)
             errors.append(repr(exc))
     thread.join()
