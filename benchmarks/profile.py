@@ -25,7 +25,7 @@ from benchmarks.run import MODEL_OVERRIDES
 from sim.state import State
 
 PHASES = (
-    "apply_policy", "update_staff", "update_offices", "step_citizens", "update_trust",
+    "follow_trends", "apply_policy", "update_staff", "update_offices", "step_citizens", "update_trust",
     "coproduction_feedback", "depreciate_stocks", "draw_breach", "apply_breach", "observe",
 )
 
