@@ -108,10 +108,7 @@ def access_hazard(access_log_odds: np.ndarray, slope_per_year: float, month: int
     float rounding, and no cancellation where p(t) is close to 1).
     """
     r = math.exp(-slope_per_year / 12)
-    e = np.exp(-(access_log_odds + slope_per_year * month / 12))
-    e *= r
-    e += 1.0
-    return np.divide(1.0 - r, e, out=e)
+    return (1.0 - r) / (1.0 + r * np.exp(-(access_log_odds + slope_per_year * month / 12)))
 
 
 def shift_log_odds(p: np.ndarray, shift: float) -> np.ndarray:
