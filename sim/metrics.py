@@ -44,9 +44,11 @@ def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
         mean = np.count_nonzero(outcome) / outcome.size
         if mean <= 0:
             return 0.0
-        # A dot product with the flags as 0/1 floats: about half the time of summing the ranks
-        # selected by a boolean mask (which first gathers them into a new array).
-        cov = float(income_rank @ outcome.astype(np.float64)) / outcome.size - mean * income_rank.mean()
+        # The ranks times the 0/1 flags summed by einsum: several times faster than summing the ranks
+        # selected by a boolean mask (which first gathers them into a new array). Not np.dot: a BLAS
+        # call starts threads that keep spinning after it returns and slow the rest of the month on a
+        # machine with few cores.
+        cov = float(np.einsum("i,i->", income_rank, outcome)) / outcome.size - mean * income_rank.mean()
         return float(2.0 * cov / mean)
     y = outcome.astype(np.float64)
     mean = y.mean()
