@@ -291,8 +291,8 @@ def locality_order(cfg: NetworkConfig, block: np.ndarray) -> np.ndarray | None:
     return np.argsort(small, kind="stable")
 
 
-# Below this many citizens the relabelled products did not pay on this project's machines (2-core
-# AMD EPYC): no gain at 100,000 and none beyond the noise at 1,000,000 citizens, while at 10 M the
+# Below this many citizens the relabelled products did not pay on the 2-core machines this project
+# is measured on: no gain at 100,000 and none beyond the noise at 1,000,000 citizens, while at 10 M the
 # float64 neighbour sum took 20-25 % less time with the two gathers included (benchmarks/results.md).
 LOCALITY_MIN_CITIZENS = 2_000_000
 
