@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import sim.model as model_module
+from benchmarks.run import MODEL_OVERRIDES
 from sim.state import State
 
 PHASES = (
-    "apply_policy", "update_staff", "update_offices", "step_citizens", "update_trust",
+    "follow_trends", "apply_policy", "update_staff", "update_offices", "step_citizens", "update_trust",
     "coproduction_feedback", "depreciate_stocks", "draw_breach", "apply_breach", "observe",
 )
 
@@ -63,7 +64,7 @@ def breakdown(n: int, months: int, policy: str, seed: int) -> str:
     """A text table: milliseconds per month spent in each phase."""
     model = model_module.DigitalAdoptionModel(
         n_citizens=n, policy=policy, seed=seed, steps=months,
-        overrides={"progress": False, "materialise_agents": "never"},
+        overrides={**MODEL_OVERRIDES, "materialise_agents": "never"},
     )
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     wall, cpu = time.perf_counter(), time.process_time()
@@ -91,7 +92,7 @@ def profile(n: int, months: int, policy: str, seed: int, setup: bool) -> str:
     profiler.start()
     model = model_module.DigitalAdoptionModel(
         n_citizens=n, policy=policy, seed=seed, steps=months,
-        overrides={"progress": False, "materialise_agents": "never"},
+        overrides={**MODEL_OVERRIDES, "materialise_agents": "never"},
     )
     profiler.stop()
     if setup:

@@ -15,7 +15,12 @@ Built for analysts on filtered or offline public-sector networks:
   server-side matplotlib rendering took. ECharts rather than Vega-Lite because its script ships in
   ``solara-assets`` under the exact version Solara asks for;
 - labels are words read from the metric declarations (:data:`sim.metrics.METRICS`), axes are in
-  months, equity gaps in percentage points, and the headline figures sit at the top.
+  months, equity gaps in percentage points, and the headline figures sit at the top;
+- a province filter ("All Indonesia" or one of the 38 provinces) shows one province's figures and
+  their history, read from the same per-province counts the runs write (``provinces.csv``), with the
+  number of agents behind them: at dashboard sizes most provinces hold a few hundred agents or fewer,
+  and a figure that rests on so few is flagged rather than shown as if it were firm. It is a view of
+  the model shown, so it applies at once, unlike the scenario settings.
 
 Step, Play/Pause and Reset are Mesa's own ``ModelController`` (the controller inside SolaraViz), so
 the dashboard drives the model exactly as ``SolaraViz(model, components=COMPONENTS,
@@ -36,8 +41,10 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 from collections.abc import Callable, Sequence  # noqa: E402
 from functools import cache  # noqa: E402
 from html import escape  # noqa: E402
+from math import isfinite  # noqa: E402
 from typing import Any  # noqa: E402
 
+import numpy as np  # noqa: E402
 import solara  # noqa: E402
 import traitlets  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
@@ -47,13 +54,23 @@ from solara.components.echarts import EchartsWidget  # noqa: E402
 
 from sim import metrics  # noqa: E402
 from sim.config import CONFIG_DIR, LEVERS, REGIONS, SimConfig, group_options  # noqa: E402
-from sim.metrics import METRICS, REGION_KEYS  # noqa: E402
+from sim.metrics import FEW_PROVINCE_AGENTS, METRICS, REGION_KEYS, province_citizen_columns  # noqa: E402
 from sim.model import DigitalAdoptionModel  # noqa: E402
-from sim.provinces import PROVINCE_TILES  # noqa: E402
+from sim.parameters import ConfigError  # noqa: E402
+from sim.provinces import PROVINCE_TILES, PROVINCES  # noqa: E402
 
 TITLE = "Digital public services in Indonesia"
 DEFAULT_POLICY = "comprehensive"
 RESET_NOTE = "Changes to these settings apply when you press Reset."
+# The province filter: the whole country or one province (names from sim.provinces).
+ALL_INDONESIA = "All Indonesia"
+PROVINCE_CHOICES: tuple[str, ...] = (ALL_INDONESIA, *PROVINCES)
+# The figures of the province view: the two measures of use, access and trust, the same for the
+# whole country (the monthly rows) and for a province (sim.metrics.province_citizen_columns).
+PROVINCE_VIEW = ("adoption", "ever_used_connected", "access", "trust_mean")
+PROVINCE_NOTE = "A view of the model shown: it changes at once, no Reset needed."
+
+
 def parameters_note(cfg: SimConfig) -> str:
     """One line on what the dashboard runs: its parameter set and its timeline. The comparison runs a
     different posterior draw per seed, so its numbers differ; the page says so."""
@@ -115,13 +132,26 @@ class DashboardModel(DigitalAdoptionModel):
             "seed": int(seed),
         }
         self._step_lock = threading.Lock()
+        # Month by month, the province view's figures for all 38 provinces (arrays over provinces): the
+        # page can switch province at any month and still draw its history. A few hundred numbers a
+        # month, appended only (read as a snapshot, like the rows).
+        self.province_rows: list[dict[str, Any]] = []
         super().__init__(steps=None if steps is None else int(steps), policy__start_date=policy__start_date,
                          **self.dashboard_kwargs)
+        self._record_provinces()
 
     def step(self) -> None:
         """One month, never two at once (see the class docstring)."""
         with self._step_lock:
+            month = self.month
             super().step()
+            if self.month > month:  # not at the horizon, where a step changes nothing
+                self._record_provinces()
+
+    def _record_provinces(self) -> None:
+        columns = province_citizen_columns(self.state)
+        self.province_rows.append({"month": float(self.month), "citizen_agents": columns["citizen_agents"],
+                                   **{key: columns[key] for key in PROVINCE_VIEW}})
 
 
 def rows_of(model: DigitalAdoptionModel) -> list[dict[str, float]]:
@@ -279,6 +309,7 @@ def line_option(
     right: Sequence[Series] = (),
     right_name: str = "",
     right_range: tuple[float | None, float | None] = (None, None),
+    rows: Sequence[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """An ECharts line-chart option: the chosen metrics month by month, x axis 0 to the horizon.
 
@@ -286,9 +317,11 @@ def line_option(
     browser receives a few small numbers per month and draws them; animation is off so that each
     month appears at once. ``right``: series drawn unscaled against a second y axis on the right
     (``right_name``, ``right_range``), for a quantity on its own scale beside shares in percent,
-    such as trust on 0-1.
+    such as trust on 0-1. ``rows``: a snapshot of monthly rows to draw instead of the model's own
+    (one province's, :func:`view_rows`); a value that does not exist (NaN: a province with nobody
+    connected yet) is a gap in the line.
     """
-    rows = rows_of(model)
+    rows = rows_of(model) if rows is None else rows
     months = [int(r["month"]) for r in rows]
 
     def axis(name: str, bounds: tuple[float | None, float | None]) -> dict[str, Any]:
@@ -306,7 +339,8 @@ def line_option(
             "showSymbol": len(rows) == 1,  # a single month is a point, not a line
             "color": colour,
             "yAxisIndex": index,
-            "data": [[m, round(factor * r[key], digits)] for m, r in zip(months, rows, strict=True)],
+            "data": [[m, round(factor * r[key], digits) if isfinite(r[key]) else None]
+                     for m, r in zip(months, rows, strict=True)],
         }
 
     y_axis: dict[str, Any] | list[dict[str, Any]] = axis(y_name, y_range)
@@ -516,31 +550,162 @@ def tiles_html(model: DigitalAdoptionModel) -> str:
             f'{pp(row["gap_region_max_min"])}.</div>')
 
 
-def province_tiles_html(model: DigitalAdoptionModel) -> str:
+def province_tiles_html(model: DigitalAdoptionModel, selected: str = ALL_INDONESIA) -> str:
     """Adoption in each of the 38 provinces as a tile cartogram (:data:`sim.provinces.PROVINCE_TILES`:
-    one square per province, neighbours kept close), with how many agents stand behind each value."""
-    table = model.province_table()
-    wide = table.pivot_table(index="province", columns="metric", values="value", aggfunc="first")
+    one square per province, neighbours kept close), with how many agents stand behind each value; the
+    province chosen in the province view (``selected``) is outlined, so the map shows where it lies.
+
+    The values are the month's recorded province figures (:func:`province_snapshot`), not the live
+    state, which the Play thread may be changing while the page draws."""
+    latest = province_snapshot(model)
     tiles = []
     for province, (r, c) in PROVINCE_TILES.items():
-        share = float(wide.at[province, "adoption"]) if province in wide.index else float("nan")
-        agents = int(wide.at[province, "citizen_agents"]) if province in wide.index else 0
+        i = PROVINCES.index(province)
+        share = float(latest["adoption"][i])
+        agents = int(latest["citizen_agents"][i])
         background, text = tile_colour(share) if share == share else ("#e5e5e5", "#333")
         value = pct(share) if share == share else "-"
+        chosen = province == selected
+        classes, outline = ("province-tile selected", "outline: 3px solid #d62728; outline-offset: -1px; "
+                            ) if chosen else ("province-tile", "")
         tiles.append(
-            f'<div class="province-tile" title="{escape(province)}: {value}, {agents:,} agents" '
+            f'<div class="{classes}" title="{escape(province)}: {value}, {agents:,} agents" '
             f'style="grid-row: {r + 1}; grid-column: {c + 1}; background: {background}; color: {text}; '
+            f'{outline}'
             f'border-radius: 4px; padding: 2px; font-size: 0.62rem; line-height: 1.1; overflow: hidden;">'
             f'<div>{escape(province)}</div><div style="font-size: 0.8rem; font-weight: 600;">{value}</div>'
             '</div>')
     cols = max(c for _, c in PROVINCE_TILES.values()) + 1
-    smallest = int(wide["citizen_agents"].min()) if len(wide) else 0
+    smallest = int(np.min(latest["citizen_agents"]))
     return (f'<div style="display: grid; grid-template-columns: repeat({cols}, minmax(44px, 1fr)); '
             f'gap: 3px;">{"".join(tiles)}</div>'
             '<div style="font-size: 0.8rem; color: #445; margin-top: 8px;">Share of residents using the '
             "digital services, province by province (a tile map: one square per province, not its "
             f"boundaries). The smallest province holds {smallest:,} agents at this size, so small "
             "provinces' shares are noisy; hover a tile for its agent count.</div>")
+
+
+def province_snapshot(model: DigitalAdoptionModel) -> dict[str, Any]:
+    """The latest recorded province figures (month, citizen_agents and :data:`PROVINCE_VIEW`, arrays
+    over the 38 provinces), read as one snapshot; a model that records none (a plain
+    :class:`~sim.model.DigitalAdoptionModel` in SolaraViz) gives its current state's."""
+    recorded = list(getattr(model, "province_rows", []))
+    if recorded:
+        return recorded[-1]
+    columns = province_citizen_columns(model.state)
+    return {"month": float(model.month), **{k: columns[k] for k in ("citizen_agents", *PROVINCE_VIEW)}}
+
+
+def check_province(name: str) -> str:
+    """The province filter's value, or a one-line ConfigError naming it and what is allowed. The page's
+    select offers only valid names; a notebook or a test calling the functions below may not."""
+    if name not in PROVINCE_CHOICES:
+        raise ConfigError(f"province={name!r}: not a province; allowed: {ALL_INDONESIA!r} or one of the "
+                          f"38 provinces ({', '.join(PROVINCES)})")
+    return name
+
+
+def view_rows(model: DigitalAdoptionModel, province: str) -> list[dict[str, float]]:
+    """The province view's monthly rows (month, citizen_agents and :data:`PROVINCE_VIEW`): the model's
+    own rows for the whole country, else the province's column of the recorded province figures.
+
+    A model that recorded none (a plain :class:`~sim.model.DigitalAdoptionModel` in SolaraViz) gives
+    the month shown only. Both come from one snapshot, so the months agree while Play steps the model.
+    """
+    check_province(province)
+    if province == ALL_INDONESIA:
+        agents = float(model.cfg.population.n_citizens)
+        return [{"month": r["month"], "citizen_agents": agents, **{k: r[k] for k in PROVINCE_VIEW}}
+                for r in rows_of(model)]
+    recorded = list(getattr(model, "province_rows", [])) or [province_snapshot(model)]
+    i = PROVINCES.index(province)
+    return [{key: float(value) if key == "month" else float(np.asarray(value)[i])
+             for key, value in row.items()} for row in recorded]
+
+
+def _share_or_dash(share: float) -> str:
+    return pct(share) if isfinite(share) else "-"
+
+
+def province_noise_warning(agents: int, province: str, n_citizens: int) -> str:
+    """Why a province's figures may mislead at this population size (empty when they do not): a share
+    estimated from ``agents`` citizen agents moves by chance alone by up to sqrt(0.25 / agents), one
+    standard deviation, about 3 percentage points at :data:`~sim.metrics.FEW_PROVINCE_AGENTS`."""
+    if agents == 0:
+        return (f"No citizen agents live in {province} at {n_citizens:,} citizens, so the model says "
+                "nothing about it: raise Citizens (agents) and press Reset.")
+    if agents < FEW_PROVINCE_AGENTS:
+        return (f"Only {agents:,} citizen agents live in {province} (fewer than {FEW_PROVINCE_AGENTS}): "
+                f"its figures are noisy, a share can be off by about {100 * (0.25 / agents) ** 0.5:.0f} "
+                "percentage points by chance alone. Raise Citizens (agents) and press Reset for a "
+                "steadier estimate.")
+    return ""
+
+
+def province_headline(model: DigitalAdoptionModel, province: str) -> list[tuple[str, str, str]]:
+    """The province view's figures as (label, value, detail): the month, the two measures of use,
+    access and trust (0-1) in the chosen province, and the citizen agents they rest on."""
+    rows = view_rows(model, province)
+    row, first = rows[-1], rows[0]
+    agents = int(row["citizen_agents"])
+
+    def title(name: str) -> str:
+        return metrics.label(name)[:1].upper() + metrics.label(name)[1:]
+
+    def since(name: str, fmt: Callable[[float], str]) -> str:
+        change = row[name] - first[name]
+        return f"{fmt(change)} since month 0" if isfinite(change) else "no value at month 0"
+
+    def signed(change: float) -> str:
+        return f"{change:+.2f}"
+
+    trust = f"{row['trust_mean']:.2f}" if isfinite(row["trust_mean"]) else "-"
+    return [
+        ("Month", f"{int(row['month'])} of {model.cfg.steps}", "one step is one month"),
+        (title("adoption"), _share_or_dash(row["adoption"]),
+         f"current users, share of everyone; {since('adoption', pp)}"),
+        (title("ever_used_connected"), _share_or_dash(row["ever_used_connected"]),
+         "of people with internet access"),
+        (title("access"), _share_or_dash(row["access"]), f"share of residents; {since('access', pp)}"),
+        (title("trust_mean"), trust, f"on 0-1; {since('trust_mean', signed)}"),
+        ("Citizen agents", f"{agents:,}",
+         f"standing for {agents * model.state.people_per_citizen / 1e6:,.1f} million people"),
+    ]
+
+
+def province_view_html(model: DigitalAdoptionModel, province: str) -> str:
+    """The province view's figures as one block of HTML, with the warning when they rest on few agents."""
+    stats = "".join(
+        f'<div class="province-stat" style="min-width: 120px; padding: 6px 10px; background: #f3f6fa; '
+        f'border-radius: 6px;"><div style="font-size: 0.8rem; color: #445;">{escape(name)}</div>'
+        f'<div style="font-size: 1.25rem; font-weight: 600;">{escape(value)}</div>'
+        f'<div style="font-size: 0.72rem; color: #667;">{escape(detail)}</div></div>'
+        for name, value, detail in province_headline(model, province)
+    )
+    agents = int(view_rows(model, province)[-1]["citizen_agents"])
+    warning = province_noise_warning(agents, province, model.cfg.population.n_citizens)
+    note = ('<div class="province-warning" style="margin-top: 8px; padding: 6px 10px; background: '
+            '#fff4e5; border-left: 4px solid #f0a030; font-size: 0.85rem;">'
+            f'{escape(warning)}</div>' if warning else "")
+    where = "the whole country" if province == ALL_INDONESIA else f"{province} only (its residents)"
+    return (f'<div class="province-name" style="font-size: 0.95rem;">Shown: {escape(where)}.</div>'
+            f'<div style="display: flex; flex-wrap: wrap; gap: 8px; margin-top: 8px;">{stats}</div>{note}')
+
+
+def province_option(model: DigitalAdoptionModel, province: str) -> dict[str, Any]:
+    """The province view's chart: adoption, ever used (of the connected) and access in % of the
+    province's residents (left axis), trust on its declared 0-1 scale (right axis), as in
+    :func:`trust_option`."""
+    def words_of(name: str) -> str:
+        return metrics.label(name)[:1].upper() + metrics.label(name)[1:]
+
+    shares = _series([("adoption", "#222222"), ("ever_used_connected", "#1f77b4"), ("access", "#7f7f7f")],
+                     names={key: words_of(key) for key in PROVINCE_VIEW})
+    trust = _series([("trust_mean", "#7b3294")], names={"trust_mean": on_scale("trust_mean")})
+    low, high = metrics.bounds("trust_mean") or (None, None)
+    return line_option(model, f"{province}: use, access and trust", shares, "% of residents",
+                       y_range=(0, 100), right=trust, right_name=f"trust ({low:g}-{high:g})",
+                       right_range=(low, high), rows=view_rows(model, province))
 
 
 # The headline and the tiles are one HTML block each rather than a component per number: the
@@ -564,16 +729,43 @@ def IslandTiles(model: DigitalAdoptionModel) -> solara.Element:
 
 
 @solara.component
-def ProvinceTiles(model: DigitalAdoptionModel) -> solara.Element:
-    """Adoption by province as a tile cartogram."""
+def ProvinceTiles(model: DigitalAdoptionModel, province: solara.Reactive[str] | None = None
+                  ) -> solara.Element:
+    """Adoption by province as a tile cartogram, the province chosen in the view outlined."""
     update_counter.get()
+    selected = ALL_INDONESIA if province is None else province.value
     with solara.Card("Adoption by province", margin=0) as card:
-        solara.HTML(tag="div", unsafe_innerHTML=province_tiles_html(model))
+        solara.HTML(tag="div", unsafe_innerHTML=province_tiles_html(model, selected))
+    return card
+
+
+@solara.component
+def ProvinceView(model: DigitalAdoptionModel, province: solara.Reactive[str] | None = None
+                 ) -> solara.Element:
+    """The province filter and the chosen province's figures and chart. ``province``: the page's
+    choice, shared with the tile map; without it (in SolaraViz) the panel keeps its own."""
+    own = solara.use_reactive(ALL_INDONESIA)
+    chosen = own if province is None else province
+    update_counter.get()
+
+    def choose(name: Any) -> None:
+        if name in PROVINCE_CHOICES:  # typing a name half-way, or clearing it, keeps the view shown
+            chosen.set(name)
+
+    with solara.Card("Headline by province", margin=0, classes=["province-view"]) as card:
+        # A select one can type into: 39 names are too many to scroll through.
+        solara.v.Autocomplete(label="Province", v_model=chosen.value, on_v_model=choose,
+                              items=list(PROVINCE_CHOICES), hint=PROVINCE_NOTE, persistent_hint=True,
+                              dense=True, class_="province-select")
+        with solara.Columns([1, 1], gutters_dense=True):
+            solara.HTML(tag="div", unsafe_innerHTML=province_view_html(model, chosen.value))
+            _chart(province_option(model, chosen.value))
     return card
 
 
 PANELS: list[Callable[[DigitalAdoptionModel], solara.Element]] = [
-    Headline, IslandTiles, ProvinceTiles, AdoptionChart, GapChart, TrustChart, StaffChart, SpendChart,
+    Headline, ProvinceView, ProvinceTiles, IslandTiles, AdoptionChart, GapChart, TrustChart, StaffChart,
+    SpendChart,
 ]
 # The same panels in SolaraViz's format: SolaraViz(model, components=COMPONENTS, model_params=...).
 COMPONENTS = [(panel, 0) for panel in PANELS]
@@ -632,6 +824,7 @@ def Page() -> None:
     play_interval = solara.use_reactive(100)
     render_interval = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)
+    province = solara.use_reactive(ALL_INDONESIA)  # a view of the model shown, not a model setting
 
     solara.Title(TITLE)
     with solara.AppBar():
@@ -648,6 +841,8 @@ def Page() -> None:
             Controls(params, model.value.dashboard_kwargs)
     with solara.Column(gap="12px"):
         Headline(model.value)
+        ProvinceView(model.value, province)
+        ProvinceTiles(model.value, province)
         with solara.Columns([1, 1], gutters_dense=True):
             IslandTiles(model.value)
             AdoptionChart(model.value)
@@ -657,7 +852,6 @@ def Page() -> None:
         with solara.Columns([1, 1], gutters_dense=True):
             StaffChart(model.value)
             SpendChart(model.value)
-        ProvinceTiles(model.value)
 
 
 page = Page()  # the element, for display in a notebook

@@ -216,9 +216,17 @@ def to_sim_config(cfg: DictConfig | SimConfig) -> SimConfig:
 
 
 def describe_omegaconf_error(exc: OmegaConfBaseException) -> str:
-    """One line from an OmegaConf error: the key, the value, what is allowed."""
+    """One line from an OmegaConf error: the key, the value, what is allowed.
+
+    A single value given where a list belongs (``policy.provinces=Papua``) is the likeliest slip with a
+    list key, and OmegaConf's own words name neither the value nor the way to write a list, so that case
+    says both."""
     key = getattr(exc, "full_key", None) or "config"
     msg = str(getattr(exc, "msg", None) or exc).splitlines()[0]
+    value = getattr(exc, "value", None)
+    if "is not a ListConfig, list or tuple" in msg and value is not None:
+        return (f"{key}={value!r}: not a list; allowed: a list in brackets, e.g. {key}='[{value}]' "
+                f"(quote a name with spaces inside it: {key}='[\"Nusa Tenggara Timur\",Papua]')")
     return f"{key}: {msg}"
 
 
@@ -275,6 +283,11 @@ def validate(cfg: SimConfig) -> None:
            pol.end_month, f"null (never) or an integer > start_month ({pol.start_month})")
     total = sum(getattr(pol.allocation, lever) for lever in LEVERS)
     _check(total <= 1.0 + 1e-9, "policy.allocation", round(total, 6), "shares summing to <= 1")
+    # a province named twice is a slip (a copied line, a misremembered list) that would also count twice
+    # in the report's number of targeted provinces
+    twice = sorted({p for p in pol.provinces if list(pol.provinces).count(p) > 1})
+    _check(not twice, "policy.provinces", list(pol.provinces),
+           f"each province at most once ({', '.join(twice)} named more than once)")
     _check(cfg.params.adoption.initial_adopters <= pop.n_citizens, "params.adoption.initial_adopters",
            cfg.params.adoption.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")

@@ -44,7 +44,11 @@ def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
         mean = np.count_nonzero(outcome) / outcome.size
         if mean <= 0:
             return 0.0
-        cov = income_rank[outcome].sum() / outcome.size - mean * income_rank.mean()
+        # The ranks times the 0/1 flags summed by einsum: several times faster than summing the ranks
+        # selected by a boolean mask (which first gathers them into a new array). Not np.dot: a BLAS
+        # call starts threads that keep spinning after it returns and slow the rest of the month on a
+        # machine with few cores.
+        cov = float(np.einsum("i,i->", income_rank, outcome)) / outcome.size - mean * income_rank.mean()
         return float(2.0 * cov / mean)
     y = outcome.astype(np.float64)
     mean = y.mean()
@@ -66,7 +70,8 @@ GROUP_AXES = ("urban", "region", "quintile", "age_band", "literacy_tercile")
 def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
     """Each citizen's cell of urban x region x quintile x age band x literacy tercile, and the
     number of citizens per cell (a 2 x 6 x 5 x 4 x 3 table). These attributes never change after
-    synthesis, so the codes are computed once per model.
+    synthesis, so the codes are computed once per model. They are kept as ``np.intp``, the index
+    type ``np.bincount`` works in (it would convert a smaller type on every call).
     """
     c = state.citizens
     sources = tuple(getattr(c, name) for name in GROUP_AXES)
@@ -75,7 +80,7 @@ def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
         shape = (2, len(REGIONS), 5, len(AGE_BANDS), 3)
         code = np.ravel_multi_index(tuple(a.astype(np.intp) for a in sources), shape)
         counts = np.bincount(code, minlength=int(np.prod(shape))).reshape(shape)
-        return code.astype(np.int16), counts
+        return code.astype(np.intp, copy=False), counts
 
     return state.cached("metrics.group_cells", sources, build)
 
@@ -128,7 +133,8 @@ def adoption_by_group(state: State, users: np.ndarray | None = None) -> dict[str
     if users is None:
         users = c.state == USER
     code, counts = group_cells(state)
-    hits = np.bincount(code[users], minlength=counts.size)
+    # Weighted by the flags (exact whole-number sums) rather than counting code[users]: no gather.
+    hits = np.bincount(code, weights=users, minlength=counts.size)
     return _by_group("adoption", _group_margins(state, hits))
 
 
@@ -382,7 +388,7 @@ def observe(
 
 # Written once per run as ``provinces.csv`` (long format: province, island_group, metric, value):
 # the monthly metrics that make sense for one province, read within it, and a few of its own.
-_BY_PROVINCE_TOO = ("adoption", "access", "literacy_mean", "awareness", "trust_mean",
+_BY_PROVINCE_TOO = ("adoption", "ever_used_connected", "access", "literacy_mean", "awareness", "trust_mean",
                     "office_readiness_mean", "digital_staff_share", "competence_mean")
 PROVINCE_METRICS: tuple[Metric, ...] = (
     Metric("citizens_represented", "people", "people the province's citizen agents stand for"),
@@ -394,6 +400,53 @@ PROVINCE_METRICS: tuple[Metric, ...] = (
     Metric("office_capacity_mean", "[0, 1]", "mean infrastructure capacity of its offices"),
     *(m for m in METRICS if m.name in _BY_PROVINCE_TOO),
 )
+# Fewer citizen agents than this in a province and its estimates are flagged as noisy, wherever a
+# province's figure is shown (the dashboard's province view, the comparison's province section): a
+# share's sampling standard deviation at 300 agents is at most sqrt(0.25 / 300), about 3 percentage
+# points. Assumption (a reader's tolerance, not a published figure).
+FEW_PROVINCE_AGENTS = 300
+
+
+def _province_mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean of ``values`` per province code (NaN for a province with nobody in ``mask``).
+
+    The mask is read once (copied): a mask that a rule changes in place, such as ``access``, could
+    otherwise change between selecting the values and selecting the groups when a dashboard reads the
+    state while its Play thread steps the model, and the two selections would differ in length."""
+    k = N_PROVINCES
+    if mask is not None:
+        keep = np.array(mask, dtype=bool)
+        values, groups = values[keep], groups[keep]
+    counts = np.bincount(groups, minlength=k)
+    sums = np.bincount(groups, weights=values.astype(np.float64), minlength=k)
+    return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)
+
+
+def province_citizen_columns(state: State) -> dict[str, np.ndarray]:
+    """The citizens' side of :data:`PROVINCE_METRICS`, one array over the 38 provinces per metric.
+
+    Kept apart from the offices' side so that the dashboard can read it every month (a dozen counts
+    over the citizen arrays) while a run writes the whole table once, at its end; both read the
+    province figures from here, so a province's adoption means the same on the page and in the report.
+    """
+    c = state.citizens
+    users = c.state == USER
+    agents = np.bincount(c.province, minlength=N_PROVINCES).astype(np.float64)
+    urban, rural = _province_mean(users, c.province, c.urban), _province_mean(users, c.province, ~c.urban)
+    return {
+        "citizens_represented": agents * state.people_per_citizen,
+        "citizen_agents": agents,
+        "adoption": _province_mean(users, c.province),
+        # as the national figure (observe): among the connected, who has ever used the services
+        "ever_used_connected": _province_mean(c.state != NON_USER, c.province, c.access),
+        "adoption_urban": urban,
+        "adoption_rural": rural,
+        "gap_urban_rural": urban - rural,
+        "access": _province_mean(c.access, c.province),
+        "literacy_mean": _province_mean(c.literacy, c.province),
+        "awareness": _province_mean(c.aware, c.province),
+        "trust_mean": _province_mean(c.trust, c.province),
+    }
 
 
 def province_table(state: State) -> pd.DataFrame:
@@ -402,36 +455,15 @@ def province_table(state: State) -> pd.DataFrame:
 
     A handful of counts over the arrays (no loop over agents): cheap enough to write with every run.
     """
-    c, o, s = state.citizens, state.offices, state.staff
+    o, s = state.offices, state.staff
     k = N_PROVINCES
-
-    def mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        if mask is not None:
-            values, groups = values[mask], groups[mask]
-        counts = np.bincount(groups, minlength=k)
-        sums = np.bincount(groups, weights=values.astype(np.float64), minlength=k)
-        return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)
-
-    users = c.state == USER
-    agents = np.bincount(c.province, minlength=k).astype(np.float64)
     staff_province = o.province[s.office]
-    urban, rural = mean(users, c.province, c.urban), mean(users, c.province, ~c.urban)
-    columns = {
-        "citizens_represented": agents * state.people_per_citizen,
-        "citizen_agents": agents,
-        "adoption": mean(users, c.province),
-        "adoption_urban": urban,
-        "adoption_rural": rural,
-        "gap_urban_rural": urban - rural,
-        "access": mean(c.access, c.province),
-        "literacy_mean": mean(c.literacy, c.province),
-        "awareness": mean(c.aware, c.province),
-        "trust_mean": mean(c.trust, c.province),
+    columns = province_citizen_columns(state) | {
         "offices": np.bincount(o.province, minlength=k).astype(np.float64),
-        "office_capacity_mean": mean(o.capacity, o.province),
-        "office_readiness_mean": mean(o.readiness, o.province),
-        "digital_staff_share": mean(s.digital, staff_province),
-        "competence_mean": mean(s.competence, staff_province),
+        "office_capacity_mean": _province_mean(o.capacity, o.province),
+        "office_readiness_mean": _province_mean(o.readiness, o.province),
+        "digital_staff_share": _province_mean(s.digital, staff_province),
+        "competence_mean": _province_mean(s.competence, staff_province),
     }
     names = [m.name for m in PROVINCE_METRICS]
     return pd.DataFrame({

@@ -43,7 +43,7 @@ from sim.config import (
     with_changes,
 )
 from sim.metrics import METRIC_NAMES, observe, province_table
-from sim.networks import build_network, degrees
+from sim.networks import build_network, degrees, locality_order
 from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
@@ -281,6 +281,7 @@ class DigitalAdoptionModel(mesa.Model):
             degree=degrees(adjacency, citizens.n),
             people_per_citizen=pop.population_total / citizens.n,
             civil_servants_per_staff=total_staff_real / staff.n,
+            network_order=None if adjacency is None else locality_order(cfg.network, block),
         )
         citizens.trust = initial_expressed_trust(state, cfg.params.trust)
         if adoption.rule == "utaut":

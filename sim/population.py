@@ -311,6 +311,20 @@ def citizen_need_score(region: np.ndarray, urban: np.ndarray, age_band: np.ndarr
     )
 
 
+def income_order(score: np.ndarray) -> np.ndarray:
+    """Citizens from poorest to richest: the stable order of ``score`` (ties keep the citizens' order).
+
+    Continuous scores almost never tie, and numpy's default (vectorised) sort of 1 M floats is several
+    times faster than its stable sort; the stable sort is used only if two scores are equal, so the
+    order is always the stable one.
+    """
+    order = np.argsort(score)
+    ranked = score[order]
+    if np.any(ranked[1:] == ranked[:-1]):
+        return np.argsort(score, kind="stable")
+    return order
+
+
 def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
     return np.clip(rng.normal(mean, sd, n), 0.0, 1.0)
 
@@ -335,7 +349,7 @@ def synthesise_citizens(
     # Income: a latent score, richer in towns and on Java (assumption), turned into exact ranks.
     java = (region == 0).astype(float)
     score = 0.6 * urban + 0.3 * java + rng.normal(0.0, 1.0, n)
-    order = np.argsort(score, kind="stable")
+    order = income_order(score)
     income_rank = np.empty(n)
     income_rank[order] = (np.arange(n) + 0.5) / n
     quintile = np.minimum((income_rank * 5).astype(np.int8), 4)

@@ -76,7 +76,7 @@ class PolicyConfig(Block):
         "policy setting (a programme for those most in need)", low=0, high=1, low_open=True)
     provinces: list[str] = par(
         [], "provinces", "every lever's recipients (citizens, civil servants, office heads) only in "
-        "these provinces; empty: all 38 (platform stocks stay national)", _SCENARIO,
+        "these provinces, each named once; empty: all 38 (platform stocks stay national)", _SCENARIO,
         choices=PROVINCES)
     political_will: float = par(
         0.5, "[0, 1]", "national top-down push for digital work (uncosted; the leadership lever "

@@ -17,6 +17,9 @@ command into the same folder resumes an interrupted comparison), then writes int
   statistic (columns ``scenario``, ``metric``, ``statistic``, ``value``; statistic ``mean``, ``p05``,
   ``p95``, ``mc_se``, or ``value`` for ``p_best``), for filtering and plotting without parsing names;
 - ``pairwise.csv``: P(row scenario's final adoption > column scenario's) over the draws (ties count half);
+- ``province_summary.csv``: per scenario and province, final adoption, access and the paired effect;
+  ``province_targeting.csv`` when a scenario confines its levers to some provinces (``policy.provinces``):
+  its targeted provinces pooled beside all the others (:mod:`experiments.compare.provinces`);
 - ``figures/*.png`` and ``report.md`` / ``report.html`` (self-contained).
 
 Configuration: ``configs/experiment/compare.yaml``; the folder is Hydra's run folder

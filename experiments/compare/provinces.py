@@ -6,6 +6,12 @@ across runs) and each scenario's paired effect on adoption against the baseline 
 (mean and range of the per-seed differences), with the fewest citizen agents the province held in any
 run, because a province estimate is only as good as its agent count: at the default 20,000 citizens
 the smallest provinces hold a few dozen agents, and their ranges are mostly sampling noise.
+
+A scenario that confines its levers to some provinces (``policy.provinces``) is also read side by side:
+the residents of its targeted provinces together against everyone else, each group's final adoption
+and access and the paired effect on them (:func:`targeting_summary`). Pooled, the targeted provinces
+hold enough agents for an estimate even where each one alone does not, and the untargeted side shows
+what reaches the rest of the country (through the social network and the national platform) or not.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import pandas as pd
 
 from experiments.engine.plots import save_figure
 from experiments.engine.render import Block, pct, pp, scenario_label
+from sim.metrics import FEW_PROVINCE_AGENTS
 from sim.provinces import PROVINCE_TILES, PROVINCES
 from sim.store.record import RunRecord
 
-# Fewer citizen agents than this in a province: its estimates are flagged as noisy (a share's sampling
-# s.d. at 300 agents is about 3 percentage points). Assumption.
-FEW_AGENTS = 300
+# Fewer citizen agents than this in a province: its estimates are flagged as noisy (declared once, in
+# sim.metrics, for the dashboard's province view too).
+FEW_AGENTS = FEW_PROVINCE_AGENTS
 
 
 def read_provinces(records: Iterable[RunRecord]) -> pd.DataFrame:
@@ -66,6 +73,94 @@ def province_summary(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
                            else c, kind="stable").reset_index(drop=True)
 
 
+def targeted_provinces(records: Iterable[RunRecord]) -> dict[str, list[str]]:
+    """The province targeting of each scenario that has one, read from its runs' configs
+    (``policy.provinces``), in the order of the records."""
+    out: dict[str, list[str]] = {}
+    for record in records:
+        if record.config.policy.provinces:
+            out.setdefault(record.scenario, list(record.config.policy.provinces))
+    return out
+
+
+def _pooled(table: pd.DataFrame, names: Sequence[str], inside: bool) -> pd.DataFrame:
+    """Per run (scenario, seed): citizen agents, final adoption and access among the residents of the
+    named provinces (``inside``) or of all the others, each province weighted by its agents."""
+    part = table[table["province"].isin(names) == inside]
+    agents = part["citizen_agents"].fillna(0.0)
+    frame = pd.DataFrame({"scenario": part["scenario"], "seed": part["seed"], "agents": agents,
+                          "users": part["adoption"].fillna(0.0) * agents,
+                          "connected": part["access"].fillna(0.0) * agents})
+    runs = frame.groupby(["scenario", "seed"], sort=False).sum().reset_index()
+    runs["adoption"] = runs["users"] / runs["agents"].where(runs["agents"] > 0)
+    runs["access"] = runs["connected"] / runs["agents"].where(runs["agents"] > 0)
+    return runs[["scenario", "seed", "agents", "adoption", "access"]]
+
+
+def _quantiles(values: pd.Series, name: str) -> dict[str, float]:
+    return {f"{name}_mean": float(values.mean()), f"{name}_p05": float(values.quantile(0.05)),
+            f"{name}_p95": float(values.quantile(0.95))}
+
+
+def targeting_summary(table: pd.DataFrame, baseline: str, targeted: dict[str, list[str]]) -> pd.DataFrame:
+    """Per province-targeted scenario x side (``targeted``: its provinces pooled, ``untargeted``: every
+    other province pooled): provinces, fewest agents in any run, final adoption under the baseline and
+    under the scenario, and the paired effects (scenario minus baseline of the same seed, so of the same
+    calibrated world) on adoption and access, each with its 5%-95% range across the seeds."""
+    rows = []
+    for scenario, names in targeted.items():
+        if scenario == baseline:
+            continue
+        for side, inside in (("targeted", True), ("untargeted", False)):
+            runs = _pooled(table[table["scenario"].isin([scenario, baseline])], names, inside)
+            mine, ref = runs[runs["scenario"] == scenario], runs[runs["scenario"] == baseline]
+            paired = mine.merge(ref, on="seed", suffixes=("", "_baseline"))
+            count = len(names) if inside else len(PROVINCES) - len(set(names))
+            rows.append({"scenario": scenario, "side": side, "provinces": count,
+                         "seeds": len(paired), "agents_min": float(mine["agents"].min()),
+                         **_quantiles(paired["adoption_baseline"], "adoption_baseline"),
+                         **_quantiles(paired["adoption"], "adoption_final"),
+                         **_quantiles(paired["adoption"] - paired["adoption_baseline"], "adoption_change"),
+                         **_quantiles(paired["access"] - paired["access_baseline"], "access_change")})
+    return pd.DataFrame(rows)
+
+
+def targeting_blocks(targeting: pd.DataFrame, targeted: dict[str, list[str]], baseline: str,
+                     spread: str) -> list[Block]:
+    """For each province-targeted scenario, its targeted and untargeted provinces side by side."""
+    blocks: list[Block] = []
+    for scenario, part in targeting.groupby("scenario", sort=False):
+        label, names = scenario_label(str(scenario)), targeted[str(scenario)]
+        seeds = int(part["seeds"].min())
+        blocks += [("h3", f"{label}: targeted and untargeted provinces"), ("p", (
+            f"The {label} scenario spends only in {len(names)} provinces ({', '.join(names)}). Their "
+            "residents together, beside everyone else: final adoption under "
+            f"{scenario_label(baseline)} and under {label}, and the effect of {label} on adoption and "
+            "on internet access (paired by seed: the same calibrated world under both), mean and 5%-95% "
+            f"{spread} over {seeds} seeds. Each side pools the citizen agents of its provinces (each "
+            "province counts by its residents), so it rests on far more agents than any one province. "
+            "An effect on the untargeted side is what reaches the rest of the country through the "
+            "social network and the national platform. Both sides: province_targeting.csv."))]
+        header = ["provinces", "number", "agents (fewest)", f"final adoption, {scenario_label(baseline)}",
+                  f"final adoption, {label}", f"effect of {label} on adoption", "effect on access"]
+        rows = []
+        for _, r in part.iterrows():
+            rows.append([str(r["side"]), int(r["provinces"]), f"{int(r['agents_min']):,}",
+                         pct(r["adoption_baseline_mean"], r["adoption_baseline_p05"],
+                             r["adoption_baseline_p95"], digits=0),
+                         pct(r["adoption_final_mean"], r["adoption_final_p05"], r["adoption_final_p95"],
+                             digits=0),
+                         pp(r["adoption_change_mean"], r["adoption_change_p05"], r["adoption_change_p95"]),
+                         pp(r["access_change_mean"], r["access_change_p05"], r["access_change_p95"])])
+        blocks.append(("table", header, rows))
+        fewest = int(part.loc[part["side"] == "targeted", "agents_min"].min())
+        if fewest < FEW_AGENTS:
+            blocks.append(("p", f"The targeted provinces together hold only {fewest:,} citizen agents in "
+                                f"some run (fewer than {FEW_AGENTS}): their figures are noisy; run more "
+                                "citizen agents."))
+    return blocks
+
+
 def tile_map(values: pd.Series, title: str, path: Path, label: str, diverging: bool = False) -> Path:
     """One square per province (:data:`sim.provinces.PROVINCE_TILES`), coloured by ``values`` (indexed
     by province; in percent or percentage points), its value written in it."""
@@ -102,9 +197,10 @@ def tile_map(values: pd.Series, title: str, path: Path, label: str, diverging: b
 
 
 def province_blocks(summary: pd.DataFrame, baseline: str, best: str | None, figures: dict[str, Path],
-                    spread: str) -> list[Block]:
+                    spread: str, targeting: list[Block] | None = None) -> list[Block]:
     """The report's province section: the maps, a table of the baseline and the leading scenario's
-    effect per province, and how many agents stand behind each estimate."""
+    effect per province, how many agents stand behind each estimate, then the side-by-side blocks of
+    the province-targeted scenarios (``targeting``, :func:`targeting_blocks`)."""
     base = summary[summary["scenario"] == baseline].set_index("province")
     few = base.index[base["agents_min"] < FEW_AGENTS].tolist()
     blocks: list[Block] = [("h2", "By province"), ("p", (
@@ -135,17 +231,24 @@ def province_blocks(summary: pd.DataFrame, baseline: str, best: str | None, figu
             row.append(pp(o["adoption_change_mean"], o["adoption_change_p05"], o["adoption_change_p95"]))
         rows.append(row)
     blocks.append(("table", header, rows))
-    return blocks
+    return blocks + list(targeting or [])
 
 
 def province_section(records: Sequence[RunRecord], baseline: str, best: str | None, out: Path,
                      spread: str) -> list[Block]:
-    """Gather the runs' provinces, write ``province_summary.csv`` and the maps, return the blocks."""
+    """Gather the runs' provinces, write ``province_summary.csv`` (and ``province_targeting.csv`` when
+    a scenario targets provinces) and the maps, return the blocks."""
     from sim.store.files import atomic_path
 
-    summary = province_summary(read_provinces(records), baseline)
+    table = read_provinces(records)
+    summary = province_summary(table, baseline)
     with atomic_path(out / "province_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
+    targeted = targeted_provinces(records)
+    targeting = targeting_summary(table, baseline, targeted)
+    if not targeting.empty:
+        with atomic_path(out / "province_targeting.csv") as tmp:
+            targeting.to_csv(tmp, index=False)
     base = summary[summary["scenario"] == baseline].set_index("province")
     figures = {"baseline": tile_map(base["adoption_final_mean"] * 100,
                                     f"Final adoption by province, {scenario_label(baseline)}",
@@ -155,4 +258,5 @@ def province_section(records: Sequence[RunRecord], baseline: str, best: str | No
         figures["effect"] = tile_map(effect, f"Effect of {scenario_label(best)} on final adoption",
                                      out / "figures" / "provinces_effect.png", "percentage points",
                                      diverging=True)
-    return province_blocks(summary, baseline, best, figures, spread)
+    return province_blocks(summary, baseline, best, figures, spread,
+                           targeting_blocks(targeting, targeted, baseline, spread) if len(targeting) else [])

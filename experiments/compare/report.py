@@ -424,7 +424,8 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     rows = []
     for _, r in summary.iterrows():
         rows.append([scenario_label(r["scenario"]), r["description"], allocation_text(r),
-                     targeting_label(r["targeting"]), *spending_cells(r)])
+                     targeting_label(r["targeting"], int(r.get("target_provinces", 0) or 0)),
+                     *spending_cells(r)])
     header = ["scenario", "what it does", "budget split", "aimed at", "spent per month (IDR bn)",
               f"spent over {steps} months (IDR bn)"]
     blocks.append(("table", header, rows))

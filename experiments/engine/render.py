@@ -20,6 +20,7 @@ from scipy.special import stdtrit
 from experiments.engine.stats import MIN_SEEDS
 from sim import summary
 from sim.metrics import GROUPS
+from sim.provinces import N_PROVINCES
 from sim.store.files import atomic_write
 
 Block = tuple
@@ -77,8 +78,11 @@ def lever_label(lever: str) -> str:
     return LEVER_LABELS.get(lever, words(lever))
 
 
-def targeting_label(targeting: str) -> str:
-    return TARGETING_LABELS.get(targeting, words(targeting))
+def targeting_label(targeting: str, provinces: int = 0) -> str:
+    """Whom a scenario aims at, in words; ``provinces``: how many provinces its levers are confined to
+    (``policy.provinces``; 0: all of them), named in the report's province section."""
+    who = TARGETING_LABELS.get(targeting, words(targeting))
+    return f"{who} in {provinces} of {N_PROVINCES} provinces (By province)" if provinces else who
 
 
 def scenario_label(name: str) -> str:

@@ -42,7 +42,8 @@ def spending_months(cfg: SimConfig) -> int:
 def run_settings(cfg: SimConfig) -> dict[str, Any]:
     """The run's own settings, from its typed config: scale, budget (per month, and what it could
     spend over the run: the allocated share of the budget in every month with spending), the policy's
-    allocation."""
+    allocation, targeting and how many provinces it is confined to (0: all of them; which ones is in
+    ``param:policy.provinces`` and the report's province section)."""
     pol = cfg.policy
     budget = float(cfg.budget_idr_bn_per_month)
     allocated = sum(float(getattr(pol.allocation, lever)) for lever in LEVERS)
@@ -54,6 +55,7 @@ def run_settings(cfg: SimConfig) -> dict[str, Any]:
         "budget_available_idr_bn": budget * min(allocated, 1.0) * months,
         "description": pol.description,
         "targeting": pol.targeting,
+        "target_provinces": len(pol.provinces),
         "political_will": float(pol.political_will),
     }
     for lever in LEVERS:
@@ -183,7 +185,8 @@ def scenario_summary(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str
     eff = (predictive(effects, "scenario", effect_metrics(gaps, also)).set_index("scenario")
            .drop(columns="n_seeds"))
     settings = runs.groupby("scenario", sort=False)[
-        ["description", "targeting", "political_will", *(f"alloc_{lever}" for lever in LEVERS),
+        ["description", "targeting", "target_provinces", "political_will",
+         *(f"alloc_{lever}" for lever in LEVERS),
          "budget_idr_bn_per_month", "budget_months", "budget_available_idr_bn", "population_total"]
     ].first()
     out = settings.join(table).join(eff)

@@ -22,6 +22,7 @@ at ``start_date`` they are moved along the same trends, so month 0 is the named 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -99,10 +100,30 @@ def shift_probability(p: np.ndarray, slope_per_year: float, years: float) -> np.
 
 
 def access_hazard(access_log_odds: np.ndarray, slope_per_year: float, month: int) -> np.ndarray:
-    """Chance that a citizen without access gets it during ``month`` (keeps p(t) on its trend)."""
-    now = expit(access_log_odds + slope_per_year * month / 12)
-    later = expit(access_log_odds + slope_per_year * (month + 1) / 12)
-    return (later - now) / np.maximum(1.0 - now, 1e-12)
+    """Chance that a citizen without access gets it during ``month`` (keeps p(t) on its trend).
+
+    With p(t) = expit(L + slope t / 12), h = (p(t+1) - p(t)) / (1 - p(t)) simplifies to
+    (1 - r) / (1 + r exp(-(L + slope t / 12))) with r = exp(-slope / 12): one exponential per
+    citizen instead of two logistic functions and a division by a difference (the same value up to
+    float rounding, and no cancellation where p(t) is close to 1).
+    """
+    r = math.exp(-slope_per_year / 12)
+    return (1.0 - r) / (1.0 + r * np.exp(-(access_log_odds + slope_per_year * month / 12)))
+
+
+def shift_log_odds(p: np.ndarray, shift: float) -> np.ndarray:
+    """expit(logit(p) + shift) for probabilities p, as p k / (1 + p (k - 1)) with k = exp(shift).
+
+    The same value up to float rounding, without a logarithm and an exponential per element: the
+    literacy trend moves everyone's literacy every month, so this runs over the whole population.
+    ``p`` is clipped to [1e-9, 1 - 1e-9] first, as the log-odds form needs.
+    """
+    k = math.exp(shift)
+    x = np.clip(p, 1e-9, 1 - 1e-9)
+    denominator = x * (k - 1.0)
+    denominator += 1.0
+    x *= k
+    return np.divide(x, denominator, out=x)
 
 
 def follow_trends(state: State, params: TrendParams, month: int, rng: np.random.Generator) -> int:
@@ -122,6 +143,5 @@ def follow_trends(state: State, params: TrendParams, month: int, rng: np.random.
             c.access[new] = True
             connected = int(new.size)
     if params.literacy_logit_per_year > 0:
-        lit = np.clip(c.literacy, 1e-9, 1 - 1e-9)
-        c.literacy = expit(logit(lit) + params.literacy_logit_per_year / 12)
+        c.literacy = shift_log_odds(c.literacy, params.literacy_logit_per_year / 12)
     return connected

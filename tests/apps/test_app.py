@@ -60,7 +60,7 @@ def test_slider_values_are_coerced():
 def test_components_are_constructible():
     model = app.DashboardModel(**_short(steps=2))
     model.step()
-    assert len(app.COMPONENTS) == len(app.PANELS) == 8
+    assert len(app.COMPONENTS) == len(app.PANELS) == 9
     for component, page in app.COMPONENTS:
         assert page == 0
         assert component(model) is not None  # an element; rendered in test_whole_page_renders
@@ -233,6 +233,11 @@ def test_rendering_while_play_steps_the_model_never_fails():
             month = int(app.headline(model)[0][1].split(" of ")[0])
             assert month >= months[-1]
             app.tiles_html(model)
+            province = app.province_option(model, "Jawa Barat")
+            data = province["series"][0]["data"]
+            assert [point[0] for point in data] == list(range(len(data)))
+            app.province_view_html(model, "Papua")
+            app.province_tiles_html(model, "Papua")  # once read the live state mid-step and failed
         except Exception as exc:  # noqa: BLE001  (every failure is collected and reported)
             errors.append(repr(exc))
     thread.join()
@@ -287,3 +292,124 @@ def test_trust_chart_is_on_0_1_like_the_report():
     assert values == [round(r["trust_mean"], 4) for r in model.rows]
     assert all(0.0 <= v <= 1.0 for v in values)
     assert all(s["yAxisIndex"] == 0 for name, s in by_name.items() if name != trust["name"])
+
+
+# ----------------------------------------------------------------------------- the province view
+def test_province_choices_are_all_indonesia_then_the_38_provinces():
+    from sim.provinces import PROVINCES
+
+    assert ("All Indonesia", *PROVINCES) == app.PROVINCE_CHOICES
+
+
+def test_province_view_shows_the_model_s_own_province_figures():
+    """The view's numbers are the province table's (one home for a province's figures), month by month."""
+    model = app.DashboardModel(**_short(steps=3, n_citizens=3000))
+    while model.running:
+        model.step()
+    table = model.province_table()
+    wide = table.pivot_table(index="province", columns="metric", values="value", aggfunc="first")
+    rows = app.view_rows(model, "Jawa Barat")
+    assert [r["month"] for r in rows] == [0.0, 1.0, 2.0, 3.0]
+    for key in ("adoption", "ever_used_connected", "access", "trust_mean", "citizen_agents"):
+        assert rows[-1][key] == pytest.approx(wide.at["Jawa Barat", key])
+    figures = {name: value for name, value, _ in app.province_headline(model, "Jawa Barat")}
+    assert figures["Adoption"] == app.pct(wide.at["Jawa Barat", "adoption"])
+    assert figures["Mean trust"] == f"{wide.at['Jawa Barat', 'trust_mean']:.2f}"  # on 0-1, not in %
+    assert figures["Citizen agents"] == f"{int(wide.at['Jawa Barat', 'citizen_agents']):,}"
+    # the whole country: the monthly rows, every agent
+    whole = app.view_rows(model, "All Indonesia")
+    assert [r["adoption"] for r in whole] == [r["adoption"] for r in model.rows]
+    assert whole[-1]["citizen_agents"] == 3000
+
+
+def test_province_view_warns_when_few_agents_stand_behind_it():
+    from sim.metrics import FEW_PROVINCE_AGENTS
+
+    model = app.DashboardModel(**_short(steps=1, n_citizens=2000))
+    agents = int(app.view_rows(model, "Papua")[-1]["citizen_agents"])
+    assert 0 < agents < FEW_PROVINCE_AGENTS
+    html = app.province_view_html(model, "Papua")
+    assert 'class="province-warning"' in html and f"Only {agents:,} citizen agents live in Papua" in html
+    assert "province-warning" not in app.province_view_html(model, "All Indonesia")
+    assert app.province_noise_warning(FEW_PROVINCE_AGENTS, "Jawa Barat", 20_000) == ""
+    assert "No citizen agents live in Papua" in app.province_noise_warning(0, "Papua", 1000)
+
+
+def test_a_province_with_nobody_connected_is_a_gap_in_its_chart_not_an_error():
+    import json
+
+    model = app.DashboardModel(**_short(steps=1))
+    model.province_rows[0]["ever_used_connected"] = model.province_rows[0]["ever_used_connected"].copy()
+    model.province_rows[0]["ever_used_connected"][:] = float("nan")
+    option = app.province_option(model, "Papua Selatan")
+    ever = next(s for s in option["series"] if s["name"].startswith("Ever used"))
+    assert ever["data"][0] == [0, None]
+    json.dumps(option, allow_nan=False)  # valid JSON for the browser
+    figures = {name: value for name, value, _ in app.province_headline(model, "Papua Selatan")}
+    assert figures["Ever used, share of connected people"] == "-"
+
+
+def test_province_chart_has_shares_in_percent_and_trust_on_0_1():
+    model = app.DashboardModel(**_short(steps=2))
+    model.step()
+    option = app.province_option(model, "Jawa Timur")
+    shares, trust_axis = option["yAxis"]
+    assert (shares["min"], shares["max"]) == (0, 100) and (trust_axis["min"], trust_axis["max"]) == (0.0, 1.0)
+    assert option["title"]["text"].startswith("Jawa Timur")
+    rows = app.view_rows(model, "Jawa Timur")
+    by_name = {s["name"]: s for s in option["series"]}
+    assert [v for _, v in by_name["Adoption"]["data"]] == [round(100 * r["adoption"], 2) for r in rows]
+    assert [v for _, v in by_name["Mean trust in government (0-1)"]["data"]] == [
+        round(r["trust_mean"], 4) for r in rows]
+
+
+def test_an_unknown_province_is_one_line_naming_it_and_what_is_allowed():
+    from sim.parameters import ConfigError
+
+    model = app.DashboardModel(**_short(steps=1))
+    with pytest.raises(ConfigError) as info:
+        app.view_rows(model, "Atlantis")
+    line = str(info.value)
+    assert "\n" not in line and line.startswith("province='Atlantis'")
+    assert "allowed: 'All Indonesia' or one of the 38 provinces" in line and "Papua Pegunungan" in line
+
+
+def test_the_chosen_province_is_outlined_on_the_tile_map():
+    model = app.DashboardModel(**_short(steps=1))
+    assert 'class="province-tile selected"' not in app.province_tiles_html(model)
+    html = app.province_tiles_html(model, "Bali")
+    assert html.count('class="province-tile selected"') == 1
+    assert 'class="province-tile selected" title="Bali:' in html
+
+
+def test_choosing_a_province_updates_the_rendered_view():
+    """The select drives the view and the tile map: the page's one choice, applied at once."""
+    import ipyvuetify
+    from solara.widgets.widgets import HTML
+
+    model = app.DashboardModel(**_short(steps=2))
+    model.step()
+    province = solara.reactive("All Indonesia")
+
+    @solara.component
+    def Both() -> solara.Element:
+        with solara.Column() as column:
+            app.ProvinceView(model, province)
+            app.ProvinceTiles(model, province)
+        return column
+
+    box, rc = solara.render(Both(), handle_error=False)
+
+    def shown() -> str:
+        return " ".join(w.unsafe_innerHTML for w in rc.find(HTML).widgets)
+
+    assert "Shown: the whole country." in shown() and "province-tile selected" not in shown()
+    select = rc.find(ipyvuetify.Autocomplete, class_="province-select").widget
+    assert select.items[:2] == ["All Indonesia", "DKI Jakarta"] and len(select.items) == 39
+    select.v_model = "Sulawesi Selatan"
+    assert province.value == "Sulawesi Selatan"
+    assert "Shown: Sulawesi Selatan only" in shown()
+    assert 'class="province-tile selected" title="Sulawesi Selatan:' in shown()
+    select.v_model = None  # a cleared field leaves the view as it was
+    assert province.value == "Sulawesi Selatan"
+    rc.close()

@@ -105,6 +105,13 @@ BAD = [
     ("compare", ['overrides=["policy.start_date=2019-01"]'],
      [r"policy\.start_date='2019-01'", r"allowed: null .* from start_date=2020-01 on"]),
     ("compare", ["--config-dir", "{broken}"], [r"--config-dir=", r"compare\.yaml: broken YAML"]),
+    # the provinces a scenario is confined to: names from the table, a list, each once
+    ("compare", ['overrides=["policy.provinces=[Atlantis]"]'],
+     [r"policy\.provinces\[0\]='Atlantis'", r"allowed: DKI Jakarta, .*Papua Pegunungan"]),
+    ("compare", ['overrides=["policy.provinces=Papua"]'],
+     [r"policy\.provinces='Papua': not a list", r"allowed: a list in brackets"]),
+    ("compare", ['overrides=["policy.provinces=[Papua,Bali,Papua]"]'],
+     [r"policy\.provinces=\['Papua', 'Bali', 'Papua'\]", r"allowed: each province at most once \(Papua"]),
     ("validate", ["cases=[]"], [r"cases=\[\]", r"non-empty"]),
     ("validate", ["limits.tolerance=nan"], [r"limits\.tolerance=nan", r"finite"]),
     ("validate", ["watts.tolerance=-1"], [r"watts\.tolerance=-1", r">= 0"]),
@@ -136,6 +143,9 @@ def test_bad_app_input_is_one_line(files, app, args, patterns):
     (["steps=4", "policy=training"], "policy.start_date"),  # the policy begins (2025-01) after the run
     (["steps=4", "policy=training", "policy.start_date=null", "policy.start_month=4"], "policy.start_month"),
     (["steps=4", "policy.start_date=null", "policy.mandate.start_month=9"], "policy.mandate.start_month"),
+    (["policy.provinces=[Atlantis]"], "policy.provinces[0]='Atlantis'"),
+    (["policy.provinces=Papua"], "policy.provinces='Papua'"),
+    (["policy=lagging_provinces", "policy.provinces=[Aceh,Aceh]"], "policy.provinces=['Aceh', 'Aceh']"),
 ])
 def test_bad_model_input_is_one_line(args, key):
     with pytest.raises(ConfigError) as info:
@@ -177,6 +187,7 @@ def test_conditions_on_two_sides_still_parse():
     (["posterior_file={truncated.parquet}"], "error: posterior_file="),
     (['overrides=["steps=5"]'], "error: overrides=steps=5"),
     (["seeds=1000000000"], "error: seeds=1000000000"),
+    (['overrides=["policy.provinces=[Papua,Papua]"]'], "error: policy.provinces=['Papua', 'Papua']"),
 ])
 def test_command_line_exits_2_with_one_line(files, tmp_path, args, start):
     out = tmp_path / "run"

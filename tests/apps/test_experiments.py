@@ -41,7 +41,7 @@ from tests.unit.test_report import raw_names
 
 SEEDS = 2
 STEPS = 6
-SCENARIOS = ["baseline", "training", "inclusive"]
+SCENARIOS = ["baseline", "training", "inclusive", "lagging_provinces"]  # the last targets provinces
 N_SPLITS = 3
 COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2"]
 # the frontier: enough seeds (worlds) for a regret per split, still below the bootstrap's minimum
@@ -282,6 +282,16 @@ def test_comparison_tables_are_tidy_and_complete(results):
     assert len(provinces) == len(SCENARIOS) * 38
     assert (provinces.loc[provinces["scenario"] == "baseline", "adoption_change_mean"].fillna(0) == 0).all()
     assert (summary.set_index("scenario").loc[["training", "inclusive"], "cost_idr_bn_mean"] > 0).all()
+    # the province-targeted scenario: its provinces beside the rest, the rest untouched by its money
+    targeting = pd.read_csv(out / "province_targeting.csv").set_index("side")
+    assert targeting["scenario"].unique().tolist() == ["lagging_provinces"]
+    assert targeting.loc["targeted", "provinces"] == 10 and targeting.loc["untargeted", "provinces"] == 28
+    assert targeting.loc["targeted", "access_change_mean"] > 0
+    effect = targeting["adoption_change_mean"]
+    assert effect["targeted"] >= effect["untargeted"]
+    for side in ("targeted", "untargeted"):
+        row = targeting.loc[side]
+        assert row["adoption_change_p05"] <= row["adoption_change_mean"] <= row["adoption_change_p95"]
 
 
 def test_report_is_self_contained_and_names_every_scenario(results):
@@ -293,11 +303,11 @@ def test_report_is_self_contained_and_names_every_scenario(results):
     md = (out / "report.md").read_text()
     for name in province_maps:
         assert f"figures/{name}" in md
-    for heading in ["Headline", "What each scenario does", "equity picture", "By province", "Assumptions",
-                    "Shipped results"]:
+    for heading in ["Headline", "What each scenario does", "equity picture", "By province",
+                    "lagging provinces: targeted and untargeted provinces", "Assumptions", "Shipped results"]:
         assert heading in md and heading in page
     for scenario in SCENARIOS:
-        assert f"| {scenario} |" in md
+        assert f"| {scenario.replace('_', ' ')} |" in md  # in words
     for name in FIGURES.values():
         assert f"figures/{name}" in md
 

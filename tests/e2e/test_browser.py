@@ -3,9 +3,10 @@
 Headless Chromium (Debian's ``chromium``, driven by Playwright) loads the dashboard from a server
 started on a free loopback port, with every request to anything else aborted, as on a public-sector
 network without internet. The page must load with no failed request and no console error, and Step,
-Play/Pause, Reset and a change of policy must all show in the page. A screenshot is kept in
-``outputs/test-artifacts/``; the page load and Step round-trip times at 5,000 citizens are printed
-(and written beside the screenshot), not asserted: timings belong to benchmarks.
+Play/Pause, Reset, a change of policy and the choice of a province must all show in the page, with no
+traceback. A screenshot is kept in ``outputs/test-artifacts/``; the page load and Step round-trip times
+at 5,000 citizens are printed (and written beside the screenshot), not asserted: timings belong to
+benchmarks.
 """
 
 from __future__ import annotations
@@ -130,9 +131,23 @@ async (want) => {
 }
 """
 
-# The page is loaded when the headline is there and the five charts have been drawn.
+# The page is loaded when the headline is there and the six charts (five and the province view's) have
+# been drawn.
 LOADED_JS = ("document.querySelector('.headline-stat') !== null && "
-             "document.querySelectorAll('.solara-echarts canvas').length === 5")
+             "document.querySelectorAll('.solara-echarts canvas').length === 6")
+
+
+def choose_province(page, name: str) -> None:
+    """Pick ``name`` in the province view's select as a user does: type the start of it, click it."""
+    field = page.locator(".province-select input[type=text]")
+    field.click()
+    field.fill(name)
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def province_figure(page, label: str) -> str:
+    """The value of the province view's figure labelled ``label``."""
+    return page.locator(".province-stat", has_text=label).locator("div").nth(1).inner_text()
 
 
 def set_slider(page, text: str, presses: list[str]) -> None:
@@ -198,6 +213,34 @@ def test_dashboard_offline_in_chromium(chromium: str, dashboard_url: str) -> Non
                 expect(page.locator(".headline-stat").first).to_contain_text(f"{month} of {HORIZON}")
             page.wait_for_timeout(200)  # the chart redraws after the text arrives
             assert chart.screenshot() != before, "the adoption chart did not change after five Steps"
+
+            # The province filter: the whole country first, then a province's own figures, its tile
+            # outlined, the noise warning where few agents live there; it follows the next Step.
+            view = page.locator(".province-view")
+            expect(view.locator(".province-name")).to_contain_text("the whole country")
+            expect(view.locator(".province-stat")).to_have_count(6)
+            expect(view.locator(".province-stat", has_text="Citizen agents")).to_contain_text("5,000")
+            choose_province(page, "Jawa Barat")
+            expect(view.locator(".province-name")).to_contain_text("Jawa Barat only")
+            expect(page.locator(".province-tile.selected")).to_have_count(1)
+            expect(page.locator(".province-tile.selected")).to_have_attribute("title",
+                                                                              re.compile("^Jawa Barat:"))
+            agents = int(province_figure(page, "Citizen agents").replace(",", ""))
+            assert 0 < agents < 5000
+            expect(view.locator(".province-stat").first).to_contain_text(f"5 of {HORIZON}")
+            trust = view.locator(".province-stat", has_text="Mean trust")
+            expect(trust).to_contain_text(re.compile(r"[01]\.\d\d"))  # on 0-1, not in %
+            choose_province(page, "Papua")
+            expect(view.locator(".province-name")).to_contain_text("Papua only")
+            expect(view.locator(".province-warning")).to_contain_text("citizen agents live in Papua")
+            page.evaluate(STEP_ROUND_TRIP_JS, f"6 of {HORIZON}")
+            expect(view.locator(".province-stat").first).to_contain_text(f"6 of {HORIZON}")
+            expect(view.locator(".province-name")).to_contain_text("Papua only")
+            assert not TRACEBACK.search(page.inner_text("body")), page.inner_text("body")[:2000]
+            choose_province(page, "All Indonesia")
+            expect(view.locator(".province-name")).to_contain_text("the whole country")
+            expect(view.locator(".province-warning")).to_have_count(0)
+            expect(page.locator(".province-tile.selected")).to_have_count(0)
 
             # Play, then pause: the months run on and stop.
             page.get_by_role("button", name="▶").click()

@@ -15,7 +15,7 @@ from sim.agents import Citizen, ServiceOffice
 from sim.config import ConfigError, compose
 from sim.model import DigitalAdoptionModel
 from sim.names import REGIONS
-from sim.population import PopulationConfig
+from sim.population import PopulationConfig, income_order
 from sim.provinces import (
     ACCESS_2023,
     IMDI_2024,
@@ -220,3 +220,11 @@ def test_the_province_document_is_generated_from_the_table():
 
     doc = REPO / "docs" / "provinces.md"
     assert strip_stamp(doc.read_text()) == provinces_markdown(), "regenerate: make docs"
+
+
+def test_income_order_is_the_stable_order_with_or_without_ties():
+    """The income ranking sorts with numpy's fast default sort and falls back to the stable sort
+    when scores tie, so equal scores always keep the citizens' order."""
+    rng = np.random.default_rng(0)
+    for score in (rng.normal(size=20_000), np.round(rng.normal(size=20_000), 1)):
+        np.testing.assert_array_equal(income_order(score), np.argsort(score, kind="stable"))

@@ -51,7 +51,7 @@ def fake_runs(n_seeds: int, seed: int = 0) -> pd.DataFrame:
                    "population_total": 280e6, "budget_idr_bn_per_month": BUDGET, "budget_months": STEPS,
                    "budget_available_idr_bn": available, "budget_spent_share": cost / available if available
                    else np.nan, "description": f"What the {name.replace('_', ' ')} scenario does.",
-                   "targeting": targeting,
+                   "targeting": targeting, "target_provinces": 0,
                    "political_will": 0.5, "trust_mean_final": 0.7 + rng.normal(0, 0.01),
                    "digital_staff_share_final": 0.5 + rng.normal(0, 0.01), "months_to_25pct": 20.0 + s,
                    "n_citizens": 3000}
