@@ -85,6 +85,7 @@ from sim.rules.bureaucracy import (
     resistance_next,
 )
 from sim.rules.channels import centre_coverage
+from sim.rules.consolidation import advance_consolidation, effective_usability, fund_consolidation
 from sim.rules.mandate import mandate_active
 from sim.rules.platform import depreciate_stocks, draw_breach, invest_in_stocks
 from sim.rules.policy import (
@@ -325,8 +326,8 @@ class Citizen(CellAgent):
             usefulness = office.readiness * time_saved_share(office.offline_hours, params.digital_hours)
             relief = float(literacy_relief(np.bool_(self.centre_covered), np.bool_(self.partner_covered),
                                            params))
-            ease = ease_of_use(self.literacy, model.platform.usability, model.platform.accessibility,
-                               params.required_literacy, relief)
+            ease = ease_of_use(self.literacy, effective_usability(model.platform),
+                               model.platform.accessibility, params.required_literacy, relief)
             utility = adoption_utility(params, usefulness, social, self.trust, ease)
             if self.random.random() < _sigmoid(utility):
                 state = USER
@@ -611,6 +612,7 @@ class ReferenceModel(mesa.Model):
         self.follow_trends()
         self.follow_centre_openings(self.month + 1)
         self.apply_policy()
+        advance_consolidation(self.platform, cfg.params.platform, cfg.params.costs.consolidation_project_bn)
         self.civil_servants.shuffle_do("maybe_retire")
         self.civil_servants.shuffle_do("step")
         self.civil_servants.do("advance")
@@ -685,6 +687,9 @@ class ReferenceModel(mesa.Model):
                 _settle(self, lever.name, k, len(chosen))
                 spent[lever.name] = len(chosen) * unit / IDR_PER_BN
         stocks = stock_spending(cfg.policy.allocation, cfg.budget_idr_bn_per_month, spending)
+        consolidation = cfg.budget_idr_bn_per_month * cfg.policy.allocation.consolidation if spending else 0.0
+        spent["consolidation"] = fund_consolidation(self.platform, consolidation,
+                                                    cfg.params.costs.consolidation_project_bn)
         spent.update(invest_in_stocks(self.platform, cfg.params.platform, stocks,
                                       cfg.params.costs.stock_half_saturation_bn, cfg.mechanisms))
         return spent

@@ -460,7 +460,7 @@ def StaffChart(model: DigitalAdoptionModel) -> solara.Element:
 
 
 LEVER_COLOURS = ("#d62728", "#7f7f7f", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b", "#e377c2",
-                 "#ff7f0e", "#17becf", "#bcbd22", "#393b79")
+                 "#ff7f0e", "#17becf", "#bcbd22", "#393b79", "#8c6d31")
 
 
 @solara.component

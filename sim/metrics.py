@@ -265,6 +265,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("mandate_active", "0/1", "a digital-first mandate holds this month"),
     Metric("centre_coverage", "share", "citizens whose district has an integrated service centre "
            "(assisted access to the digital channel)"),
+    Metric("separate_apps", "apps", "separate apps or log-ins a person needs for the public services"),
     Metric("assisted_access", "share", "citizens with assisted access to the digital channel: a service "
            "centre or a partner's access point"),
     Metric("success_rate", "share", "digital transactions that succeeded this month"),
@@ -366,6 +367,7 @@ def observe(
     row["transparency"] = float(p.transparency)
     row["mandate_active"] = float(mandate_active)
     row["centre_coverage"] = np.count_nonzero(c.centre_covered) / c.n
+    row["separate_apps"] = float(p.separate_apps)
     row["assisted_access"] = np.count_nonzero(c.centre_covered | c.partner_covered) / c.n
     row["success_rate"] = digital_successes / digital_attempts if digital_attempts else 0.0
     row["digital_transaction_share"] = digital_successes / needs if needs else 0.0

@@ -49,6 +49,7 @@ from sim.population import initial_platform, synthesise_citizens, synthesise_off
 from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
 from sim.rules.bureaucracy import replace_leavers, update_offices, update_staff
 from sim.rules.channels import follow_centre_openings
+from sim.rules.consolidation import advance_consolidation
 from sim.rules.mandate import mandate_active, mandated_mask
 from sim.rules.platform import (
     breach_probability,
@@ -319,6 +320,7 @@ class DigitalAdoptionModel(mesa.Model):
         spent = apply_policy(state, cfg.policy, cfg.budget_idr_bn_per_month, par.costs, levers,
                              cfg.population.outer_islands, self.month - self.policy_month, rngs["policy"])
         replace_leavers(state.staff, state.offices, par.bureaucracy, rngs["turnover"])
+        advance_consolidation(state.platform, par.platform, par.costs.consolidation_project_bn)
         update_staff(state.staff, state.offices, par.bureaucracy, cfg.policy.political_will, mech,
                      rngs["bureaucracy"])
         update_offices(state.staff, state.offices)

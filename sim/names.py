@@ -20,6 +20,7 @@ LEVERS = (
     "leadership",
     "service_centres",
     "partnerships",
+    "consolidation",
 )
 TARGETINGS = (
     "universal",

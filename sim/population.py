@@ -517,5 +517,6 @@ def initial_platform(params: PlatformParams) -> Platform:
         accessibility=params.accessibility_initial,
         security=params.security_initial,
         transparency=params.transparency_initial,
+        separate_apps=params.separate_apps_initial,
     )
 

@@ -41,6 +41,8 @@ class Allocation(Block):
     service_centres: float = _share_of_budget("opening integrated service centres (Mal Pelayanan Publik)")
     partnerships: float = _share_of_budget("assisted access points run by partners (post offices, bank "
                                            "and telco agents, village agents)")
+    consolidation: float = _share_of_budget("consolidating the government's apps into one (a project: "
+                                            "spends until its cost is paid)")
 
 
 @dataclass

@@ -103,6 +103,10 @@ class Platform:
     security: float
     transparency: float
     breaches: int = 0
+    separate_apps: float = 1.0  # apps or log-ins a person needs for the services (sim.rules.consolidation)
+    app_factor: float = 1.0  # usability multiplier from consolidation (1 at the initial fragmentation)
+    consolidation_paid_bn: float = 0.0  # IDR bn paid into the consolidation project so far
+    consolidation_history: list[float] = field(default_factory=list)  # progress, one entry a month
 
 
 @dataclass

@@ -176,6 +176,13 @@ def assumption_items(configs: Sequence[SimConfig], n_citizens: int,
         "are replaced by untrained entrants, and unpractised skills fade "
         f"({v('bur.skill_decay', '.1%')} of the gain a month); trust anchors drift back towards their "
         f"start at {v('tr.anchor_reversion', '.1%')} a month.",
+        f"Channels and apps (assumptions): integrated service centres open as published and lower the "
+        f"literacy needed of the people they serve by {v('ad.assisted_literacy_cut', '.0%')} (partners' "
+        f"access points by {v('ad.partner_literacy_cut', '.0%')}); people need "
+        f"{v('pl.separate_apps_initial', '.2g')} separate apps at the start, each beyond the first adding "
+        f"{v('pl.app_effort', '.0%')} effort, and consolidating them costs IDR "
+        f"{v('co.consolidation_project_bn', ',.0f')} bn and takes {v('pl.consolidation_delay_months', 'g')} "
+        "months to take effect.",
         f"Awareness: {v('pop.awareness_initial', '.0%')} of citizens know of the services at the "
         f"start and a campaign reaches a person for {million('outreach_per_person_reached', 3)} (both "
         "assumptions); the outreach scenario's effect rests on them.",

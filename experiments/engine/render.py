@@ -46,6 +46,7 @@ LEVER_LABELS: dict[str, str] = {
     "leadership": "leadership programme for office heads",
     "service_centres": "integrated service centres (assisted access)",
     "partnerships": "partners' assisted access points (post office, bank and telco agents)",
+    "consolidation": "consolidating the government's apps into one",
 }
 TARGETING_LABELS: dict[str, str] = {
     "universal": "everyone", "rural": "rural residents", "low_literacy": "the least literate",

@@ -27,6 +27,7 @@ from scipy.special import expit
 
 from sim.names import ADOPTION_RULES
 from sim.parameters import Block, par
+from sim.rules.consolidation import effective_usability
 from sim.rules.platform import PlatformParams
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
@@ -193,7 +194,7 @@ def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mecha
         literacy = c.literacy if rows is None else c.literacy[rows]
         centre = c.centre_covered if rows is None else c.centre_covered[rows]
         partner = c.partner_covered if rows is None else c.partner_covered[rows]
-        ease = ease_of_use(literacy, p.usability, p.accessibility, params.required_literacy,
+        ease = ease_of_use(literacy, effective_usability(p), p.accessibility, params.required_literacy,
                            literacy_relief(centre, partner, params))
     trust = c.trust if rows is None else c.trust[rows]
     return expit(adoption_utility(params, usefulness, social, trust, ease))

@@ -53,6 +53,18 @@ class PlatformParams(Block):
     stock_decay: float = par(
         0.005, "/ month", "monthly depreciation of those levels towards their start", low=0, high=1,
         prior=(0.0, 0.01))
+    separate_apps_initial: float = par(
+        4.0, "apps", "separate apps or log-ins a person needs for the public services at the start",
+        "assumption (about 27,000 government apps in 2024, one ministry with over 500; Kementerian "
+        "PANRB)", low=1, prior=(2.0, 8.0))
+    app_effort: float = par(
+        0.1, "share of usability per app", "effort each app beyond the first adds (usability is divided "
+        "by 1 + app_effort x (apps - 1), relative to the start)", "assumption", low=0,
+        prior=(0.03, 0.25))
+    consolidation_delay_months: int = par(
+        12, "months", "time from paying for consolidation to people needing fewer apps (building, "
+        "migrating services)", "assumption (INA Digital: launched May 2024, limited release with 19 "
+        "services in September 2024)", low=0, high=120, integer=True)
     breach_base: float = par(
         0.05, "probability / month", "monthly breach probability at zero security", low=0, high=1,
         prior=(0.02, 0.1))

@@ -35,6 +35,7 @@ from sim.population import in_regions
 from sim.provinces import in_provinces
 from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
+from sim.rules.consolidation import fund_consolidation
 from sim.rules.platform import STOCK_LEVERS, PlatformParams, invest_in_stocks
 from sim.rules.trust import TrustParams, push_anchor
 from sim.scenario import Allocation, Mechanisms, PolicyConfig
@@ -73,6 +74,10 @@ class CostParams(Block):
         15_000.0, "IDR / person covered", "an assisted access point run by a partner (agent fees and "
         "training), per resident it serves", _UNIT_COST_SOURCE, low=0, low_open=True,
         prior=(5e3, 4e4, "loguniform"))
+    consolidation_project_bn: float = par(
+        3_000.0, "IDR bn", "cost of consolidating the government's apps into one (the whole project)",
+        "assumption (IDR 6.2 trillion of 2024 budget for new apps was cancelled for INA Digital)",
+        low=0, low_open=True, prior=(1_500.0, 6_000.0, "loguniform"))
     stock_half_saturation_bn: float = par(
         200.0, "IDR bn / month", "spending at which a platform-level lever works at half speed",
         low=0, low_open=True, prior=(100.0, 400.0, "loguniform"))
@@ -425,6 +430,8 @@ def apply_policy(
             lever.apply(state, inputs, chosen)
             _settle(state, lever.name, k, chosen.size)
             spent[lever.name] = chosen.size * unit / IDR_PER_BN
+    consolidation = budget_idr_bn_per_month * pol.allocation.consolidation if spending else 0.0
+    spent["consolidation"] = fund_consolidation(state.platform, consolidation, costs.consolidation_project_bn)
     stocks = stock_spending(pol.allocation, budget_idr_bn_per_month, spending)
     spent.update(invest_in_stocks(state.platform, inputs.platform, stocks, costs.stock_half_saturation_bn,
                                   inputs.mechanisms))

@@ -232,6 +232,10 @@ def test_spending_stays_within_budget(scenario_runs, scenario):
         unit = cfg.params.costs.literacy_per_learner * run.state.people_per_citizen / IDR_PER_BN
         assert ts["spend_literacy_idr_bn"].sum() == pytest.approx(c.literacy_trained.sum() * unit)
         assert (ts["spend_total_idr_bn"].iloc[1:7] > budget - unit).all()
+    elif scenario == "consolidation":
+        # A project: paid once, then nothing more.
+        assert ts["spend_total_idr_bn"].sum() == pytest.approx(cfg.params.costs.consolidation_project_bn)
+        assert ts["spend_total_idr_bn"].iloc[-1] == 0.0
     elif scenario in ("service_centres", "partnerships"):
         # Assisted access stops spending when everyone has it, and only then: the money left is
         # not spent.

@@ -10,7 +10,7 @@ Scenarios, on a test population where each agent stands for few enough people th
 buys several units a month, with 2 residents per civil servant so that there are enough offices and
 staff for the office levers:
 
-* ``levers``: all eleven levers, targeted at the left-behind (capped at 40 % by need), spending only
+* ``levers``: all twelve levers, targeted at the left-behind (capped at 40 % by need), spending only
   from month 2 up to month 18; no breaches (their noise would hide smaller differences in trust).
 * ``mandate``: the comprehensive policy and a digital-first mandate from month 6, the elderly and
   those without access exempt; no breaches.
@@ -56,7 +56,8 @@ SCENARIOS: dict[str, tuple[str, int, dict[str, Any]]] = {  # name: (policy, mont
         "policy.allocation.training": 0.15, "policy.allocation.infrastructure": 0.15,
         "policy.allocation.literacy": 0.1, "policy.allocation.coproduction": 0.1,
         "policy.allocation.outreach": 0.02, "policy.allocation.leadership": 0.2,
-        "policy.allocation.transparency": 0.05, "policy.allocation.security": 0.05,
+        "policy.allocation.transparency": 0.05, "policy.allocation.security": 0.03,
+        "policy.allocation.consolidation": 0.02,
         "policy.allocation.service_centres": 0.05, "policy.allocation.partnerships": 0.03,
         "policy.allocation.accessibility": 0.1,
         "policy.targeting": "left_behind", "policy.target_share": 0.4,
