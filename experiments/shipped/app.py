@@ -265,10 +265,10 @@ class Step:
 STEPS = {s.name: s for s in (
     Step("docs", "generated documents (docs/metrics.md, parameters.md, provinces.md)", step_docs, 0.1),
     Step("morris", "Morris screening (experiments/data/morris.csv, docs/sensitivity.md, its figures)",
-         step_morris, 12.5),
-    Step("validation", "validation (docs/validation.md)", step_validation, 11.0),
+         step_morris, 2.5),
+    Step("validation", "validation (docs/validation.md)", step_validation, 2.5),
     Step("figures", "Sobol indices and scenario discovery (docs/figures, docs/sensitivity.md)", step_figures,
-         13.5),
+         3.0),
     Step("posterior", "calibration (experiments/data/posterior.parquet, calibration.json, "
                       "configs/parameters/calibrated.yaml)", step_posterior, 125.0),
 )}
