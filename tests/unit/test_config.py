@@ -94,6 +94,17 @@ BAD_KWARGS = [
     ({"policy": "foo"}, "policy=foo"),
     ({"overrides": {"policy.allocation.training": 0.7, "policy.allocation.literacy": 0.7}},
      "policy.allocation"),
+    # the behaviour, channel and consolidation keys: each out of its range
+    ({"overrides": {"policy.mandate.compliance": 1.5}}, "policy.mandate.compliance"),
+    ({"overrides": {"policy.mandate.scope": 0}}, "policy.mandate.scope"),
+    ({"overrides": {"params.adoption.offline_preference": -0.1}}, "params.adoption.offline_preference"),
+    ({"overrides": {"params.adoption.assisted_literacy_cut": 2}}, "params.adoption.assisted_literacy_cut"),
+    ({"overrides": {"params.bureaucracy.turnover_rate": 1.2}}, "params.bureaucracy.turnover_rate"),
+    ({"overrides": {"params.trust.anchor_reversion": -1}}, "params.trust.anchor_reversion"),
+    ({"overrides": {"params.platform.separate_apps_initial": 0.5}}, "params.platform.separate_apps_initial"),
+    ({"overrides": {"params.platform.consolidation_delay_months": 1.5}},
+     "params.platform.consolidation_delay_months"),
+    ({"overrides": {"policy.allocation.service_centres": 1.5}}, "policy.allocation.service_centres"),
 ]
 
 
