@@ -622,9 +622,13 @@ def _ray(units: Sequence[Sequence[Task]], code: str, n_jobs: int, out_dir: Path,
                 if done:
                     yield from ray.get(done[0])
         finally:
-            for ref in pending:
-                with contextlib.suppress(Exception):
-                    ray.cancel(ref, force=True)
+            # On a cluster nothing else stops the remote runs. Locally stop_ray kills the workers:
+            # cancelling there races with a reply already on its way, and Ray's driver then fails
+            # its own consistency check ("Tried to complete task that was not pending") and exits 1.
+            if ray_address is not None:
+                for ref in pending:
+                    with contextlib.suppress(Exception):
+                        ray.cancel(ref, force=True)
 
 
 def _worker_root(ray_address: str | None) -> str:
