@@ -155,7 +155,7 @@ def test_bad_model_input_is_one_line(args, key):
 
 def test_too_few_citizens_for_the_mean_degree_says_what_to_set():
     with pytest.raises(ConfigError, match=r"lower network\.mean_degree or raise population\.n_citizens"):
-        cli.prevalidate(["population=small", "population.n_citizens=10"])
+        cli.prevalidate(["population=small", "population.n_citizens=10", "network.mean_degree=12"])
 
 
 @pytest.mark.parametrize("args", [

@@ -152,7 +152,7 @@ def test_ablation_scores_the_sign_named_in_advance():
     ease = dict(factor="F3", mechanism="ease_of_use", title="ease", scenario="baseline",
                 outcome="adoption_final", why="test")
     rows = (Ablation(sign=+1, **ease), Ablation(sign=-1, **ease))
-    result = ablation_case(2000, [1, 2, 3], 12, ablations=rows, progress=False)
+    result = ablation_case(2000, [1, 2, 3], 24, ablations=rows, progress=False)
     right, wrong = result.checks
     assert right["passed"] and right["interval"][0] > 0
     assert not wrong["passed"] and "wrong sign" in wrong["reason"]
@@ -464,7 +464,9 @@ def test_patterns_case_scores_the_mandate_bound_and_the_plateau():
     res = patterns_case(n=800, seeds=[1, 2, 3], mandate_month=3, plateau_steps=30, stall_tolerance=0.01,
                         assisted_steps=24, n_jobs=1, progress=False)
     scored = [r for r in res.checks if r["scored"]]
-    assert len(scored) == 4 and all(r["passed"] for r in scored[:3]), [r["reason"] for r in scored]
+    # the mandate bound and the residual offline share hold at any size; whether uptake has stalled
+    # after 30 months is the model's answer, not a premise (checked below against its definition)
+    assert len(scored) == 4 and all(r["passed"] for r in scored[:2]), [r["reason"] for r in scored]
     # the assisted-channel contrast is a signed paired effect: it passes exactly when its interval is
     # above 0 (at this size it may well not)
     assisted = scored[3]

@@ -20,8 +20,9 @@ def test_the_initial_fragmentation_is_the_reference():
 
 
 def test_the_baseline_keeps_its_apps(simulate):
-    ts = simulate("baseline", 1, steps=36).timeseries
-    assert (ts["separate_apps"] == PlatformParams().separate_apps_initial).all()
+    run = simulate("baseline", 1, steps=36)
+    ts = run.timeseries
+    assert (ts["separate_apps"] == run.cfg.params.platform.separate_apps_initial).all()
     assert (ts["spend_consolidation_idr_bn"] == 0).all()
 
 

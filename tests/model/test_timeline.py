@@ -85,7 +85,7 @@ def test_the_policy_start_date_moves_the_divergence(policy_start, month):
 def test_the_summary_covers_the_forecast_from_the_policy_start():
     # More users at the start, so that adoption crosses 25 % inside the forecast.
     cfg = _config("training", steps=120,
-                  **{"policy.start_date": "2024-01", "population.adoption_initial": 0.32})
+                  **{"policy.start_date": "2024-01", "population.adoption_initial": 0.2})
     start = policy_start_month(cfg)
     assert start == 48
     model = _run(cfg)
