@@ -42,7 +42,7 @@ from sim.rules.trends import add_months
 from sim.store.files import write_run
 from sim.summary import label as output_label
 
-GROUPS = ("population", "network", "policy", "parameters")
+GROUPS = ("population", "network", "policy", "parameters", "portfolio")
 # The outputs a single run prints, each with its format; the labels are the declared ones (sim.summary).
 HEADLINE = (
     ("adoption_final", "{:.1%}"),
@@ -291,7 +291,8 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     summary = model.summary()
     try:
-        write_run(out_dir, summary, model.timeseries(), cfg=sim_cfg, provinces=model.province_table())
+        write_run(out_dir, summary, model.timeseries(), cfg=sim_cfg, provinces=model.province_table(),
+                  services=model.service_table())
     except OSError as exc:
         print(f"error: cannot write the results into {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(1)

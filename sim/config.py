@@ -37,12 +37,13 @@ from sim.names import (  # noqa: F401  (re-exported: the names every caller impo
     TARGETINGS,
 )
 from sim.networks import NetworkConfig
-from sim.parameters import Block, ConfigError, check_declared_ranges, lock, par
+from sim.parameters import MAPPING_OF, Block, ConfigError, check_declared_ranges, lock, par
 from sim.population import PopulationConfig
 from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
 from sim.rules.policy import CostParams
+from sim.rules.services import ServiceParams, launch_month
 from sim.rules.trends import TrendParams, add_months, decimal_year
 from sim.rules.trust import TrustParams
 from sim.scenario import (  # noqa: F401  (re-exported: the policy blocks callers import from here)
@@ -95,6 +96,9 @@ class SimConfig(Block):
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     params: ModelParams = field(default_factory=ModelParams)
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    # The portfolio of services, by name (configs/service/<name>.yaml, chosen together by
+    # portfolio=<name>, configs/portfolio/): empty or the one general service is the one-service model.
+    services: dict[str, ServiceParams] = field(default_factory=dict, metadata={MAPPING_OF: ServiceParams})
 
 
 # --------------------------------------------------------------------------- loading
@@ -110,19 +114,37 @@ def _load_group(group: str, name: str) -> DictConfig:
     return OmegaConf.load(CONFIG_DIR / group / f"{name}.yaml")
 
 
+def portfolio_services(name: str) -> dict[str, DictConfig]:
+    """The services of ``configs/portfolio/<name>.yaml``, each read from ``configs/service/``.
+
+    A portfolio file is a Hydra defaults list (``- /service@services.<key>: <service file>``), so the
+    Hydra app composes it itself; this reads the same list for :func:`compose`."""
+    raw = _load_group("portfolio", name)
+    services = {}
+    for entry in raw.get("defaults", []):
+        (target, option), = entry.items()
+        group, _, package = str(target).lstrip("/").partition("@")
+        if group != "service" or not package.startswith("services."):
+            raise ConfigError(f"portfolio={name}: entry {target!r} is not '/service@services.<key>'")
+        services[package.removeprefix("services.")] = _load_group("service", str(option))
+    return services
+
+
 def compose(
     policy: str = "baseline",
     population: str = "indonesia",
     network: str = "homophilous",
     overrides: dict[str, Any] | list[str] | None = None,
     parameters: str = "calibrated",
+    portfolio: str = "general",
 ) -> SimConfig:
     """Build a validated config the way the Hydra app does, without Hydra's global state.
 
     ``overrides`` is a dotted-key mapping (``{"population.n_citizens": 5000}``) or a Hydra-style
     list (``["seed=3"]``). ``parameters``: ``calibrated`` (the representative calibrated draw of
     ``configs/parameters/calibrated.yaml``, set over the groups' values) or ``declared`` (the
-    declared defaults); overrides win over both.
+    declared defaults); overrides win over both. ``portfolio``: the services (``configs/portfolio/``;
+    ``general``: the one general service, the one-service model).
     """
     base = OmegaConf.load(CONFIG_DIR / "config.yaml")
     base.pop("defaults", None)
@@ -135,6 +157,7 @@ def compose(
             {"population": _load_group("population", population)},
             {"network": _load_group("network", network)},
             {"policy": _load_group("policy", policy)},
+            {"services": portfolio_services(portfolio)},
             _load_group("parameters", parameters),  # '# @package _global_': merged at the root
         )
     except OmegaConfBaseException as exc:
@@ -288,10 +311,34 @@ def validate(cfg: SimConfig) -> None:
     twice = sorted({p for p in pol.provinces if list(pol.provinces).count(p) > 1})
     _check(not twice, "policy.provinces", list(pol.provinces),
            f"each province at most once ({', '.join(twice)} named more than once)")
+    validate_services(cfg)
     _check(cfg.params.adoption.initial_adopters <= pop.n_citizens, "params.adoption.initial_adopters",
            cfg.params.adoption.initial_adopters,
            f"-1 (use the profile's share) or an integer in [0, n_citizens={pop.n_citizens}]")
     lock(cfg)
+
+
+def validate_services(cfg: SimConfig) -> None:
+    """Each service's declared ranges and dates, and a mandate's services against the portfolio."""
+    for name, service in cfg.services.items():
+        check_declared_ranges(service, ServiceParams, prefix=f"services.{name}.")
+        if service.launch_date is not None:
+            decimal_year(service.launch_date, f"services.{name}.launch_date")
+    mandate = cfg.policy.mandate
+    names = list(cfg.services) or ["general"]
+    for service in mandate.services:
+        _check(service in names, "policy.mandate.services", list(mandate.services),
+               f"services of the portfolio: {', '.join(names)} (empty: all of them)")
+    if mandate.start_month is None:
+        return
+    starts = policy_start_month(cfg) + mandate.start_month
+    for name, service in cfg.services.items():
+        launch = launch_month(service, decimal_year(cfg.start_date))
+        # a mandate for every service (services empty) covers a later one from its launch on
+        if name in mandate.services and launch is not None and starts < launch:
+            _check(False, "policy.mandate.start_month", mandate.start_month,
+                   f"a month from the launch of {name} ({service.launch_date}) on: a mandate cannot "
+                   "precede the service it covers")
 
 
 def policy_start_month(cfg: SimConfig) -> int:

@@ -85,7 +85,8 @@ def _plain_value(value: object) -> str:
 
 def sim_help() -> str:
     """Help for ``python -m sim``: groups, run settings, the policy's main keys."""
-    groups = [(f"{g}=<name>", ", ".join(group_options(g))) for g in ("policy", "population", "network")]
+    groups = [(f"{g}=<name>", ", ".join(group_options(g)))
+              for g in ("policy", "population", "network", "portfolio")]
     groups += [("parameters=<name>", f"{', '.join(group_options('parameters'))} (calibrated, the default: "
                 "the posterior draw nearest the median; declared: the declared defaults)")]
     keys = [(f"{d.key}={_plain(d.default)}", d.spec.doc) for d in declarations(SimConfig)

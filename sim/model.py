@@ -46,7 +46,7 @@ from sim.metrics import METRIC_NAMES, observe, province_table
 from sim.networks import build_network, degrees, locality_order
 from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
-from sim.rules.adoption import ServiceOutcome, step_citizens, step_reduced_form
+from sim.rules.adoption import ServiceMonth, ServiceOutcome, step_citizens, step_reduced_form
 from sim.rules.bureaucracy import replace_leavers, update_offices, update_staff
 from sim.rules.channels import follow_centre_openings
 from sim.rules.consolidation import advance_consolidation
@@ -58,6 +58,7 @@ from sim.rules.platform import (
     draw_breach,
 )
 from sim.rules.policy import LeverInputs, apply_policy
+from sim.rules.services import SERVICE_COLUMNS, build_portfolio, covered_services, need_rates, service_rows
 from sim.rules.trends import decimal_year, follow_trends, start_shift
 from sim.rules.trust import apply_breach, initial_expressed_trust, update_trust
 from sim.state import USER, State
@@ -67,7 +68,7 @@ from sim.summary import summarise
 AUTO_MATERIALISE_LIMIT = 50_000
 # New streams go at the end: SeedSequence children keep their draws whatever comes after them.
 STREAMS = ("population", "network", "policy", "bureaucracy", "citizens", "security", "trust",
-           "trends", "attachment", "turnover")
+           "trends", "attachment", "turnover", "services")
 # Keys outside the policy block that set_policy may change: the budget is what the policy spends.
 POLICY_TOP_LEVEL_KEYS = ("budget_idr_bn_per_month",)
 # mesa's agent registries (and our flag): a copy of the model gets its own agent views, not copies.
@@ -92,6 +93,7 @@ class DigitalAdoptionModel(mesa.Model):
         policy: str = "baseline",
         population: str = "indonesia",
         network: str = "homophilous",
+        portfolio: str = "general",
         steps: int | None = None,
         seed: int | None = None,
         config: SimConfig | DictConfig | None = None,
@@ -116,7 +118,8 @@ class DigitalAdoptionModel(mesa.Model):
         # numpy scalars (e.g. from np.arange in a batch run) as the plain Python values OmegaConf takes
         extra = {key: v.item() if isinstance(v, np.generic) else v for key, v in extra.items()}
         if config is None:
-            cfg = compose(policy=policy, population=population, network=network, overrides=extra)
+            cfg = compose(policy=policy, population=population, network=network, overrides=extra,
+                          portfolio=portfolio)
         else:
             cfg = to_sim_config(config)
             if extra:
@@ -134,6 +137,7 @@ class DigitalAdoptionModel(mesa.Model):
         self.policy_month = policy_start_month(cfg)
         self.month = 0
         self.rows: list[dict[str, float]] = []
+        self.service_rows: list[dict[str, Any]] = []  # per month and service (a portfolio only)
         self._observe(spent={}, outcome=None, breach=False)
 
         self.datacollector = MetricCollector(
@@ -287,6 +291,10 @@ class DigitalAdoptionModel(mesa.Model):
         citizens.trust = initial_expressed_trust(state, cfg.params.trust)
         if adoption.rule == "utaut":
             follow_centre_openings(state, decimal_year(cfg.start_date))
+            if cfg.services:
+                portfolio = build_portfolio(cfg.services, citizens.income_rank, citizens.office, offices.n,
+                                            decimal_year(cfg.start_date), self.rngs["services"])
+                state.services = None if portfolio.is_single_general() else portfolio
         update_offices(state.staff, state.offices)
         return state
 
@@ -333,7 +341,7 @@ class DigitalAdoptionModel(mesa.Model):
                 if mandate else None
             )
             outcome = step_citizens(state, par.adoption, par.platform, mech, rngs["citizens"], mandated,
-                                    cfg.policy.mandate.scope)
+                                    cfg.policy.mandate.scope, self._service_month())
             fair_u = rngs["trust"].random(state.citizens.n, dtype=np.float32)
             if mech.trust_dynamics:
                 rise = state.platform.transparency - par.platform.transparency_initial
@@ -353,8 +361,23 @@ class DigitalAdoptionModel(mesa.Model):
         if self.month >= cfg.steps:
             self.running = False
 
+    def _service_month(self) -> ServiceMonth | None:
+        """This month of the portfolio of services (None for the one general service)."""
+        portfolio = self.state.services
+        if portfolio is None:
+            return None
+        calendar_month = (int(self.cfg.start_date[5:7]) - 1 + self.month) % 12 + 1
+        rates = need_rates(portfolio, self.month, calendar_month, self.cfg.params.adoption.need_rate)
+        rng = self.rngs["services"]
+        in_person = any(s.in_person_first for s in portfolio.params)
+        order_u = rng.random(self.state.citizens.n, dtype=np.float32) if in_person else None
+        return ServiceMonth(portfolio, rates, covered_services(portfolio, self.cfg.policy.mandate.services),
+                            rng, order_u)
+
     def _observe(self, spent: dict[str, float], outcome: ServiceOutcome | None, breach: bool,
                  mandate: bool = False) -> None:
+        if self.state.services is not None:
+            self.service_rows.extend(service_rows(self.state.services, self.month))
         self.rows.append(
             observe(
                 self.state,
@@ -401,6 +424,12 @@ class DigitalAdoptionModel(mesa.Model):
         }
         summary.update(summarise(self.rows, self.summary_start))
         return summary
+
+    def service_table(self) -> pd.DataFrame:
+        """Per month and service of the portfolio: needs, online uses, in-person first steps, the share
+        of eligible citizens who have used it online, the month's online share (empty for the one
+        general service, whose figures are the national ones)."""
+        return pd.DataFrame(self.service_rows, columns=list(SERVICE_COLUMNS))
 
     def province_table(self) -> pd.DataFrame:
         """The current state by province, long format (province, island_group, metric, value):

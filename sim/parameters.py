@@ -184,8 +184,8 @@ def par(
     """
     if isinstance(prior, tuple):
         prior = Prior(*prior)
-    value_type = ("true or false" if isinstance(default, bool) else "text" if isinstance(default, str)
-                  else "number")
+    text = isinstance(default, str) or unit == "YYYY-MM"  # a date that may be null is still text
+    value_type = "true or false" if isinstance(default, bool) else "text" if text else "number"
     spec = Spec(unit=unit, doc=doc, source=source, low=low, high=high, low_open=low_open,
                 high_open=high_open, integer=integer, choices=tuple(choices), prior=prior, length=length,
                 value_type=value_type, nullable=default is None)
@@ -203,6 +203,12 @@ class Declared:
     key: str
     default: Any
     spec: Spec
+
+
+# A field holding a mapping of named blocks (``services.<name>``) declares the block type under this
+# metadata key; its declarations read ``<field>.<name>.<key>``.
+MAPPING_OF = "mapping_of"
+ANY_NAME = "<name>"
 
 
 def _default_of(f: Any) -> Any:
@@ -223,6 +229,8 @@ def declarations(schema: type, prefix: str = "") -> Iterator[Declared]:
             yield Declared(key, default, spec)
         elif is_dataclass(default):
             yield from declarations(type(default), f"{key}.")
+        elif MAPPING_OF in f.metadata:  # a mapping of named blocks: each name's keys declared once
+            yield from declarations(f.metadata[MAPPING_OF], f"{key}.{ANY_NAME}.")
 
 
 def get_value(cfg: Any, key: str) -> Any:
@@ -233,10 +241,13 @@ def get_value(cfg: Any, key: str) -> Any:
     return node
 
 
-def check_declared_ranges(cfg: Any, schema: type | None = None) -> None:
-    """Every declared parameter of ``cfg`` is inside its declared range (one-line ConfigError)."""
-    for d in declarations(schema or type(cfg)):
-        value = get_value(cfg, d.key)
+def check_declared_ranges(cfg: Any, schema: type | None = None, prefix: str = "") -> None:
+    """Every declared parameter of ``cfg`` is inside its declared range (one-line ConfigError naming
+    the key with ``prefix`` before it: a block inside a mapping, e.g. ``services.tax_filing.``)."""
+    for d in declarations(schema or type(cfg), prefix):
+        if ANY_NAME in d.key:  # inside a mapping of named blocks: each block is checked on its own
+            continue
+        value = get_value(cfg, d.key.removeprefix(prefix))
         spec = d.spec
         if spec.length is not None and len(value) != spec.length:
             raise ConfigError(f"{d.key}={list(value)!r}: out of range; allowed: {spec.allowed()}")

@@ -54,6 +54,8 @@ class MandateConfig(Block):
                                   _SCENARIO, low=0, integer=True)
     exempt: list[str] = par(["no_access"], "groups", "groups kept offline-capable (people without "
                             "access always are)", _SCENARIO, choices=MANDATE_EXEMPTIONS)
+    services: list[str] = par([], "services", "the services of the portfolio it covers (empty: all)",
+                              _SCENARIO)
     scope: float = par(1.0, "share of transactions", "share of transactions the mandate covers (the "
                        "rest stay voluntary)", _SCENARIO, low=0, high=1, low_open=True)
     compliance: float = par(

@@ -123,6 +123,9 @@ class State:
     # A permutation of the citizens that puts network neighbours close in memory (the neighbour
     # products run in that order; see sim.neighbours.NetworkCache); None: the citizens' own order.
     network_order: np.ndarray | None = None
+    # The portfolio of services and each citizen's standing with each (sim.rules.services); None for the
+    # one general service.
+    services: Any = None
     _cache: NetworkCache | None = field(default=None, init=False, repr=False, compare=False)
     _derived: dict[str, tuple[tuple[Any, ...], Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False

@@ -128,6 +128,7 @@ PROVENANCE: dict[str, str] = {
     "mesa_version": "Mesa version",
     "timeseries_sha256": "SHA-256 of timeseries.parquet",
     "provinces_sha256": "SHA-256 of provinces.csv",
+    "services_sha256": "SHA-256 of services.csv (a portfolio of services only)",
     "summary_sha256": "SHA-256 of summary.json without this field",
 }
 PROVENANCE_FIELDS: tuple[str, ...] = tuple(PROVENANCE)

@@ -348,7 +348,8 @@ def _quiet(cfg: SimConfig) -> SimConfig:
 
 
 def _files(model: Any, cfg: SimConfig, code: str, key: str) -> dict[str, bytes]:
-    return run_files(model.summary(), model.timeseries(), cfg, code, key, provinces=model.province_table())
+    return run_files(model.summary(), model.timeseries(), cfg, code, key, provinces=model.province_table(),
+                     services=model.service_table())
 
 
 def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:

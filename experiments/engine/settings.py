@@ -70,6 +70,8 @@ class ModelChoice:
     n_citizens: int | None = par(20_000, "agents", "agents per run; null: the profile's own size", _APP,
                                  low=10, integer=True)
     network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
+    portfolio: str = par("general", "-", "the services (configs/portfolio/): general (one service) or "
+                         "indonesia (tax filing, business licence, digital identity beside it)", _APP)
     parameter_set: str = par("calibrated", "-", "parameter set under every run (configs/parameters/): "
                           "calibrated (the posterior draw nearest the median) or declared (the declared "
                           "defaults); uncertainty=posterior sets each seed's own draw over it", _APP,
@@ -256,7 +258,7 @@ def check_settings(cfg: Any) -> None:
     check_finite(cfg)
     check_declared_ranges(cfg)
     if isinstance(cfg, ModelChoice):
-        for key in ("population", "network"):
+        for key in ("population", "network", "portfolio"):
             options = group_options(key)
             _check(getattr(cfg, key) in options, key, getattr(cfg, key), ", ".join(options))
     if isinstance(cfg, Workers):
@@ -356,7 +358,8 @@ def model_settings(cfg: RunSettings) -> dict[str, Any]:
 def composed(cfg: RunSettings, policy: str, extra: dict[str, Any] | None = None) -> SimConfig:
     """One run's model config (checked by the model's own validation)."""
     return compose(policy=policy, population=cfg.population, network=cfg.network,
-                   overrides={**model_settings(cfg), **(extra or {})}, parameters=cfg.parameter_set)
+                   overrides={**model_settings(cfg), **(extra or {})}, parameters=cfg.parameter_set,
+                   portfolio=cfg.portfolio)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

@@ -29,6 +29,7 @@ from sim.names import ADOPTION_RULES
 from sim.parameters import Block, par
 from sim.rules.consolidation import effective_usability
 from sim.rules.platform import PlatformParams
+from sim.rules.services import Portfolio, activate, record_month, service_needs, strongest_pull
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
 
@@ -118,6 +119,17 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
+class ServiceMonth:
+    """A portfolio's month for :func:`step_citizens`: need chances, the mandate's services, the draws."""
+
+    portfolio: Portfolio
+    rates: np.ndarray  # (K,) need chance per service this month
+    covered: np.ndarray  # bool (K,): services a mandate covers
+    rng: np.random.Generator  # the services stream: needs beyond the first service
+    order_u: np.ndarray  # float32 per citizen: place in an office's queue for in-person steps
+
+
+@dataclass
 class ServiceOutcome:
     """This month's service encounters: counts for the metrics, who met what for the trust rule."""
 
@@ -184,8 +196,10 @@ def adoption_utility(params: AdoptionParams, usefulness, social, trust, ease=Non
 
 
 def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mechanisms,
-                         social: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-    """Adoption probability of every citizen, or of the citizens ``rows`` (``social`` matches)."""
+                         social: np.ndarray, rows: np.ndarray | None = None,
+                         pull: np.ndarray | None = None) -> np.ndarray:
+    """Adoption probability of every citizen, or of the citizens ``rows`` (``social`` matches);
+    ``pull``: a utility shift per citizen (the strongest pull of the services they need), or None."""
     c, o, p = state.citizens, state.offices, state.platform
     office = c.office if rows is None else c.office[rows]
     usefulness = o.readiness[office] * time_saved_share(o.offline_hours[office], params.digital_hours)
@@ -197,7 +211,8 @@ def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mecha
         ease = ease_of_use(literacy, effective_usability(p), p.accessibility, params.required_literacy,
                            literacy_relief(centre, partner, params))
     trust = c.trust if rows is None else c.trust[rows]
-    return expit(adoption_utility(params, usefulness, social, trust, ease))
+    utility = adoption_utility(params, usefulness, social, trust, ease)
+    return expit(utility if pull is None else utility + pull)
 
 
 def success_probability(params: AdoptionParams, platform_params: PlatformParams, readiness):
@@ -239,6 +254,7 @@ def step_citizens(
     rng: np.random.Generator,
     mandated: np.ndarray | None = None,
     mandate_scope: float = 1.0,
+    services: ServiceMonth | None = None,
 ) -> ServiceOutcome:
     """UTAUT rule: awareness, adoption among those in need, then service experiences.
 
@@ -254,17 +270,31 @@ def step_citizens(
     covers a share ``mandate_scope`` of transactions. Whether this month's transaction is covered
     reuses the need draw: given need (u < need_rate), u / need_rate is uniform, so u < need_rate x
     scope covers the share ``scope`` of the needs without another random number.
+
+    ``services``: the month of a portfolio of services (:mod:`sim.rules.services`), or None for the
+    one general service. With a portfolio, a citizen is in need when they need any service; they
+    decide on the strongest pull among those, a mandate obliges them when it covers one of them, and
+    a user's online use of each service waits for its in-person first step where it has one.
     """
     c, o = state.citizens, state.offices
     awareness_u, need_u, adopt_u, success_u, lapse_u = rng.random((5, c.n), dtype=np.float32)
     spread_awareness(state, params, awareness_u)
-    in_need = need_u < params.need_rate
+    if services is None:
+        in_need = need_u < params.need_rate
+    else:
+        needs_k, u_k = service_needs(services.portfolio, services.rates, need_u, services.rng)
+        in_need = needs_k.any(axis=1)
     need = np.flatnonzero(in_need)
     status = c.state.copy()
 
     forced = _EMPTY
     if mandated is not None:
-        forced = need[mandated[need] & (need_u[need] < params.need_rate * mandate_scope)]
+        if services is None:
+            covered = need_u[need] < params.need_rate * mandate_scope
+        else:
+            covered = (needs_k[need] & (u_k[need] < services.rates * mandate_scope)
+                       & services.covered).any(axis=1)
+        forced = need[mandated[need] & covered]
         c.aware[forced] = True
         status[forced] = USER
 
@@ -273,14 +303,21 @@ def step_citizens(
     candidates = need[c.aware[need] & c.access[need] & (status[need] != USER)
                       & ~keeps_to_counter(c.counter_attachment[need], params)]
     social = state.neighbour_share(status == USER, rows=candidates, track="users")
-    p_adopt = adoption_probability(state, params, mechanisms, social, rows=candidates)
+    pull = None if services is None else strongest_pull(services.portfolio, needs_k, candidates)
+    p_adopt = adoption_probability(state, params, mechanisms, social, rows=candidates, pull=pull)
     status[candidates[adopt_u[candidates] < p_adopt]] = USER
 
     # Service encounters of everyone in need.
     users = need[status[need] == USER]
+    if services is not None:  # a first use waiting for its in-person step is served at the counter
+        online = activate(services.portfolio, needs_k, users, c.office, services.order_u)
+        served_online = online.any(axis=1)
+        users, online = users[served_online], online[served_online]
     p_success = success_probability(params, platform_params, o.readiness[c.office[users]])
     succeeded = success_u[users] < p_success
     success, failure = users[succeeded], users[~succeeded]
+    if services is not None:
+        record_month(services.portfolio, needs_k, users, online, succeeded)
     experience = np.zeros(c.n, dtype=np.int8)
     experience[success] = 1
     experience[failure] = -1

@@ -32,6 +32,7 @@ SUMMARY_FILE = "summary.json"
 TIMESERIES_FILE = "timeseries.parquet"
 CONFIG_FILE = "config.json"
 PROVINCES_FILE = "provinces.csv"
+SERVICES_FILE = "services.csv"  # per month and service, for a portfolio of services only
 
 
 @contextlib.contextmanager
@@ -105,12 +106,14 @@ def provinces_csv(frame: pd.DataFrame) -> bytes:
 
 def run_files(summary: dict[str, Any], timeseries: pd.DataFrame, cfg: Any = None,
               code: str | None = None, key: str | None = None,
-              provinces: pd.DataFrame | None = None) -> dict[str, bytes]:
+              provinces: pd.DataFrame | None = None,
+              services: pd.DataFrame | None = None) -> dict[str, bytes]:
     """The files of one finished run, in writing order (``summary.json`` last).
 
     With ``cfg`` the summary gains the provenance fields and the folder the resolved ``config.json``;
     with ``provinces`` (:meth:`sim.model.DigitalAdoptionModel.province_table`) the folder gains
-    ``provinces.csv`` and the summary its checksum.
+    ``provinces.csv`` and the summary its checksum; with a non-empty ``services``
+    (:meth:`sim.model.DigitalAdoptionModel.service_table`, a portfolio of services) ``services.csv``.
     """
     files: dict[str, bytes] = {TIMESERIES_FILE: parquet_bytes(timeseries)}
     clean = {key: _json_safe(value) for key, value in summary.items()}
@@ -120,6 +123,9 @@ def run_files(summary: dict[str, Any], timeseries: pd.DataFrame, cfg: Any = None
     if provinces is not None:
         files[PROVINCES_FILE] = provinces_csv(provinces)
         clean["provinces_sha256"] = hashlib.sha256(files[PROVINCES_FILE]).hexdigest()
+    if services is not None and not services.empty:
+        files[SERVICES_FILE] = provinces_csv(services)
+        clean["services_sha256"] = hashlib.sha256(files[SERVICES_FILE]).hexdigest()
     clean["timeseries_sha256"] = hashlib.sha256(files[TIMESERIES_FILE]).hexdigest()
     clean["summary_sha256"] = summary_checksum(clean)
     files[SUMMARY_FILE] = (json.dumps(clean, indent=2, sort_keys=True) + "\n").encode()
@@ -137,10 +143,11 @@ def write_files(directory: str | Path, files: dict[str, bytes]) -> Path:
 
 def write_run(directory: str | Path, summary: dict[str, Any], timeseries: pd.DataFrame,
               cfg: Any = None, code: str | None = None,
-              provinces: pd.DataFrame | None = None) -> Path:
-    """Write ``timeseries.parquet``, ``config.json``, ``provinces.csv`` then ``summary.json`` into
-    ``directory``."""
-    return write_files(directory, run_files(summary, timeseries, cfg, code, provinces=provinces))
+              provinces: pd.DataFrame | None = None, services: pd.DataFrame | None = None) -> Path:
+    """Write ``timeseries.parquet``, ``config.json``, ``provinces.csv``, ``services.csv`` (a portfolio
+    only) then ``summary.json`` into ``directory``."""
+    return write_files(directory, run_files(summary, timeseries, cfg, code, provinces=provinces,
+                                            services=services))
 
 
 def finished_runs(root: str | Path) -> list[Path]:

@@ -42,7 +42,7 @@ TABLES: dict[str, dict[str, str]] = {
     "frontier": {"frontier.csv": "frontier.csv", "run_summaries.csv": "frontier_run_summaries.csv"},
 }
 PROVENANCE_COLUMNS = {"code_version", "python_version", "numpy_version", "mesa_version", "config_hash",
-                      "summary_sha256", "timeseries_sha256", "provinces_sha256", "run_dir"}
+                      "summary_sha256", "timeseries_sha256", "provinces_sha256", "services_sha256", "run_dir"}
 
 
 def run_app(app: str, out: Path) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import yaml
 from experiments.engine.stamp import strip_stamp
 from sim.config import CONFIG_DIR, ConfigError, SimConfig, apply_overrides, compose
 from sim.declarations import declaration, parameters_markdown, uncertain_parameters
-from sim.parameters import Prior, declarations
+from sim.parameters import ANY_NAME, MAPPING_OF, Prior, declarations
 from tests.conftest import REPO
 
 
@@ -20,6 +20,8 @@ def _leaf_fields(schema: type, prefix: str = "") -> list[str]:
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if dataclasses.is_dataclass(default) and "spec" not in f.metadata:
             keys += _leaf_fields(type(default), f"{prefix}{f.name}.")
+        elif MAPPING_OF in f.metadata:
+            keys += _leaf_fields(f.metadata[MAPPING_OF], f"{prefix}{f.name}.{ANY_NAME}.")
         else:
             keys.append(f"{prefix}{f.name}")
     return keys
