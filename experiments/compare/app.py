@@ -17,6 +17,9 @@ command into the same folder resumes an interrupted comparison), then writes int
   statistic (columns ``scenario``, ``metric``, ``statistic``, ``value``; statistic ``mean``, ``p05``,
   ``p95``, ``mc_se``, or ``value`` for ``p_best``), for filtering and plotting without parsing names;
 - ``pairwise.csv``: P(row scenario's final adoption > column scenario's) over the draws (ties count half);
+- ``service_summary.csv`` (a portfolio beyond the general service, ``portfolio=indonesia``): per scenario
+  and service, the share of the eligible who have used it online and the last year's online share
+  (:mod:`experiments.compare.services`);
 - ``province_summary.csv``: per scenario and province, final adoption, access and the paired effect;
   ``province_targeting.csv`` when a scenario confines its levers to some provinces (``policy.provinces``):
   its targeted provinces pooled beside all the others (:mod:`experiments.compare.provinces`);
@@ -38,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.compare import figures, provinces, report
+from experiments.compare import figures, provinces, report, services
 from experiments.engine import render, stats, tables
 from experiments.engine.app import (
     elapsed,
@@ -162,8 +165,9 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
     best = None if others.empty else str(others.iloc[0]["scenario"])
     at = next((i for i, b in enumerate(blocks) if b[:2] == ("h2", "Assumptions that drive these results")),
               len(blocks))
-    blocks[at:at] = provinces.province_section(records, cfg.baseline, best, out,
-                                               render.range_name(cfg.uncertainty))
+    spread = render.range_name(cfg.uncertainty)
+    blocks[at:at] = [*services.service_section(records, cfg.baseline, out, spread),
+                     *provinces.province_section(records, cfg.baseline, best, out, spread)]
     render.write(blocks, out, "report", "Policy scenario comparison")
     return summary
 

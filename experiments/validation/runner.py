@@ -70,7 +70,9 @@ class RunSpec:
     """One simulation: hashable, so identical runs requested by two cases are run once.
 
     ``series`` names monthly metrics to return as lists beside the summary (e.g. ``adoption``);
-    ``parameters`` the parameter set (``calibrated``, ``declared``; None: the model's default).
+    ``parameters`` the parameter set (``calibrated``, ``declared``; None: the model's default);
+    ``portfolio`` the services (``configs/portfolio/``); beyond the general one, the run's rows per
+    month and service come back as ``services`` (a list of dicts).
     """
 
     n_citizens: int
@@ -81,13 +83,15 @@ class RunSpec:
     overrides: tuple[tuple[str, Any], ...] = ()
     series: tuple[str, ...] = field(default=())
     parameters: str | None = None
+    portfolio: str = "general"
 
     @classmethod
     def make(cls, n_citizens: int, seed: int, steps: int, policy: str = "baseline",
              network: str = "homophilous", overrides: dict[str, Any] | None = None,
-             series: Sequence[str] = (), parameters: str | None = None) -> RunSpec:
+             series: Sequence[str] = (), parameters: str | None = None,
+             portfolio: str = "general") -> RunSpec:
         items = tuple(sorted((k, _freeze(v)) for k, v in (overrides or {}).items()))
-        return cls(n_citizens, seed, steps, policy, network, items, tuple(series), parameters)
+        return cls(n_citizens, seed, steps, policy, network, items, tuple(series), parameters, portfolio)
 
     def override_dict(self) -> dict[str, Any]:
         """The spec's overrides over the validation's defaults (:data:`RUN_DEFAULTS`)."""
@@ -95,7 +99,7 @@ class RunSpec:
 
     def hydra_overrides(self) -> list[str]:
         """The same run as command-line overrides of ``python -m sim`` (for the project runner)."""
-        head = [f"policy={self.policy}", f"network={self.network}",
+        head = [f"policy={self.policy}", f"network={self.network}", f"portfolio={self.portfolio}",
                 *([f"parameters={self.parameters}"] if self.parameters else []),
                 f"population.n_citizens={self.n_citizens}", f"seed={self.seed}", f"steps={self.steps}"]
         return head + [f"{k}={'null' if v is None else v}" for k, v in self.override_dict().items()]
@@ -104,7 +108,7 @@ class RunSpec:
 def spec_config(spec: RunSpec) -> SimConfig:
     """The validated config of one spec (what the runner runs)."""
     chosen = {"parameters": spec.parameters} if spec.parameters else {}
-    return compose(policy=spec.policy, network=spec.network, **chosen, overrides={
+    return compose(policy=spec.policy, network=spec.network, portfolio=spec.portfolio, **chosen, overrides={
         "population.n_citizens": spec.n_citizens, "seed": spec.seed, "steps": spec.steps,
         "materialise_agents": "never", "progress": False, **spec.override_dict()})
 
@@ -116,6 +120,8 @@ def read_result(record: RunRecord, spec: RunSpec) -> dict[str, Any]:
         frame = record.timeseries(columns=list(spec.series))
         for name in spec.series:
             result[f"series:{name}"] = frame[name].astype(float).tolist()
+    if spec.portfolio != "general":
+        result["services"] = record.services().to_dict("records")
     return result
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.config import ConfigError, SimConfig, to_sim_config
-from sim.store.files import CONFIG_FILE, PROVINCES_FILE, SUMMARY_FILE, TIMESERIES_FILE
+from sim.rules.services import SERVICE_COLUMNS
+from sim.store.files import CONFIG_FILE, PROVINCES_FILE, SERVICES_FILE, SUMMARY_FILE, TIMESERIES_FILE
 from sim.store.provenance import config_hash
 
 
@@ -50,6 +51,11 @@ class RunRecord:
     def timeseries(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The run's monthly rows (``columns``: only these)."""
         return pd.read_parquet(self.timeseries_path, columns=columns)
+
+    def services(self) -> pd.DataFrame:
+        """The run's rows per month and service (empty for the one general service)."""
+        path = self.directory / SERVICES_FILE
+        return pd.read_csv(path) if path.exists() else pd.DataFrame(columns=list(SERVICE_COLUMNS))
 
 
 def read_summary(directory: str | Path) -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""The comparison per service of the portfolio: a table across calibrated worlds and the report section.
+
+With a portfolio beyond the one general service (``portfolio=indonesia``), each run writes its rows per
+month and service (``services.csv``, :meth:`sim.model.DigitalAdoptionModel.service_table`). Here they
+are gathered per scenario and service: the share of eligible citizens who have used the service online
+by the end, and the share of its transactions done online over the last 12 months (where the published
+series are measured: e-Filing's electronic share of a season's returns), each as the mean and 5%-95%
+range across runs, and each scenario's paired change of the first against the baseline run of the same
+seed. Written as ``service_summary.csv``; the report gains a section "By service".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.engine.render import Block, pct, pp, scenario_label
+from sim.store.files import atomic_path
+from sim.store.record import RunRecord
+
+LAST_MONTHS = 12  # the online share is read over the run's last year (a season's worth of needs)
+
+
+def read_services(records: Iterable[RunRecord]) -> pd.DataFrame:
+    """One row per run x service: scenario, seed, service, final used share, last-year online share."""
+    rows = []
+    for record in records:
+        table = record.services()
+        if table.empty:
+            continue
+        last = table["month"].max()
+        for service, part in table.groupby("service", sort=False):
+            recent = part[part["month"] > last - LAST_MONTHS]
+            needs = recent["needs"].sum()
+            final = part.loc[part["month"] == last, "used_share_of_eligible"].iloc[0]
+            rows.append({"scenario": record.scenario, "seed": record.seed, "service": service,
+                         "used_final": float(final),
+                         "online_share_last_year": recent["online_successes"].sum() / needs if needs
+                         else float("nan"),
+                         "eligible_share": float(part["eligible_share"].iloc[0])})
+    return pd.DataFrame(rows)
+
+
+def _spread(values: pd.core.groupby.SeriesGroupBy, name: str) -> pd.DataFrame:
+    return pd.DataFrame({f"{name}_mean": values.mean(), f"{name}_p05": values.quantile(0.05),
+                         f"{name}_p95": values.quantile(0.95)})
+
+
+def service_summary(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Per scenario x service: the final used share and the last year's online share across runs, and
+    the paired change of the used share against the baseline (per seed), each with its 5%-95% range."""
+    keys = ["scenario", "service"]
+    grouped = table.groupby(keys, sort=False)
+    out = pd.concat([grouped["eligible_share"].first(), _spread(grouped["used_final"], "used_final"),
+                     _spread(grouped["online_share_last_year"], "online_share_last_year")], axis=1)
+    ref = table.loc[table["scenario"] == baseline, ["seed", "service", "used_final"]]
+    paired = table[["scenario", "seed", "service", "used_final"]].merge(
+        ref, on=["seed", "service"], suffixes=("", "_baseline"))
+    paired["change"] = paired["used_final"] - paired["used_final_baseline"]
+    return out.join(_spread(paired.groupby(keys, sort=False)["change"], "used_change")).reset_index()
+
+
+def service_blocks(summary: pd.DataFrame, baseline: str, labels: dict[str, str], spread: str) -> list[Block]:
+    """The report section: one row per scenario and service."""
+    blocks: list[Block] = [("h2", "By service"), ("p", (
+        "Each service of the portfolio separately: the share of the citizens who can need it (eligible) "
+        "who have used it online by the end, the share of its transactions done online over the last "
+        f"{LAST_MONTHS} months, and each scenario's change of the first against {scenario_label(baseline)} "
+        f"(paired by seed); 5%-95% {spread} in brackets. Service values and their sources: "
+        "configs/service/; the service figures are not yet calibrated on the published series."))]
+    header = ["service", "scenario", "eligible", "used online by the end", "online share, last year",
+              "change against baseline"]
+    rows = []
+    for _, r in summary.iterrows():
+        base = r["scenario"] == baseline
+        rows.append([labels.get(r["service"], r["service"]), scenario_label(r["scenario"]),
+                     pct(r["eligible_share"]),
+                     pct(r["used_final_mean"], r["used_final_p05"], r["used_final_p95"]),
+                     pct(r["online_share_last_year_mean"], r["online_share_last_year_p05"],
+                         r["online_share_last_year_p95"]),
+                     "-" if base else pp(r["used_change_mean"], r["used_change_p05"], r["used_change_p95"])])
+    blocks.append(("table", header, rows))
+    return blocks
+
+
+def service_section(records: Sequence[RunRecord], baseline: str, out: Path, spread: str) -> list[Block]:
+    """Write ``service_summary.csv`` and return the report blocks (none for the one general service)."""
+    table = read_services(records)
+    if table.empty:
+        return []
+    summary = service_summary(table, baseline)
+    with atomic_path(out / "service_summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
+    labels = {name: s.label for r in records for name, s in r.config.services.items()}
+    return service_blocks(summary, baseline, labels, spread)

@@ -1,0 +1,34 @@
+"""The comparison with a portfolio of services: the per-service table and the report's section."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from experiments.compare import app as compare
+from experiments.engine.settings import CompareConfig
+
+
+def test_a_comparison_with_the_indonesia_portfolio_reports_each_service(tmp_path):
+    cfg = CompareConfig(population="small", n_citizens=2000, steps=24, seeds=2, portfolio="indonesia",
+                        scenarios=["baseline", "mandate"], launcher="basic", progress=False)
+    compare.run_compare(cfg, tmp_path)
+    table = pd.read_csv(tmp_path / "service_summary.csv")
+    assert set(table["service"]) == {"general", "tax_filing", "business_licence", "digital_id"}
+    assert set(table["scenario"]) == {"baseline", "mandate"}
+    base = table[table["scenario"] == "baseline"]
+    assert (base["used_change_mean"] == 0).all()  # the baseline against itself
+    shares = table[[c for c in table if c.startswith(("used_final", "online_share"))]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    # a mandate covering every service raises the general service's use in every seed
+    general = table.set_index(["scenario", "service"]).loc[("mandate", "general")]
+    assert general["used_change_p05"] > 0
+    report = (tmp_path / "report.md").read_text()
+    assert "## By service" in report and "annual income-tax return (DJP e-Filing)" in report
+
+
+def test_a_comparison_of_the_general_service_has_no_service_table(tmp_path):
+    cfg = CompareConfig(population="small", n_citizens=1000, steps=6, seeds=2,
+                        scenarios=["baseline", "training"], launcher="basic", progress=False)
+    compare.run_compare(cfg, tmp_path)
+    assert not (tmp_path / "service_summary.csv").exists()
+    assert "## By service" not in (tmp_path / "report.md").read_text()
