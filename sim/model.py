@@ -368,11 +368,8 @@ class DigitalAdoptionModel(mesa.Model):
             return None
         calendar_month = (int(self.cfg.start_date[5:7]) - 1 + self.month) % 12 + 1
         rates = need_rates(portfolio, self.month, calendar_month, self.cfg.params.adoption.need_rate)
-        rng = self.rngs["services"]
-        in_person = any(s.in_person_first for s in portfolio.params)
-        order_u = rng.random(self.state.citizens.n, dtype=np.float32) if in_person else None
         return ServiceMonth(portfolio, rates, covered_services(portfolio, self.cfg.policy.mandate.services),
-                            rng, order_u)
+                            self.rngs["services"], self.month)
 
     def _observe(self, spent: dict[str, float], outcome: ServiceOutcome | None, breach: bool,
                  mandate: bool = False) -> None:

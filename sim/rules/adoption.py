@@ -29,7 +29,14 @@ from sim.names import ADOPTION_RULES
 from sim.parameters import Block, par
 from sim.rules.consolidation import effective_usability
 from sim.rules.platform import PlatformParams
-from sim.rules.services import Portfolio, activate, record_month, service_needs, strongest_pull
+from sim.rules.services import (
+    Portfolio,
+    activate,
+    covered_needs,
+    record_month,
+    service_needs,
+    strongest_pull,
+)
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
 
@@ -126,7 +133,7 @@ class ServiceMonth:
     rates: np.ndarray  # (K,) need chance per service this month
     covered: np.ndarray  # bool (K,): services a mandate covers
     rng: np.random.Generator  # the services stream: needs beyond the first service
-    order_u: np.ndarray  # float32 per citizen: place in an office's queue for in-person steps
+    month: int  # the model month (rotates the office queues)
 
 
 @dataclass
@@ -282,8 +289,8 @@ def step_citizens(
     if services is None:
         in_need = need_u < params.need_rate
     else:
-        needs_k, u_k = service_needs(services.portfolio, services.rates, need_u, services.rng)
-        in_need = needs_k.any(axis=1)
+        needs_k = service_needs(services.portfolio, services.rates, need_u, services.rng)
+        in_need = needs_k.bits > 0
     need = np.flatnonzero(in_need)
     status = c.state.copy()
 
@@ -292,8 +299,7 @@ def step_citizens(
         if services is None:
             covered = need_u[need] < params.need_rate * mandate_scope
         else:
-            covered = (needs_k[need] & (u_k[need] < services.rates * mandate_scope)
-                       & services.covered).any(axis=1)
+            covered = covered_needs(needs_k, services.rates, mandate_scope, services.covered, c.n)[need]
         forced = need[mandated[need] & covered]
         c.aware[forced] = True
         status[forced] = USER
@@ -310,7 +316,7 @@ def step_citizens(
     # Service encounters of everyone in need.
     users = need[status[need] == USER]
     if services is not None:  # a first use waiting for its in-person step is served at the counter
-        online = activate(services.portfolio, needs_k, users, c.office, services.order_u)
+        online = activate(services.portfolio, needs_k, users, c.office, services.month)
         served_online = online.any(axis=1)
         users, online = users[served_online], online[served_online]
     p_success = success_probability(params, platform_params, o.readiness[c.office[users]])

@@ -82,11 +82,13 @@ class Portfolio:
 
     names: tuple[str, ...]
     params: tuple[ServiceParams, ...]
-    eligible: np.ndarray  # bool (n, K): can need service k
+    eligible_idx: tuple[np.ndarray, ...]  # per service: the citizens who can need it (sorted)
     launch: tuple[int | None, ...]  # launch month per service (None: from the start)
     used: np.ndarray  # bool (n, K): has used service k online (successfully)
     activated: np.ndarray  # bool (n, K): has done service k's in-person first step
     office_citizens: np.ndarray  # int64 per office: citizens it serves (sets its monthly slots)
+    queue_u: np.ndarray  # float32 per citizen: place in an office's queue (rotated every month)
+    used_count: np.ndarray  # int64 (K,): citizens who have used each service online
     # this month, per service: needs, online uses, in-person first steps done, refused for lack of slots
     month_counts: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -103,20 +105,34 @@ class Portfolio:
 
 def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray, office: np.ndarray,
                     n_offices: int, start_year: float, rng: np.random.Generator) -> Portfolio:
-    """Eligibility per service, drawn once: by income rank, or at random (from the services stream)."""
+    """Eligibility per service, drawn once: by income rank, or at random (from the services stream),
+    then the citizens' places in office queues (one draw each, only if a service has an in-person step)."""
+    if len(services) > MAX_SERVICES:
+        raise ValueError(f"at most {MAX_SERVICES} services in a portfolio")
     n = income_rank.size
     names = tuple(services)
-    eligible = np.ones((n, len(names)), dtype=bool)
-    for k, s in enumerate(services.values()):
+    eligible = []
+    for s in services.values():
         if s.eligible == "by_income":
-            eligible[:, k] = income_rank >= 1.0 - s.eligible_share
+            eligible.append(np.flatnonzero(income_rank >= 1.0 - s.eligible_share))
         elif s.eligible == "at_random":
-            eligible[:, k] = rng.random(n, dtype=np.float32) < s.eligible_share
-    return Portfolio(names=names, params=tuple(services.values()), eligible=eligible,
+            eligible.append(np.flatnonzero(rng.random(n, dtype=np.float32) < s.eligible_share))
+        else:
+            eligible.append(np.arange(n))
+    in_person = any(s.in_person_first for s in services.values())
+    return Portfolio(names=names, params=tuple(services.values()), eligible_idx=tuple(eligible),
                      launch=tuple(launch_month(s, start_year) for s in services.values()),
                      used=np.zeros((n, len(names)), dtype=bool),
                      activated=np.zeros((n, len(names)), dtype=bool),
-                     office_citizens=np.bincount(office, minlength=n_offices))
+                     office_citizens=np.bincount(office, minlength=n_offices),
+                     queue_u=rng.random(n, dtype=np.float32) if in_person else np.zeros(0, np.float32),
+                     used_count=np.zeros(len(names), dtype=np.int64))
+
+
+MAX_SERVICES = 8  # a citizen's needs this month are one byte, one bit per service
+# Each month every place in the office queues moves by the golden ratio (mod 1), so that nobody is
+# always last: an equidistributed rotation of each citizen's one draw.
+QUEUE_ROTATION = 0.6180339887498949
 
 
 def covered_services(portfolio: Portfolio, mandate_services: list[str]) -> np.ndarray:
@@ -137,37 +153,71 @@ def need_rates(portfolio: Portfolio, month: int, calendar_month: int, general_ra
     return rates
 
 
-def service_needs(portfolio: Portfolio, rates: np.ndarray, first_u: np.ndarray,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Who needs which service this month (bool (n, K)) and the draws behind it (float32 (n, K)).
+@dataclass
+class Needs:
+    """Who needs which service this month."""
 
-    The first service reads ``first_u``, the need draw of the one-service model; the others draw
-    from the services stream (drawn every month for every citizen, so that scenarios share them).
+    bits: np.ndarray  # uint8 per citizen: bit k set when they need service k
+    who: list[np.ndarray]  # per service: the citizens who need it (sorted)
+    draw: list[np.ndarray]  # per service: their need draws (for a mandate's scope)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """bool (rows.size, K): which services the citizens ``rows`` need."""
+        k = len(self.who)
+        return ((self.bits[rows, None] >> np.arange(k, dtype=np.uint8)) & 1).astype(bool)
+
+
+def service_needs(portfolio: Portfolio, rates: np.ndarray, first_u: np.ndarray,
+                  rng: np.random.Generator) -> Needs:
+    """Who needs which service this month.
+
+    The first service reads ``first_u``, the need draw of the one-service model, if everyone can
+    need it (else it draws like the others). The others draw from the services stream, one number per
+    eligible citizen, in the months the service can be needed: the same numbers in every scenario of a
+    seed, since eligibility, launch and season do not depend on the policy.
     """
     n = first_u.size
-    u = np.empty((n, portfolio.k), dtype=np.float32)
-    u[:, 0] = first_u
-    if portfolio.k > 1:
-        u[:, 1:] = rng.random((n, portfolio.k - 1), dtype=np.float32)
-    return portfolio.eligible & (u < rates), u
+    bits = np.zeros(n, dtype=np.uint8)
+    who, draw = [], []
+    for k, eligible in enumerate(portfolio.eligible_idx):
+        if rates[k] <= 0:
+            who.append(eligible[:0])
+            draw.append(np.zeros(0, dtype=np.float32))
+            continue
+        everyone = k == 0 and eligible.size == n
+        u = first_u if everyone else rng.random(eligible.size, dtype=np.float32)
+        needed = u < rates[k]
+        who.append(np.flatnonzero(needed) if everyone else eligible[needed])
+        draw.append(u[needed])
+        bits[who[-1]] |= np.uint8(1 << k)
+    return Needs(bits, who, draw)
 
 
-def strongest_pull(portfolio: Portfolio, needs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def covered_needs(needs: Needs, rates: np.ndarray, scope: float, covered: np.ndarray, n: int) -> np.ndarray:
+    """bool per citizen: needs a transaction a mandate covers this month (a covered service, within its
+    scope: the need draw below need_rate x scope, given need a share ``scope`` of them)."""
+    mask = np.zeros(n, dtype=bool)
+    for k in np.flatnonzero(covered):
+        mask[needs.who[k][needs.draw[k] < rates[k] * scope]] = True
+    return mask
+
+
+def strongest_pull(portfolio: Portfolio, needs: Needs, rows: np.ndarray) -> np.ndarray:
     """Per citizen in ``rows``: the largest pull among the services they need (0 for none)."""
     pulls = np.array([s.pull for s in portfolio.params])
     if not pulls.any():
         return np.zeros(rows.size)
-    return np.max(np.where(needs[rows], pulls, -np.inf), axis=1, initial=-np.inf).clip(min=pulls.min())
+    return np.where(needs.of(rows), pulls, -np.inf).max(axis=1, initial=-np.inf).clip(min=pulls.min())
 
 
-def activate(portfolio: Portfolio, needs: np.ndarray, users: np.ndarray, office: np.ndarray,
-             order_u: np.ndarray) -> np.ndarray:
+def activate(portfolio: Portfolio, needs: Needs, users: np.ndarray, office: np.ndarray,
+             month: int) -> np.ndarray:
     """Online use per (user, service) this month, bool (users.size, K), after in-person first steps.
 
     For a service with an in-person first step, users who have not done it ask their office; each
-    office completes at most ceil(capacity x its citizens) a month, in a random order (``order_u``:
-    one float per citizen); those it cannot serve yet use the counter this time."""
-    online = needs[users].copy()
+    office completes at most ceil(capacity x its citizens) a month, in the order of their places in
+    the queue this month; those it cannot serve yet use the counter this time."""
+    online = needs.of(users)
     done = np.zeros(portfolio.k, dtype=np.int64)
     refused = np.zeros(portfolio.k, dtype=np.int64)
     for k, s in enumerate(portfolio.params):
@@ -178,7 +228,8 @@ def activate(portfolio: Portfolio, needs: np.ndarray, users: np.ndarray, office:
             continue
         slots = np.ceil(s.activation_capacity * portfolio.office_citizens).astype(np.int64)
         who = users[waiting]
-        order = np.lexsort((order_u[who], office[who]))  # by office, then at random within it
+        place = (portfolio.queue_u[who] + month * QUEUE_ROTATION) % 1.0
+        order = np.lexsort((place, office[who]))  # by office, then by place in its queue
         ranked_office = office[who][order]
         first = np.searchsorted(ranked_office, ranked_office, side="left")
         served = (np.arange(order.size) - first) < slots[ranked_office]
@@ -192,15 +243,17 @@ def activate(portfolio: Portfolio, needs: np.ndarray, users: np.ndarray, office:
     return online
 
 
-def record_month(portfolio: Portfolio, needs: np.ndarray, users: np.ndarray, online: np.ndarray,
+def record_month(portfolio: Portfolio, needs: Needs, users: np.ndarray, online: np.ndarray,
                  succeeded: np.ndarray) -> None:
     """This month's counts per service (``online`` and ``succeeded`` are rows of ``users``); ``used``
     gains the successful online uses."""
-    portfolio.month_counts["needs"] = needs.sum(axis=0)
+    portfolio.month_counts["needs"] = np.array([w.size for w in needs.who], dtype=np.int64)
     portfolio.month_counts["online"] = online.sum(axis=0)
     portfolio.month_counts["online_successes"] = online[succeeded].sum(axis=0)
-    portfolio.used[users[succeeded]] |= online[succeeded]
-
+    rows = users[succeeded]
+    new = online[succeeded] & ~portfolio.used[rows]
+    portfolio.used[rows] |= new
+    portfolio.used_count += new.sum(axis=0)
 
 SERVICE_COLUMNS = ("month", "service", "eligible_share", "needs", "online", "online_successes",
                    "activations", "activations_refused", "used_share_of_eligible", "online_share")
@@ -210,9 +263,9 @@ def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
     """One row per service for ``month`` (the counts of the month just simulated; zeros at month 0)."""
     counts = portfolio.month_counts
     zero = np.zeros(portfolio.k, dtype=np.int64)
-    eligible = portfolio.eligible.sum(axis=0)
-    used = (portfolio.used & portfolio.eligible).sum(axis=0)
-    n = portfolio.eligible.shape[0]
+    eligible = np.array([e.size for e in portfolio.eligible_idx])
+    used = portfolio.used_count  # only the eligible ever need, so only they ever use
+    n = portfolio.used.shape[0]
     rows = []
     for k, name in enumerate(portfolio.names):
         needs = int(counts.get("needs", zero)[k])
