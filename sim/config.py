@@ -322,8 +322,9 @@ def validate_services(cfg: SimConfig) -> None:
     """Each service's declared ranges and dates, and a mandate's services against the portfolio."""
     for name, service in cfg.services.items():
         check_declared_ranges(service, ServiceParams, prefix=f"services.{name}.")
-        if service.launch_date is not None:
-            decimal_year(service.launch_date, f"services.{name}.launch_date")
+        for key in ("launch_date", "digital_default_date"):
+            if getattr(service, key) is not None:
+                decimal_year(getattr(service, key), f"services.{name}.{key}")
     mandate = cfg.policy.mandate
     names = list(cfg.services) or ["general"]
     for service in mandate.services:

@@ -33,9 +33,11 @@ from sim.rules.services import (
     Portfolio,
     activate,
     covered_needs,
+    default_obliged,
     record_month,
     service_needs,
     strongest_pull,
+    success_chance,
 )
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
@@ -301,8 +303,11 @@ def step_citizens(
         else:
             covered = covered_needs(needs_k, services.rates, mandate_scope, services.covered, c.n)[need]
         forced = need[mandated[need] & covered]
-        c.aware[forced] = True
-        status[forced] = USER
+    if services is not None:  # services that are digital by default oblige their followers
+        forced = np.union1d(forced, default_obliged(services.portfolio, needs_k, services.month, c.access,
+                                                    c.counter_attachment))
+    c.aware[forced] = True
+    status[forced] = USER
 
     # Adoption: aware citizens with access, in need, not using the services yet, who do not keep to
     # the counter by choice.
@@ -320,6 +325,8 @@ def step_citizens(
         served_online = online.any(axis=1)
         users, online = users[served_online], online[served_online]
     p_success = success_probability(params, platform_params, o.readiness[c.office[users]])
+    if services is not None:
+        p_success = success_chance(services.portfolio, online, p_success)
     succeeded = success_u[users] < p_success
     success, failure = users[succeeded], users[~succeeded]
     if services is not None:

@@ -66,14 +66,28 @@ class ServiceParams(Block):
         "month, per citizen it serves (only for in_person_first)", _PER_SERVICE, low=0, high=1)
     pull: float = par(0.0, "utility", "shift of the utility of using its online channel (a deadline, an "
                       "employer's push); 0: like any other service", _PER_SERVICE, low=-10, high=10)
+    digital_default_date: str | None = par(
+        None, "YYYY-MM", "from this month the service is digital by default: its transactions go online "
+        "unless the person has no internet or is among the most attached to the counter (1 - "
+        "default_compliance); null: never (the person decides)", "-")
+    default_compliance: float = par(
+        1.0, "share of the connected", "share of the connected who follow the digital default (the rest "
+        "file at the counter)", _PER_SERVICE, low=0, high=1)
+    success: float | None = par(
+        None, "probability", "chance that an online transaction of this service succeeds (a failure ends "
+        "at the counter); null: the general chance, reliability x office readiness", _PER_SERVICE,
+        low=0, high=1)
+
+
+def month_index(date: str, start_year: float) -> int:
+    """Month index (0 = the run's start, negative before it) of a YYYY-MM date."""
+    year, month = (int(x) for x in date.split("-"))
+    return round((year + (month - 1) / 12 - start_year) * 12)
 
 
 def launch_month(service: ServiceParams, start_year: float) -> int | None:
     """Month index (0 = the run's start) of the service's launch; None when it exists from the start."""
-    if service.launch_date is None:
-        return None
-    year, month = (int(x) for x in service.launch_date.split("-"))
-    return round((year + (month - 1) / 12 - start_year) * 12)
+    return None if service.launch_date is None else month_index(service.launch_date, start_year)
 
 
 @dataclass
@@ -84,6 +98,7 @@ class Portfolio:
     params: tuple[ServiceParams, ...]
     eligible_idx: tuple[np.ndarray, ...]  # per service: the citizens who can need it (sorted)
     launch: tuple[int | None, ...]  # launch month per service (None: from the start)
+    default_from: tuple[int | None, ...]  # month the digital default starts per service (None: never)
     used: np.ndarray  # bool (n, K): has used service k online (successfully)
     activated: np.ndarray  # bool (n, K): has done service k's in-person first step
     office_citizens: np.ndarray  # int64 per office: citizens it serves (sets its monthly slots)
@@ -100,7 +115,8 @@ class Portfolio:
         """The one general service: the model without a portfolio, to the last random number."""
         p = self.params[0]
         return (self.k == 1 and p.eligible == "everyone" and p.need_rate is None and not p.season_months
-                and p.launch_date is None and not p.in_person_first and p.pull == 0.0)
+                and p.launch_date is None and not p.in_person_first and p.pull == 0.0
+                and p.digital_default_date is None and p.success is None)
 
 
 def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray, office: np.ndarray,
@@ -122,6 +138,9 @@ def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray,
     in_person = any(s.in_person_first for s in services.values())
     return Portfolio(names=names, params=tuple(services.values()), eligible_idx=tuple(eligible),
                      launch=tuple(launch_month(s, start_year) for s in services.values()),
+                     default_from=tuple(None if s.digital_default_date is None
+                                        else month_index(s.digital_default_date, start_year)
+                                        for s in services.values()),
                      used=np.zeros((n, len(names)), dtype=bool),
                      activated=np.zeros((n, len(names)), dtype=bool),
                      office_citizens=np.bincount(office, minlength=n_offices),
@@ -200,6 +219,31 @@ def covered_needs(needs: Needs, rates: np.ndarray, scope: float, covered: np.nda
     for k in np.flatnonzero(covered):
         mask[needs.who[k][needs.draw[k] < rates[k] * scope]] = True
     return mask
+
+
+def default_obliged(portfolio: Portfolio, needs: Needs, month: int, access: np.ndarray,
+                    attachment: np.ndarray) -> np.ndarray:
+    """Citizens who need a service that is digital by default this month and follow the default: they
+    have internet and are not among the share 1 - default_compliance most attached to the counter
+    (the same attachment as the counter preference and a mandate's compliance)."""
+    obliged = []
+    for k, s in enumerate(portfolio.params):
+        start = portfolio.default_from[k]
+        if start is None or month < start or needs.who[k].size == 0:
+            continue
+        who = needs.who[k]
+        obliged.append(who[access[who] & (attachment[who] >= 1.0 - s.default_compliance)])
+    return np.unique(np.concatenate(obliged)) if obliged else np.zeros(0, dtype=np.int64)
+
+
+def success_chance(portfolio: Portfolio, online: np.ndarray, general: np.ndarray) -> np.ndarray:
+    """Per user: the chance this month's online experience succeeds: the lowest among the services they
+    use online, each its own ``success`` or, where it has none, the general chance (``general``)."""
+    own = np.array([np.nan if s.success is None else s.success for s in portfolio.params])
+    if np.isnan(own).all():
+        return general
+    chance = np.where(np.isnan(own), general[:, None], own)
+    return np.where(online, chance, np.inf).min(axis=1)
 
 
 def strongest_pull(portfolio: Portfolio, needs: Needs, rows: np.ndarray) -> np.ndarray:

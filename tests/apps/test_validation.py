@@ -466,14 +466,18 @@ def test_patterns_case_scores_the_mandate_bound_and_the_plateau():
     scored = [r for r in res.checks if r["scored"]]
     # the mandate bound and the residual offline share hold at any size; whether uptake has stalled
     # after 30 months is the model's answer, not a premise (checked below against its definition)
-    assert len(scored) == 5 and all(r["passed"] for r in scored[:2]), [r["reason"] for r in scored]
+    assert len(scored) == 8 and all(r["passed"] for r in scored[:2]), [r["reason"] for r in scored]
     # the assisted-channel contrast is a signed paired effect: it passes exactly when its interval is
     # above 0 (at this size it may well not)
     assisted = scored[3]
     assert assisted["expected_sign"] == "+" and assisted["passed"] == (assisted["interval"][0] > 0)
     # so is the office bottleneck (first-year gain - second-year gain of the digital identity)
-    bottleneck = scored[4]
+    bottleneck = scored[7]
     assert "digital_id" in bottleneck["name"] and bottleneck["passed"] == (bottleneck["interval"][0] > 0)
+    # the e-Filing seasons: three scored against DJP, 2024 held out and reported
+    efiling = [r for r in res.checks if "filed electronically" in r["name"]]
+    assert [r["scored"] for r in efiling] == [True, True, True, False] and "2024" in efiling[3]["name"]
+    assert all(0 <= r["measured"] <= 1 for r in efiling)
     # the jump is positive and, seed by seed, near its bound (the bound is an expectation)
     assert all(0 < j <= b * 1.5 for j, b in zip(res.data["jump_pp"], res.data["bound_pp"], strict=True))
     assert res.data["ever_used_mean"][-1] <= 1 - res.data["offline_preference"]

@@ -139,3 +139,31 @@ def test_bad_service_input_is_one_line_naming_the_key(overrides, words):
 def test_an_unknown_portfolio_is_one_line_listing_the_portfolios():
     with pytest.raises(ConfigError, match=r"portfolio=nope: unknown portfolio; allowed: general, indonesia"):
         compose(portfolio="nope")
+
+
+def test_a_digital_default_sends_its_followers_online_and_the_most_attached_to_the_counter():
+    settings = {"services.tax_filing.digital_default_date": "2019-01", "services.tax_filing.success": 1.0}
+    full = _run(steps=16, **settings, **{"services.tax_filing.default_compliance": 1.0})
+    tax = _service(full, "tax_filing")
+    season = tax[tax.needs > 0]
+    c, portfolio = full.state.citizens, full.state.services
+    k = portfolio.names.index("tax_filing")
+    eligible = portfolio.eligible_idx[k]
+    # connected filers file online; it fails only alongside another service used online the same
+    # month (one experience a month, the lowest chance of the services used)
+    assert season.online_successes.sum() >= 0.9 * season.online.sum()
+    assert portfolio.used[eligible[c.access[eligible]], k].mean() > 0.95
+    assert not portfolio.used[eligible[~c.access[eligible]], k].any()  # no internet, no online filing
+    half = _service(_run(steps=16, **settings, **{"services.tax_filing.default_compliance": 0.5}),
+                    "tax_filing")
+    assert half[half.needs > 0].online.sum() < season.online.sum()
+
+
+def test_a_service_of_its_own_reliability_succeeds_at_that_rate():
+    always = _service(_run(steps=14, **{"services.tax_filing.success": 1.0}), "tax_filing")
+    never = _service(_run(steps=14, **{"services.tax_filing.success": 0.0}), "tax_filing")
+    assert always.online.sum() > 0 and never.online.sum() > 0
+    # a user's experience fails when any service used online that month fails: with success 1 the tax
+    # use fails only alongside another service; with 0 it never succeeds
+    assert never.online_successes.sum() == 0
+    assert always.online_successes.sum() / always.online.sum() > 0.5
