@@ -322,9 +322,13 @@ def validate_services(cfg: SimConfig) -> None:
     """Each service's declared ranges and dates, and a mandate's services against the portfolio."""
     for name, service in cfg.services.items():
         check_declared_ranges(service, ServiceParams, prefix=f"services.{name}.")
-        for key in ("launch_date", "digital_default_date"):
+        for key in ("launch_date", "end_date", "digital_default_date"):
             if getattr(service, key) is not None:
                 decimal_year(getattr(service, key), f"services.{name}.{key}")
+        if service.launch_date is not None and service.end_date is not None:
+            _check(decimal_year(service.end_date) > decimal_year(service.launch_date),
+                   f"services.{name}.end_date", service.end_date,
+                   f"a month after its launch_date ({service.launch_date}), or null")
     mandate = cfg.policy.mandate
     names = list(cfg.services) or ["general"]
     for service in mandate.services:

@@ -59,6 +59,8 @@ class ServiceParams(Block):
                                    high=12, integer=True)
     launch_date: str | None = par(None, "YYYY-MM", "first month it exists online; null: before the run "
                                   "starts", "-")
+    end_date: str | None = par(None, "YYYY-MM", "first month it is no longer needed (a one-off campaign "
+                               "such as a census); null: never", "-")
     in_person_first: bool = par(False, "-", "whether the first online use needs an in-person step at "
                                 "an office (identity activation by an officer)", "-")
     activation_capacity: float = par(
@@ -98,6 +100,7 @@ class Portfolio:
     params: tuple[ServiceParams, ...]
     eligible_idx: tuple[np.ndarray, ...]  # per service: the citizens who can need it (sorted)
     launch: tuple[int | None, ...]  # launch month per service (None: from the start)
+    end: tuple[int | None, ...]  # month from which nobody needs it (None: never)
     default_from: tuple[int | None, ...]  # month the digital default starts per service (None: never)
     used: np.ndarray  # bool (n, K): has used service k online (successfully)
     activated: np.ndarray  # bool (n, K): has done service k's in-person first step
@@ -115,7 +118,7 @@ class Portfolio:
         """The one general service: the model without a portfolio, to the last random number."""
         p = self.params[0]
         return (self.k == 1 and p.eligible == "everyone" and p.need_rate is None and not p.season_months
-                and p.launch_date is None and not p.in_person_first and p.pull == 0.0
+                and p.launch_date is None and p.end_date is None and not p.in_person_first and p.pull == 0.0
                 and p.digital_default_date is None and p.success is None)
 
 
@@ -138,6 +141,8 @@ def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray,
     in_person = any(s.in_person_first for s in services.values())
     return Portfolio(names=names, params=tuple(services.values()), eligible_idx=tuple(eligible),
                      launch=tuple(launch_month(s, start_year) for s in services.values()),
+                     end=tuple(None if s.end_date is None else month_index(s.end_date, start_year)
+                               for s in services.values()),
                      default_from=tuple(None if s.digital_default_date is None
                                         else month_index(s.digital_default_date, start_year)
                                         for s in services.values()),
@@ -160,11 +165,12 @@ def covered_services(portfolio: Portfolio, mandate_services: list[str]) -> np.nd
 
 
 def need_rates(portfolio: Portfolio, month: int, calendar_month: int, general_rate: float) -> np.ndarray:
-    """Each service's monthly need chance this month: 0 before its launch and outside its season."""
+    """Each service's monthly need chance this month: 0 before its launch, from its end on and outside
+    its season."""
     rates = np.zeros(portfolio.k)
     for k, s in enumerate(portfolio.params):
-        launch = portfolio.launch[k]
-        if launch is not None and month < launch:
+        launch, end = portfolio.launch[k], portfolio.end[k]
+        if (launch is not None and month < launch) or (end is not None and month >= end):
             continue
         if s.season_months and calendar_month not in s.season_months:
             continue

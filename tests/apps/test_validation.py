@@ -478,6 +478,8 @@ def test_patterns_case_scores_the_mandate_bound_and_the_plateau():
     efiling = [r for r in res.checks if "filed electronically" in r["name"]]
     assert [r["scored"] for r in efiling] == [True, True, True, False] and "2024" in efiling[3]["name"]
     assert all(0 <= r["measured"] <= 1 for r in efiling)
+    census = [r for r in res.checks if "2020 census" in r["name"]]
+    assert len(census) == 1 and not census[0]["scored"] and 0 < census[0]["measured"] < 1
     # the jump is positive and, seed by seed, near its bound (the bound is an expectation)
     assert all(0 < j <= b * 1.5 for j, b in zip(res.data["jump_pp"], res.data["bound_pp"], strict=True))
     assert res.data["ever_used_mean"][-1] <= 1 - res.data["offline_preference"]

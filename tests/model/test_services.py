@@ -37,7 +37,7 @@ def test_a_service_nobody_needs_changes_no_national_figure():
     general one leaves every other random number, and so every monthly metric, as it was."""
     alone = _run("general", steps=36).timeseries()
     overrides = {"services.tax_filing.need_rate": 0.0, "services.business_licence.need_rate": 0.0,
-                 "services.digital_id.need_rate": 0.0}
+                 "services.digital_id.need_rate": 0.0, "services.census_2020.need_rate": 0.0}
     beside = _run("indonesia", steps=36, **overrides)
     pd.testing.assert_frame_equal(alone, beside.timeseries())
     assert (beside.service_table().query("service != 'general'").needs == 0).all()
@@ -55,6 +55,13 @@ def test_a_seasonal_service_is_needed_in_its_season_only_and_by_the_eligible_onl
     c, portfolio = model.state.citizens, model.state.services
     used = portfolio.used[:, portfolio.names.index("tax_filing")]
     assert used.any() and (c.income_rank[used] >= 1 - 0.09).all()
+
+
+def test_a_one_off_service_is_needed_between_its_launch_and_its_end_only():
+    census = _service(_run(steps=10), "census_2020")  # February to May 2020: rows 2 to 5
+    assert (census.needs.loc[[0, 1, 6, 7, 8, 9, 10]] == 0).all()
+    assert (census.needs.loc[2:5] > 0).all()
+    assert census.used_share_of_eligible.loc[5] == census.used_share_of_eligible.loc[10] > 0
 
 
 def test_a_service_launched_later_is_not_needed_before_its_launch():
@@ -125,6 +132,7 @@ def test_a_branch_of_a_portfolio_run_is_the_run_from_its_start():
     ({"services.tax_filing.need_rate": 1.5}, "services.tax_filing.need_rate=1.5: out of range"),
     ({"services.digital_id.season_months": [13]}, "services.digital_id.season_months[0]=13"),
     ({"services.digital_id.launch_date": "2023-13"}, "services.digital_id.launch_date='2023-13'"),
+    ({"services.census_2020.end_date": "2020-01"}, "services.census_2020.end_date='2020-01'"),
     ({"services.tax_filing.eligible": "rich"}, "services.tax_filing.eligible='rich'"),
     ({"services.census.pull": 1.0}, "services.census.pull: unknown key"),
     ({"policy.mandate.services": ["census"]}, "policy.mandate.services=['census']"),
@@ -143,7 +151,8 @@ def test_an_unknown_portfolio_is_one_line_listing_the_portfolios():
 
 
 def test_a_digital_default_sends_its_followers_online_and_the_most_attached_to_the_counter():
-    settings = {"services.tax_filing.digital_default_date": "2019-01", "services.tax_filing.success": 1.0}
+    settings = {"services.tax_filing.digital_default_date": "2019-01", "services.tax_filing.success": 1.0,
+                "services.census_2020.need_rate": 0.0}  # no census beside the 2020 season
     full = _run(steps=16, **settings, **{"services.tax_filing.default_compliance": 1.0})
     tax = _service(full, "tax_filing")
     season = tax[tax.needs > 0]
