@@ -35,3 +35,22 @@ def test_a_comparison_of_the_general_service_has_no_service_table(tmp_path):
     compare.run_compare(cfg, tmp_path)
     assert not (tmp_path / "service_summary.csv").exists()
     assert "## By service" not in (tmp_path / "report.md").read_text()
+
+
+def test_one_run_on_the_command_line_writes_its_service_table_with_its_checksum(tmp_path):
+    import hashlib
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "sim", "portfolio=indonesia", "population.n_citizens=1000", "steps=3",
+           "progress=false", f"hydra.run.dir={out}"]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "services.csv")
+    assert len(table) == 5 * 4 and list(table["month"].unique()) == [0, 1, 2, 3]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["services_sha256"] == hashlib.sha256((out / "services.csv").read_bytes()).hexdigest()
