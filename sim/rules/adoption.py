@@ -37,7 +37,7 @@ from sim.rules.services import (
     record_month,
     service_needs,
     strongest_pull,
-    success_chance,
+    success_chances,
 )
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
@@ -325,12 +325,20 @@ def step_citizens(
         served_online = online.any(axis=1)
         users, online = users[served_online], online[served_online]
     p_success = success_probability(params, platform_params, o.readiness[c.office[users]])
-    if services is not None:
-        p_success = success_chance(services.portfolio, online, p_success)
-    succeeded = success_u[users] < p_success
+    if services is None:
+        succeeded = success_u[users] < p_success
+    else:
+        # One draw per user decides every service used online this month (service k succeeds when the
+        # draw is below its chance); the month's experience succeeds when all of them did.
+        chances = success_chances(services.portfolio, p_success)
+        if chances is None:
+            succeeded = success_u[users] < p_success
+            ok = online & succeeded[:, None]
+        else:
+            ok = online & (success_u[users][:, None] < chances)
+            succeeded = ok.sum(axis=1) == online.sum(axis=1)
+        record_month(services.portfolio, needs_k, users, online, ok)
     success, failure = users[succeeded], users[~succeeded]
-    if services is not None:
-        record_month(services.portfolio, needs_k, users, online, succeeded)
     experience = np.zeros(c.n, dtype=np.int8)
     experience[success] = 1
     experience[failure] = -1

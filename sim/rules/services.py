@@ -242,14 +242,13 @@ def default_obliged(portfolio: Portfolio, needs: Needs, month: int, access: np.n
     return np.unique(np.concatenate(obliged)) if obliged else np.zeros(0, dtype=np.int64)
 
 
-def success_chance(portfolio: Portfolio, online: np.ndarray, general: np.ndarray) -> np.ndarray:
-    """Per user: the chance this month's online experience succeeds: the lowest among the services they
-    use online, each its own ``success`` or, where it has none, the general chance (``general``)."""
+def success_chances(portfolio: Portfolio, general: np.ndarray) -> np.ndarray | None:
+    """Per user and service: the chance an online transaction succeeds, the service's own ``success``
+    or, where it has none, the user's general chance (``general``); None when no service has its own."""
     own = np.array([np.nan if s.success is None else s.success for s in portfolio.params])
     if np.isnan(own).all():
-        return general
-    chance = np.where(np.isnan(own), general[:, None], own)
-    return np.where(online, chance, np.inf).min(axis=1)
+        return None
+    return np.where(np.isnan(own), general[:, None], own)
 
 
 def strongest_pull(portfolio: Portfolio, needs: Needs, rows: np.ndarray) -> np.ndarray:
@@ -294,15 +293,14 @@ def activate(portfolio: Portfolio, needs: Needs, users: np.ndarray, office: np.n
 
 
 def record_month(portfolio: Portfolio, needs: Needs, users: np.ndarray, online: np.ndarray,
-                 succeeded: np.ndarray) -> None:
-    """This month's counts per service (``online`` and ``succeeded`` are rows of ``users``); ``used``
-    gains the successful online uses."""
+                 ok: np.ndarray) -> None:
+    """This month's counts per service (``online`` and ``ok``, the online uses that succeeded, are rows of
+    ``users``); ``used`` gains the successful online uses."""
     portfolio.month_counts["needs"] = np.array([w.size for w in needs.who], dtype=np.int64)
     portfolio.month_counts["online"] = online.sum(axis=0)
-    portfolio.month_counts["online_successes"] = online[succeeded].sum(axis=0)
-    rows = users[succeeded]
-    new = online[succeeded] & ~portfolio.used[rows]
-    portfolio.used[rows] |= new
+    portfolio.month_counts["online_successes"] = ok.sum(axis=0)
+    new = ok & ~portfolio.used[users]
+    portfolio.used[users] |= new
     portfolio.used_count += new.sum(axis=0)
 
 SERVICE_COLUMNS = ("month", "service", "eligible_share", "needs", "online", "online_successes",

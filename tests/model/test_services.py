@@ -159,9 +159,8 @@ def test_a_digital_default_sends_its_followers_online_and_the_most_attached_to_t
     c, portfolio = full.state.citizens, full.state.services
     k = portfolio.names.index("tax_filing")
     eligible = portfolio.eligible_idx[k]
-    # connected filers file online; it fails only alongside another service used online the same
-    # month (one experience a month, the lowest chance of the services used)
-    assert season.online_successes.sum() >= 0.9 * season.online.sum()
+    # connected filers file online, and with success 1 every filing succeeds, whatever else they use
+    assert season.online_successes.sum() == season.online.sum() > 0
     assert portfolio.used[eligible[c.access[eligible]], k].mean() > 0.95
     assert not portfolio.used[eligible[~c.access[eligible]], k].any()  # no internet, no online filing
     half = _service(_run(steps=16, **settings, **{"services.tax_filing.default_compliance": 0.5}),
@@ -173,7 +172,6 @@ def test_a_service_of_its_own_reliability_succeeds_at_that_rate():
     always = _service(_run(steps=14, **{"services.tax_filing.success": 1.0}), "tax_filing")
     never = _service(_run(steps=14, **{"services.tax_filing.success": 0.0}), "tax_filing")
     assert always.online.sum() > 0 and never.online.sum() > 0
-    # a user's experience fails when any service used online that month fails: with success 1 the tax
-    # use fails only alongside another service; with 0 it never succeeds
+    # one draw per user and month decides each service used: at 1 every filing succeeds, at 0 none
     assert never.online_successes.sum() == 0
-    assert always.online_successes.sum() / always.online.sum() > 0.5
+    assert always.online_successes.sum() == always.online.sum()
