@@ -126,7 +126,12 @@ def read_runs(records: Iterable[RunRecord], root: Path | None = None) -> pd.Data
     spent = np.divide(runs["cost_idr_bn"].to_numpy(dtype=np.float64), available,
                       out=np.full(len(runs), np.nan), where=available > 0)
     runs = pd.concat([runs, pd.DataFrame({"budget_spent_share": spent}, index=runs.index)], axis=1)
-    return runs.sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
+    # Rows in an order of what the runs are, never of their folders' hashes (which move with every new
+    # config key): scenario, seed, then the budget split and every setting that varies.
+    ties = [c for c in runs.columns if c.startswith(("alloc_", "param:"))]
+    sortable = [c for c in ties if runs[c].map(type).nunique() == 1
+                and isinstance(runs[c].iloc[0], (int, float, str, bool))]
+    return runs.sort_values(["scenario", "seed", *sortable], kind="stable").reset_index(drop=True)
 
 
 def tidy_timeseries(records: Iterable[RunRecord]) -> pd.DataFrame:
