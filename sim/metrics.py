@@ -32,14 +32,19 @@ def group_shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndar
     return np.divide(hits, counts, out=np.full(n_groups, np.nan), where=counts > 0)
 
 
-def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
+def concentration_index(
+    outcome: np.ndarray, income_rank: np.ndarray, rank_mean: float | None = None
+) -> float:
     """Concentration index of ``outcome`` over income rank: 2 cov(y, R) / mean(y).
 
     0 means equal shares across the income distribution; positive means concentrated among the
     richer (Wagstaff, Paci & van Doorslaer 1991). Returns 0 when nobody has the outcome.
     For a yes/no outcome, cov(y, R) = mean(y R) - mean(y) mean(R) needs only the ranks of those
-    with the outcome.
+    with the outcome. ``rank_mean``: ``income_rank.mean()`` where the caller has it already (the
+    ranks never change after synthesis).
     """
+    if rank_mean is None:
+        rank_mean = income_rank.mean()
     if outcome.dtype == np.bool_:
         mean = np.count_nonzero(outcome) / outcome.size
         if mean <= 0:
@@ -48,13 +53,13 @@ def concentration_index(outcome: np.ndarray, income_rank: np.ndarray) -> float:
         # selected by a boolean mask (which first gathers them into a new array). Not np.dot: a BLAS
         # call starts threads that keep spinning after it returns and slow the rest of the month on a
         # machine with few cores.
-        cov = float(np.einsum("i,i->", income_rank, outcome)) / outcome.size - mean * income_rank.mean()
+        cov = float(np.einsum("i,i->", income_rank, outcome)) / outcome.size - mean * rank_mean
         return float(2.0 * cov / mean)
     y = outcome.astype(np.float64)
     mean = y.mean()
     if mean <= 0:
         return 0.0
-    cov = np.mean((y - mean) * (income_rank - income_rank.mean()))
+    cov = np.mean((y - mean) * (income_rank - rank_mean))
     return float(2.0 * cov / mean)
 
 
@@ -133,9 +138,44 @@ def adoption_by_group(state: State, users: np.ndarray | None = None) -> dict[str
     if users is None:
         users = c.state == USER
     code, counts = group_cells(state)
-    # Weighted by the flags (exact whole-number sums) rather than counting code[users]: no gather.
-    hits = np.bincount(code, weights=users, minlength=counts.size)
+    hits = _tracked_cell_counts(state, "metrics.user_cells", users, code, counts.size)
     return _by_group("adoption", _group_margins(state, hits))
+
+
+def _tracked_cell_counts(state: State, key: str, flags: np.ndarray, code: np.ndarray, size: int
+                         ) -> np.ndarray:
+    """Number of citizens with ``flags`` set in each group cell (float64 whole numbers), kept from
+    one call to the next under ``key`` and updated from the citizens whose flag changed since.
+
+    A full count weights the cells by the flags (no gather); an update adds the cells of those
+    who gained the flag and subtracts those who lost it. The counts are whole numbers far below
+    2**53, so the updated float64 counts equal a full count exactly. Few citizens change a month,
+    so this saves a pass that converts every flag to a float.
+    """
+    if flags.dtype != np.bool_:
+        return np.bincount(code, weights=flags, minlength=size)
+    tracker: dict[str, np.ndarray] = state.cached(key, (code,), dict)  # new for new group cells
+    snapshot = tracker.get("flags")
+    if snapshot is not None and snapshot.shape == flags.shape:
+        changed = np.flatnonzero(flags != snapshot)
+        if changed.size * CELL_RECOUNT_FRACTION <= flags.size:
+            hits = tracker["hits"].copy()
+            now = flags[changed]
+            if changed.size:
+                hits += np.bincount(code[changed[now]], minlength=size)
+                hits -= np.bincount(code[changed[~now]], minlength=size)
+            snapshot[changed] = now
+            tracker["hits"] = hits
+            return hits.copy()
+    # Weighted by the flags (exact whole-number sums) rather than counting code[flags]: no gather.
+    hits = np.bincount(code, weights=flags, minlength=size)
+    tracker["flags"] = np.array(flags, dtype=np.bool_)
+    tracker["hits"] = hits
+    return hits.copy()
+
+
+# Above 1 / CELL_RECOUNT_FRACTION of the citizens changed, the group-cell counts are recounted.
+CELL_RECOUNT_FRACTION = 8
 
 
 def trust_by_group(state: State) -> dict[str, float]:
@@ -165,7 +205,9 @@ def equity_gaps(
     if users is None:
         users = c.state == USER
     gaps = {f"gap_{name}": value for name, value in _gaps("adoption", groups).items()}
-    gaps["concentration_index"] = concentration_index(users, c.income_rank)
+    # The mean income rank is fixed after synthesis: computed once per model.
+    rank_mean = state.cached("metrics.income_rank_mean", (c.income_rank,), c.income_rank.mean)
+    gaps["concentration_index"] = concentration_index(users, c.income_rank, rank_mean)
     return gaps
 
 
@@ -350,10 +392,12 @@ def observe(
                                   if connected else 0.0)
     row["lapsed"] = np.count_nonzero(c.state == LAPSED) / c.n
     row["awareness"] = np.count_nonzero(c.aware) / c.n
-    row["access"] = np.count_nonzero(c.access) / c.n
+    row["access"] = connected / c.n
     row["literacy_mean"] = float(np.mean(c.literacy))
-    row["trust_mean"] = float(np.mean(c.trust))
-    row["trust_sd"] = float(np.std(c.trust))
+    # The mean as np.std computes it (keepdims), handed to np.std so that it is summed once.
+    trust_mean = np.mean(c.trust, keepdims=True)
+    row["trust_mean"] = float(trust_mean[0])
+    row["trust_sd"] = float(np.std(c.trust, mean=trust_mean))
     row["trusting_share"] = np.count_nonzero(c.trust >= TRUSTING_THRESHOLD) / c.n
     row["digital_staff_share"] = float(np.mean(s.digital))
     row["trained_staff_share"] = float(np.mean(s.trained))

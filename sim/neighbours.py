@@ -70,7 +70,11 @@ def neighbour_mean(
     summed = cache.neighbour_sum(np.asarray(values, dtype=np.float64))
     mean = np.divide(summed, cache.safe_degree, out=summed)
     if cache.has_isolated:
-        mean = np.where(degree > 0, mean, values)
+        # Own value for those without neighbours, written into the new array (the few isolated
+        # citizens' indices are kept): the same values as a select over everyone, at a fraction
+        # of its cost.
+        isolated = cache.isolated
+        mean[isolated] = values[isolated]
     return mean
 
 
@@ -102,7 +106,8 @@ class NetworkCache:
         self.order = order
         self._adjacency64: sparse.csr_array | None = None
         self.safe_degree = np.maximum(degree, 1.0)
-        self.has_isolated = bool(np.any(degree == 0))
+        self.isolated = np.flatnonzero(degree == 0)  # citizens without neighbours
+        self.has_isolated = bool(self.isolated.size)
         # Float32 sums of small whole numbers are exact below 2**24; only unit weights count
         # neighbours. (The margin of 8 covers the symmetry probe below.)
         self.unit_weights = bool(np.all(adjacency.data == 1))

@@ -211,7 +211,8 @@ def adoption_probability(state: State, params: AdoptionParams, mechanisms: Mecha
     ``pull``: a utility shift per citizen (the strongest pull of the services they need), or None."""
     c, o, p = state.citizens, state.offices, state.platform
     office = c.office if rows is None else c.office[rows]
-    usefulness = o.readiness[office] * time_saved_share(o.offline_hours[office], params.digital_hours)
+    # Per office (a few thousand), then read by each citizen's office: the same products.
+    usefulness = (o.readiness * time_saved_share(o.offline_hours, params.digital_hours))[office]
     ease = None
     if mechanisms.ease_of_use:
         literacy = c.literacy if rows is None else c.literacy[rows]

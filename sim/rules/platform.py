@@ -115,7 +115,10 @@ def depreciate_stocks(platform: Platform, params: PlatformParams) -> None:
 
 
 def coproduction_feedback(state: State, params: PlatformParams) -> None:
-    user_share = float(np.mean(state.citizens.state == USER))
+    c = state.citizens
+    # The count of users over the population: the value np.mean gives (an exact whole-number sum
+    # divided by n) without converting every flag to a float.
+    user_share = np.count_nonzero(c.state == USER) / c.n
     p = state.platform
     p.usability += params.feedback_rate * user_share * (1 - p.usability)
 
