@@ -43,7 +43,7 @@ from sim.rules.adoption import AdoptionParams
 from sim.rules.bureaucracy import BureaucracyParams
 from sim.rules.platform import PlatformParams
 from sim.rules.policy import CostParams
-from sim.rules.services import ServiceParams, launch_month
+from sim.rules.services import MAX_SERVICES, ServiceParams, launch_month
 from sim.rules.trends import TrendParams, add_months, decimal_year
 from sim.rules.trust import TrustParams
 from sim.scenario import (  # noqa: F401  (re-exported: the policy blocks callers import from here)
@@ -320,6 +320,8 @@ def validate(cfg: SimConfig) -> None:
 
 def validate_services(cfg: SimConfig) -> None:
     """Each service's declared ranges and dates, and a mandate's services against the portfolio."""
+    _check(len(cfg.services) <= MAX_SERVICES, "services", list(cfg.services),
+           f"at most {MAX_SERVICES} services in a portfolio (a citizen's needs are one byte a month)")
     for name, service in cfg.services.items():
         check_declared_ranges(service, ServiceParams, prefix=f"services.{name}.")
         for key in ("launch_date", "end_date", "digital_default_date"):

@@ -126,8 +126,6 @@ def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray,
                     n_offices: int, start_year: float, rng: np.random.Generator) -> Portfolio:
     """Eligibility per service, drawn once: by income rank, or at random (from the services stream),
     then the citizens' places in office queues (one draw each, only if a service has an in-person step)."""
-    if len(services) > MAX_SERVICES:
-        raise ValueError(f"at most {MAX_SERVICES} services in a portfolio")
     n = income_rank.size
     names = tuple(services)
     eligible = []
