@@ -583,14 +583,33 @@ def stop_ray(earlier: set[int] | frozenset[int] = frozenset()) -> None:
     for pid in _descendants() - set(earlier):
         with contextlib.suppress(psutil.Error):
             procs.append(psutil.Process(pid))
+    with _native_stderr_silenced():
+        try:
+            ray.shutdown()
+        finally:
+            _, alive = psutil.wait_procs(procs, timeout=RAY_STOP_SECONDS)
+            for proc in alive:
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+            psutil.wait_procs(alive, timeout=RAY_STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null while Ray shuts down. Ray's C++ core writes there directly,
+    not through Python, and while its processes are stopped it reports tasks it can no longer reach
+    ("Failed to push error to driver"): expected during a stop, and noise before the one line that
+    says how to resume. Python exceptions are unaffected: they are printed after this returns."""
+    sys.stderr.flush()
+    saved = os.dup(2)
     try:
-        ray.shutdown()
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
     finally:
-        _, alive = psutil.wait_procs(procs, timeout=RAY_STOP_SECONDS)
-        for proc in alive:
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
-        psutil.wait_procs(alive, timeout=RAY_STOP_SECONDS)
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _ray(units: Sequence[Sequence[Task]], code: str, n_jobs: int, out_dir: Path,
