@@ -39,15 +39,16 @@ from experiments.calibration.inference import Simulator, run_abc, run_rejection
 from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import (
     REPRESENTATIVE,
-    SHIPPED,
     equal_weight_draws,
     parameter_set_yaml,
+    shipped_checks,
+    shipped_posterior,
 )
 from experiments.engine.render import write
 from experiments.engine.runner import resolve_jobs
 from experiments.engine.stamp import Stamp, current_stamp, write_sidecar
-from experiments.engine.targets import load_targets
-from sim.config import CONFIG_DIR, ConfigError
+from experiments.engine.targets import Target, load_targets
+from sim.config import CONFIG_DIR, ConfigError, compose, group_options
 from sim.store.files import atomic_path, atomic_write
 from sim.store.provenance import code_version
 
@@ -57,16 +58,36 @@ SHIPPED_DRAWS = 400
 def check(cfg: CalibrateConfig) -> None:
     """Every check that can fail before the first simulation (one-line ConfigError)."""
     validate_calibrate(cfg)
-    targets = load_targets(_targets_path(cfg))
+    targets = calibration_targets(cfg)
     if not [t for t in targets if not t.held_out]:
         raise ConfigError(f"targets={cfg.targets}: no fitted target; allowed: at least one with "
                           "held_out: false")
     check_against_targets(effective(replace(cfg)), targets)
 
 
-def _targets_path(cfg: CalibrateConfig) -> Path:
-    path = Path(cfg.targets)
-    return path if path.is_absolute() else CONFIG_DIR.parent / path
+def _project_path(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else CONFIG_DIR.parent / p
+
+
+def calibration_targets(cfg: CalibrateConfig) -> list[Target]:
+    """The national targets, then every service target whose service the portfolio has (the one
+    general service has none: its figures are the national ones)."""
+    services = set(compose(portfolio=cfg.portfolio).services)
+    known = group_options("service")
+    extra = []
+    for t in load_targets(_project_path(cfg.service_targets)):
+        if t.service not in known:
+            raise ConfigError(f"targets.{t.name}.service={t.service!r}: unknown service; allowed: "
+                              f"{', '.join(known)} (configs/service/)")
+        if t.service in services:
+            extra.append(t)
+    targets = load_targets(_project_path(cfg.targets)) + extra
+    names = [t.name for t in targets]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"service_targets={cfg.service_targets}: a name also in targets={cfg.targets}; "
+                          "allowed: distinct names")
+    return targets
 
 
 def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = None) -> dict:
@@ -76,7 +97,7 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     # the commit the shipped files come from is the one the run starts on (it takes two hours)
     stamp = current_stamp("make calibrate ARGS=ship=true") if cfg.ship else None
     out.mkdir(parents=True, exist_ok=True)
-    targets = load_targets(_targets_path(cfg))
+    targets = calibration_targets(cfg)
     fitted = [t for t in targets if not t.held_out]
     jobs = resolve_jobs(cfg.n_jobs)
     params = inferred_parameters(cfg)
@@ -111,29 +132,36 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     write(outputs.report_blocks(checks, ident, record, setup, figs), out, "calibration",
           "Calibration against Indonesian data")
     if stamp is not None:
-        ship(posterior, checks, cfg.seed, stamp)
+        ship(posterior, checks, cfg.seed, stamp, cfg.portfolio)
     return {"checks": checks, "identification": ident, "record": record}
 
 
-def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None) -> None:
+def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None,
+         portfolio: str = "general") -> None:
     """Copy the posterior into the project: every draw (a rejection posterior's kept draws are
     distinct and equally weighted; a weighted one is resampled to :data:`SHIPPED_DRAWS`), the checks,
-    and the representative draw as ``configs/parameters/calibrated.yaml``, each with its commit stamp
-    (:mod:`experiments.engine.stamp`), so that a report can tell when the model has moved on."""
+    and, for the general portfolio, the representative draw as ``configs/parameters/calibrated.yaml``,
+    each with its commit stamp (:mod:`experiments.engine.stamp`), so that a report can tell when the
+    model has moved on. Another portfolio's posterior goes beside it (:func:`shipped_posterior`)."""
     weights = posterior["weight"].to_numpy()
     draws = (posterior.drop(columns="weight") if np.allclose(weights, weights[0])
              else equal_weight_draws(posterior, SHIPPED_DRAWS, seed))
-    SHIPPED.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(SHIPPED) as tmp:
+    target = shipped_posterior(portfolio)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
         draws.to_parquet(tmp, index=False)
-    atomic_write(SHIPPED.with_name("calibration.json"), json.dumps(checks, indent=2))
-    atomic_write(REPRESENTATIVE, parameter_set_yaml(draws, "experiments/data/posterior.parquet",
-                                                    code_version()))
+    checks_path = shipped_checks(portfolio)
+    atomic_write(checks_path, json.dumps(checks, indent=2))
+    written = [target, checks_path]
+    if portfolio == "general":
+        atomic_write(REPRESENTATIVE, parameter_set_yaml(draws, "experiments/data/posterior.parquet",
+                                                        code_version()))
+        written.append(REPRESENTATIVE)
     stamp = stamp or current_stamp("make calibrate ARGS=ship=true")
-    for path in (SHIPPED, SHIPPED.with_name("calibration.json"), REPRESENTATIVE):
+    for path in written:
         write_sidecar(path, stamp)
-    print(f"shipped {len(draws)} posterior draws of {draws.shape[1]} parameters: {SHIPPED}; "
-          f"the representative draw: {REPRESENTATIVE}")
+    print(f"shipped {len(draws)} posterior draws of {draws.shape[1]} parameters: "
+          + "; ".join(str(p) for p in written))
 
 
 def show(result: dict, cfg: CalibrateConfig, out: Path) -> None:

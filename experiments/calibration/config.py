@@ -28,12 +28,16 @@ class CalibrateConfig(WorkLimit):
     population: str = par("indonesia", "-", "population profile (configs/population/)", _APP)
     n_citizens: int = par(10_000, "agents", "agents per calibration run", _APP, low=100, integer=True)
     network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
+    portfolio: str = par("general", "-", "the services (configs/portfolio/): general (one service) or "
+                         "indonesia; a portfolio other than general ships its own posterior", _APP)
     start_date: str = par("2020-01", "YYYY-MM", "month 0 of every calibration run (no later than any "
                           "target)", _APP)
     initial: dict[str, Any] = field(default_factory=dict)  # fixed values (dotted key: value), not inferred
     exclude: list[str] = par(["params.costs.", "policy."], "-", "key prefixes not inferred", _APP)
     infer: list[str] = par([], "-", "parameters ABC moves (empty: every uncertain one not excluded)", _APP)
     targets: str = par("configs/calibration/targets.yaml", "-", "the published figures fitted", _APP)
+    service_targets: str = par("configs/calibration/services.yaml", "-", "published figures of single "
+                               "services, fitted where the portfolio has the service", _APP)
     method: str = par("rejection", "-", "rejection or smc (ABC-SMC)", _APP, choices=METHODS)
     tolerance: float | None = par(None, "misfit", "acceptance bound on the standardised misfit; null: "
                                   "the error model's 95% bound", _APP, low=0, low_open=True)
@@ -77,6 +81,8 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
     populations, networks = group_options("population"), group_options("network")
     _check(cfg.population in populations, "population", cfg.population, ", ".join(populations))
     _check(cfg.network in networks, "network", cfg.network, ", ".join(networks))
+    portfolios = group_options("portfolio")
+    _check(cfg.portfolio in portfolios, "portfolio", cfg.portfolio, ", ".join(portfolios))
     decimal_year(cfg.start_date, "start_date")
     _check(cfg.population_size <= cfg.max_simulations, "population_size", cfg.population_size,
            f"an integer in [4, max_simulations={cfg.max_simulations:,}] (each particle is a simulation)")
@@ -86,7 +92,8 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
     known = {d.key for d, _ in uncertain_set(cfg)}
     for key in cfg.infer:
         _check(key in known, "infer", key, "keys of uncertain parameters not excluded (docs/parameters.md)")
-    compose(population=cfg.population, network=cfg.network, overrides=dict(cfg.initial))
+    compose(population=cfg.population, network=cfg.network, portfolio=cfg.portfolio,
+            overrides=dict(cfg.initial))
     _check(bool(inferred_parameters(cfg)), "exclude", list(cfg.exclude),
            "prefixes that leave at least one uncertain parameter")
 

@@ -48,7 +48,7 @@ from experiments.calibration.config import (
     inferred_parameters,
     marginalised_parameters,
 )
-from experiments.engine.targets import Target
+from experiments.engine.targets import Target, monthly_table
 from sim.config import ConfigError, SimConfig, apply_overrides, compose
 from sim.model import DigitalAdoptionModel
 from sim.parameters import Declared, Prior
@@ -79,25 +79,25 @@ class Simulator:
         self.targets = targets
         self.start_date = cfg.start_date
         self.months = max(t.month(cfg.start_date) for t in targets)
-        self.population, self.network = cfg.population, cfg.network
+        self.population, self.network, self.portfolio = cfg.population, cfg.network, cfg.portfolio
         self.overrides = start_overrides(cfg, max(self.months, 1))
         self._base: SimConfig | None = None
 
     def config(self, values: dict[str, float], seed: int) -> SimConfig:
         if self._base is None:
             self._base = compose(population=self.population, network=self.network,
-                                 overrides=self.overrides, parameters="declared")
+                                 portfolio=self.portfolio, overrides=self.overrides, parameters="declared")
         return replace(apply_overrides(self._base, values), seed=int(seed))
 
     def series(self, values: dict[str, float], seed: int) -> pd.DataFrame:
-        """The run's monthly rows (for predictive bands)."""
+        """The run's monthly rows, with the per-service columns (for predictive bands)."""
         model = DigitalAdoptionModel(config=self.config(values, seed))
         model.run(progress=False)
-        return model.timeseries()
+        return monthly_table(model.timeseries(), model.service_table())
 
     def run(self, values: dict[str, float], seed: int) -> dict[str, float]:
         rows = self.series(values, seed)
-        return {t.name: t.value(rows[t.metric], self.start_date) for t in self.targets}
+        return {t.name: t.value(rows[t.column], self.start_date) for t in self.targets}
 
     def __call__(self, parameter: dict[str, float]) -> dict[str, float]:
         """pyabc's model function: parameters p0, p1, ... on the unbounded scale (:func:`to_values`).

@@ -37,7 +37,7 @@ def _series(simulator: Simulator, values: dict[str, float], seed: int, metrics: 
 
 def predictive_runs(simulator: Simulator, draws: pd.DataFrame, n_jobs: int, seed: int) -> pd.DataFrame:
     """Monthly rows of one run per posterior draw (the target metrics), stacked with a ``draw`` id."""
-    metrics = sorted({t.metric for t in simulator.targets})
+    metrics = sorted({t.column for t in simulator.targets})
     jobs = (delayed(_series)(simulator, {k: float(v) for k, v in row.items()}, seed * 100_003 + i, metrics)
             for i, row in enumerate(draws.to_dict("records")))
     frames = Parallel(n_jobs=n_jobs)(jobs)
@@ -49,12 +49,13 @@ def target_checks(targets: list[Target], runs: pd.DataFrame, start_date: str, se
     rng = np.random.default_rng(seed)
     out = []
     for t in targets:
-        at = np.array([t.value(run[t.metric].reset_index(drop=True), start_date)
+        at = np.array([t.value(run[t.column].reset_index(drop=True), start_date)
                        for _, run in runs.groupby("draw", sort=True)])
         observed_like = at + rng.normal(0.0, t.sd, at.size)
         low, high = np.quantile(observed_like, [0.05, 0.95])
         out.append({
             "name": t.name, "year": int(math.floor(t.year)), "date": t.date, "metric": t.metric,
+            "service": t.service, "column": t.column,
             "observed": t.observed, "predicted": float(observed_like.mean()),
             "model_mean": float(at.mean()), "low": float(low), "high": float(high), "sd": t.sd,
             "held_out": t.held_out, "inside": bool(low <= t.observed <= high), "source": t.source,
@@ -88,7 +89,7 @@ def identification(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.Data
 def fit_figure(targets: list[Target], runs: pd.DataFrame, checks: list[dict], path: Path) -> Path:
     """One panel per target metric: predictive mean and 90% band over time, published figures with
     their error bars (filled: fitted; open: held out)."""
-    metrics = sorted({t.metric for t in targets if not t.is_growth})  # growth: in the table
+    metrics = sorted({t.column for t in targets if not t.is_growth})  # growth: in the table
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.2), squeeze=False)
     by_month = runs.groupby("draw").cumcount()
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -98,15 +99,15 @@ def fit_figure(targets: list[Target], runs: pd.DataFrame, checks: list[dict], pa
         ax.fill_between(year, band[0.05] * 100, band[0.95] * 100, color="#9ecae1", alpha=0.6,
                         label="90% of posterior runs")
         ax.plot(year, grouped[metric].mean() * 100, color="#08519c", label="posterior mean")
-        for c in (c for c in checks if c["metric"] == metric):
+        for c in (c for c in checks if c.get("column", c["metric"]) == metric):
             t = next(t for t in targets if t.name == c["name"])
             ax.errorbar(t.year, t.observed * 100, yerr=1.645 * t.sd * 100, fmt="o", capsize=3,
                         color="#d62728", mfc="white" if t.held_out else "#d62728",
-                        label="held out (2024-25)" if t.held_out else "fitted (to 2023)")
+                        label="held out" if t.held_out else "fitted")
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
         ax.legend(unique.values(), unique.keys(), fontsize=8, loc="lower right")
-        ax.set_title(LABELS.get(metric, metric)[:60], fontsize=9)
+        ax.set_title(_title(metric)[:60], fontsize=9)
         ax.set_xlabel("year")
         ax.set_ylabel("%")
         ax.set_ylim(0, 100)
@@ -117,6 +118,12 @@ def fit_figure(targets: list[Target], runs: pd.DataFrame, checks: list[dict], pa
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _title(column: str) -> str:
+    """A panel's title: the metric's description, or ``<service>: <column>`` for a service column."""
+    service, _, metric = column.rpartition(".")
+    return f"{service}: {metric.replace('_', ' ')}" if service else LABELS.get(column, column)
 
 
 def marginals_figure(posterior: pd.DataFrame, ident: pd.DataFrame, priors: dict[str, Prior],

@@ -88,7 +88,7 @@ def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
     for scenario in cfg.scenarios:
         base = replace(composed(cfg, scenario), progress=False, materialise_agents="never")
         out += seeded_configs(base, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
-                              cfg.posterior_file)
+                              cfg.posterior_file, cfg.portfolio)
     return out
 
 
@@ -157,7 +157,7 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
-        "posterior_file": str(posterior_path(cfg.posterior_file)),
+        "posterior_file": str(posterior_path(cfg.posterior_file, cfg.portfolio)),
         "shipped": shipped_status(),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)

@@ -25,6 +25,20 @@ from sim.declarations import uncertain_parameters
 UNCERTAINTY = ("none", "posterior")
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "posterior.parquet"
+
+
+def shipped_posterior(portfolio: str = "general") -> Path:
+    """The shipped posterior of a portfolio: ``posterior.parquet`` for the general service,
+    ``posterior_<portfolio>.parquet`` beside it for another (calibrated on its services' figures too)."""
+    return SHIPPED if portfolio == "general" else SHIPPED.with_name(f"posterior_{portfolio}.parquet")
+
+
+def shipped_checks(portfolio: str = "general") -> Path:
+    """The posterior predictive checks shipped with :func:`shipped_posterior`."""
+    name = "calibration.json" if portfolio == "general" else f"calibration_{portfolio}.json"
+    return SHIPPED.with_name(name)
+
+
 REPRESENTATIVE = Path(__file__).resolve().parents[2] / "configs" / "parameters" / "calibrated.yaml"
 
 
@@ -122,11 +136,11 @@ def parameter_set_yaml(posterior: pd.DataFrame, source: str, commit: str) -> str
     return header + yaml.safe_dump(tree, sort_keys=False, width=100)
 
 
-def posterior_path(path: str | None) -> Path:
-    """The posterior file a setting names (None: the shipped one); an empty name is refused, since
-    ``Path("")`` is the current folder."""
+def posterior_path(path: str | None, portfolio: str = "general") -> Path:
+    """The posterior file a setting names (None: the one shipped for ``portfolio``); an empty name is
+    refused, since ``Path("")`` is the current folder."""
     if path is None:
-        return SHIPPED
+        return shipped_posterior(portfolio)
     if not str(path).strip():
         raise ConfigError(f"posterior_file={path!r}: an empty file name; allowed: a path to a Parquet "
                           "file, or null for the shipped posterior")
@@ -134,17 +148,17 @@ def posterior_path(path: str | None) -> Path:
 
 
 def seeded_configs(base: SimConfig, seeds: list[int], uncertainty: str,
-                   posterior_file: str | None = None) -> list[SimConfig]:
+                   posterior_file: str | None = None, portfolio: str = "general") -> list[SimConfig]:
     """One config per seed. With ``uncertainty=posterior`` each seed also takes its posterior draw
     (:func:`draw_for_seed`), the same in every scenario built from the same seeds."""
     if uncertainty == "none":
         return [replace(base, seed=seed) for seed in seeds]
-    posterior = load_posterior(posterior_path(posterior_file))
+    posterior = load_posterior(posterior_path(posterior_file, portfolio))
     return [replace(apply_overrides(base, draw_for_seed(posterior, seed)), seed=seed) for seed in seeds]
 
 
-def check_uncertainty(uncertainty: str, posterior_file: str | None) -> None:
+def check_uncertainty(uncertainty: str, posterior_file: str | None, portfolio: str = "general") -> None:
     if uncertainty not in UNCERTAINTY:
         raise ConfigError(f"uncertainty={uncertainty!r}: unknown; allowed: {', '.join(UNCERTAINTY)}")
     if uncertainty == "posterior":
-        load_posterior(posterior_path(posterior_file))
+        load_posterior(posterior_path(posterior_file, portfolio))

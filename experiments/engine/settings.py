@@ -133,8 +133,9 @@ class ReplicatedSettings(RunSettings):
                            "same draw in every configuration (paired); none: every seed runs the "
                            "parameter set of `parameter_set`",
                            _APP, choices=UNCERTAINTY)
-    posterior_file: str | None = par(None, "-", "Parquet file of posterior draws; null: the shipped one "
-                                     "(experiments/data/posterior.parquet)", _APP)
+    posterior_file: str | None = par(None, "-", "Parquet file of posterior draws; null: the one shipped "
+                                     "for the portfolio (experiments/data/posterior.parquet, or "
+                                     "posterior_<portfolio>.parquet beside it)", _APP)
 
 
 @dataclass
@@ -268,7 +269,7 @@ def check_settings(cfg: Any) -> None:
     if isinstance(cfg, RunSettings):
         model_settings(cfg)  # overrides parse, and none of them sets a key the app owns
     if isinstance(cfg, ReplicatedSettings):
-        check_uncertainty(cfg.uncertainty, cfg.posterior_file)
+        check_uncertainty(cfg.uncertainty, cfg.posterior_file, getattr(cfg, "portfolio", "general"))
 
 
 def check_work(cfg: WorkLimit, runs: int, citizens: int, months: int, drivers: dict[str, int]) -> None:

@@ -23,7 +23,9 @@ from sim.rules.trends import decimal_year
 DEFAULT_TARGETS = CONFIG_DIR / "calibration" / "targets.yaml"
 METRIC_UNITS = {m.name: m.unit for m in METRICS}
 FIELDS = ("name", "metric", "date", "observed", "sd", "held_out", "source")
-OPTIONAL = ("base_date",)
+OPTIONAL = ("base_date", "service")
+# A service target's metric: a column of the per-service table (sim.rules.services.SERVICE_COLUMNS)
+SERVICE_METRICS = {"used_share_of_eligible": "share", "online_share": "share"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,13 @@ class Target:
     held_out: bool
     source: str
     base_date: str | None = None
+    service: str | None = None  # a service of the portfolio: the metric is then a per-service column
+
+    @property
+    def column(self) -> str:
+        """The column of a run's monthly table this target reads (``<service>.<metric>`` for a
+        service target, see :func:`monthly_table`)."""
+        return self.metric if self.service is None else f"{self.service}.{self.metric}"
 
     @property
     def is_growth(self) -> bool:
@@ -78,20 +87,34 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> list[Target]:
     return targets
 
 
+def monthly_table(timeseries: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
+    """A run's monthly rows with its per-service columns beside them (``<service>.<column>``, for
+    the service targets), one row per month from 0."""
+    if services.empty:
+        return timeseries
+    wide = services.pivot(index="month", columns="service", values=list(SERVICE_METRICS))
+    wide.columns = [f"{service}.{column}" for column, service in wide.columns]
+    return timeseries.join(wide.reindex(timeseries.index))
+
+
 def _target(item: object, i: int) -> Target:
     if not isinstance(item, dict) or not set(FIELDS) <= set(item) <= set(FIELDS + OPTIONAL):
         keys = sorted(item) if isinstance(item, dict) else item
         raise ConfigError(f"targets[{i}]={keys!r}: wrong fields; allowed: exactly {', '.join(FIELDS)} "
                           f"(and optionally {', '.join(OPTIONAL)})")
     name = str(item["name"])
-    if item["metric"] not in METRIC_NAMES:
+    service = item.get("service")
+    if service is not None and item["metric"] not in SERVICE_METRICS:
+        raise ConfigError(f"targets.{name}.metric={item['metric']!r}: not a per-service column; allowed: "
+                          f"{', '.join(SERVICE_METRICS)} (a target with a service)")
+    if service is None and item["metric"] not in METRIC_NAMES:
         raise ConfigError(f"targets.{name}.metric={item['metric']!r}: unknown metric; allowed: a name "
                           "from docs/metrics.md")
     for key in ("observed", "sd"):
         v = item[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ConfigError(f"targets.{name}.{key}={v!r}: not a number; allowed: a finite number")
-    unit = METRIC_UNITS[item["metric"]]
+    unit = SERVICE_METRICS[item["metric"]] if service is not None else METRIC_UNITS[item["metric"]]
     base_date = item.get("base_date")
     if base_date is not None:
         decimal_year(str(base_date), f"targets.{name}.base_date")
@@ -104,7 +127,7 @@ def _target(item: object, i: int) -> Target:
         raise ConfigError(f"targets.{name}.held_out={item['held_out']!r}: allowed: true or false")
     target = Target(name, item["metric"], str(item["date"]), float(item["observed"]),
                     float(item["sd"]), item["held_out"], str(item["source"]).strip(),
-                    None if base_date is None else str(base_date))
+                    None if base_date is None else str(base_date), None if service is None else str(service))
     _ = target.year  # the date is checked here
     if target.is_growth and decimal_year(target.base_date) >= target.year:
         raise ConfigError(f"targets.{name}.base_date={base_date!r}: not before date={target.date}; "

@@ -70,7 +70,7 @@ def frontier_plan(cfg: FrontierConfig) -> list[tuple[dict[str, Any] | None, list
     def seeded(alloc: dict[str, float]) -> list[SimConfig]:
         split = replace(base, policy=replace(base.policy, allocation=Allocation(**alloc)))
         validate(split)
-        return seeded_configs(split, seeds, cfg.uncertainty, cfg.posterior_file)
+        return seeded_configs(split, seeds, cfg.uncertainty, cfg.posterior_file, cfg.portfolio)
 
     plan: list[tuple[dict[str, Any] | None, list[SimConfig]]] = []
     if cfg.reference:
@@ -85,7 +85,7 @@ def seed_draws(cfg: FrontierConfig) -> pd.DataFrame | None:
     posterior file the runs drew from; None under ``uncertainty=none`` (every seed at the defaults)."""
     if cfg.uncertainty == "none":
         return None
-    posterior = load_posterior(posterior_path(cfg.posterior_file))
+    posterior = load_posterior(posterior_path(cfg.posterior_file, cfg.portfolio))
     return pd.DataFrame({seed: draw_for_seed(posterior, seed)
                          for seed in seed_list(cfg.first_seed, cfg.seeds)}).T.rename_axis("seed")
 

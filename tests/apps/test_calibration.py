@@ -14,15 +14,25 @@ import pandas as pd
 import pytest
 import yaml
 
+from experiments.calibration.app import calibration_targets
 from experiments.calibration.config import (
     CalibrateConfig,
     inferred_parameters,
     marginalised_parameters,
 )
+from experiments.calibration.inference import Simulator
 from experiments.engine import stats
-from experiments.engine.posterior import draw_for_seed, seeded_configs
+from experiments.engine.posterior import (
+    SHIPPED,
+    check_uncertainty,
+    draw_for_seed,
+    posterior_path,
+    seeded_configs,
+    shipped_checks,
+)
 from experiments.engine.targets import DEFAULT_TARGETS, load_targets
 from sim.config import ConfigError, compose
+from sim.model import DigitalAdoptionModel
 from tests.conftest import REPO
 
 
@@ -102,6 +112,60 @@ def test_quick_calibration_writes_every_output(tmp_path):
     assert (ident["sd_ratio"] > 0).all()
     for name in ("calibration.md", "calibration.html", "figures/fit.png", "figures/posterior.png"):
         assert (out / name).stat().st_size > 0, name
+
+
+SERVICE_TARGETS = REPO / "configs" / "calibration" / "services.yaml"
+
+
+def test_service_targets_are_fitted_only_where_the_portfolio_has_the_service():
+    national = load_targets(DEFAULT_TARGETS)
+    services = load_targets(SERVICE_TARGETS)
+    assert services and all(t.service and t.source and t.sd > 0 for t in services)
+    assert calibration_targets(CalibrateConfig()) == national  # the general service has no target
+    both = calibration_targets(CalibrateConfig(portfolio="indonesia"))
+    assert both == national + services
+    assert {t.service for t in services} <= set(compose(portfolio="indonesia").services)
+
+
+def test_a_service_target_reads_its_own_service_column_of_the_run():
+    """The value ABC compares is the per-service table's figure at the target's month."""
+    cfg = CalibrateConfig(portfolio="indonesia", n_citizens=2_000)
+    targets = [t for t in calibration_targets(cfg) if t.service]
+    simulator = Simulator(cfg, [], targets)
+    rows = simulator.series({}, seed=3)
+    values = simulator.run({}, seed=3)
+    model = DigitalAdoptionModel(config=simulator.config({}, 3))
+    model.run(progress=False)
+    table = model.service_table()
+    for t in targets:
+        month = t.month(cfg.start_date)
+        own = table[(table["service"] == t.service) & (table["month"] == month)][t.metric]
+        assert values[t.name] == pytest.approx(float(own.iloc[0])), t.name
+        assert 0 <= values[t.name] <= 1 and len(rows) == simulator.months + 1
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("targets: [{name: a, service: tax_filing, metric: access, date: '2021-03', observed: 0.9, sd: 0.1, "
+     "held_out: false, source: s}]", "not a per-service column"),
+    ("targets: [{name: a, service: nonsense, metric: online_share, date: '2021-03', observed: 0.9, sd: 0.1, "
+     "held_out: false, source: s}]", "unknown service"),
+])
+def test_bad_service_targets_get_one_line(tmp_path, text, fragment):
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=fragment) as err:
+        calibration_targets(CalibrateConfig(portfolio="indonesia", service_targets=str(path)))
+    assert "\n" not in str(err.value)
+
+
+def test_each_portfolio_has_its_own_shipped_posterior_and_a_missing_one_is_one_line():
+    assert posterior_path(None) == SHIPPED and shipped_checks().name == "calibration.json"
+    assert posterior_path(None, "indonesia").name == "posterior_indonesia.parquet"
+    assert posterior_path(None, "indonesia").parent == SHIPPED.parent
+    assert posterior_path("mine.parquet", "indonesia").name == "mine.parquet"  # a named file wins
+    with pytest.raises(ConfigError, match="posterior_nowhere.parquet: no posterior there") as err:
+        check_uncertainty("posterior", None, "nowhere")
+    assert "\n" not in str(err.value)
 
 
 def test_posterior_draws_are_paired_across_scenarios(tmp_path):
