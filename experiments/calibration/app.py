@@ -38,9 +38,9 @@ from experiments.calibration.config import (
 from experiments.calibration.inference import Simulator, run_abc, run_rejection
 from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import (
-    REPRESENTATIVE,
     equal_weight_draws,
     parameter_set_yaml,
+    representative_set,
     shipped_checks,
     shipped_posterior,
 )
@@ -140,9 +140,10 @@ def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None,
          portfolio: str = "general") -> None:
     """Copy the posterior into the project: every draw (a rejection posterior's kept draws are
     distinct and equally weighted; a weighted one is resampled to :data:`SHIPPED_DRAWS`), the checks,
-    and, for the general portfolio, the representative draw as ``configs/parameters/calibrated.yaml``,
-    each with its commit stamp (:mod:`experiments.engine.stamp`), so that a report can tell when the
-    model has moved on. Another portfolio's posterior goes beside it (:func:`shipped_posterior`)."""
+    and the representative draw as a parameter set (``configs/parameters/calibrated.yaml``), each with
+    its commit stamp (:mod:`experiments.engine.stamp`), so that a report can tell when the model has
+    moved on. Another portfolio's files go beside them, named after it (:func:`shipped_posterior`,
+    :func:`representative_set`)."""
     weights = posterior["weight"].to_numpy()
     draws = (posterior.drop(columns="weight") if np.allclose(weights, weights[0])
              else equal_weight_draws(posterior, SHIPPED_DRAWS, seed))
@@ -152,11 +153,10 @@ def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None,
         draws.to_parquet(tmp, index=False)
     checks_path = shipped_checks(portfolio)
     atomic_write(checks_path, json.dumps(checks, indent=2))
-    written = [target, checks_path]
-    if portfolio == "general":
-        atomic_write(REPRESENTATIVE, parameter_set_yaml(draws, "experiments/data/posterior.parquet",
-                                                        code_version()))
-        written.append(REPRESENTATIVE)
+    representative = representative_set(portfolio)
+    atomic_write(representative, parameter_set_yaml(draws, str(target.relative_to(target.parents[2])),
+                                                    code_version()))
+    written = [target, checks_path, representative]
     stamp = stamp or current_stamp("make calibrate ARGS=ship=true")
     for path in written:
         write_sidecar(path, stamp)

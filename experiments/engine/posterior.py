@@ -33,6 +33,15 @@ def shipped_posterior(portfolio: str = "general") -> Path:
     return SHIPPED if portfolio == "general" else SHIPPED.with_name(f"posterior_{portfolio}.parquet")
 
 
+def representative_set(portfolio: str = "general") -> Path:
+    """The calibrated parameter set (the representative posterior draw) of a portfolio:
+    ``configs/parameters/calibrated.yaml``, or ``calibrated_<portfolio>.yaml`` beside it, selected
+    with ``parameters=calibrated_<portfolio>``."""
+    if portfolio == "general":
+        return REPRESENTATIVE
+    return REPRESENTATIVE.with_name(f"calibrated_{portfolio}.yaml")
+
+
 def shipped_checks(portfolio: str = "general") -> Path:
     """The posterior predictive checks shipped with :func:`shipped_posterior`."""
     name = "calibration.json" if portfolio == "general" else f"calibration_{portfolio}.json"

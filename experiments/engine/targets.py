@@ -25,7 +25,7 @@ METRIC_UNITS = {m.name: m.unit for m in METRICS}
 FIELDS = ("name", "metric", "date", "observed", "sd", "held_out", "source")
 OPTIONAL = ("base_date", "service")
 # A service target's metric: a column of the per-service table (sim.rules.services.SERVICE_COLUMNS)
-SERVICE_METRICS = {"used_share_of_eligible": "share", "online_share": "share"}
+SERVICE_METRICS = {"used_share_of_eligible": "share", "online_share": "share", "electronic_share": "share"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ resume), installs what the step produced at its shipped path, and stamps each fi
 it came from (:mod:`experiments.engine.stamp`, taken once before the first step). Each step prints
 its progress and its wall time.
 
-Settings (``key=value``): ``steps=[docs,morris,validation,figures]`` (the default; ``posterior`` is
+Settings (``key=value``): ``steps=[docs,morris,validation,figures,services]`` (the default; ``posterior`` is
 added by ``posterior=true``: the calibration, about two hours), ``out=<folder>`` (write the results
 below this folder, at the same relative paths, instead of over the shipped files), ``work=<folder>``
 (the apps' run folders; default ``outputs/shipped/<time>``), ``n_jobs=<int>`` (passed to the apps),
@@ -41,7 +41,7 @@ from experiments.shipped import documents
 from sim.config import ConfigError
 
 STEP_NAMES = ("docs", "morris", "validation", "figures", "posterior")
-DEFAULT_STEPS = ("docs", "morris", "validation", "figures")
+DEFAULT_STEPS = ("docs", "morris", "validation", "figures", "services")
 KEYS = ("steps", "posterior", "quick", "out", "work", "n_jobs")
 MORRIS_FIGURES = ("adoption_final", "gap_urban_rural")
 SOBOL_PARAMETERS = 4  # the Sobol step varies this many of the Morris screening's leaders
@@ -55,6 +55,7 @@ QUICK = {
     "sobol": [*_TINY, "sobol_n=4", "noise_points=2", "noise_seeds=2"],
     "discover": [*_TINY, "n_samples=20", "min_coverage=0.3", "max_qp=null"],
     "validation": ["quick=true", "progress=false"],
+    "services": [*_TINY, "seeds=2", "uncertainty=none"],
 }
 
 
@@ -248,6 +249,26 @@ def step_figures(ctx: Context) -> None:
                      documents.discover_block(folder, _minutes(time.perf_counter() - started)))
 
 
+# The services step's scenarios: the baseline, the two levers the planners weigh, and the channels and
+# consolidation the services bring (every policy of configs/policy/ runs in the main job).
+SERVICE_SCENARIOS = ("baseline", "training", "infrastructure", "service_centres", "partnerships",
+                     "consolidation", "mandate")
+
+
+def step_services(ctx: Context) -> None:
+    """The comparison under the indonesia portfolio with its own posterior: the per-service table and
+    that posterior's fit, in docs/services.md."""
+    from experiments.engine.posterior import shipped_checks
+
+    folder = ctx.work / "services"
+    started = time.perf_counter()
+    run_app("experiments.compare", ctx.args("services", "portfolio=indonesia",
+                                            f"scenarios=[{','.join(SERVICE_SCENARIOS)}]"), folder)
+    ctx.update_block("docs/services.md", "services",
+                     documents.services_block(folder, shipped_checks("indonesia"),
+                                              _minutes(time.perf_counter() - started)))
+
+
 def step_posterior(ctx: Context) -> None:
     """The calibration (ABC rejection, about two hours): it ships the posterior, its checks and the
     calibrated parameter set itself, each with its stamp."""
@@ -269,6 +290,8 @@ STEPS = {s.name: s for s in (
     Step("validation", "validation (docs/validation.md)", step_validation, 2.5),
     Step("figures", "Sobol indices and scenario discovery (docs/figures, docs/sensitivity.md)", step_figures,
          3.0),
+    Step("services", "the comparison per service under the indonesia portfolio (docs/services.md)",
+         step_services, 3.0),
     Step("posterior", "calibration (experiments/data/posterior.parquet, calibration.json, "
                       "configs/parameters/calibrated.yaml)", step_posterior, 125.0),
 )}
@@ -276,7 +299,8 @@ STEPS = {s.name: s for s in (
 
 # The generated blocks each step rewrites in a written document (document, block name).
 BLOCKS = {"morris": [("docs/sensitivity.md", "morris")], "validation": [("docs/validation.md", "validation")],
-          "figures": [("docs/sensitivity.md", "sobol"), ("docs/sensitivity.md", "discover")]}
+          "figures": [("docs/sensitivity.md", "sobol"), ("docs/sensitivity.md", "discover")],
+          "services": [("docs/services.md", "services")]}
 
 
 def check_documents(opts: Options, stamp: Stamp) -> None:

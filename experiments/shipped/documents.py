@@ -185,3 +185,49 @@ def validation_block(folder: Path, wall: str) -> str:
         lines += [f"- [{r['case']}] {r['name']}: {r['reason']}" for _, r in failed.iterrows()]
     lines.append("")
     return "\n".join(lines)
+
+
+SERVICE_COLUMNS_SHOWN = ("service", "scenario", "eligible", "used online by the end",
+                         "online share, last year", "change against baseline")
+
+
+def services_block(folder: Path, checks_path: Path, wall: str) -> str:
+    """The comparison under the ``indonesia`` portfolio, per service (the compare app's
+    ``service_summary.csv``), and the fit of that portfolio's own posterior to the published figures
+    (its shipped ``calibration_<portfolio>.json``)."""
+    cfg = run_config(folder)
+    table = pd.read_csv(folder / "service_summary.csv")
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    baseline = scenarios[0]
+
+    def share(r: pd.Series, name: str) -> str:
+        return (f"{r[f'{name}_mean']:.1%} [{r[f'{name}_p05']:.1%}, {r[f'{name}_p95']:.1%}]"
+                if np.isfinite(r[f"{name}_mean"]) else "-")
+
+    worlds = ("each seed one draw of the portfolio's own posterior "
+              "(`experiments/data/posterior_indonesia.parquet`)" if cfg.get("uncertainty") == "posterior"
+              else "every seed the same parameter set (uncertainty=none)")
+    lines = [para(f"`make shipped` (step services: `python -m experiments.compare portfolio=indonesia`): "
+                  f"{len(scenarios)} scenarios x {cfg.get('seeds', '?')} seeds, {worlds}, "
+                  f"{int(cfg.get('n_citizens') or 0):,} citizens, {cfg.get('steps', '?')} forecast months; "
+                  f"5%-95% across the runs in brackets; changes are paired by seed. **{wall}** wall."), "",
+             "| " + " | ".join(SERVICE_COLUMNS_SHOWN) + " |", "|---|---|---:|---:|---:|---:|"]
+    for _, r in table.iterrows():
+        change = ("-" if r["scenario"] == baseline else
+                  f"{100 * r['used_change_mean']:+.1f} pp [{100 * r['used_change_p05']:+.1f}, "
+                  f"{100 * r['used_change_p95']:+.1f}]")
+        lines.append(f"| {r['service']} | {r['scenario']} | {r['eligible_share']:.0%} | "
+                     f"{share(r, 'used_final')} | {share(r, 'online_share_last_year')} | {change} |")
+    checks = json.loads(checks_path.read_text(encoding="utf-8")) if checks_path.is_file() else []
+    if checks:
+        inside = sum(bool(c["inside"]) for c in checks)
+        lines += ["", para(f"The portfolio's posterior against the published figures (`{checks_path.name}`): "
+                           f"{inside} of {len(checks)} inside the 90% posterior predictive interval."), "",
+                  "| target | service | date | observed | predicted [90%] | fitted | inside |",
+                  "|---|---|---|---:|---:|---|---|"]
+        for c in checks:
+            lines.append(f"| {c['name']} | {c.get('service') or '-'} | {c['date']} | {c['observed']:.3g} | "
+                         f"{c['predicted']:.3g} [{c['low']:.3g}, {c['high']:.3g}] | "
+                         f"{'held out' if c['held_out'] else 'fitted'} | {'yes' if c['inside'] else 'no'} |")
+    lines.append("")
+    return "\n".join(lines)

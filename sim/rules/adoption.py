@@ -105,6 +105,12 @@ class AdoptionParams(Block):
         0.3, "share of the literacy needed", "share of the literacy needed that a partner's assisted "
         "access point (post office, bank or telco agent, village agent) removes; less than a service "
         "centre's staff, who know the services", "assumption", low=0, high=1, prior=(0.1, 0.5))
+    assisted_electronic: float = par(
+        0.5, "share of counter transactions", "share of a digital-by-default service's counter "
+        "transactions that the office's staff complete in the online system (help desks; employers and "
+        "consultants filing for people): electronic transactions of the service, not the person's own "
+        "use; identified by DJP's electronic share of tax returns (docs/services.md)",
+        low=0, high=1, prior=(0.0, 1.0))
     lapse_on_failure: float = par(0.3, "probability", "chance to lapse after a failure, x (1 - trust)",
                                   low=0, high=1, prior=(0.1, 0.5))
     p: float = par(0.03, "/ month", "Bass innovation coefficient (reduced form only)",
@@ -338,7 +344,8 @@ def step_citizens(
         else:
             ok = online & (success_u[users][:, None] < chances)
             succeeded = ok.sum(axis=1) == online.sum(axis=1)
-        record_month(services.portfolio, needs_k, users, online, ok)
+        record_month(services.portfolio, needs_k, users, online, ok, services.month,
+                     params.assisted_electronic)
     success, failure = users[succeeded], users[~succeeded]
     experience = np.zeros(c.n, dtype=np.int8)
     experience[success] = 1

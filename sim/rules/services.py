@@ -291,18 +291,31 @@ def activate(portfolio: Portfolio, needs: Needs, users: np.ndarray, office: np.n
 
 
 def record_month(portfolio: Portfolio, needs: Needs, users: np.ndarray, online: np.ndarray,
-                 ok: np.ndarray) -> None:
+                 ok: np.ndarray, month: int, assisted_electronic: float) -> None:
     """This month's counts per service (``online`` and ``ok``, the online uses that succeeded, are rows of
-    ``users``); ``used`` gains the successful online uses."""
-    portfolio.month_counts["needs"] = np.array([w.size for w in needs.who], dtype=np.int64)
+    ``users``); ``used`` gains the successful online uses.
+
+    A service that is digital by default is electronic at the counter too: of the transactions done
+    there (the needs not met online), the office's staff complete a share ``assisted_electronic`` in
+    the online system (tax offices' e-Filing help desks; employers and consultants filing for people).
+    They count as the service's electronic transactions, not as the person's own use: the person has
+    not used the online channel, so ``used`` and the national measures are unchanged. The count is the
+    expected one, rounded (no draw: nobody's state depends on which of them it was)."""
+    need_counts = np.array([w.size for w in needs.who], dtype=np.int64)
+    successes = ok.sum(axis=0)
+    portfolio.month_counts["needs"] = need_counts
     portfolio.month_counts["online"] = online.sum(axis=0)
-    portfolio.month_counts["online_successes"] = ok.sum(axis=0)
+    portfolio.month_counts["online_successes"] = successes
+    by_default = np.array([start is not None and month >= start for start in portfolio.default_from])
+    portfolio.month_counts["assisted_electronic"] = np.where(
+        by_default, np.rint(assisted_electronic * (need_counts - successes)), 0).astype(np.int64)
     new = ok & ~portfolio.used[users]
     portfolio.used[users] |= new
     portfolio.used_count += new.sum(axis=0)
 
 SERVICE_COLUMNS = ("month", "service", "eligible_share", "needs", "online", "online_successes",
-                   "activations", "activations_refused", "used_share_of_eligible", "online_share")
+                   "assisted_electronic", "activations", "activations_refused", "used_share_of_eligible",
+                   "online_share", "electronic_share")
 
 
 def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
@@ -316,13 +329,16 @@ def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
     for k, name in enumerate(portfolio.names):
         needs = int(counts.get("needs", zero)[k])
         successes = int(counts.get("online_successes", zero)[k])
+        assisted = int(counts.get("assisted_electronic", zero)[k])
         rows.append({
             "month": month, "service": name, "eligible_share": eligible[k] / n, "needs": needs,
             "online": int(counts.get("online", zero)[k]), "online_successes": successes,
+            "assisted_electronic": assisted,
             "activations": int(counts.get("activations", zero)[k]),
             "activations_refused": int(counts.get("activations_refused", zero)[k]),
             "used_share_of_eligible": used[k] / eligible[k] if eligible[k] else float("nan"),
             "online_share": successes / needs if needs else float("nan"),
+            "electronic_share": (successes + assisted) / needs if needs else float("nan"),
         })
     portfolio.month_counts = {}
     return rows

@@ -40,8 +40,9 @@ def test_bad_settings_are_refused_with_one_line(argv: list[str], pattern: str) -
 
 
 def test_the_steps_and_the_posterior_flag() -> None:
-    assert app.parse([]).steps == ("docs", "morris", "validation", "figures")
-    assert app.parse(["posterior=true"]).steps == ("docs", "morris", "validation", "figures", "posterior")
+    assert app.parse([]).steps == ("docs", "morris", "validation", "figures", "services")
+    assert app.parse(["posterior=true"]).steps == ("docs", "morris", "validation", "figures", "services",
+                                                   "posterior")
     assert app.parse(["steps=[validation,docs]"]).steps == ("docs", "validation")  # always in order
     assert app.parse(["steps=morris,validation"]).steps == ("morris", "validation")  # make quotes nothing
 
