@@ -61,7 +61,9 @@ def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file") -> p
     """
     path = Path(path)
     where = f"{key}={path}"
-    fix = "a Parquet file of posterior draws (make calibrate ARGS=ship=true), or uncertainty=none"
+    portfolio = path.stem.removeprefix("posterior_") if path.parent == SHIPPED.parent else "general"
+    ship = "ship=true" if portfolio in ("general", path.stem) else f"'ship=true portfolio={portfolio}'"
+    fix = f"a Parquet file of posterior draws (make calibrate ARGS={ship}), or uncertainty=none"
     if not path.exists():
         raise ConfigError(f"{where}: no posterior there (no such file); allowed: {fix}")
     if not path.is_file():

@@ -188,7 +188,7 @@ def validation_block(folder: Path, wall: str) -> str:
 
 
 SERVICE_COLUMNS_SHOWN = ("service", "scenario", "eligible", "used online by the end",
-                         "online share, last year", "change against baseline")
+                         "electronic share, last year", "change against baseline")
 
 
 def services_block(folder: Path, checks_path: Path, wall: str) -> str:
@@ -217,7 +217,7 @@ def services_block(folder: Path, checks_path: Path, wall: str) -> str:
                   f"{100 * r['used_change_mean']:+.1f} pp [{100 * r['used_change_p05']:+.1f}, "
                   f"{100 * r['used_change_p95']:+.1f}]")
         lines.append(f"| {r['service']} | {r['scenario']} | {r['eligible_share']:.0%} | "
-                     f"{share(r, 'used_final')} | {share(r, 'online_share_last_year')} | {change} |")
+                     f"{share(r, 'used_final')} | {share(r, 'electronic_share_last_year')} | {change} |")
     checks = json.loads(checks_path.read_text(encoding="utf-8")) if checks_path.is_file() else []
     if checks:
         inside = sum(bool(c["inside"]) for c in checks)

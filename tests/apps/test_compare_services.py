@@ -17,11 +17,11 @@ def test_a_comparison_with_the_indonesia_portfolio_reports_each_service(tmp_path
     assert set(table["scenario"]) == {"baseline", "mandate"}
     base = table[table["scenario"] == "baseline"]
     assert (base["used_change_mean"] == 0).all()  # the baseline against itself
-    shares = table[[c for c in table if c.startswith(("used_final", "online_share"))]]
+    shares = table[[c for c in table if c.startswith(("used_final", "electronic_share"))]]
     assert ((shares >= 0) & (shares <= 1) | shares.isna()).all().all()
     # a share of no transactions is missing, not 0: the census was over long before the last year
     census = table[table["service"] == "census_2020"]
-    assert census["online_share_last_year_mean"].isna().all() and (census["used_final_mean"] > 0).all()
+    assert census["electronic_share_last_year_mean"].isna().all() and (census["used_final_mean"] > 0).all()
     # a mandate covering every service raises the general service's use in every seed
     general = table.set_index(["scenario", "service"]).loc[("mandate", "general")]
     assert general["used_change_p05"] > 0

@@ -125,3 +125,27 @@ def test_the_validation_block_counts_scored_checks_per_case_and_lists_failures(t
     assert "| indonesia | 0 | - | - | 1 (1 consistency) |" in body and "| watts | 0 | - | - | 1 |" in body
     assert body.index("| bass") < body.index("| watts") < body.index("| indonesia") < body.index("| ablation")
     assert "- [ablation] F6: opposite sign" in body
+
+
+def test_the_services_block_shows_each_service_and_the_portfolio_fit(tmp_path: Path) -> None:
+    rows = [("baseline", "tax_filing", 0.09, 0.5, 0.4, 0.6, 0.95, 0.93, 0.97, 0.0, 0.0, 0.0),
+            ("training", "tax_filing", 0.09, 0.55, 0.45, 0.65, 0.96, 0.94, 0.98, 0.05, 0.01, 0.09),
+            ("training", "census_2020", 1.0, 0.2, 0.15, 0.25, float("nan"), float("nan"), float("nan"),
+             0.0, 0.0, 0.0)]
+    columns = ["scenario", "service", "eligible_share", "used_final_mean", "used_final_p05", "used_final_p95",
+               "electronic_share_last_year_mean", "electronic_share_last_year_p05",
+               "electronic_share_last_year_p95", "used_change_mean", "used_change_p05", "used_change_p95"]
+    pd.DataFrame(rows, columns=columns).to_csv(tmp_path / "service_summary.csv", index=False)
+    checks = [{"name": "efiling_share_2020", "service": "tax_filing", "date": "2020-03", "observed": 0.964,
+               "predicted": 0.95, "low": 0.92, "high": 0.98, "held_out": False, "inside": True},
+              {"name": "access_2024", "service": None, "date": "2024-01", "observed": 0.8, "predicted": 0.7,
+               "low": 0.65, "high": 0.75, "held_out": True, "inside": False}]
+    (tmp_path / "checks.json").write_text(json.dumps(checks))
+    body = documents.services_block(tmp_path, tmp_path / "checks.json", "2.0 min")
+    assert "| tax_filing | baseline | 9% | 50.0% [40.0%, 60.0%] | 95.0% [93.0%, 97.0%] | - |" in body
+    assert ("| tax_filing | training | 9% | 55.0% [45.0%, 65.0%] | 96.0% [94.0%, 98.0%] | "
+            "+5.0 pp [+1.0, +9.0] |") in body
+    assert "| census_2020 | training | 100% | 20.0% [15.0%, 25.0%] | - |" in body  # no transactions: no share
+    assert "1 of 2 inside the 90% posterior predictive interval" in " ".join(body.split())
+    assert "| efiling_share_2020 | tax_filing | 2020-03 | 0.964 | 0.95 [0.92, 0.98] | fitted | yes |" in body
+    assert "| access_2024 | - | 2024-01 | 0.8 | 0.7 [0.65, 0.75] | held out | no |" in body

@@ -175,3 +175,25 @@ def test_a_service_of_its_own_reliability_succeeds_at_that_rate():
     # one draw per user and month decides each service used: at 1 every filing succeeds, at 0 none
     assert never.online_successes.sum() == 0
     assert always.online_successes.sum() == always.online.sum()
+
+
+def test_staff_assisted_electronic_filing_raises_the_electronic_share_and_nobody_s_own_use():
+    """A digital-by-default service's counter transactions completed electronically by staff: the
+    service's electronic share rises with params.adoption.assisted_electronic, its own online use and
+    every national figure stay as they were (no draw, no change of anyone's state)."""
+    none = _run(steps=40, **{"params.adoption.assisted_electronic": 0.0})
+    half = _run(steps=40, **{"params.adoption.assisted_electronic": 0.5})
+    every = _run(steps=40, **{"params.adoption.assisted_electronic": 1.0})
+    tax = [_service(m, "tax_filing") for m in (none, half, every)]
+    season = tax[0].needs > 0
+    assert (tax[0].assisted_electronic == 0).all()
+    assert np.allclose(tax[0].electronic_share[season], tax[0].online_share[season])
+    assert (tax[1].electronic_share[season] > tax[0].electronic_share[season]).all()
+    assert (tax[2].electronic_share[season] == 1.0).all()  # every counter return filed electronically
+    for t in tax[1:]:
+        pd.testing.assert_series_equal(t.online_successes, tax[0].online_successes)
+        expected = np.rint((0.5 if t is tax[1] else 1.0) * (t.needs - t.online_successes))
+        assert (t.assisted_electronic[season] == expected[season]).all()
+    pd.testing.assert_frame_equal(half.timeseries(), none.timeseries())
+    # a voluntary service is never filed electronically at the counter
+    assert (_service(every, "business_licence").assisted_electronic == 0).all()
