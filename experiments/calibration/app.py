@@ -113,7 +113,8 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
 
     draws = equal_weight_draws(posterior, cfg.predictive_draws, cfg.seed)
     simulator = Simulator(cfg, list(draws.columns), targets)
-    print(f"posterior predictive: {len(draws)} runs to {targets[-1].date if targets else ''}", flush=True)
+    last = max(targets, key=lambda t: t.year).date if targets else ""
+    print(f"posterior predictive: {len(draws)} runs to {last}", flush=True)
     runs = outputs.predictive_runs(simulator, draws, jobs, cfg.seed)
     checks = outputs.target_checks(targets, runs, cfg.start_date, cfg.seed)
     atomic_write(out / "calibration.json", json.dumps(checks, indent=2))
