@@ -95,7 +95,9 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     cfg = effective(cfg)
     check(cfg)
     # the commit the shipped files come from is the one the run starts on (it takes two hours)
-    stamp = current_stamp("make calibrate ARGS=ship=true") if cfg.ship else None
+    made_by = ("make calibrate ARGS=ship=true" if cfg.portfolio == "general"
+               else f"make calibrate ARGS='ship=true portfolio={cfg.portfolio}'")
+    stamp = current_stamp(made_by) if cfg.ship else None
     out.mkdir(parents=True, exist_ok=True)
     targets = calibration_targets(cfg)
     fitted = [t for t in targets if not t.held_out]
