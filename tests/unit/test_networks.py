@@ -162,8 +162,9 @@ def test_tracked_neighbour_counts_equal_full_products():
 
 def test_neighbour_means_in_a_locality_order_equal_the_plain_product(monkeypatch):
     """Above ``LOCALITY_MIN_CITIZENS`` a homophilous network's neighbour sums run on a copy relabelled
-    by block (neighbours close in memory); the means are those of the plain product up to float
-    rounding, for every citizen, also when the copy is built in several chunks of rows."""
+    by block (neighbours close in memory); the means are those of the exact (float64) product up to
+    the float32 rounding of the sums, for every citizen, also when the copy is built in several chunks
+    of rows."""
     monkeypatch.setattr(networks, "LOCALITY_MIN_CITIZENS", 0)
     monkeypatch.setattr(neighbours, "RELABEL_CHUNK_ROWS", 777)
     n = 5000
@@ -177,7 +178,7 @@ def test_neighbour_means_in_a_locality_order_equal_the_plain_product(monkeypatch
     values = np.random.default_rng(5).random(n)
     plain = (adjacency.astype(np.float64) @ values) / np.maximum(degree, 1.0)
     np.testing.assert_allclose(neighbours.neighbour_mean(adjacency, degree, cache, values), plain,
-                               rtol=1e-13)
+                               rtol=neighbours.NEIGHBOUR_MEAN_RTOL)
     # The model uses it: same months as without, up to rounding.
     runs = []
     for minimum in (0, 10**9):
@@ -187,4 +188,5 @@ def test_neighbour_means_in_a_locality_order_equal_the_plain_product(monkeypatch
                                      overrides={"progress": False, "materialise_agents": "never"})
         assert (model.state.network_order is not None) == (minimum == 0)
         runs.append(model.run().timeseries())
-    np.testing.assert_allclose(runs[0].to_numpy(float), runs[1].to_numpy(float), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(runs[0].to_numpy(float), runs[1].to_numpy(float),
+                               rtol=neighbours.NEIGHBOUR_MEAN_RTOL, atol=1e-12)
