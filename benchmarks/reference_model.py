@@ -66,7 +66,12 @@ from sim.config import (
 )
 from sim.model import STREAMS
 from sim.networks import build_network, degrees
-from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
+from sim.population import (
+    initial_platform,
+    number_for_network,
+    synthesise_citizens,
+    synthesise_offices_and_staff,
+)
 from sim.provinces import PROVINCES
 from sim.rules.adoption import (
     adoption_utility,
@@ -500,8 +505,8 @@ class ReferenceModel(mesa.Model):
         c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift,
                                 attachment_rng=rngs["attachment"])
         self.trend_random = rngs["trends"]
+        block = number_for_network(c, cfg.network, cfg.params.adoption)
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
-        block = c.region.astype(np.int64) * 10 + c.urban.astype(np.int64) * 5 + c.quintile
         adjacency = build_network(cfg.network, c.n, block, rngs["network"])
         if adjacency is None:
             raise ValueError("the reference model needs a network (not mean field)")

@@ -1,8 +1,8 @@
 """Neighbour products on the citizens' social network: shares and means over each citizen's ties.
 
 The social network is a CSR matrix, so "share of neighbours using" for everyone is one sparse product.
-This module owns the derived arrays those products reuse every month (safe degrees, a copy in a
-locality order) and the tracked counts of flags that change for few citizens a month. :class:`sim.state.State`
+This module owns the derived arrays those products reuse every month (safe degrees, the isolated
+citizens) and the tracked counts of flags that change for few citizens a month. :class:`sim.state.State`
 delegates to it, so rules ask the state and never see the caches.
 """
 
@@ -99,20 +99,14 @@ class NetworkCache:
     neighbour shares of non-boolean values (rare: flags are counted in float32); it costs 8 bytes per
     stored tie and is built on first use.
 
-    ``order`` (optional) is a permutation of the citizens that puts network neighbours close in
-    memory, e.g. the citizens sorted by the blocks of a homophilous network. The neighbour sums of
-    :meth:`neighbour_sum` are then computed on a copy of the adjacency relabelled in that order: most
-    of each row's neighbours lie in one block, whose values fit in the processor's cache, instead of
-    being spread over the whole population. The values are gathered into that order and the sums
-    gathered back (two cheap passes). Each row's neighbours are summed in increasing new index, so a
-    sum may differ from the plain product's in the last bit (float rounding of a different order).
+    The products read each row's neighbours' values in increasing citizen number; they are fastest
+    when neighbours are numbered close together (:func:`sim.networks.locality_order`, applied when
+    the citizens are synthesised).
     """
 
-    def __init__(self, adjacency: sparse.csr_array, degree: np.ndarray,
-                 order: np.ndarray | None = None) -> None:
+    def __init__(self, adjacency: sparse.csr_array, degree: np.ndarray) -> None:
         self.adjacency = adjacency
         self.degree = degree
-        self.order = order
         self._adjacency64: sparse.csr_array | None = None
         self.safe_degree = np.maximum(degree, 1.0)
         self.isolated = np.flatnonzero(degree == 0)  # citizens without neighbours
@@ -127,13 +121,6 @@ class NetworkCache:
         )
         self._symmetric: bool | None = None
         self._tracked: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (flags, counts)
-        self._inverse: np.ndarray | None = None
-        self._local: sparse.csr_array | None = None
-        if order is not None:
-            # Index type of the matrix (int32 below 2**31 ties): half the memory of intp at 10 M.
-            self._inverse = np.empty(order.size, dtype=adjacency.indices.dtype)
-            self._inverse[order] = np.arange(order.size, dtype=adjacency.indices.dtype)
-            self._local = self._relabelled(order, self._inverse)
 
     @property
     def adjacency64(self) -> sparse.csr_array:
@@ -148,31 +135,7 @@ class NetworkCache:
         """Sum of ``values`` over each citizen's neighbours, in float32 (the float32 adjacency times
         the values rounded to float32: half the memory traffic of a float64 product, and a relative
         error of a few 1e-7, far below anything a mean of trust levels is used for)."""
-        if self._local is None:
-            return self.adjacency @ np.asarray(values, dtype=np.float32)
-        assert self.order is not None and self._inverse is not None
-        local = self._local @ np.take(values, self.order).astype(np.float32, copy=False)
-        return np.take(local, self._inverse)
-
-    def _relabelled(self, order: np.ndarray, inverse: np.ndarray) -> sparse.csr_array:
-        """The adjacency with rows and columns in ``order`` (sorted indices: each row reads its
-        block's values in increasing address). Built in chunks of rows, so that the temporary index
-        arrays stay small next to the matrix (10 M citizens: 100 M stored ties)."""
-        a = self.adjacency
-        n = a.shape[0]
-        indptr = np.zeros(n + 1, dtype=a.indptr.dtype)
-        np.cumsum(np.diff(a.indptr)[order], out=indptr[1:])
-        indices = np.empty(a.nnz, dtype=a.indices.dtype)
-        data = np.ones(a.nnz, dtype=a.dtype) if self.unit_weights else np.empty(a.nnz, dtype=a.dtype)
-        for start in range(0, n, RELABEL_CHUNK_ROWS):
-            stop = min(start + RELABEL_CHUNK_ROWS, n)
-            positions = _row_positions(a.indptr, order[start:stop])
-            np.take(inverse, a.indices[positions], out=indices[indptr[start]:indptr[stop]])
-            if not self.unit_weights:
-                data[indptr[start]:indptr[stop]] = a.data[positions]
-        local = sparse.csr_array((data, indices, indptr), shape=a.shape)
-        local.sort_indices()
-        return local
+        return self.adjacency @ np.asarray(values, dtype=np.float32)
 
     def can_track(self) -> bool:
         """Counts can be updated from changed rows only if the network is undirected (symmetric),
@@ -224,9 +187,6 @@ def _row_positions(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     positions += np.repeat(starts - (ends - lengths), lengths)
     return positions
 
-
-# Rows relabelled at a time when the network is copied into a locality order.
-RELABEL_CHUNK_ROWS = 1 << 20
 
 # When more than 1 / TRACK_RECOUNT_FRACTION of the citizens changed a tracked flag, recount with
 # one full product instead of updating from the changed rows.

@@ -12,13 +12,14 @@ log-odds of their initial trust.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit, logit
 
 from sim.names import AGE_BANDS, REGIONS
+from sim.networks import NetworkConfig, locality_order, network_block
 from sim.parameters import Block, par
 from sim.provinces import (
     CENSUS_2020_REGION_SHARES,
@@ -418,6 +419,24 @@ def synthesise_citizens(
         centre_covered=np.zeros(n, dtype=np.bool_),  # set from the published openings by the model
         partner_covered=np.zeros(n, dtype=np.bool_),
     )
+
+
+def number_for_network(citizens: Citizens, network: NetworkConfig, adoption: AdoptionParams) -> np.ndarray:
+    """Renumber the citizens (in place) in the order that suits their network (block by block for a
+    homophilous one, :func:`sim.networks.locality_order`); returns each citizen's network block.
+
+    Called right after :func:`synthesise_citizens`, before offices are assigned. Explicit thresholds
+    (one per citizen) stay with the citizen numbers they were given for.
+    """
+    block = network_block(citizens.region, citizens.urban, citizens.quintile)
+    order = locality_order(network, block)
+    if order is None:
+        return block
+    for column in fields(citizens):
+        setattr(citizens, column.name, getattr(citizens, column.name)[order])
+    if len(adoption.thresholds) == citizens.n:
+        citizens.threshold = np.asarray(adoption.thresholds, dtype=float)
+    return block[order]
 
 
 def synthesise_offices_and_staff(
