@@ -65,13 +65,8 @@ from sim.config import (
     to_sim_config,
 )
 from sim.model import STREAMS
-from sim.networks import build_network, degrees
-from sim.population import (
-    initial_platform,
-    number_for_network,
-    synthesise_citizens,
-    synthesise_offices_and_staff,
-)
+from sim.networks import build_network, degrees, network_block
+from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.provinces import PROVINCES
 from sim.rules.adoption import (
     adoption_utility,
@@ -503,10 +498,10 @@ class ReferenceModel(mesa.Model):
         rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
         shift = start_shift(pop, cfg.params.trends, cfg.start_date)
         c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift,
-                                attachment_rng=rngs["attachment"])
+                                attachment_rng=rngs["attachment"], network=cfg.network)
         self.trend_random = rngs["trends"]
-        block = number_for_network(c, cfg.network, cfg.params.adoption)
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
+        block = network_block(c.region, c.urban, c.quintile)
         adjacency = build_network(cfg.network, c.n, block, rngs["network"])
         if adjacency is None:
             raise ValueError("the reference model needs a network (not mean field)")

@@ -43,14 +43,9 @@ from sim.config import (
     with_changes,
 )
 from sim.metrics import METRIC_NAMES, observe, province_table
-from sim.networks import build_network, degrees
+from sim.networks import build_network, degrees, network_block
 from sim.parameters import ConfigError
-from sim.population import (
-    initial_platform,
-    number_for_network,
-    synthesise_citizens,
-    synthesise_offices_and_staff,
-)
+from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceMonth, ServiceOutcome, step_citizens, step_reduced_form
 from sim.rules.bureaucracy import replace_leavers, update_offices, update_staff
 from sim.rules.channels import follow_centre_openings
@@ -271,12 +266,13 @@ class DigitalAdoptionModel(mesa.Model):
         pop, adoption = cfg.population, cfg.params.adoption
         rng = self.rngs["population"]
         shift = start_shift(pop, cfg.params.trends, cfg.start_date)
-        citizens = synthesise_citizens(pop, adoption, rng, shift, attachment_rng=self.rngs["attachment"])
-        block = number_for_network(citizens, cfg.network, adoption)
+        citizens = synthesise_citizens(pop, adoption, rng, shift, attachment_rng=self.rngs["attachment"],
+                                       network=cfg.network)
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
         if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
             citizens.access[:] = True
             citizens.aware[:] = True
+        block = network_block(citizens.region, citizens.urban, citizens.quintile)
         adjacency = build_network(cfg.network, citizens.n, block, self.rngs["network"])
         total_staff_real = pop.population_total / pop.residents_per_civil_servant
         state = State(

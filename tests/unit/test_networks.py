@@ -16,8 +16,6 @@ from sim import neighbours, networks
 from sim.config import NetworkConfig
 from sim.model import DigitalAdoptionModel
 from sim.networks import build_network, edges_to_csr
-from sim.population import number_for_network
-from sim.rules.adoption import AdoptionParams
 
 N = 2000
 SEEDS = range(3)
@@ -190,6 +188,8 @@ def test_citizens_of_a_homophilous_network_are_numbered_block_by_block():
     assert inside.mean() > 0.3  # ties inside a block join nearby numbers (at random: about 1 in 60)
     for kind in ("random", "small_world", "scale_free"):
         assert networks.locality_order(NetworkConfig(kind=kind), block[::-1]) is None
-    explicit = list(np.linspace(0, 1, c.n))
-    number_for_network(c, NetworkConfig(), AdoptionParams(thresholds=explicit))
-    np.testing.assert_array_equal(c.threshold, explicit)
+    explicit = np.linspace(0, 1, c.n).tolist()
+    model = DigitalAdoptionModel(n_citizens=4000, seed=2, overrides={
+        "materialise_agents": "never", "params.adoption.rule": "threshold",
+        "params.adoption.thresholds": explicit})
+    np.testing.assert_array_equal(model.state.citizens.threshold, explicit)
