@@ -65,7 +65,7 @@ from sim.config import (
     to_sim_config,
 )
 from sim.model import STREAMS
-from sim.networks import build_network, degrees
+from sim.networks import build_network, degrees, network_block
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.provinces import PROVINCES
 from sim.rules.adoption import (
@@ -498,10 +498,10 @@ class ReferenceModel(mesa.Model):
         rngs = {name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)}
         shift = start_shift(pop, cfg.params.trends, cfg.start_date)
         c = synthesise_citizens(pop, cfg.params.adoption, rngs["population"], shift,
-                                attachment_rng=rngs["attachment"])
+                                attachment_rng=rngs["attachment"], network=cfg.network)
         self.trend_random = rngs["trends"]
         o, s = synthesise_offices_and_staff(c, pop, cfg.params.adoption, rngs["population"])
-        block = c.region.astype(np.int64) * 10 + c.urban.astype(np.int64) * 5 + c.quintile
+        block = network_block(c.region, c.urban, c.quintile)
         adjacency = build_network(cfg.network, c.n, block, rngs["network"])
         if adjacency is None:
             raise ValueError("the reference model needs a network (not mean field)")

@@ -43,7 +43,7 @@ from sim.config import (
     with_changes,
 )
 from sim.metrics import METRIC_NAMES, observe, province_table
-from sim.networks import build_network, degrees, locality_order
+from sim.networks import build_network, degrees, network_block
 from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
 from sim.rules.adoption import ServiceMonth, ServiceOutcome, step_citizens, step_reduced_form
@@ -266,15 +266,13 @@ class DigitalAdoptionModel(mesa.Model):
         pop, adoption = cfg.population, cfg.params.adoption
         rng = self.rngs["population"]
         shift = start_shift(pop, cfg.params.trends, cfg.start_date)
-        citizens = synthesise_citizens(pop, adoption, rng, shift, attachment_rng=self.rngs["attachment"])
+        citizens = synthesise_citizens(pop, adoption, rng, shift, attachment_rng=self.rngs["attachment"],
+                                       network=cfg.network)
         offices, staff = synthesise_offices_and_staff(citizens, pop, adoption, rng)
         if adoption.rule != "utaut":  # reduced forms: access and awareness never limit
             citizens.access[:] = True
             citizens.aware[:] = True
-        block = (
-            citizens.region.astype(np.int64) * 10 + citizens.urban.astype(np.int64) * 5
-            + citizens.quintile
-        )
+        block = network_block(citizens.region, citizens.urban, citizens.quintile)
         adjacency = build_network(cfg.network, citizens.n, block, self.rngs["network"])
         total_staff_real = pop.population_total / pop.residents_per_civil_servant
         state = State(
@@ -286,7 +284,6 @@ class DigitalAdoptionModel(mesa.Model):
             degree=degrees(adjacency, citizens.n),
             people_per_citizen=pop.population_total / citizens.n,
             civil_servants_per_staff=total_staff_real / staff.n,
-            network_order=None if adjacency is None else locality_order(cfg.network, block),
         )
         citizens.trust = initial_expressed_trust(state, cfg.params.trust)
         if adoption.rule == "utaut":

@@ -275,26 +275,27 @@ def build_network(
     return homophilous(n, cfg.mean_degree, cfg.homophily, block, rng)
 
 
-def locality_order(cfg: NetworkConfig, block: np.ndarray) -> np.ndarray | None:
-    """A permutation of the citizens that puts network neighbours close in memory for the neighbour
-    products (:class:`sim.neighbours.NetworkCache`), or None to keep the citizens' own order.
+def network_block(region: np.ndarray, urban: np.ndarray, quintile: np.ndarray) -> np.ndarray:
+    """Each citizen's block of the homophilous network: island group x urban/rural x income quintile."""
+    return region.astype(np.int64) * 10 + urban.astype(np.int64) * 5 + quintile
 
-    Homophilous networks have most ties inside a block, so the citizens sorted by block have most
-    of their neighbours in a window of the size of their block. Smaller populations' values fit in
-    the cache well enough whatever the order (below ``LOCALITY_MIN_CITIZENS`` the two gathers cost
-    about what they save); the small-world ring is already local in the citizens' order; random and
-    scale-free networks have no order that keeps neighbours together.
+
+def locality_order(cfg: NetworkConfig, block: np.ndarray) -> np.ndarray | None:
+    """The citizens' numbering that puts network neighbours close in memory (``order[new] = old``), or
+    None to keep the order they were drawn in.
+
+    Homophilous networks have most ties inside a block, so with the citizens numbered block by block
+    most of a citizen's neighbours lie in a window of the size of their block, and a neighbour product
+    reads those neighbours' values from the processor's cache instead of from anywhere in memory (at
+    1 M citizens the month took about a tenth less time, see benchmarks/results.md). The citizens are
+    drawn independently of each other, so numbering them in another order changes no distribution.
+    The small-world ring is built along the numbering (renumbering would change its ties), and random
+    and scale-free networks have no order that keeps neighbours together.
     """
-    if cfg.kind != "homophilous" or cfg.homophily <= 0 or block.size < LOCALITY_MIN_CITIZENS:
+    if cfg.kind != "homophilous":
         return None
     small = block.astype(np.min_scalar_type(max(int(block.max(initial=0)), 0)))
     return np.argsort(small, kind="stable")
-
-
-# Below this many citizens the relabelled products did not pay on the 2-core machines this project
-# is measured on: no gain at 100,000 and none beyond the noise at 1,000,000 citizens, while at 10 M the
-# float64 neighbour sum took 20-25 % less time with the two gathers included (benchmarks/results.md).
-LOCALITY_MIN_CITIZENS = 2_000_000
 
 
 def degrees(adjacency: sparse.csr_array | None, n: int) -> np.ndarray:

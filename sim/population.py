@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.names import AGE_BANDS, REGIONS
+from sim.networks import NetworkConfig, locality_order, network_block
 from sim.parameters import Block, par
 from sim.provinces import (
     CENSUS_2020_REGION_SHARES,
@@ -31,7 +32,7 @@ from sim.provinces import (
     office_effects,
 )
 from sim.rules.adoption import keeps_to_counter
-from sim.rules.trust import anchor_log_odds
+from sim.rules.trust import anchor_log_odds, logistic
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
 
 if TYPE_CHECKING:
@@ -197,16 +198,17 @@ def rake_access_probability(
     quintile: np.ndarray,
     pop: PopulationConfig,
     province: np.ndarray | None = None,
-) -> np.ndarray:
-    """Per-citizen access probability whose group means match the profile's marginals.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Access probability per cell, whose group means match the profile's marginals, and each
+    citizen's cell (the probability of citizen i is ``probability[cell[i]]``).
 
     The probability depends on the citizen only through the cell province x urban x age band x
     income quintile (38 x 2 x 4 x 5 cells; island group instead of province when ``province`` is
-    None), so the raking runs on the table of cell counts (group means are count-weighted cell means)
-    and the result is looked up per citizen: the same fit as raking over the rows, at a cost
-    independent of the population size. A province's fixed offset (:func:`sim.provinces.
-    access_log_odds`) moves it within its island group; the island group's raked offset keeps the
-    group's mean at its target.
+    None), so the raking runs on the table of cell counts (group means are count-weighted cell means):
+    the same fit as raking over the rows, at a cost independent of the population size. Whatever is
+    computed from the probability alone is computed per cell too, then looked up per citizen. A
+    province's fixed offset (:func:`sim.provinces.access_log_odds`) moves it within its island group;
+    the island group's raked offset keeps the group's mean at its target.
     """
     n_regions, n_ages = len(pop.access_by_region), len(pop.access_by_age)
     if province is None:
@@ -238,7 +240,7 @@ def rake_access_probability(
             step = np.divide(target - mean, slope, out=np.zeros_like(mean), where=slope > 0)
             offsets[k] = offsets[k] + step
     eta = base + sum(off[g] for off, (g, _) in zip(offsets, dims, strict=True))
-    return expit(eta)[code]
+    return expit(eta), code
 
 
 def _literacy(
@@ -269,7 +271,7 @@ def logit_normal_with_mean(eta: np.ndarray, target_mean: float) -> np.ndarray:
     """
     lo, hi, shift = -8.0, 8.0, 0.0
     for _ in range(100):
-        p = expit(eta + shift)
+        p = logistic(eta + shift)
         gap = p.mean() - target_mean
         if gap > 0:
             hi = shift
@@ -280,7 +282,7 @@ def logit_normal_with_mean(eta: np.ndarray, target_mean: float) -> np.ndarray:
         slope = float(np.mean(p * (1.0 - p)))
         newton = shift - gap / slope if slope > 0 else hi + 1.0
         shift = newton if lo < newton < hi else (lo + hi) / 2
-    return expit(eta + shift)
+    return logistic(eta + shift)
 
 
 def _trust(urban: np.ndarray, quintile: np.ndarray, pop: PopulationConfig,
@@ -332,11 +334,18 @@ def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, n: int) ->
 def synthesise_citizens(
     pop: PopulationConfig, adoption: AdoptionParams, rng: np.random.Generator,
     trend_shift: tuple[float, float] = (0.0, 0.0), *, attachment_rng: np.random.Generator,
+    network: NetworkConfig | None = None,
 ) -> Citizens:
     """Draw the citizens' attributes; offices are assigned later by :func:`assign_offices`.
 
     ``attachment_rng`` draws the attachment to the counter, from its own stream so that every other
     attribute is the same whatever the behaviour settings.
+
+    ``network``: the citizens' network, whose blocks (island group x urban x income quintile) may
+    set the order in which the citizens are numbered (:func:`sim.networks.locality_order`): once
+    the blocks are known the citizens drawn so far are renumbered and every later attribute is
+    drawn in the new order. Citizens are drawn independently of each other, so the order changes
+    no distribution; explicit thresholds (one per citizen) go to the citizens in the final order.
 
     ``trend_shift`` moves access and literacy along their trends (log-odds) from the dates the
     profile's figures were measured to the start date (:mod:`sim.rules.trends`).
@@ -353,11 +362,15 @@ def synthesise_citizens(
     income_rank = np.empty(n)
     income_rank[order] = (np.arange(n) + 0.5) / n
     quintile = np.minimum((income_rank * 5).astype(np.int8), 4)
+    order = None if network is None else locality_order(network, network_block(region, urban, quintile))
+    if order is not None:
+        region, province, urban, age_band, income_rank, quintile = (
+            x[order] for x in (region, province, urban, age_band, income_rank, quintile))
 
-    access_log_odds = logit(np.clip(
-        rake_access_probability(region, urban, age_band, quintile, pop, province), 1e-9, 1 - 1e-9)
-    ) + trend_shift[0]
-    access = rng.random(n) < expit(access_log_odds)
+    probability, cell = rake_access_probability(region, urban, age_band, quintile, pop, province)
+    cell_log_odds = logit(np.clip(probability, 1e-9, 1 - 1e-9)) + trend_shift[0]
+    access_log_odds = cell_log_odds[cell]
+    access = rng.random(n) < expit(cell_log_odds)[cell]
     literacy = _literacy(region, urban, age_band, quintile, pop, rng, province)
     if trend_shift[1]:
         literacy = expit(logit(np.clip(literacy, 1e-9, 1 - 1e-9)) + trend_shift[1])
@@ -389,6 +402,7 @@ def synthesise_citizens(
     elif len(adoption.thresholds) > 0:  # an empirical distribution
         threshold = rng.choice(np.asarray(adoption.thresholds, dtype=float), size=n)
 
+    anchor = anchor_log_odds(trust)
     return Citizens(
         region=region,
         province=province,
@@ -401,8 +415,8 @@ def synthesise_citizens(
         access=access,
         access_log_odds=access_log_odds,
         trust=trust,
-        trust_anchor=anchor_log_odds(trust),
-        trust_anchor_initial=anchor_log_odds(trust),
+        trust_anchor=anchor,
+        trust_anchor_initial=anchor.copy(),
         aware=aware | (state == USER),
         state=state,
         office=np.zeros(n, dtype=np.int32),

@@ -120,9 +120,6 @@ class State:
     people_per_citizen: float  # real people one citizen agent stands for
     civil_servants_per_staff: float  # real civil servants one staff agent stands for
     carry_idr: dict[str, float] = field(default_factory=dict)  # unspent money per lever
-    # A permutation of the citizens that puts network neighbours close in memory (the neighbour
-    # products run in that order; see sim.neighbours.NetworkCache); None: the citizens' own order.
-    network_order: np.ndarray | None = None
     # The portfolio of services and each citizen's standing with each (sim.rules.services); None for the
     # one general service.
     services: Any = None
@@ -159,12 +156,10 @@ class State:
         return neighbour_mean(self.adjacency, self.degree, self._network(), values)
 
     def _network(self) -> NetworkCache | None:
-        """Derived network arrays, rebuilt only if ``adjacency``, ``degree`` or ``network_order`` is
-        replaced."""
+        """Derived network arrays, rebuilt only if ``adjacency`` or ``degree`` is replaced."""
         if self.adjacency is None:
             return None
         cache = self._cache
-        if (cache is None or cache.adjacency is not self.adjacency or cache.degree is not self.degree
-                or cache.order is not self.network_order):
-            cache = self._cache = NetworkCache(self.adjacency, self.degree, self.network_order)
+        if cache is None or cache.adjacency is not self.adjacency or cache.degree is not self.degree:
+            cache = self._cache = NetworkCache(self.adjacency, self.degree)
         return cache

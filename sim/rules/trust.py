@@ -175,16 +175,18 @@ def update_trust(
     # expressed_trust, fused in place: this runs over the whole population every month.
     mean = state.neighbour_mean(c.trust)
     mean *= params.susceptibility
-    level = _expit(c.trust_anchor)
+    level = logistic(c.trust_anchor)
     level *= 1.0 - params.susceptibility
     level += mean
     c.trust = level
 
 
-def _expit(x: np.ndarray) -> np.ndarray:
+def logistic(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) in place on one new array: scipy's ``expit`` computes the same formula
     (equal up to the last bit of the exponential) at several times the cost of numpy's vectorised
-    exponential, and trust needs it for everyone every month."""
+    exponential, and trust needs it for everyone every month (and the synthesis for everyone a few
+    times). For log-odds of moderate size: beyond -709 the exponential overflows (to a result of 0,
+    with a warning)."""
     out = np.negative(x)
     np.exp(out, out=out)
     out += 1.0

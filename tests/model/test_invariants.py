@@ -223,15 +223,17 @@ def test_spending_stays_within_budget(scenario_runs, scenario):
     elif scenario == "literacy":
         # Courses stop when every willing citizen of the target group (the least literate 30 %) has
         # had one: the money left is not spent, and only then. Starting in 2020, at lower literacy,
-        # the pool is a few hundred agents, used up within the run; until then the whole budget goes.
+        # the pool is a few hundred agents, used up within the run in about half of the seeds (the
+        # others end with a few dozen left); until then the whole budget goes.
         c = run.state.citizens
         willing = c.willingness < course_takeup(cfg.params.adoption, c.literacy, c.age_band == 3)
         target = citizen_target_mask(run.state, cfg.policy, cfg.population.outer_islands)
-        assert not (willing & target & ~c.literacy_trained).any()
         assert c.literacy_trained.sum() > 0.1 * target.sum()
         unit = cfg.params.costs.literacy_per_learner * run.state.people_per_citizen / IDR_PER_BN
         assert ts["spend_literacy_idr_bn"].sum() == pytest.approx(c.literacy_trained.sum() * unit)
         assert (ts["spend_total_idr_bn"].iloc[1:7] > budget - unit).all()
+        if (willing & target & ~c.literacy_trained).any():  # not used up: the budget went every month
+            assert (ts["spend_total_idr_bn"].iloc[1:] > budget - unit).all()
     elif scenario == "consolidation":
         # A project: paid once, then nothing more.
         assert ts["spend_total_idr_bn"].sum() == pytest.approx(cfg.params.costs.consolidation_project_bn)

@@ -3,6 +3,7 @@ by province, offices per province, targeting by province and the by-province out
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -80,13 +81,17 @@ def test_access_by_province_follows_bps_within_an_island_group(large):
     assert access[kepri] > access[aceh] + 0.1
     jakarta, jatim = PROVINCES.index("DKI Jakarta"), PROVINCES.index("Jawa Timur")
     assert access[jakarta] > access[jatim] + 0.05
-    # Within every island group, the simulated order agrees with BPS 2023 for the larger provinces.
+    # Within every island group, the simulated order agrees with BPS 2023 for the larger provinces:
+    # no pair is out of the published order by more than sampling noise. (Some provinces' published
+    # levels are closer than their shares' sampling error at this size, so an exact rank correlation
+    # would depend on the seed: 1 in 8 seeds gave 0.5 for three provinces, one swap within 1 SE.)
+    se = np.sqrt(access * (1 - access) / counts)
     group_of = PROVINCE_REGION
     for r in range(len(REGIONS)):
         members = [p for p in np.flatnonzero(group_of == r) if counts[p] > 2000]
-        if len(members) > 2:
-            rho = pd.Series(access[members]).corr(pd.Series(ACCESS_2023[members]), method="spearman")
-            assert rho > 0.6, REGIONS[r]
+        for p, q in itertools.permutations(members, 2):
+            if ACCESS_2023[p] > ACCESS_2023[q]:
+                assert access[p] > access[q] - 3 * np.hypot(se[p], se[q]), (REGIONS[r], p, q)
 
 
 def test_island_group_access_and_mean_literacy_keep_their_published_levels(large):

@@ -33,6 +33,7 @@ import pytest
 from benchmarks.reference_model import ReferenceModel
 from sim.config import SimConfig, apply_overrides, compose
 from sim.model import DigitalAdoptionModel
+from sim.neighbours import NEIGHBOUR_MEAN_RTOL
 from sim.rules.bureaucracy import update_staff
 from sim.rules.policy import citizen_target_mask, office_target_mask
 from sim.rules.trust import apply_breach, update_trust
@@ -169,7 +170,9 @@ def test_a_month_of_trust_moves_every_citizen_alike():
     """From the identical starting state, with the same experiences (successes, failures, failures
     under a mandate, office visits at offices that are always or never fair) and the same rise of
     transparency, the trust phase (pushes to anchors, then the Friedkin-Johnsen mix) gives every
-    citizen the same anchor and expressed trust, exactly."""
+    citizen the same anchor and expressed trust: exactly for the anchor; for expressed trust up to the
+    float32 rounding of the model's neighbour sums (the reference sums neighbours one by one in
+    float64)."""
     cfg = _config("levers", seed=11)
     model, ref = DigitalAdoptionModel(config=cfg), ReferenceModel(config=cfg)
     c, n = model.state.citizens, model.state.citizens.n
@@ -195,7 +198,7 @@ def test_a_month_of_trust_moves_every_citizen_alike():
     ref.citizens.shuffle_do("social_trust")
     ref.citizens.do("commit_trust")
     np.testing.assert_allclose([a.trust_anchor for a in ref.citizens], c.trust_anchor, rtol=0, atol=1e-12)
-    np.testing.assert_allclose([a.trust for a in ref.citizens], c.trust, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([a.trust for a in ref.citizens], c.trust, rtol=0, atol=NEIGHBOUR_MEAN_RTOL)
 
 
 def test_a_breach_moves_every_citizen_s_trust_alike():

@@ -160,31 +160,36 @@ def test_tracked_neighbour_counts_equal_full_products():
             np.testing.assert_array_equal(state.neighbour_share(flags, rows=rows), full[rows])
 
 
-def test_neighbour_means_in_a_locality_order_equal_the_plain_product(monkeypatch):
-    """Above ``LOCALITY_MIN_CITIZENS`` a homophilous network's neighbour sums run on a copy relabelled
-    by block (neighbours close in memory); the means are those of the plain product up to float
-    rounding, for every citizen, also when the copy is built in several chunks of rows."""
-    monkeypatch.setattr(networks, "LOCALITY_MIN_CITIZENS", 0)
-    monkeypatch.setattr(neighbours, "RELABEL_CHUNK_ROWS", 777)
+def test_neighbour_means_are_the_exact_means_up_to_float32_rounding():
+    """The neighbour sums are float32 products: every citizen's mean is the exact (float64) one to
+    ``NEIGHBOUR_MEAN_RTOL``, and the isolated keep their own value."""
     n = 5000
-    cfg = NetworkConfig()
     block = _blocks(n)
-    adjacency = build_network(cfg, n, block, np.random.default_rng(4))
-    order = networks.locality_order(cfg, block)
-    assert order is not None and np.array_equal(np.sort(order), np.arange(n))
+    adjacency = build_network(NetworkConfig(), n, block, np.random.default_rng(4))
     degree = networks.degrees(adjacency, n)
-    cache = neighbours.NetworkCache(adjacency, degree, order)
+    cache = neighbours.NetworkCache(adjacency, degree)
     values = np.random.default_rng(5).random(n)
-    plain = (adjacency.astype(np.float64) @ values) / np.maximum(degree, 1.0)
-    np.testing.assert_allclose(neighbours.neighbour_mean(adjacency, degree, cache, values), plain,
-                               rtol=1e-13)
-    # The model uses it: same months as without, up to rounding.
-    runs = []
-    for minimum in (0, 10**9):
-        monkeypatch.setattr(networks, "LOCALITY_MIN_CITIZENS", minimum)
-        model = DigitalAdoptionModel(n_citizens=3000, policy="comprehensive", seed=5, steps=6,
-                                     policy__start_date=None,
-                                     overrides={"progress": False, "materialise_agents": "never"})
-        assert (model.state.network_order is not None) == (minimum == 0)
-        runs.append(model.run().timeseries())
-    np.testing.assert_allclose(runs[0].to_numpy(float), runs[1].to_numpy(float), rtol=1e-9, atol=1e-12)
+    exact = np.where(degree > 0, (adjacency.astype(np.float64) @ values) / np.maximum(degree, 1.0), values)
+    mean = neighbours.neighbour_mean(adjacency, degree, cache, values)
+    assert mean.dtype == np.float64
+    np.testing.assert_allclose(mean, exact, rtol=neighbours.NEIGHBOUR_MEAN_RTOL)
+
+
+def test_citizens_of_a_homophilous_network_are_numbered_block_by_block():
+    """For locality the model numbers the citizens of a homophilous network block by block, so most
+    ties join citizens with close numbers; other networks keep the order of the draws (the
+    small-world ring is built along it). Explicit per-citizen thresholds stay with their numbers."""
+    model = DigitalAdoptionModel(n_citizens=4000, seed=2, overrides={"materialise_agents": "never"})
+    c = model.state.citizens
+    block = networks.network_block(c.region, c.urban, c.quintile)
+    assert np.all(np.diff(block) >= 0)
+    rows = np.repeat(np.arange(c.n), np.diff(model.state.adjacency.indptr))
+    inside = block[rows] == block[model.state.adjacency.indices]
+    assert inside.mean() > 0.3  # ties inside a block join nearby numbers (at random: about 1 in 60)
+    for kind in ("random", "small_world", "scale_free"):
+        assert networks.locality_order(NetworkConfig(kind=kind), block[::-1]) is None
+    explicit = np.linspace(0, 1, c.n).tolist()
+    model = DigitalAdoptionModel(n_citizens=4000, seed=2, overrides={
+        "materialise_agents": "never", "params.adoption.rule": "threshold",
+        "params.adoption.thresholds": explicit})
+    np.testing.assert_array_equal(model.state.citizens.threshold, explicit)
