@@ -40,7 +40,7 @@ from experiments.engine.stamp import (
 from experiments.shipped import documents
 from sim.config import ConfigError
 
-STEP_NAMES = ("docs", "morris", "validation", "figures", "posterior")
+STEP_NAMES = ("docs", "morris", "validation", "figures", "services", "posterior")
 DEFAULT_STEPS = ("docs", "morris", "validation", "figures", "services")
 KEYS = ("steps", "posterior", "quick", "out", "work", "n_jobs")
 MORRIS_FIGURES = ("adoption_final", "gap_urban_rural")
@@ -55,7 +55,9 @@ QUICK = {
     "sobol": [*_TINY, "sobol_n=4", "noise_points=2", "noise_seeds=2"],
     "discover": [*_TINY, "n_samples=20", "min_coverage=0.3", "max_qp=null"],
     "validation": ["quick=true", "progress=false"],
-    "services": [*_TINY, "seeds=2", "uncertainty=none"],
+    # 13 months: the mandate scenario starts a year after the policy start
+    "services": [*[a for a in _TINY if not a.startswith("steps=")], "steps=13", "seeds=2",
+                 "uncertainty=none"],
 }
 
 

@@ -212,7 +212,9 @@ def services_block(folder: Path, checks_path: Path, wall: str) -> str:
                   f"{int(cfg.get('n_citizens') or 0):,} citizens, {cfg.get('steps', '?')} forecast months; "
                   f"5%-95% across the runs in brackets; changes are paired by seed. **{wall}** wall."), "",
              "| " + " | ".join(SERVICE_COLUMNS_SHOWN) + " |", "|---|---|---:|---:|---:|---:|"]
-    for _, r in table.iterrows():
+    order = {name: i for i, name in enumerate(dict.fromkeys(table["service"]))}
+    by_service = table.sort_values("service", key=lambda s: s.map(order), kind="stable")
+    for _, r in by_service.iterrows():
         change = ("-" if r["scenario"] == baseline else
                   f"{100 * r['used_change_mean']:+.1f} pp [{100 * r['used_change_p05']:+.1f}, "
                   f"{100 * r['used_change_p95']:+.1f}]")
