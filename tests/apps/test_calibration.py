@@ -57,12 +57,17 @@ def test_shipped_targets_are_dated_sourced_and_held_out_after_2023():
      "source: s}]", "not a month"),
     ("targets: [{name: a, metric: access, date: '2021-10', base_date: '2022-01', observed: 1.1, sd: 0.1, "
      "held_out: false, source: s}]", "base_date='2022-01': not before"),
+    ("targets: [{name: a, service: tax_filing, metric: access, date: '2021-03', observed: 0.9, sd: 0.1, "
+     "held_out: false, source: s}]", "not a per-service column"),
+    ("targets: [{name: a, service: nonsense, metric: online_share, date: '2021-03', observed: 0.9, sd: 0.1, "
+     "held_out: false, source: s}]", "unknown service"),
 ])
 def test_bad_targets_get_one_line(tmp_path, text, fragment):
+    """Read as service targets, a file goes through every check of a national one and the service's."""
     path = tmp_path / "t.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=fragment) as err:
-        load_targets(path)
+        calibration_targets(CalibrateConfig(portfolio="indonesia", service_targets=str(path)))
     assert "\n" not in str(err.value)
 
 
@@ -142,20 +147,6 @@ def test_a_service_target_reads_its_own_service_column_of_the_run():
         own = table[(table["service"] == t.service) & (table["month"] == month)][t.metric]
         assert values[t.name] == pytest.approx(float(own.iloc[0])), t.name
         assert 0 <= values[t.name] <= 1 and len(rows) == simulator.months + 1
-
-
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("targets: [{name: a, service: tax_filing, metric: access, date: '2021-03', observed: 0.9, sd: 0.1, "
-     "held_out: false, source: s}]", "not a per-service column"),
-    ("targets: [{name: a, service: nonsense, metric: online_share, date: '2021-03', observed: 0.9, sd: 0.1, "
-     "held_out: false, source: s}]", "unknown service"),
-])
-def test_bad_service_targets_get_one_line(tmp_path, text, fragment):
-    path = tmp_path / "s.yaml"
-    path.write_text(text)
-    with pytest.raises(ConfigError, match=fragment) as err:
-        calibration_targets(CalibrateConfig(portfolio="indonesia", service_targets=str(path)))
-    assert "\n" not in str(err.value)
 
 
 def test_each_portfolio_has_its_own_shipped_posterior_and_a_missing_one_is_one_line():
