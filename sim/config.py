@@ -107,6 +107,16 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+def portable_policies() -> list[str]:
+    """The policy scenarios that run under any portfolio: all but those whose mandate names services
+    (``mandate.services``), which need a portfolio that has them."""
+    def names_services(name: str) -> bool:
+        raw = yaml.safe_load((CONFIG_DIR / "policy" / f"{name}.yaml").read_text(encoding="utf-8")) or {}
+        return bool((raw.get("mandate") or {}).get("services"))
+
+    return [name for name in group_options("policy") if not names_services(name)]
+
+
 def _load_group(group: str, name: str) -> DictConfig:
     options = group_options(group)
     if name not in options:

@@ -43,6 +43,7 @@ from sim.config import (
     compose,
     group_options,
     history_months,
+    portable_policies,
 )
 from sim.declarations import declaration
 from sim.parameters import check_declared_ranges, par
@@ -56,8 +57,10 @@ AGENT_MONTHS_PER_CORE_SECOND = 1e6 * 60 / 20.9
 
 
 def default_scenarios() -> list[str]:
-    """Every policy scenario in ``configs/policy/``, baseline first."""
-    names = group_options("policy")
+    """Every policy scenario in ``configs/policy/`` that runs under any portfolio, baseline first. A
+    scenario whose mandate names services needs a portfolio with them, so it runs only when named
+    (``scenarios=[...]``; :func:`sim.config.portable_policies`)."""
+    names = portable_policies()
     return ["baseline", *[n for n in names if n != "baseline"]] if "baseline" in names else names
 
 

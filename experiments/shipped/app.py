@@ -251,10 +251,11 @@ def step_figures(ctx: Context) -> None:
                      documents.discover_block(folder, _minutes(time.perf_counter() - started)))
 
 
-# The services step's scenarios: the baseline, the two levers the planners weigh, and the channels and
-# consolidation the services bring (every policy of configs/policy/ runs in the main job).
+# The services step's scenarios: the baseline, the two levers the planners weigh, the channels and
+# consolidation the services bring, and a mandate for every service against one for a single service
+# (every policy of configs/policy/ but that one runs in the main job).
 SERVICE_SCENARIOS = ("baseline", "training", "infrastructure", "service_centres", "partnerships",
-                     "consolidation", "mandate")
+                     "consolidation", "mandate", "mandate_business_licence")
 
 
 def step_services(ctx: Context) -> None:

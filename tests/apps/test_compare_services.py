@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from experiments.compare import app as compare
 from experiments.engine.settings import CompareConfig
@@ -54,3 +55,17 @@ def test_one_run_on_the_command_line_writes_its_service_table_with_its_checksum(
     assert len(table) == 5 * 4 and list(table["month"].unique()) == [0, 1, 2, 3]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["services_sha256"] == hashlib.sha256((out / "services.csv").read_bytes()).hexdigest()
+
+
+def test_a_one_service_mandate_runs_only_when_named_and_only_with_its_service():
+    """The main job's default scenarios run under any portfolio; a mandate naming a service needs a
+    portfolio that has it, so it is left out of them and refused with one line elsewhere."""
+    from experiments.engine.settings import default_scenarios
+    from sim.config import ConfigError, compose
+
+    assert "mandate_business_licence" not in default_scenarios() and "mandate" in default_scenarios()
+    cfg = compose(policy="mandate_business_licence", portfolio="indonesia")
+    assert cfg.policy.mandate.services == ["business_licence"] and cfg.policy.mandate.start_month == 12
+    with pytest.raises(ConfigError, match="policy.mandate.services") as err:
+        compose(policy="mandate_business_licence")
+    assert "\n" not in str(err.value)

@@ -35,7 +35,7 @@ from experiments.engine.settings import (
 from experiments.frontier import algorithm
 from experiments.frontier import app as frontier
 from sim import summary as outputs
-from sim.config import ConfigError, group_options
+from sim.config import ConfigError, portable_policies
 from tests.conftest import REPO
 from tests.unit.test_report import raw_names
 
@@ -119,7 +119,7 @@ def _app_config(name: str):
 
 def test_default_comparison_covers_every_scenario_on_indonesia():
     cfg = _app_config("compare")
-    assert set(cfg.scenarios) == set(group_options("policy"))
+    assert set(cfg.scenarios) == set(portable_policies())
     assert len(cfg.scenarios) >= 9
     assert cfg.baseline in cfg.scenarios
     assert cfg.population == "indonesia" and cfg.seeds >= 10

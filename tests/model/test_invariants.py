@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from sim import DigitalAdoptionModel
-from sim.config import AGE_BANDS, LEVERS, REGIONS, group_options
+from sim.config import AGE_BANDS, LEVERS, REGIONS, portable_policies
 from sim.rules.policy import IDR_PER_BN, citizen_target_mask, course_takeup
 from sim.state import LAPSED, NON_USER, USER
 from tests.conftest import SHARE_COLUMNS
 
-SCENARIOS = group_options("policy")
+SCENARIOS = portable_policies()
 STEPS = 24
 SEED = 11
 

@@ -25,7 +25,7 @@ from sim.config import (
     SimConfig,
     apply_overrides,
     compose,
-    group_options,
+    portable_policies,
 )
 from sim.state import USER
 from tests.conftest import SHARE_COLUMNS
@@ -152,5 +152,5 @@ def test_random_invalid_values_give_one_line_naming_the_key(small, case):
 
 
 def test_every_policy_scenario_is_valid():
-    for name in group_options("policy"):
+    for name in portable_policies():
         assert compose(policy=name, population="small").policy.name == name

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim import DigitalAdoptionModel, compose
-from sim.config import group_options
+from sim.config import portable_policies
 from sim.store.files import PROVINCES_FILE, SUMMARY_FILE, TIMESERIES_FILE, write_run
 
 QUIET = {"progress": False, "materialise_agents": "never"}
@@ -72,7 +72,7 @@ def test_different_seeds_differ():
 
 def test_scenarios_with_one_seed_share_the_initial_population(simulate):
     """The basis of paired scenario comparisons: the policy does not touch the initial population."""
-    runs = {name: simulate(name, seed=8, steps=13) for name in group_options("policy")}  # mandate: month 12
+    runs = {name: simulate(name, seed=8, steps=13) for name in portable_policies()}  # mandate: month 12
     base = runs.pop("baseline")
     for name, other in runs.items():
         pd.testing.assert_series_equal(other.timeseries.iloc[0], base.timeseries.iloc[0],

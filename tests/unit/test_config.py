@@ -11,9 +11,17 @@ from hydra import initialize_config_dir
 
 import sim.cli  # noqa: F401  (registers the schema in Hydra's ConfigStore)
 from sim import ConfigError, DigitalAdoptionModel, compose
-from sim.config import CONFIG_DIR, LEVERS, PolicyConfig, SimConfig, group_options, to_sim_config
+from sim.config import (
+    CONFIG_DIR,
+    LEVERS,
+    PolicyConfig,
+    SimConfig,
+    group_options,
+    portable_policies,
+    to_sim_config,
+)
 
-POLICIES = group_options("policy")
+POLICIES = portable_policies()
 
 
 def total_share(cfg) -> float:
