@@ -42,6 +42,13 @@ def representative_set(portfolio: str = "general") -> Path:
     return REPRESENTATIVE.with_name(f"calibrated_{portfolio}.yaml")
 
 
+def parameter_set_for(name: str, portfolio: str) -> str:
+    """The parameter set a run takes: ``calibrated`` means the portfolio's own calibrated set where one
+    ships (``calibrated_<portfolio>``), since another portfolio's draw does not fit it."""
+    own = representative_set(portfolio)
+    return own.stem if name == "calibrated" and own.is_file() else name
+
+
 def shipped_checks(portfolio: str = "general") -> Path:
     """The posterior predictive checks shipped with :func:`shipped_posterior`."""
     name = "calibration.json" if portfolio == "general" else f"calibration_{portfolio}.json"

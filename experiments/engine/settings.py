@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import yaml
 from hydra.core.config_store import ConfigStore
 
-from experiments.engine.posterior import UNCERTAINTY, check_uncertainty
+from experiments.engine.posterior import UNCERTAINTY, check_uncertainty, parameter_set_for
 from sim.config import (
     LEVERS,
     ConfigError,
@@ -76,7 +76,8 @@ class ModelChoice:
     portfolio: str = par("general", "-", "the services (configs/portfolio/): general (one service) or "
                          "indonesia (tax filing, business licence, digital identity beside it)", _APP)
     parameter_set: str = par("calibrated", "-", "parameter set under every run (configs/parameters/): "
-                          "calibrated (the posterior draw nearest the median) or declared (the declared "
+                          "calibrated (the posterior draw nearest the median; the portfolio's own where "
+                          "one ships, calibrated_<portfolio>) or declared (the declared "
                           "defaults); uncertainty=posterior sets each seed's own draw over it", _APP,
                           choices=("calibrated", "declared"))
 
@@ -362,8 +363,8 @@ def model_settings(cfg: RunSettings) -> dict[str, Any]:
 def composed(cfg: RunSettings, policy: str, extra: dict[str, Any] | None = None) -> SimConfig:
     """One run's model config (checked by the model's own validation)."""
     return compose(policy=policy, population=cfg.population, network=cfg.network,
-                   overrides={**model_settings(cfg), **(extra or {})}, parameters=cfg.parameter_set,
-                   portfolio=cfg.portfolio)
+                   overrides={**model_settings(cfg), **(extra or {})},
+                   parameters=parameter_set_for(cfg.parameter_set, cfg.portfolio), portfolio=cfg.portfolio)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

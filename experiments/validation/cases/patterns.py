@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.engine.posterior import representative_set
+from experiments.engine.posterior import parameter_set_for
 from experiments.validation.runner import RunSpec, run_summaries, spec_config
 from experiments.validation.scoring import CaseResult, paired_effect, reported, signed_effect_check, within
 from sim.rules.services import launch_month, month_index
@@ -78,7 +78,7 @@ def patterns_case(n: int, seeds: list[int], mandate_month: int, plateau_steps: i
     plateau = [RunSpec.make(n, s, plateau_steps, series=("ever_used_connected",)) for s in seeds]
     assisted = [RunSpec.make(n, s, assisted_steps, policy=ASSISTED) for s in seeds]
     unassisted = [RunSpec.make(n, s, assisted_steps) for s in seeds]
-    own = portfolio_parameters(BOTTLENECK_PORTFOLIO)
+    own = parameter_set_for("calibrated", BOTTLENECK_PORTFOLIO)
     probe = spec_config(RunSpec.make(n, seeds[0], 1, portfolio=BOTTLENECK_PORTFOLIO, parameters=own))
     launch = launch_month(probe.services[BOTTLENECK_SERVICE], decimal_year(probe.start_date)) or 0
     bottleneck = [RunSpec.make(n, s, launch + 24, portfolio=BOTTLENECK_PORTFOLIO, parameters=own)
@@ -164,13 +164,6 @@ def patterns_case(n: int, seeds: list[int], mandate_month: int, plateau_steps: i
         "offline_preference": preference,
     }
     return CaseResult(checks, data)
-
-
-def portfolio_parameters(portfolio: str) -> str | None:
-    """The portfolio's own calibrated parameter set (``calibrated_<portfolio>``, shipped by its
-    calibration), or None (the model's default set) where it has none."""
-    path = representative_set(portfolio)
-    return path.stem if path.is_file() else None
 
 
 def season_shares(rows: list[dict[str, Any]], start_year: float) -> dict[int, float]:
