@@ -193,6 +193,8 @@ def par(
         raise ValueError(f"prior {prior.describe()} outside the range {spec.allowed()} ({doc})")
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"spec": spec})
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"spec": spec})
     return field(default=default, metadata={"spec": spec})
 
 

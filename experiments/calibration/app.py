@@ -38,6 +38,7 @@ from experiments.calibration.config import (
 from experiments.calibration.inference import Simulator, run_abc, run_rejection
 from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import (
+    calibrate_command,
     equal_weight_draws,
     parameter_set_yaml,
     representative_set,
@@ -47,7 +48,7 @@ from experiments.engine.posterior import (
 from experiments.engine.render import write
 from experiments.engine.runner import resolve_jobs
 from experiments.engine.stamp import Stamp, current_stamp, write_sidecar
-from experiments.engine.targets import Target, load_targets
+from experiments.engine.targets import DEFAULT_MEASURE, Target, load_targets, national_targets
 from sim.config import CONFIG_DIR, ConfigError, compose, group_options
 from sim.store.files import atomic_path, atomic_write
 from sim.store.provenance import code_version
@@ -71,8 +72,9 @@ def _project_path(path: str) -> Path:
 
 
 def calibration_targets(cfg: CalibrateConfig) -> list[Target]:
-    """The national targets, then every service target whose service the portfolio has (the one
-    general service has none: its figures are the national ones)."""
+    """The national targets (access and trust, then the use of services as ``use_measure`` measures
+    it), then every service target whose service the portfolio has (the one general service has none:
+    its figures are the national ones)."""
     services = set(compose(portfolio=cfg.portfolio).services)
     known = group_options("service")
     extra = []
@@ -82,11 +84,11 @@ def calibration_targets(cfg: CalibrateConfig) -> list[Target]:
                               f"{', '.join(known)} (configs/service/)")
         if t.service in services:
             extra.append(t)
-    targets = load_targets(_project_path(cfg.targets)) + extra
+    targets = national_targets(cfg.use_measure, _project_path(cfg.targets)) + extra
     names = [t.name for t in targets]
     if len(set(names)) != len(names):
-        raise ConfigError(f"service_targets={cfg.service_targets}: a name also in targets={cfg.targets}; "
-                          "allowed: distinct names")
+        raise ConfigError(f"service_targets={cfg.service_targets}: a name also in targets={cfg.targets} or "
+                          f"use/{cfg.use_measure}.yaml; allowed: distinct names")
     return targets
 
 
@@ -95,9 +97,7 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     cfg = effective(cfg)
     check(cfg)
     # the commit the shipped files come from is the one the run starts on (it takes two hours)
-    made_by = ("make calibrate ARGS=ship=true" if cfg.portfolio == "general"
-               else f"make calibrate ARGS='ship=true portfolio={cfg.portfolio}'")
-    stamp = current_stamp(made_by) if cfg.ship else None
+    stamp = current_stamp(calibrate_command(cfg.portfolio, cfg.use_measure)) if cfg.ship else None
     out.mkdir(parents=True, exist_ok=True)
     targets = calibration_targets(cfg)
     fitted = [t for t in targets if not t.held_out]
@@ -135,32 +135,32 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     write(outputs.report_blocks(checks, ident, record, setup, figs), out, "calibration",
           "Calibration against Indonesian data")
     if stamp is not None:
-        ship(posterior, checks, cfg.seed, stamp, cfg.portfolio)
+        ship(posterior, checks, cfg.seed, stamp, cfg.portfolio, cfg.use_measure)
     return {"checks": checks, "identification": ident, "record": record}
 
 
 def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None,
-         portfolio: str = "general") -> None:
+         portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> None:
     """Copy the posterior into the project: every draw (a rejection posterior's kept draws are
     distinct and equally weighted; a weighted one is resampled to :data:`SHIPPED_DRAWS`), the checks,
     and the representative draw as a parameter set (``configs/parameters/calibrated.yaml``), each with
     its commit stamp (:mod:`experiments.engine.stamp`), so that a report can tell when the model has
-    moved on. Another portfolio's files go beside them, named after it (:func:`shipped_posterior`,
-    :func:`representative_set`)."""
+    moved on. Another portfolio's or measure's files go beside them, named after it
+    (:func:`shipped_posterior`, :func:`representative_set`)."""
     weights = posterior["weight"].to_numpy()
     draws = (posterior.drop(columns="weight") if np.allclose(weights, weights[0])
              else equal_weight_draws(posterior, SHIPPED_DRAWS, seed))
-    target = shipped_posterior(portfolio)
+    target = shipped_posterior(portfolio, measure)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         draws.to_parquet(tmp, index=False)
-    checks_path = shipped_checks(portfolio)
+    checks_path = shipped_checks(portfolio, measure)
     atomic_write(checks_path, json.dumps(checks, indent=2))
-    representative = representative_set(portfolio)
+    representative = representative_set(portfolio, measure)
     atomic_write(representative, parameter_set_yaml(draws, str(target.relative_to(target.parents[2])),
                                                     code_version()))
     written = [target, checks_path, representative]
-    stamp = stamp or current_stamp("make calibrate ARGS=ship=true")
+    stamp = stamp or current_stamp(calibrate_command(portfolio, measure))
     for path in written:
         write_sidecar(path, stamp)
     print(f"shipped {len(draws)} posterior draws of {draws.shape[1]} parameters: "

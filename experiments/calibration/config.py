@@ -10,7 +10,7 @@ from hydra.core.config_store import ConfigStore
 from scipy.stats import chi2
 
 from experiments.engine.settings import WorkLimit, check_settings, check_work
-from experiments.engine.targets import Target
+from experiments.engine.targets import Target, check_measure
 from sim.config import ConfigError, compose, group_options
 from sim.declarations import declaration, uncertain_parameters
 from sim.parameters import Declared, Prior, par
@@ -35,7 +35,11 @@ class CalibrateConfig(WorkLimit):
     initial: dict[str, Any] = field(default_factory=dict)  # fixed values (dotted key: value), not inferred
     exclude: list[str] = par(["params.costs.", "policy."], "-", "key prefixes not inferred", _APP)
     infer: list[str] = par([], "-", "parameters ABC moves (empty: every uncertain one not excluded)", _APP)
-    targets: str = par("configs/calibration/targets.yaml", "-", "the published figures fitted", _APP)
+    targets: str = par("configs/calibration/targets.yaml", "-", "the published figures every calibration "
+                       "fits (internet access, trust)", _APP)
+    use_measure: str = par("kominfo", "-", "which survey's measure of the use of online services is fitted "
+                           "beside them (configs/calibration/use/: kominfo, poll or apjii); a measure other "
+                           "than kominfo ships its own posterior", _APP)
     service_targets: str = par("configs/calibration/services.yaml", "-", "published figures of single "
                                "services, fitted where the portfolio has the service", _APP)
     method: str = par("rejection", "-", "rejection or smc (ABC-SMC)", _APP, choices=METHODS)
@@ -84,6 +88,7 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
     portfolios = group_options("portfolio")
     _check(cfg.portfolio in portfolios, "portfolio", cfg.portfolio, ", ".join(portfolios))
     decimal_year(cfg.start_date, "start_date")
+    check_measure(cfg.use_measure)
     _check(cfg.population_size <= cfg.max_simulations, "population_size", cfg.population_size,
            f"an integer in [4, max_simulations={cfg.max_simulations:,}] (each particle is a simulation)")
     _check(cfg.n_jobs != 0, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")

@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.compare import figures, provinces, report, services
+from experiments.compare import figures, measures, provinces, report, services
 from experiments.engine import render, stats, tables
 from experiments.engine.app import (
     elapsed,
@@ -49,11 +49,11 @@ from experiments.engine.app import (
     print_table,
     seed_list,
 )
-from experiments.engine.posterior import posterior_path, seeded_configs
+from experiments.engine.posterior import measure_of_seeds, posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
 from experiments.engine.stamp import shipped_status
-from experiments.engine.targets import load_targets
+from experiments.engine.targets import national_targets
 from sim.config import SimConfig, policy_start_month
 from sim.store.files import atomic_path
 from sim.store.record import RunRecord
@@ -88,7 +88,7 @@ def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
     for scenario in cfg.scenarios:
         base = replace(composed(cfg, scenario), progress=False, materialise_agents="never")
         out += seeded_configs(base, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
-                              cfg.posterior_file, cfg.portfolio)
+                              cfg.posterior_file, cfg.portfolio, cfg.use_measures)
     return out
 
 
@@ -117,9 +117,19 @@ def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> p
     return summary
 
 
+def seed_measures(cfg: CompareConfig, seeds: list[int]) -> dict[int, str]:
+    """The measure of use each seed's posterior draw comes from (one measure when a file is named)."""
+    if cfg.posterior_file is not None:
+        return dict.fromkeys(seeds, next(iter(cfg.use_measures)))
+    return measure_of_seeds(seeds, dict(cfg.use_measures))
+
+
 def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs' records; returns the scenario summary."""
     runs = tables.read_runs(records, root=out)
+    if cfg.uncertainty == "posterior":  # the measure of use each seed's posterior was fitted to
+        runs.insert(runs.columns.get_loc("seed") + 1, measures.COLUMN,
+                    runs["seed"].map(seed_measures(cfg, sorted(set(runs["seed"])))))
     missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
     if missing:
         raise RunnerError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
@@ -143,7 +153,8 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
                                                   .values(), key=lambda r: (r.seed, r.directory))]
     model_cfg = baseline_configs[0]
     history = policy_start_month(model_cfg)
-    timeline = figures.timeline_of(model_cfg.start_date, history, load_targets())
+    shown = {t.name: t for m, w in cfg.use_measures.items() if w > 0 for t in national_targets(m)}
+    timeline = figures.timeline_of(model_cfg.start_date, history, list(shown.values()))
     gaps = tables.present_gaps(runs)
     paths = figures.compare_figures(tidy, summary, scenarios, cfg.baseline, gaps, out / "figures", FIGURES,
                                     render.range_name(cfg.uncertainty), timeline)
@@ -157,7 +168,8 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
-        "posterior_file": str(posterior_path(cfg.posterior_file, cfg.portfolio)),
+        "posterior_file": "; ".join(str(posterior_path(cfg.posterior_file, cfg.portfolio, m))
+                                    for m, w in cfg.use_measures.items() if w > 0),
         "shipped": shipped_status(),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)
@@ -166,7 +178,9 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
     at = next((i for i, b in enumerate(blocks) if b[:2] == ("h2", "Assumptions that drive these results")),
               len(blocks))
     spread = render.range_name(cfg.uncertainty)
-    blocks[at:at] = [*services.service_section(records, cfg.baseline, out, spread),
+    blocks[at:at] = [*measures.measure_section(runs, scenarios, cfg.baseline, dict(cfg.use_measures),
+                                               cfg.clear_winner_share, out),
+                     *services.service_section(records, cfg.baseline, out, spread),
                      *provinces.province_section(records, cfg.baseline, best, out, spread)]
     render.write(blocks, out, "report", "Policy scenario comparison")
     return summary

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from experiments.engine.targets import DEFAULT_MEASURE, check_measure, use_measures
 from sim.config import ConfigError, SimConfig, apply_overrides
 from sim.declarations import uncertain_parameters
 
@@ -27,19 +28,25 @@ UNCERTAINTY = ("none", "posterior")
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "posterior.parquet"
 
 
-def shipped_posterior(portfolio: str = "general") -> Path:
-    """The shipped posterior of a portfolio: ``posterior.parquet`` for the general service,
-    ``posterior_<portfolio>.parquet`` beside it for another (calibrated on its services' figures too)."""
-    return SHIPPED if portfolio == "general" else SHIPPED.with_name(f"posterior_{portfolio}.parquet")
+def _suffix(portfolio: str, measure: str) -> str:
+    """What names a calibration's shipped files: its portfolio unless general, then its measure of use
+    unless the default (``posterior.parquet``, ``posterior_indonesia.parquet``,
+    ``posterior_indonesia_poll.parquet``)."""
+    parts = [p for p, default in ((portfolio, "general"), (measure, DEFAULT_MEASURE)) if p != default]
+    return "".join(f"_{p}" for p in parts)
 
 
-def representative_set(portfolio: str = "general") -> Path:
-    """The calibrated parameter set (the representative posterior draw) of a portfolio:
-    ``configs/parameters/calibrated.yaml``, or ``calibrated_<portfolio>.yaml`` beside it, selected
-    with ``parameters=calibrated_<portfolio>``."""
-    if portfolio == "general":
-        return REPRESENTATIVE
-    return REPRESENTATIVE.with_name(f"calibrated_{portfolio}.yaml")
+def shipped_posterior(portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> Path:
+    """The shipped posterior of a portfolio calibrated with one measure of use (the general service and
+    the default measure: ``posterior.parquet``; otherwise named after them, beside it)."""
+    return SHIPPED.with_name(f"posterior{_suffix(portfolio, measure)}.parquet")
+
+
+def representative_set(portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> Path:
+    """The calibrated parameter set (the representative posterior draw) of a portfolio and measure:
+    ``configs/parameters/calibrated.yaml``, or ``calibrated_<portfolio>[_<measure>].yaml`` beside it,
+    selected with ``parameters=calibrated_<portfolio>``."""
+    return REPRESENTATIVE.with_name(f"calibrated{_suffix(portfolio, measure)}.yaml")
 
 
 def parameter_set_for(name: str, portfolio: str) -> str:
@@ -49,16 +56,23 @@ def parameter_set_for(name: str, portfolio: str) -> str:
     return own.stem if name == "calibrated" and own.is_file() else name
 
 
-def shipped_checks(portfolio: str = "general") -> Path:
+def calibrate_command(portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> str:
+    """The command that makes (and ships) the posterior of a portfolio and measure of use."""
+    args = ["ship=true", *([f"portfolio={portfolio}"] if portfolio != "general" else []),
+            *([f"use_measure={measure}"] if measure != DEFAULT_MEASURE else [])]
+    return f"make calibrate ARGS={args[0]}" if len(args) == 1 else f"make calibrate ARGS='{' '.join(args)}'"
+
+
+def shipped_checks(portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> Path:
     """The posterior predictive checks shipped with :func:`shipped_posterior`."""
-    name = "calibration.json" if portfolio == "general" else f"calibration_{portfolio}.json"
-    return SHIPPED.with_name(name)
+    return SHIPPED.with_name(f"calibration{_suffix(portfolio, measure)}.json")
 
 
 REPRESENTATIVE = Path(__file__).resolve().parents[2] / "configs" / "parameters" / "calibrated.yaml"
 
 
-def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file") -> pd.DataFrame:
+def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file",
+                   remedy: str = "make calibrate ARGS=ship=true") -> pd.DataFrame:
     """Equally weighted posterior draws, one column per dotted parameter key.
 
     Checked up front, because a comparison reads the file only once its runs are being built: a
@@ -68,9 +82,7 @@ def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file") -> p
     """
     path = Path(path)
     where = f"{key}={path}"
-    portfolio = path.stem.removeprefix("posterior_") if path.parent == SHIPPED.parent else "general"
-    ship = "ship=true" if portfolio in ("general", path.stem) else f"'ship=true portfolio={portfolio}'"
-    fix = f"a Parquet file of posterior draws (make calibrate ARGS={ship}), or uncertainty=none"
+    fix = f"a Parquet file of posterior draws ({remedy}), or uncertainty=none"
     if not path.exists():
         raise ConfigError(f"{where}: no posterior there (no such file); allowed: {fix}")
     if not path.is_file():
@@ -154,29 +166,81 @@ def parameter_set_yaml(posterior: pd.DataFrame, source: str, commit: str) -> str
     return header + yaml.safe_dump(tree, sort_keys=False, width=100)
 
 
-def posterior_path(path: str | None, portfolio: str = "general") -> Path:
-    """The posterior file a setting names (None: the one shipped for ``portfolio``); an empty name is
-    refused, since ``Path("")`` is the current folder."""
+def posterior_path(path: str | None, portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> Path:
+    """The posterior file a setting names (None: the one shipped for ``portfolio`` and ``measure``);
+    an empty name is refused, since ``Path("")`` is the current folder."""
     if path is None:
-        return shipped_posterior(portfolio)
+        return shipped_posterior(portfolio, measure)
     if not str(path).strip():
         raise ConfigError(f"posterior_file={path!r}: an empty file name; allowed: a path to a Parquet "
                           "file, or null for the shipped posterior")
     return Path(path)
 
 
+def measure_of_seeds(seeds: list[int], weights: dict[str, float] | None = None) -> dict[int, str]:
+    """Which measure of use each seed's world is calibrated on, for a mixture of the measures'
+    posteriors: the seeds in order are split into blocks in proportion to the weights (systematic
+    allocation), so each measure has its share of the worlds to within one and its own decision can be
+    read from them; a draw from the mixture with random counts could leave a measure with none."""
+    weights = weights or {DEFAULT_MEASURE: 1.0}
+    names = [m for m, w in weights.items() if w > 0]
+    cumulative = np.cumsum([weights[m] for m in names]) / sum(weights[m] for m in names)
+    ordered = sorted(seeds)
+    return {seed: names[min(int(np.searchsorted(cumulative, (k + 0.5) / len(ordered), side="right")),
+                            len(names) - 1)]
+            for k, seed in enumerate(ordered)}
+
+
+def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
+                weights: dict[str, float] | None) -> tuple[dict[int, str], dict[str, pd.DataFrame]]:
+    """Each seed's measure and each used measure's posterior (a named file stands for one measure)."""
+    if posterior_file is not None:
+        only = next(iter(weights)) if weights and len(weights) == 1 else DEFAULT_MEASURE
+        return {s: only for s in seeds}, {only: load_posterior(posterior_path(posterior_file))}
+    allocation = measure_of_seeds(seeds, weights)
+    used = [m for m, w in (weights or {DEFAULT_MEASURE: 1.0}).items() if w > 0]
+    return allocation, {m: load_posterior(shipped_posterior(portfolio, m), key=f"use_measures.{m}",
+                                          remedy=calibrate_command(portfolio, m)) for m in used}
+
+
+def draws_for_seeds(seeds: list[int], posterior_file: str | None = None, portfolio: str = "general",
+                    measures: dict[str, float] | None = None) -> dict[int, tuple[str, dict[str, float]]]:
+    """Each seed's measure of use (:func:`measure_of_seeds`) and its draw of that measure's posterior
+    (:func:`draw_for_seed`): a fixed function of the seed, so every scenario shares it."""
+    allocation, posteriors = _posteriors(seeds, posterior_file, portfolio, measures)
+    return {seed: (allocation[seed], draw_for_seed(posteriors[allocation[seed]], seed)) for seed in seeds}
+
+
 def seeded_configs(base: SimConfig, seeds: list[int], uncertainty: str,
-                   posterior_file: str | None = None, portfolio: str = "general") -> list[SimConfig]:
-    """One config per seed. With ``uncertainty=posterior`` each seed also takes its posterior draw
-    (:func:`draw_for_seed`), the same in every scenario built from the same seeds."""
+                   posterior_file: str | None = None, portfolio: str = "general",
+                   measures: dict[str, float] | None = None) -> list[SimConfig]:
+    """One config per seed. With ``uncertainty=posterior`` each seed also takes its posterior draw,
+    the same in every scenario built from the same seeds (:func:`draws_for_seeds`)."""
     if uncertainty == "none":
         return [replace(base, seed=seed) for seed in seeds]
-    posterior = load_posterior(posterior_path(posterior_file, portfolio))
-    return [replace(apply_overrides(base, draw_for_seed(posterior, seed)), seed=seed) for seed in seeds]
+    draws = draws_for_seeds(seeds, posterior_file, portfolio, measures)
+    return [replace(apply_overrides(base, draws[seed][1]), seed=seed) for seed in seeds]
 
 
-def check_uncertainty(uncertainty: str, posterior_file: str | None, portfolio: str = "general") -> None:
+def check_measures(measures: dict[str, float], posterior_file: str | None) -> None:
+    """Known measures of use, weights >= 0 with a positive sum; one measure with a named file."""
+    for name, weight in measures.items():
+        check_measure(name, "use_measures")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
+            raise ConfigError(f"use_measures.{name}={weight!r}: out of range; allowed: a weight >= 0")
+    if not measures or sum(measures.values()) <= 0:
+        raise ConfigError(f"use_measures={dict(measures)!r}: no weight; allowed: at least one measure with "
+                          f"a weight > 0 ({', '.join(use_measures())})")
+    if posterior_file is not None and len([w for w in measures.values() if w > 0]) > 1:
+        raise ConfigError(f"use_measures={dict(measures)!r}: a mixture with posterior_file={posterior_file}; "
+                          "allowed: one measure when a posterior file is named, or posterior_file=null")
+
+
+def check_uncertainty(uncertainty: str, posterior_file: str | None, portfolio: str = "general",
+                      measures: dict[str, float] | None = None) -> None:
     if uncertainty not in UNCERTAINTY:
         raise ConfigError(f"uncertainty={uncertainty!r}: unknown; allowed: {', '.join(UNCERTAINTY)}")
+    measures = {DEFAULT_MEASURE: 1.0} if measures is None else measures
+    check_measures(measures, posterior_file)
     if uncertainty == "posterior":
-        load_posterior(posterior_path(posterior_file, portfolio))
+        _posteriors([0], posterior_file, portfolio, {m: w for m, w in measures.items() if w > 0})

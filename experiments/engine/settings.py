@@ -138,8 +138,14 @@ class ReplicatedSettings(RunSettings):
                            "parameter set of `parameter_set`",
                            _APP, choices=UNCERTAINTY)
     posterior_file: str | None = par(None, "-", "Parquet file of posterior draws; null: the one shipped "
-                                     "for the portfolio (experiments/data/posterior.parquet, or "
-                                     "posterior_<portfolio>.parquet beside it)", _APP)
+                                     "for the portfolio and measure of use (experiments/data/"
+                                     "posterior.parquet, or posterior_<portfolio>[_<measure>].parquet "
+                                     "beside it)", _APP)
+    use_measures: dict[str, float] = par(
+        {"kominfo": 1.0}, "weights", "which survey's measure of the use of online services the posterior "
+        "is calibrated on (configs/calibration/use/: kominfo, poll, apjii), with weights: more than one "
+        "draws from a mixture of their posteriors, the seeds split in proportion to the weights, and "
+        "the report gives the decision under each (assumption: the weights)", _APP)
 
 
 @dataclass
@@ -273,7 +279,8 @@ def check_settings(cfg: Any) -> None:
     if isinstance(cfg, RunSettings):
         model_settings(cfg)  # overrides parse, and none of them sets a key the app owns
     if isinstance(cfg, ReplicatedSettings):
-        check_uncertainty(cfg.uncertainty, cfg.posterior_file, getattr(cfg, "portfolio", "general"))
+        check_uncertainty(cfg.uncertainty, cfg.posterior_file, getattr(cfg, "portfolio", "general"),
+                          dict(cfg.use_measures))
 
 
 def check_work(cfg: WorkLimit, runs: int, citizens: int, months: int, drivers: dict[str, int]) -> None:

@@ -21,6 +21,10 @@ from sim.metrics import METRIC_NAMES, METRICS
 from sim.rules.trends import decimal_year
 
 DEFAULT_TARGETS = CONFIG_DIR / "calibration" / "targets.yaml"
+# The use of online public services is measured by surveys that disagree; each measure is a file of
+# targets here (configs/calibration/use/<measure>.yaml), fitted beside DEFAULT_TARGETS.
+USE_DIR = CONFIG_DIR / "calibration" / "use"
+DEFAULT_MEASURE = "kominfo"
 METRIC_UNITS = {m.name: m.unit for m in METRICS}
 FIELDS = ("name", "metric", "date", "observed", "sd", "held_out", "source")
 OPTIONAL = ("base_date", "service")
@@ -84,6 +88,33 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> list[Target]:
     names = [t.name for t in targets]
     if len(set(names)) != len(names):
         raise ConfigError(f"targets: repeated name in {names}; allowed: distinct names")
+    return targets
+
+
+def use_measures() -> list[str]:
+    """The published measures of the use of online public services (``configs/calibration/use/``),
+    the default first."""
+    found = sorted(p.stem for p in USE_DIR.glob("*.yaml"))
+    return sorted(found, key=lambda m: m != DEFAULT_MEASURE)
+
+
+def check_measure(measure: str, key: str = "use_measure") -> str:
+    """One line naming the key when ``measure`` is not a file under ``configs/calibration/use/``."""
+    if measure not in use_measures():
+        raise ConfigError(f"{key}={measure!r}: unknown measure of use; allowed: {', '.join(use_measures())} "
+                          "(configs/calibration/use/)")
+    return measure
+
+
+def national_targets(measure: str = DEFAULT_MEASURE, path: str | Path = DEFAULT_TARGETS) -> list[Target]:
+    """The national targets: those every calibration fits (``path``: access, trust), then the use of
+    online services as ``measure`` defines it."""
+    targets = load_targets(path) + load_targets(USE_DIR / f"{check_measure(measure)}.yaml")
+    names = [t.name for t in targets]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"targets={path}: {', '.join(repeated)} also in use/{measure}.yaml; allowed: "
+                          "distinct names")
     return targets
 
 

@@ -48,7 +48,7 @@ from experiments.engine.app import (
     print_table,
     seed_list,
 )
-from experiments.engine.posterior import draw_for_seed, load_posterior, posterior_path, seeded_configs
+from experiments.engine.posterior import draws_for_seeds, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
@@ -70,7 +70,8 @@ def frontier_plan(cfg: FrontierConfig) -> list[tuple[dict[str, Any] | None, list
     def seeded(alloc: dict[str, float]) -> list[SimConfig]:
         split = replace(base, policy=replace(base.policy, allocation=Allocation(**alloc)))
         validate(split)
-        return seeded_configs(split, seeds, cfg.uncertainty, cfg.posterior_file, cfg.portfolio)
+        return seeded_configs(split, seeds, cfg.uncertainty, cfg.posterior_file, cfg.portfolio,
+                              cfg.use_measures)
 
     plan: list[tuple[dict[str, Any] | None, list[SimConfig]]] = []
     if cfg.reference:
@@ -85,9 +86,9 @@ def seed_draws(cfg: FrontierConfig) -> pd.DataFrame | None:
     posterior file the runs drew from; None under ``uncertainty=none`` (every seed at the defaults)."""
     if cfg.uncertainty == "none":
         return None
-    posterior = load_posterior(posterior_path(cfg.posterior_file, cfg.portfolio))
-    return pd.DataFrame({seed: draw_for_seed(posterior, seed)
-                         for seed in seed_list(cfg.first_seed, cfg.seeds)}).T.rename_axis("seed")
+    draws = draws_for_seeds(seed_list(cfg.first_seed, cfg.seeds), cfg.posterior_file, cfg.portfolio,
+                            cfg.use_measures)
+    return pd.DataFrame({seed: draw for seed, (_, draw) in draws.items()}).T.rename_axis("seed")
 
 
 def sim_configs(plan: list[tuple[dict[str, Any] | None, list[SimConfig]]]) -> list[SimConfig]:

@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.engine.app import APP_CONFIG_DIR, checked_entry, run_app
 from experiments.engine.settings import Workers, check_settings
-from experiments.engine.targets import load_targets
+from experiments.engine.targets import national_targets
 from experiments.validation.cases.ablation import ablation_case
 from experiments.validation.cases.bass import bass_case
 from experiments.validation.cases.granovetter import granovetter_case
@@ -220,7 +220,7 @@ def check_config(cfg: ValidateConfig) -> None:
     if "observed" in cfg.cases:  # readable files of the right shape (one-line ConfigError otherwise)
         load_checks(cfg.observed.calibration, "observed.calibration")
         try:
-            load_targets(resolve(cfg.observed.targets))
+            national_targets(path=resolve(cfg.observed.targets))
         except ConfigError as exc:
             raise ConfigError(f"observed.{exc}") from None
     for key in ("ablation", "interactions", "mechanics"):

@@ -30,14 +30,15 @@ from experiments.engine.posterior import (
     seeded_configs,
     shipped_checks,
 )
-from experiments.engine.targets import DEFAULT_TARGETS, load_targets
+from experiments.engine.targets import load_targets, national_targets, use_measures
 from sim.config import ConfigError, compose
 from sim.model import DigitalAdoptionModel
 from tests.conftest import REPO
 
 
-def test_shipped_targets_are_dated_sourced_and_held_out_after_2023():
-    targets = load_targets(DEFAULT_TARGETS)
+@pytest.mark.parametrize("measure", use_measures())
+def test_shipped_targets_are_dated_sourced_and_held_out_after_2023(measure):
+    targets = national_targets(measure)
     assert {t.held_out for t in targets} == {True, False}
     for t in targets:
         assert t.source and t.sd > 0
@@ -45,6 +46,8 @@ def test_shipped_targets_are_dated_sourced_and_held_out_after_2023():
         assert t.held_out == (t.year >= 2024 and not t.is_growth), t.name
     # the anchored access level (APJII 2023) is met by construction, so it is not a target
     assert not [t for t in targets if t.metric == "access" and t.date == "2023-01"]
+    # each measure fits the use of services, and only its own survey's figures
+    assert [t for t in targets if t.metric == "ever_used_connected" and not t.held_out]
 
 
 @pytest.mark.parametrize(("text", "fragment"), [
@@ -99,7 +102,7 @@ def test_quick_calibration_writes_every_output(tmp_path):
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     checks = json.loads((out / "calibration.json").read_text())
-    targets = load_targets(DEFAULT_TARGETS)
+    targets = national_targets()
     assert [c["name"] for c in checks] == [t.name for t in targets]
     for c in checks:
         assert {"name", "year", "observed", "predicted", "low", "high", "held_out", "inside"} <= set(c)
@@ -123,7 +126,7 @@ SERVICE_TARGETS = REPO / "configs" / "calibration" / "services.yaml"
 
 
 def test_service_targets_are_fitted_only_where_the_portfolio_has_the_service():
-    national = load_targets(DEFAULT_TARGETS)
+    national = national_targets()
     services = load_targets(SERVICE_TARGETS)
     assert services and all(t.service and t.source and t.sd > 0 for t in services)
     assert calibration_targets(CalibrateConfig()) == national  # the general service has no target
@@ -191,7 +194,7 @@ def _quick_rejection(**changes):
     cfg = effective(CalibrateConfig(quick=True))
     for key, value in changes.items():
         setattr(cfg, key, value)
-    fitted = [t for t in load_targets(DEFAULT_TARGETS) if not t.held_out]
+    fitted = [t for t in national_targets() if not t.held_out]
     return cfg, fitted
 
 

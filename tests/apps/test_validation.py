@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.engine.targets import load_targets
+from experiments.engine.targets import national_targets
 from experiments.validation.app import (
     AblationCase,
     IndonesiaCase,
@@ -298,7 +298,7 @@ def _calibration_file(path: Path, outside: str | None = None, drop: str | None =
     """A calibration.json for every target of the shipped targets file, with made-up numbers: the
     observation at the centre of [observed - 0.05, observed + 0.05], or above it for ``outside``."""
     entries = {}
-    for i, t in enumerate(load_targets()):
+    for i, t in enumerate(national_targets()):
         if t.name == drop:
             continue
         predicted = t.observed + 0.001 * (i + 1)
@@ -314,7 +314,7 @@ def _calibration_file(path: Path, outside: str | None = None, drop: str | None =
 
 
 def test_observed_case_scores_held_out_and_growth_targets_from_the_file(tmp_path: Path):
-    targets = load_targets()
+    targets = national_targets()
     held = [t for t in targets if t.held_out]
     growth = [t for t in targets if t.is_growth]
     assert held and growth
@@ -340,7 +340,7 @@ def test_observed_case_scores_held_out_and_growth_targets_from_the_file(tmp_path
 
 def test_observed_target_outside_its_interval_fails(tmp_path: Path):
     cal = tmp_path / "calibration.json"
-    held = next(t for t in load_targets() if t.held_out and t.metric == "access")
+    held = next(t for t in national_targets() if t.held_out and t.metric == "access")
     _calibration_file(cal, outside=held.name)
     rows = {r["name"]: r for r in observed_case(cal).checks}
     (miss,) = [r for name, r in rows.items() if held.name in name]
@@ -350,7 +350,7 @@ def test_observed_target_outside_its_interval_fails(tmp_path: Path):
 
 def test_observed_target_missing_from_the_file_is_reported(tmp_path: Path):
     cal = tmp_path / "calibration.json"
-    growth = next(t for t in load_targets() if t.is_growth)
+    growth = next(t for t in national_targets() if t.is_growth)
     _calibration_file(cal, drop=growth.name)
     rows = observed_case(cal).checks
     (missing,) = [r for r in rows if growth.name in r["name"]]

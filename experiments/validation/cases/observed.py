@@ -26,7 +26,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from experiments.engine.targets import DEFAULT_TARGETS, Target, load_targets
+from experiments.engine.targets import DEFAULT_TARGETS, Target, national_targets
 from experiments.validation.scoring import CaseResult, Check, inside_interval, reported
 from sim.config import CONFIG_DIR, ConfigError
 
@@ -128,7 +128,7 @@ def observed_case(calibration: str | Path = SHIPPED_CHECKS, targets: str | Path 
         last = git_commit_of(cal_path)
         provenance = (f"numbers from {where} (it records no commit; last changed in commit {last})"
                       if last else f"numbers from {where} (no commit recorded)")
-    all_targets = load_targets(resolve(targets))
+    all_targets = national_targets(path=resolve(targets))
     rows: list[Check] = []
     data_rows: list[dict[str, Any]] = []
     for t in scored_targets(all_targets):

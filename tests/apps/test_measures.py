@@ -1,0 +1,139 @@
+"""Conflicting surveys of the use of online services as structural uncertainty: one target file per
+measure, a posterior per measure, seeds split between them in a mixture, and the decision per measure."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.calibration.app import calibration_targets
+from experiments.calibration.config import CalibrateConfig, validate_calibrate
+from experiments.compare import measures
+from experiments.engine import posterior
+from experiments.engine.posterior import (
+    calibrate_command,
+    check_uncertainty,
+    measure_of_seeds,
+    representative_set,
+    seeded_configs,
+    shipped_checks,
+    shipped_posterior,
+)
+from experiments.engine.targets import DEFAULT_MEASURE, national_targets, use_measures
+from sim.config import ConfigError, compose
+
+
+def test_every_measure_shares_the_access_and_trust_targets_and_has_its_own_use_targets():
+    assert use_measures()[0] == DEFAULT_MEASURE and {"kominfo", "poll", "apjii"} <= set(use_measures())
+    use = {}
+    for m in use_measures():
+        targets = national_targets(m)
+        assert {"internet_access_2022", "trust_in_government_2021"} <= {t.name for t in targets}
+        use[m] = {(t.date, t.observed) for t in targets
+                  if t.metric == "ever_used_connected" and not t.is_growth}
+    assert use["kominfo"] != use["poll"] != use["apjii"] != use["kominfo"]
+    assert ("2021-10", 0.28) in use["kominfo"] and ("2022-01", 0.849) in use["apjii"]
+
+
+def test_the_calibration_fits_the_measure_it_is_given():
+    poll = {t.name for t in calibration_targets(CalibrateConfig(use_measure="poll"))}
+    kominfo = {t.name for t in calibration_targets(CalibrateConfig())}
+    assert "ever_used_online_services_poll_2021" in poll and "ever_used_online_services_2021" not in poll
+    assert "ever_used_online_services_2021" in kominfo
+    with pytest.raises(ConfigError, match=r"^use_measure='survey': unknown measure of use; allowed: kominfo"):
+        validate_calibrate(CalibrateConfig(use_measure="survey"))
+
+
+def test_shipped_files_are_named_after_portfolio_and_measure():
+    assert shipped_posterior().name == "posterior.parquet"
+    assert shipped_posterior("indonesia").name == "posterior_indonesia.parquet"
+    assert shipped_posterior("indonesia", "poll").name == "posterior_indonesia_poll.parquet"
+    assert shipped_posterior("general", "apjii").name == "posterior_apjii.parquet"
+    assert shipped_checks("indonesia", "poll").name == "calibration_indonesia_poll.json"
+    assert representative_set("indonesia", "apjii").name == "calibrated_indonesia_apjii.yaml"
+    assert calibrate_command() == "make calibrate ARGS=ship=true"
+    assert (calibrate_command("indonesia", "poll")
+            == "make calibrate ARGS='ship=true portfolio=indonesia use_measure=poll'")
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10, 40])
+def test_seeds_split_between_measures_in_proportion_to_the_weights(n):
+    weights = {"kominfo": 0.5, "poll": 0.25, "apjii": 0.25}
+    seeds = list(range(100, 100 + n))
+    split = measure_of_seeds(seeds, weights)
+    assert split == measure_of_seeds(list(reversed(seeds)), weights)  # a function of the seeds alone
+    counts = Counter(split.values())
+    for m, w in weights.items():
+        assert abs(counts.get(m, 0) - w * n) <= 1, (m, counts)
+    assert set(measure_of_seeds(seeds).values()) == {DEFAULT_MEASURE}
+    assert "poll" not in measure_of_seeds(seeds, {"kominfo": 1.0, "poll": 0.0}).values()
+
+
+@pytest.mark.parametrize(("weights", "fragment"), [
+    ({"survey": 1.0}, "use_measures='survey': unknown measure of use"),
+    ({"kominfo": -1.0}, "use_measures.kominfo=-1.0: out of range; allowed: a weight >= 0"),
+    ({"kominfo": 0.0}, "no weight; allowed: at least one measure"),
+])
+def test_bad_measure_weights_are_one_line(weights, fragment):
+    with pytest.raises(ConfigError, match=fragment) as err:
+        check_uncertainty("none", None, "general", weights)
+    assert "\n" not in str(err.value)
+
+
+def test_a_mixture_with_a_named_posterior_file_is_refused():
+    with pytest.raises(ConfigError, match="a mixture with posterior_file=x.parquet"):
+        check_uncertainty("posterior", "x.parquet", "general", {"kominfo": 1, "poll": 1})
+
+
+def test_a_missing_measure_posterior_names_the_command_that_makes_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(posterior, "SHIPPED", tmp_path / "posterior.parquet")
+    command = "make calibrate ARGS='ship=true portfolio=indonesia use_measure=poll'"
+    with pytest.raises(ConfigError, match=r"use_measures.poll=.*posterior_indonesia_poll.parquet: no "
+                       r"posterior there.*" + command):
+        check_uncertainty("posterior", None, "indonesia", {"poll": 1.0})
+
+
+def test_each_seed_draws_from_its_own_measures_posterior(tmp_path, monkeypatch):
+    monkeypatch.setattr(posterior, "SHIPPED", tmp_path / "posterior.parquet")
+    for measure, value in (("kominfo", 0.1), ("poll", 0.3)):
+        pd.DataFrame({"params.adoption.need_rate": np.full(20, value)}).to_parquet(
+            shipped_posterior("general", measure))
+    seeds = [0, 1, 2, 3]
+    weights = {"kominfo": 0.5, "poll": 0.5}
+    a = seeded_configs(compose(policy="baseline"), seeds, "posterior", None, "general", weights)
+    b = seeded_configs(compose(policy="training"), seeds, "posterior", None, "general", weights)
+    split = measure_of_seeds(seeds, weights)
+    for ca, cb in zip(a, b, strict=True):
+        assert ca.params.adoption.need_rate == cb.params.adoption.need_rate  # paired across scenarios
+        assert ca.params.adoption.need_rate == {"kominfo": 0.1, "poll": 0.3}[split[ca.seed]]
+
+
+def _runs(winner_by_measure: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    for k, (measure, winner) in enumerate(winner_by_measure.items()):
+        for seed in range(10 * k, 10 * k + 5):
+            for scenario in ("baseline", "training", "infrastructure"):
+                value = 0.3 + (0.1 if scenario == winner else 0.05 * (scenario != "baseline"))
+                rows.append({"scenario": scenario, "seed": seed, measures.COLUMN: measure,
+                             "adoption_final": value + 0.001 * seed})
+    return pd.DataFrame(rows)
+
+
+def test_the_report_says_whether_the_decision_holds_under_every_measure(tmp_path):
+    scenarios = ["baseline", "training", "infrastructure"]
+    weights = {"kominfo": 0.5, "poll": 0.5}
+    same = measures.measure_section(_runs({"kominfo": "training", "poll": "training"}), scenarios,
+                                    "baseline", weights, 0.8, tmp_path)
+    assert "The decision holds under every measure" in same[1][1]
+    table = pd.read_csv(tmp_path / "measures.csv")
+    assert set(table[measures.COLUMN]) == {"kominfo", "poll"} and (table["worlds"] == 5).all()
+    flip = measures.measure_section(_runs({"kominfo": "training", "poll": "infrastructure"}), scenarios,
+                                    "baseline", weights, 0.8, tmp_path)
+    assert "depends on which survey defines use" in flip[1][1]
+    leaders = [row[3] for row in flip[2][2]]
+    assert leaders == ["training", "infrastructure"]
+    one = _runs({"kominfo": "training"})
+    assert measures.measure_section(one, scenarios, "baseline", {"kominfo": 1}, 0.8, tmp_path) == []
