@@ -107,14 +107,23 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+def _mandated_services(policy: str) -> set[str]:
+    """The services a policy's mandate names (``mandate.services``; empty: every service)."""
+    raw = yaml.safe_load((CONFIG_DIR / "policy" / f"{policy}.yaml").read_text(encoding="utf-8")) or {}
+    return set((raw.get("mandate") or {}).get("services") or [])
+
+
 def portable_policies() -> list[str]:
     """The policy scenarios that run under any portfolio: all but those whose mandate names services
     (``mandate.services``), which need a portfolio that has them."""
-    def names_services(name: str) -> bool:
-        raw = yaml.safe_load((CONFIG_DIR / "policy" / f"{name}.yaml").read_text(encoding="utf-8")) or {}
-        return bool((raw.get("mandate") or {}).get("services"))
+    return [name for name in group_options("policy") if not _mandated_services(name)]
 
-    return [name for name in group_options("policy") if not names_services(name)]
+
+def runnable_policies(portfolio: str) -> list[str]:
+    """The policy scenarios that run under ``portfolio``: those whose mandate names no service the
+    portfolio lacks."""
+    services = set(portfolio_services(portfolio))
+    return [name for name in group_options("policy") if _mandated_services(name) <= services]
 
 
 def _load_group(group: str, name: str) -> DictConfig:

@@ -9,7 +9,13 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from scipy.stats import chi2
 
-from experiments.engine.settings import WorkLimit, check_settings, check_work
+from experiments.engine.settings import (
+    APP_PORTFOLIO,
+    PORTFOLIO_DOC,
+    WorkLimit,
+    check_settings,
+    check_work,
+)
 from experiments.engine.targets import Target, check_measure
 from sim.config import ConfigError, compose, group_options
 from sim.declarations import declaration, uncertain_parameters
@@ -28,8 +34,8 @@ class CalibrateConfig(WorkLimit):
     population: str = par("indonesia", "-", "population profile (configs/population/)", _APP)
     n_citizens: int = par(10_000, "agents", "agents per calibration run", _APP, low=100, integer=True)
     network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
-    portfolio: str = par("general", "-", "the services (configs/portfolio/): general (one service) or "
-                         "indonesia; a portfolio other than general ships its own posterior", _APP)
+    portfolio: str = par(APP_PORTFOLIO, "-", PORTFOLIO_DOC + "; each portfolio ships its own posterior",
+                         _APP)
     start_date: str = par("2020-01", "YYYY-MM", "month 0 of every calibration run (no later than any "
                           "target)", _APP)
     initial: dict[str, Any] = field(default_factory=dict)  # fixed values (dotted key: value), not inferred

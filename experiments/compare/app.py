@@ -51,7 +51,7 @@ from experiments.engine.app import (
 )
 from experiments.engine.posterior import measure_of_seeds, posterior_path, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
-from experiments.engine.settings import CompareConfig, check_work, composed, validate_compare
+from experiments.engine.settings import CompareConfig, check_work, composed, scenario_list, validate_compare
 from experiments.engine.stamp import shipped_status
 from experiments.engine.targets import national_targets
 from sim.config import SimConfig, policy_start_month
@@ -76,9 +76,10 @@ def check(cfg: CompareConfig) -> None:
     scenario's model config (a start month past the horizon, a bad override)."""
     validate_compare(cfg)
     base = composed(cfg, cfg.baseline)
-    check_work(cfg, len(cfg.scenarios) * cfg.seeds, base.population.n_citizens, base.steps,
+    scenarios = scenario_list(cfg)
+    check_work(cfg, len(scenarios) * cfg.seeds, base.population.n_citizens, base.steps,
                {"seeds": cfg.seeds})
-    for scenario in cfg.scenarios:
+    for scenario in scenarios:
         composed(cfg, scenario)
 
 
@@ -212,6 +213,7 @@ def print_ranking(summary: pd.DataFrame, baseline: str, uncertainty: str) -> Non
 def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> pd.DataFrame:
     """The whole job without Hydra's app machinery: sweep, tables, figures, report."""
     started = time.perf_counter() if started is None else started
+    cfg = replace(cfg, scenarios=scenario_list(cfg))  # the settings recorded name every scenario
     check(cfg)
     with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
         records = collect_runs(cfg, out)

@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.engine import stats
+from experiments.engine.posterior import MEASURE_COLUMN
 from experiments.engine.render import Block, pct, probability, scenario_label
 from sim.store.files import atomic_path
 
-COLUMN = "use_measure"  # the runs' column naming the measure each seed's posterior was fitted to
+COLUMN = MEASURE_COLUMN
 LABELS = {"kominfo": "Kominfo-KIC 2021 (28% ever used, face-to-face, n=10,000)",
           "poll": "a 2021-2024 poll (47.8% ever accessed in 2021; a weak source)",
           "apjii": "APJII 2022 (84.9% of internet users access public services; broad wording)"}

@@ -24,6 +24,7 @@ from sim.config import ConfigError, SimConfig, apply_overrides
 from sim.declarations import uncertain_parameters
 
 UNCERTAINTY = ("none", "posterior")
+MEASURE_COLUMN = "use_measure"  # in tables of runs or draws: the measure of use a seed's world is fitted to
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "posterior.parquet"
 

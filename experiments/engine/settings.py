@@ -43,7 +43,7 @@ from sim.config import (
     compose,
     group_options,
     history_months,
-    portable_policies,
+    runnable_policies,
 )
 from sim.declarations import declaration
 from sim.parameters import check_declared_ranges, par
@@ -56,12 +56,27 @@ _APP = "experiment setting"
 AGENT_MONTHS_PER_CORE_SECOND = 1e6 * 60 / 20.9
 
 
-def default_scenarios() -> list[str]:
-    """Every policy scenario in ``configs/policy/`` that runs under any portfolio, baseline first. A
-    scenario whose mandate names services needs a portfolio with them, so it runs only when named
-    (``scenarios=[...]``; :func:`sim.config.portable_policies`)."""
-    names = portable_policies()
+# The services the apps simulate unless told otherwise: Indonesia's portfolio (tax filing, business
+# licence, digital identity and the 2020 census beside the general service), calibrated on their own
+# published uptake as well as the national figures. The model's own default (sim.config.compose,
+# python -m sim) stays the one general service, the reduced form the reference model checks.
+APP_PORTFOLIO = "indonesia"
+PORTFOLIO_DOC = ("the services (configs/portfolio/): indonesia (tax filing, business licence, digital "
+                 "identity and the 2020 census beside the general service) or general (the one general "
+                 "service)")
+
+
+def default_scenarios(portfolio: str = APP_PORTFOLIO) -> list[str]:
+    """Every policy scenario in ``configs/policy/`` that runs under ``portfolio``, baseline first (a
+    scenario whose mandate names services needs a portfolio with them;
+    :func:`sim.config.runnable_policies`)."""
+    names = runnable_policies(portfolio)
     return ["baseline", *[n for n in names if n != "baseline"]] if "baseline" in names else names
+
+
+def scenario_list(cfg: CompareConfig) -> list[str]:
+    """The scenarios a comparison runs: those named, or (null) every one that runs under its portfolio."""
+    return list(cfg.scenarios) if cfg.scenarios is not None else default_scenarios(cfg.portfolio)
 
 
 # --------------------------------------------------------------------------- shared blocks
@@ -73,8 +88,7 @@ class ModelChoice:
     n_citizens: int | None = par(20_000, "agents", "agents per run; null: the profile's own size", _APP,
                                  low=10, integer=True)
     network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
-    portfolio: str = par("general", "-", "the services (configs/portfolio/): general (one service) or "
-                         "indonesia (tax filing, business licence, digital identity beside it)", _APP)
+    portfolio: str = par(APP_PORTFOLIO, "-", PORTFOLIO_DOC, _APP)
     parameter_set: str = par("calibrated", "-", "parameter set under every run (configs/parameters/): "
                           "calibrated (the posterior draw nearest the median; the portfolio's own where "
                           "one ships, calibrated_<portfolio>) or declared (the declared "
@@ -168,8 +182,8 @@ class CompareConfig(ReplicatedSettings):
 
     OWN_MODEL_KEYS: ClassVar[dict[str, str]] = {"policy.name": "scenarios"}
 
-    scenarios: list[str] = par(default_scenarios(), "-", "policy scenarios to compare (configs/policy/)",
-                               _APP)
+    scenarios: list[str] | None = par(None, "-", "policy scenarios to compare (configs/policy/); null: "
+                                      "every one that runs under the portfolio, baseline first", _APP)
     baseline: str = par("baseline", "-", "the scenario effects are measured against", _APP)
     clear_winner_share: float = par(0.8, "probability", "a scenario is named the winner only when it is "
                                     "best in at least this share of the draws (calibrated worlds); "
@@ -378,13 +392,13 @@ def validate_compare(cfg: CompareConfig) -> None:
     """The comparison's own checks (after the shared ones); raises ConfigError with one line."""
     check_settings(cfg)
     policies = group_options("policy")
-    _check(len(cfg.scenarios) >= 1, "scenarios", list(cfg.scenarios), "a non-empty list of scenarios")
-    for name in cfg.scenarios:
+    scenarios = scenario_list(cfg)
+    _check(len(scenarios) >= 1, "scenarios", scenarios, "a non-empty list of scenarios")
+    for name in scenarios:
         _check(name in policies, "scenarios", name, ", ".join(policies))
-    _check(len(set(cfg.scenarios)) == len(cfg.scenarios), "scenarios", list(cfg.scenarios),
-           "a list without repeats")
-    _check(cfg.baseline in cfg.scenarios, "baseline", cfg.baseline,
-           f"one of the compared scenarios ({', '.join(cfg.scenarios)})")
+    _check(len(set(scenarios)) == len(scenarios), "scenarios", scenarios, "a list without repeats")
+    _check(cfg.baseline in scenarios, "baseline", cfg.baseline,
+           f"one of the compared scenarios ({', '.join(scenarios)})")
 
 
 def validate_frontier(cfg: FrontierConfig) -> None:

@@ -131,8 +131,9 @@ def value_of_information(matrices: dict[str, pd.DataFrame], draws: pd.DataFrame 
     ``n_draws``, the fit's degrees of freedom (``fit_df``, 0: the parameter explained nothing) and
     ``clipped`` (the estimate was cut to [0, EVPI]); highest EVPPI first within a pair.
 
-    ``draws``: each seed's parameter values (index: seed; columns: dotted keys), None when every seed
-    ran the declared defaults; then nothing varies and each pair gets one row with EVPI only."""
+    ``draws``: each seed's parameter values (index: seed; columns: dotted keys, and ``use_measure``,
+    the survey a mixture's world is calibrated on, as text), None when every seed ran the declared
+    defaults; then nothing varies and each pair gets one row with EVPI only."""
     rows = []
     for pair, matrix in matrices.items():
         values = matrix.to_numpy()
@@ -149,7 +150,12 @@ def value_of_information(matrices: dict[str, pd.DataFrame], draws: pd.DataFrame 
             continue
         pair_rows = []
         for key in varying:
-            e = decision.evppi(values, theta[key].to_numpy(dtype=float), maximize)
+            column = theta[key]
+            # a categorical uncertainty (which survey's measure of use a world is calibrated on) enters
+            # as its categories' indicators: the fit is then each category's mean outcome
+            x = (pd.get_dummies(column, drop_first=True, dtype=float).to_numpy()
+                 if column.dtype == object else column.to_numpy(dtype=float))
+            e = decision.evppi(values, x, maximize)
             pair_rows.append({"parameter": key, "evppi": e.value, **common,
                               "fit_df": e.df if np.isfinite(e.value) else np.nan, "clipped": e.clipped})
         rows += sorted(pair_rows, key=lambda r: -r["evppi"] if np.isfinite(r["evppi"]) else np.inf)

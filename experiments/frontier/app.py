@@ -48,7 +48,7 @@ from experiments.engine.app import (
     print_table,
     seed_list,
 )
-from experiments.engine.posterior import draws_for_seeds, seeded_configs
+from experiments.engine.posterior import MEASURE_COLUMN, draws_for_seeds, seeded_configs
 from experiments.engine.runner import RunnerError, claim_folder, experiment_settings, run_configs
 from experiments.engine.settings import FrontierConfig, check_work, composed, validate_frontier
 from experiments.frontier import algorithm, figures, report
@@ -88,7 +88,10 @@ def seed_draws(cfg: FrontierConfig) -> pd.DataFrame | None:
         return None
     draws = draws_for_seeds(seed_list(cfg.first_seed, cfg.seeds), cfg.posterior_file, cfg.portfolio,
                             cfg.use_measures)
-    return pd.DataFrame({seed: draw for seed, (_, draw) in draws.items()}).T.rename_axis("seed")
+    table = pd.DataFrame({seed: draw for seed, (_, draw) in draws.items()}).T.rename_axis("seed")
+    if len({measure for measure, _ in draws.values()}) > 1:  # a mixture: which survey is right is uncertain
+        table[MEASURE_COLUMN] = pd.Series({seed: m for seed, (m, _) in draws.items()}, dtype=object)
+    return table
 
 
 def sim_configs(plan: list[tuple[dict[str, Any] | None, list[SimConfig]]]) -> list[SimConfig]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.engine import stats
+from experiments.engine.posterior import MEASURE_COLUMN
 from experiments.engine.render import (
     Block,
     all_finite,
@@ -77,7 +78,11 @@ def amount(value: float, people: float, objective: str) -> str:
 
 
 def parameter_text(key: str) -> str:
-    """A parameter as the report names it: its key and its declared description (in words)."""
+    """A parameter as the report names it: its key and its declared description (in words); the
+    measure of use of a mixture of posteriors as the survey question it is."""
+    if key == MEASURE_COLUMN:
+        return (f"`{MEASURE_COLUMN}` (which survey's measure of the use of online services is right: "
+                "a survey that settles it; configs/calibration/use/)")
     spec = declaration(key).spec
     return f"`{key}` ({words(spec.doc)}; {spec.unit})"
 

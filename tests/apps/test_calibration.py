@@ -129,7 +129,7 @@ def test_service_targets_are_fitted_only_where_the_portfolio_has_the_service():
     national = national_targets()
     services = load_targets(SERVICE_TARGETS)
     assert services and all(t.service and t.source and t.sd > 0 for t in services)
-    assert calibration_targets(CalibrateConfig()) == national  # the general service has no target
+    assert calibration_targets(CalibrateConfig(portfolio="general")) == national  # no service target
     both = calibration_targets(CalibrateConfig(portfolio="indonesia"))
     assert both == national + services
     assert {t.service for t in services} <= set(compose(portfolio="indonesia").services)

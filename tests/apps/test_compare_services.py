@@ -31,7 +31,7 @@ def test_a_comparison_with_the_indonesia_portfolio_reports_each_service(tmp_path
 
 
 def test_a_comparison_of_the_general_service_has_no_service_table(tmp_path):
-    cfg = CompareConfig(population="small", n_citizens=1000, steps=6, seeds=2,
+    cfg = CompareConfig(population="small", n_citizens=1000, steps=6, seeds=2, portfolio="general",
                         scenarios=["baseline", "training"], launcher="basic", progress=False)
     compare.run_compare(cfg, tmp_path)
     assert not (tmp_path / "service_summary.csv").exists()
@@ -57,13 +57,16 @@ def test_one_run_on_the_command_line_writes_its_service_table_with_its_checksum(
     assert summary["services_sha256"] == hashlib.sha256((out / "services.csv").read_bytes()).hexdigest()
 
 
-def test_a_one_service_mandate_runs_only_when_named_and_only_with_its_service():
-    """The main job's default scenarios run under any portfolio; a mandate naming a service needs a
-    portfolio that has it, so it is left out of them and refused with one line elsewhere."""
+def test_a_one_service_mandate_runs_only_under_a_portfolio_with_its_service():
+    """The main job's default scenarios are those that run under its portfolio: the one-service mandate
+    under indonesia, not under the general service, where it is refused with one line."""
     from experiments.engine.settings import default_scenarios
     from sim.config import ConfigError, compose
 
-    assert "mandate_business_licence" not in default_scenarios() and "mandate" in default_scenarios()
+    assert {"mandate_business_licence", "mandate"} <= set(default_scenarios())  # indonesia, the default
+    general = default_scenarios("general")
+    assert "mandate_business_licence" not in general and "mandate" in general and general[0] == "baseline"
+    assert default_scenarios("indonesia") == ["baseline", *sorted(set(default_scenarios()) - {"baseline"})]
     cfg = compose(policy="mandate_business_licence", portfolio="indonesia")
     assert cfg.policy.mandate.services == ["business_licence"] and cfg.policy.mandate.start_month == 12
     with pytest.raises(ConfigError, match="policy.mandate.services") as err:

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
+from omegaconf import OmegaConf
 
 from experiments.compare import app as compare
 from experiments.compare.app import FIGURES
@@ -29,13 +30,14 @@ from experiments.engine.settings import (
     CompareConfig,
     FrontierConfig,
     model_settings,
+    scenario_list,
     validate_compare,
     validate_frontier,
 )
 from experiments.frontier import algorithm
 from experiments.frontier import app as frontier
 from sim import summary as outputs
-from sim.config import ConfigError, portable_policies
+from sim.config import ConfigError, group_options, portable_policies
 from tests.conftest import REPO
 from tests.unit.test_report import raw_names
 
@@ -119,9 +121,11 @@ def _app_config(name: str):
 
 def test_default_comparison_covers_every_scenario_on_indonesia():
     cfg = _app_config("compare")
-    assert set(cfg.scenarios) == set(portable_policies())
-    assert len(cfg.scenarios) >= 9
-    assert cfg.baseline in cfg.scenarios
+    assert cfg.scenarios is None and cfg.portfolio == "indonesia"  # null: every runnable scenario
+    scenarios = scenario_list(OmegaConf.to_object(cfg))
+    assert set(scenarios) == set(group_options("policy")) and set(portable_policies()) < set(scenarios)
+    assert len(scenarios) >= 9
+    assert cfg.baseline in scenarios
     assert cfg.population == "indonesia" and cfg.seeds >= 10
     assert cfg.launcher == "joblib"
 

@@ -172,3 +172,27 @@ def test_regret_columns_flag_one_lowest_expected_and_one_minimax_split():
     assert cols["expected_regret"].tolist() == pytest.approx([1.0, 1.5, 8.5])
     assert cols["regret_max_adopters"].tolist() == pytest.approx([400.0, 200.0, 900.0])
     assert cols["p_best"].tolist() == pytest.approx([0.75, 0.25, 0.0])
+
+
+def test_which_survey_defines_use_is_valued_as_a_categorical_uncertainty():
+    """A mixture of posteriors: the best split depends on the measure a world is calibrated on (share 0
+    under kominfo, 1 under apjii, no preference under poll), so knowing the measure is worth almost all
+    of EVPI; an unrelated measure label is worth nothing."""
+    rng = np.random.default_rng(5)
+    n = 300
+    measure = np.array(["kominfo", "poll", "apjii"] * (n // 3), dtype=object)
+    lean = np.select([measure == "kominfo", measure == "apjii"], [-0.05, 0.05], 0.0)
+    outcomes = np.vstack([0.5 - lean, np.full(n, 0.5), 0.5 + lean]) + rng.normal(0, 0.002, (3, n))
+    draws = pd.DataFrame({"use_measure": pd.Series(measure, dtype=object)})
+    voi = algorithm.value_of_information({"training/infrastructure": _matrix(outcomes)}, draws,
+                                         "adoption_final", True, 1e6)
+    (row,) = voi.itertuples()
+    assert row.parameter == "use_measure" and row.share_of_evpi > 0.8
+    assert row.evppi == pytest.approx(2 / 3 * 0.05, rel=0.1)  # kominfo and apjii worlds gain 0.05
+    shuffled = pd.DataFrame({"use_measure": pd.Series(rng.permutation(measure), dtype=object)})
+    flat = np.vstack([np.full(n, 0.5), np.full(n, 0.5), np.full(n, 0.5)]) + rng.normal(0, 0.01, (3, n))
+    none = algorithm.value_of_information({"training/infrastructure": _matrix(flat)}, shuffled,
+                                          "adoption_final", True, 1e6)
+    assert none["evppi"].iloc[0] == pytest.approx(0.0, abs=1e-3)
+    text = " ".join(str(b[1]) for b in report.information_blocks(voi, "adoption_final", {}) if b[0] == "ul")
+    assert "which survey's measure of the use of online services is right" in text
