@@ -92,7 +92,7 @@ class IndonesiaCase:
 class ObservedCase:
     # the calibration's posterior predictive checks, and the targets file naming the held-out and
     # growth targets (relative paths from the repository root)
-    calibration: str = "experiments/data/calibration.json"
+    calibration: str = "experiments/data/calibration_indonesia.json"
     targets: str = "configs/calibration/targets.yaml"
 
 
