@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.engine.render import Block, pct, pp, scenario_label
+from sim.rules.services import electronic_share
 from sim.store.files import atomic_path
 from sim.store.record import RunRecord
 
@@ -38,9 +39,8 @@ def read_services(records: Iterable[RunRecord]) -> pd.DataFrame:
             final = part.loc[part["month"] == last, "used_share_of_eligible"].iloc[0]
             rows.append({"scenario": record.scenario, "seed": record.seed, "service": service,
                          "used_final": float(final),
-                         "electronic_share_last_year": (recent["online_successes"].sum()
-                                                        + recent["assisted_electronic"].sum()) / needs
-                         if needs else float("nan"),
+                         "electronic_share_last_year": electronic_share(
+                             recent["online_successes"].sum(), recent["assisted_electronic"].sum(), needs),
                          "eligible_share": float(part["eligible_share"].iloc[0])})
     return pd.DataFrame(rows)
 

@@ -318,6 +318,13 @@ SERVICE_COLUMNS = ("month", "service", "eligible_share", "needs", "online", "onl
                    "online_share", "electronic_share")
 
 
+def electronic_share(online_successes: float, assisted_electronic: float, needs: float) -> float:
+    """A service's electronic share of its transactions: those completed online by the citizens and
+    those its staff completed electronically at the counter, over every need (what DJP's e-Filing
+    share counts); NaN without needs. Sums of a period's counts give the period's share."""
+    return (online_successes + assisted_electronic) / needs if needs else float("nan")
+
+
 def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
     """One row per service for ``month`` (the counts of the month just simulated; zeros at month 0)."""
     counts = portfolio.month_counts
@@ -338,7 +345,7 @@ def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
             "activations_refused": int(counts.get("activations_refused", zero)[k]),
             "used_share_of_eligible": used[k] / eligible[k] if eligible[k] else float("nan"),
             "online_share": successes / needs if needs else float("nan"),
-            "electronic_share": (successes + assisted) / needs if needs else float("nan"),
+            "electronic_share": electronic_share(successes, assisted, needs),
         })
     portfolio.month_counts = {}
     return rows

@@ -48,7 +48,7 @@ import numpy as np
 from experiments.engine.posterior import parameter_set_for
 from experiments.validation.runner import RunSpec, run_summaries, spec_config
 from experiments.validation.scoring import CaseResult, paired_effect, reported, signed_effect_check, within
-from sim.rules.services import launch_month, month_index
+from sim.rules.services import electronic_share, launch_month, month_index
 from sim.rules.trends import decimal_year
 
 CASE = "patterns"
@@ -174,10 +174,11 @@ def season_shares(rows: list[dict[str, Any]], start_year: float) -> dict[int, fl
         if r["service"] != TAX_SERVICE or r["month"] == 0 or r["needs"] == 0:
             continue
         year = int(start_year + (r["month"] - 1) / 12)
-        totals = by_year.setdefault(year, [0, 0])
-        totals[0] += r["online_successes"] + r.get("assisted_electronic", 0)
-        totals[1] += r["needs"]
-    return {y: ok / n for y, (ok, n) in by_year.items() if n}
+        totals = by_year.setdefault(year, [0, 0, 0])
+        totals[0] += r["online_successes"]
+        totals[1] += r.get("assisted_electronic", 0)
+        totals[2] += r["needs"]
+    return {y: electronic_share(*t) for y, t in by_year.items() if t[2]}
 
 
 def efiling_checks(done: dict, specs: list[RunSpec], cfg: Any) -> list[dict[str, Any]]:
