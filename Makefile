@@ -72,7 +72,7 @@ docs: install
 ## Every shipped result again, each stamped with the commit it came from: the generated documents, the
 ## Morris screening (experiments/data/morris.csv, docs/sensitivity.md), the validation (docs/validation.md),
 ## the figures of docs/ (Sobol indices, scenario discovery); about 40 minutes on two cores. Pass
-## ARGS="posterior=true" to run the calibration too (about two more hours), ARGS="steps=morris" for one
+## ARGS="posterior=true" to run every shipped calibration too (four, up to two hours each), ARGS="steps=morris" for one
 ## step, ARGS="quick=true out=/tmp/shipped" for a test-size run that leaves the shipped files alone.
 shipped: install
 	$(BIN)/python -m experiments.shipped $(ARGS)

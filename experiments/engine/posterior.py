@@ -57,6 +57,18 @@ def parameter_set_for(name: str, portfolio: str) -> str:
     return own.stem if name == "calibrated" and own.is_file() else name
 
 
+# Every calibration the project ships (portfolio, measure of use): the apps' portfolio under each
+# published measure, and the one general service under the default measure.
+SHIPPED_CALIBRATIONS: tuple[tuple[str, str], ...] = (
+    ("indonesia", "kominfo"), ("indonesia", "poll"), ("indonesia", "apjii"), ("general", "kominfo"))
+
+
+def shipped_files(portfolio: str, measure: str) -> tuple[Path, Path, Path]:
+    """The files one calibration ships: its posterior, its checks and its representative parameter set."""
+    return (shipped_posterior(portfolio, measure), shipped_checks(portfolio, measure),
+            representative_set(portfolio, measure))
+
+
 def calibrate_command(portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> str:
     """The command that makes (and ships) the posterior of a portfolio and measure of use."""
     args = ["ship=true", *([f"portfolio={portfolio}"] if portfolio != "general" else []),

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from experiments.engine.posterior import SHIPPED_CALIBRATIONS, shipped_files
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Every shipped result, as a path from the repository root, and the command whose step makes it
@@ -43,9 +45,10 @@ SHIPPED: dict[str, str] = {
     "docs/figures/sensitivity_sobol_adoption_final.png": "figures",
     "docs/figures/sensitivity_sobol_gap_urban_rural.png": "figures",
     "docs/figures/discover_peeling_trajectory.png": "figures",
-    "experiments/data/posterior.parquet": "posterior",
-    "experiments/data/calibration.json": "posterior",
-    "configs/parameters/calibrated.yaml": "posterior",
+    "docs/services.md": "services",
+    # every shipped calibration's posterior, checks and parameter set (those that exist are checked)
+    **{path.relative_to(REPO).as_posix(): "posterior"
+       for portfolio, measure in SHIPPED_CALIBRATIONS for path in shipped_files(portfolio, measure)},
 }
 # The model code: what a result is older than when it changed after the result's commit. The shipped
 # results inside these folders (the calibrated parameter set) are not code: shipping them must not

@@ -9,8 +9,8 @@ it came from (:mod:`experiments.engine.stamp`, taken once before the first step)
 its progress and its wall time.
 
 Settings (``key=value``): ``steps=[docs,morris,validation,figures,services]`` (the default; ``posterior`` is
-added by ``posterior=true``: the calibration, about two hours), ``out=<folder>`` (write the results
-below this folder, at the same relative paths, instead of over the shipped files), ``work=<folder>``
+added by ``posterior=true``: every shipped calibration, up to two hours each), ``out=<folder>`` (write the
+results below this folder, at the same relative paths, instead of over the shipped files), ``work=<folder>``
 (the apps' run folders; default ``outputs/shipped/<time>``), ``n_jobs=<int>`` (passed to the apps),
 ``quick=true`` (every app at a test size, to check the command end to end; only with ``out=``, since
 its numbers are not evidence).
@@ -273,9 +273,15 @@ def step_services(ctx: Context) -> None:
 
 
 def step_posterior(ctx: Context) -> None:
-    """The calibration (ABC rejection, about two hours): it ships the posterior, its checks and the
-    calibrated parameter set itself, each with its stamp."""
-    run_app("experiments.calibration", ctx.args("posterior", "ship=true"), ctx.work / "posterior")
+    """Every shipped calibration (ABC rejection, about an hour each): the apps' portfolio under each
+    measure of use and the one general service; each ships its posterior, its checks and its calibrated
+    parameter set itself, each with its stamp."""
+    from experiments.engine.posterior import SHIPPED_CALIBRATIONS
+
+    for portfolio, measure in SHIPPED_CALIBRATIONS:
+        run_app("experiments.calibration",
+                ctx.args("posterior", "ship=true", f"portfolio={portfolio}", f"use_measure={measure}"),
+                ctx.work / f"posterior_{portfolio}_{measure}")
 
 
 @dataclass(frozen=True)
@@ -295,8 +301,8 @@ STEPS = {s.name: s for s in (
          3.0),
     Step("services", "the comparison per service under the indonesia portfolio (docs/services.md)",
          step_services, 3.0),
-    Step("posterior", "calibration (experiments/data/posterior.parquet, calibration.json, "
-                      "configs/parameters/calibrated.yaml)", step_posterior, 125.0),
+    Step("posterior", "every shipped calibration (experiments/data/posterior*.parquet, calibration*.json, "
+                      "configs/parameters/calibrated*.yaml)", step_posterior, 4 * 55.0),
 )}
 
 
