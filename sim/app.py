@@ -53,7 +53,7 @@ from omegaconf import OmegaConf  # noqa: E402
 from solara.components.echarts import EchartsWidget  # noqa: E402
 
 from sim import metrics  # noqa: E402
-from sim.config import CONFIG_DIR, LEVERS, REGIONS, SimConfig, group_options  # noqa: E402
+from sim.config import APP_PORTFOLIO, CONFIG_DIR, LEVERS, REGIONS, SimConfig, group_options  # noqa: E402
 from sim.metrics import FEW_PROVINCE_AGENTS, METRICS, REGION_KEYS, province_citizen_columns  # noqa: E402
 from sim.model import DigitalAdoptionModel  # noqa: E402
 from sim.parameters import ConfigError  # noqa: E402
@@ -75,9 +75,10 @@ def parameters_note(cfg: SimConfig) -> str:
     """One line on what the dashboard runs: its parameter set and its timeline. The comparison runs a
     different posterior draw per seed, so its numbers differ; the page says so."""
     begins = cfg.policy.start_date or cfg.start_date
-    return (f"Parameters: {cfg.parameter_set}. The run starts in {cfg.start_date} and lives through "
-            f"the observed years; the policy begins in {begins}. The comparison (make run) runs a "
-            "different calibrated posterior draw per seed and shows the range across them.")
+    services = ", ".join(cfg.services) if cfg.services else "general"
+    return (f"Parameters: {cfg.parameter_set}. Services: {services}. The run starts in {cfg.start_date} "
+            f"and lives through the observed years; the policy begins in {begins}. The comparison (make "
+            "run) runs a different calibrated posterior draw per seed and shows the range across them.")
 
 
 # The pause slider's minimum. No pause is safe: steps are serialised (DashboardModel.step) and the
@@ -116,6 +117,7 @@ class DashboardModel(DigitalAdoptionModel):
         policy: str = DEFAULT_POLICY,
         population: str = "indonesia",
         network: str = "homophilous",
+        portfolio: str = APP_PORTFOLIO,
         policy__political_will: float = 0.5,
         budget_idr_bn_per_month: float = 500.0,
         seed: int = 42,
@@ -127,6 +129,7 @@ class DashboardModel(DigitalAdoptionModel):
             "policy": str(policy),
             "population": str(population),
             "network": str(network),
+            "portfolio": str(portfolio),
             "policy__political_will": float(policy__political_will),
             "budget_idr_bn_per_month": float(budget_idr_bn_per_month),
             "seed": int(seed),
@@ -197,6 +200,12 @@ model_params: dict[str, dict[str, Any]] = {
         "value": "indonesia",
         "values": group_options("population"),
         "label": "Population profile",
+    },
+    "portfolio": {
+        "type": "Select",
+        "value": APP_PORTFOLIO,
+        "values": group_options("portfolio"),
+        "label": "Services (portfolio)",
     },
     "network": {
         "type": "Select",

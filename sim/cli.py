@@ -26,12 +26,14 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import (
+    CALIBRATED,
     CONFIG_DIR,
     ConfigError,
     SimConfig,
     apply_overrides,
     compose,
     describe_omegaconf_error,
+    parameter_set_name,
     refuse_interpolation,
     to_sim_config,
     with_changes,
@@ -304,6 +306,17 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     return summary
 
 
+def portfolio_parameters(argv: list[str]) -> list[str]:
+    """The command line with the portfolio's own calibrated parameter set chosen when it names one
+    portfolio and no parameter set (:func:`sim.config.parameter_set_name`), as ``compose`` and the
+    apps choose it; Hydra's defaults list alone would take ``calibrated.yaml`` for every portfolio."""
+    chosen = [a.split("=", 1)[1] for a in argv if a.startswith("portfolio=")]
+    if len(chosen) != 1 or "," in chosen[0] or any(a.startswith("parameters=") for a in argv):
+        return argv
+    name = parameter_set_name(CALIBRATED, chosen[0].strip())
+    return argv if name == CALIBRATED else [*argv, f"parameters={name}"]
+
+
 def entry() -> None:
     """Console entry point: validate the overrides, then hand over to Hydra."""
     if wants_help(sys.argv[1:]):
@@ -314,4 +327,5 @@ def entry() -> None:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    sys.argv[1:] = portfolio_parameters(sys.argv[1:])
     main()

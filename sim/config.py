@@ -149,6 +149,23 @@ def portfolio_services(name: str) -> dict[str, DictConfig]:
     return services
 
 
+CALIBRATED = "calibrated"  # the parameter set of the representative calibrated draw
+# The services the apps and the dashboard simulate unless told otherwise: Indonesia's portfolio (tax
+# filing, business licence, digital identity and the 2020 census beside the general service),
+# calibrated on their own published uptake as well as the national figures. The model's own default
+# (compose, DigitalAdoptionModel, python -m sim) stays the one general service: the reduced form the
+# per-agent reference model checks.
+APP_PORTFOLIO = "indonesia"
+
+
+def parameter_set_name(name: str, portfolio: str) -> str:
+    """The parameter set a run under ``portfolio`` takes for ``name``: ``calibrated`` means the
+    portfolio's own calibrated set where one ships (``calibrated_<portfolio>``, since another
+    portfolio's draw does not fit it: "use" is made of other services), else ``calibrated.yaml``."""
+    own = f"{CALIBRATED}_{portfolio}"
+    return own if name == CALIBRATED and (CONFIG_DIR / "parameters" / f"{own}.yaml").is_file() else name
+
+
 def compose(
     policy: str = "baseline",
     population: str = "indonesia",
@@ -160,8 +177,8 @@ def compose(
     """Build a validated config the way the Hydra app does, without Hydra's global state.
 
     ``overrides`` is a dotted-key mapping (``{"population.n_citizens": 5000}``) or a Hydra-style
-    list (``["seed=3"]``). ``parameters``: ``calibrated`` (the representative calibrated draw of
-    ``configs/parameters/calibrated.yaml``, set over the groups' values) or ``declared`` (the
+    list (``["seed=3"]``). ``parameters``: ``calibrated`` (the representative calibrated draw of the
+    portfolio, :func:`parameter_set_name`, set over the groups' values) or ``declared`` (the
     declared defaults); overrides win over both. ``portfolio``: the services (``configs/portfolio/``;
     ``general``: the one general service, the one-service model).
     """
@@ -177,7 +194,8 @@ def compose(
             {"network": _load_group("network", network)},
             {"policy": _load_group("policy", policy)},
             {"services": portfolio_services(portfolio)},
-            _load_group("parameters", parameters),  # '# @package _global_': merged at the root
+            # '# @package _global_': merged at the root
+            _load_group("parameters", parameter_set_name(parameters, portfolio)),
         )
     except OmegaConfBaseException as exc:
         raise ConfigError(describe_omegaconf_error(exc)) from None

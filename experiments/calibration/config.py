@@ -9,15 +9,9 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from scipy.stats import chi2
 
-from experiments.engine.settings import (
-    APP_PORTFOLIO,
-    PORTFOLIO_DOC,
-    WorkLimit,
-    check_settings,
-    check_work,
-)
+from experiments.engine.settings import PORTFOLIO_DOC, WorkLimit, check_settings, check_work
 from experiments.engine.targets import Target, check_measure
-from sim.config import ConfigError, compose, group_options
+from sim.config import APP_PORTFOLIO, ConfigError, compose, group_options
 from sim.declarations import declaration, uncertain_parameters
 from sim.parameters import Declared, Prior, par
 from sim.rules.trends import decimal_year

@@ -50,13 +50,6 @@ def representative_set(portfolio: str = "general", measure: str = DEFAULT_MEASUR
     return REPRESENTATIVE.with_name(f"calibrated{_suffix(portfolio, measure)}.yaml")
 
 
-def parameter_set_for(name: str, portfolio: str) -> str:
-    """The parameter set a run takes: ``calibrated`` means the portfolio's own calibrated set where one
-    ships (``calibrated_<portfolio>``), since another portfolio's draw does not fit it."""
-    own = representative_set(portfolio)
-    return own.stem if name == "calibrated" and own.is_file() else name
-
-
 # Every calibration the project ships (portfolio, measure of use): the apps' portfolio under each
 # published measure, and the one general service under the default measure.
 SHIPPED_CALIBRATIONS: tuple[tuple[str, str], ...] = (

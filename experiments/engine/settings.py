@@ -34,8 +34,9 @@ from typing import Any, ClassVar
 import yaml
 from hydra.core.config_store import ConfigStore
 
-from experiments.engine.posterior import UNCERTAINTY, check_uncertainty, parameter_set_for
+from experiments.engine.posterior import UNCERTAINTY, check_uncertainty
 from sim.config import (
+    APP_PORTFOLIO,
     LEVERS,
     ConfigError,
     SimConfig,
@@ -56,11 +57,6 @@ _APP = "experiment setting"
 AGENT_MONTHS_PER_CORE_SECOND = 1e6 * 60 / 20.9
 
 
-# The services the apps simulate unless told otherwise: Indonesia's portfolio (tax filing, business
-# licence, digital identity and the 2020 census beside the general service), calibrated on their own
-# published uptake as well as the national figures. The model's own default (sim.config.compose,
-# python -m sim) stays the one general service, the reduced form the reference model checks.
-APP_PORTFOLIO = "indonesia"
 PORTFOLIO_DOC = ("the services (configs/portfolio/): indonesia (tax filing, business licence, digital "
                  "identity and the 2020 census beside the general service) or general (the one general "
                  "service)")
@@ -385,7 +381,7 @@ def composed(cfg: RunSettings, policy: str, extra: dict[str, Any] | None = None)
     """One run's model config (checked by the model's own validation)."""
     return compose(policy=policy, population=cfg.population, network=cfg.network,
                    overrides={**model_settings(cfg), **(extra or {})},
-                   parameters=parameter_set_for(cfg.parameter_set, cfg.portfolio), portfolio=cfg.portfolio)
+                   parameters=cfg.parameter_set, portfolio=cfg.portfolio)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

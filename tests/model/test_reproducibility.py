@@ -103,3 +103,34 @@ def test_cli_runs_are_byte_identical_and_match_the_library(cli, tmp_path: Path):
     assert summary["seed"] == 3 and summary["months"] == 12 and summary["n_citizens"] == 3000
     assert len(pd.read_parquet(dirs[0] / TIMESERIES_FILE)) == 13
 
+
+
+def test_a_portfolio_takes_its_own_calibrated_parameter_set_everywhere(tmp_path):
+    """compose, the model and python -m sim give a run under a portfolio the representative draw of
+    that portfolio's own posterior (another portfolio's draw does not fit it); parameters= still wins."""
+    import subprocess
+    import sys
+
+    from sim.cli import portfolio_parameters
+    from sim.config import compose, parameter_set_name
+    from tests.conftest import REPO
+
+    assert parameter_set_name("calibrated", "indonesia") == "calibrated_indonesia"
+    assert parameter_set_name("calibrated", "general") == "calibrated"  # no calibrated_general file
+    assert parameter_set_name("declared", "indonesia") == "declared"
+    assert compose(portfolio="indonesia").parameter_set.startswith("calibrated (draw")
+    own = compose(portfolio="indonesia", parameters="calibrated_indonesia")
+    assert compose(portfolio="indonesia").params == own.params != compose().params
+    assert portfolio_parameters(["portfolio=indonesia", "seed=3"])[-1] == "parameters=calibrated_indonesia"
+    for argv in (["portfolio=general"], ["portfolio=indonesia", "parameters=declared"],
+                 ["portfolio=general,indonesia"], ["seed=1"]):
+        assert portfolio_parameters(argv) == argv
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "sim", "portfolio=indonesia", "population.n_citizens=500",
+                           "steps=1", "progress=false", f"hydra.run.dir={out}"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import yaml
+
+    ran = yaml.safe_load((out / ".hydra" / "config.yaml").read_text())
+    assert ran["params"]["adoption"]["intercept"] == own.params.adoption.intercept

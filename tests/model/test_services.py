@@ -13,8 +13,9 @@ from sim.store.files import SERVICES_FILE, run_files
 N = 3000
 
 
-def _run(portfolio: str = "indonesia", policy: str = "baseline", steps: int = 72, **overrides):
-    cfg = compose(policy=policy, portfolio=portfolio,
+def _run(portfolio: str = "indonesia", policy: str = "baseline", steps: int = 72,
+         parameters: str = "calibrated", **overrides):
+    cfg = compose(policy=policy, portfolio=portfolio, parameters=parameters,
                   overrides={"population.n_citizens": N, "steps": steps, "progress": False, "seed": 5,
                              **overrides})
     return DigitalAdoptionModel(config=cfg).run()
@@ -35,10 +36,11 @@ def test_the_general_portfolio_is_the_one_service_model_and_writes_no_service_ta
 def test_a_service_nobody_needs_changes_no_national_figure():
     """Needs beyond the first service draw from their own stream: a service with need 0 beside the
     general one leaves every other random number, and so every monthly metric, as it was."""
-    alone = _run("general", steps=36).timeseries()
+    same = "calibrated_indonesia"  # one parameter set under both portfolios
+    alone = _run("general", steps=36, parameters=same).timeseries()
     overrides = {"services.tax_filing.need_rate": 0.0, "services.business_licence.need_rate": 0.0,
                  "services.digital_id.need_rate": 0.0, "services.census_2020.need_rate": 0.0}
-    beside = _run("indonesia", steps=36, **overrides)
+    beside = _run("indonesia", steps=36, parameters=same, **overrides)
     pd.testing.assert_frame_equal(alone, beside.timeseries())
     assert (beside.service_table().query("service != 'general'").needs == 0).all()
 

@@ -45,9 +45,9 @@ from typing import Any
 
 import numpy as np
 
-from experiments.engine.posterior import parameter_set_for
 from experiments.validation.runner import RunSpec, run_summaries, spec_config
 from experiments.validation.scoring import CaseResult, paired_effect, reported, signed_effect_check, within
+from sim.config import CALIBRATED, parameter_set_name
 from sim.rules.services import electronic_share, launch_month, month_index
 from sim.rules.trends import decimal_year
 
@@ -78,7 +78,7 @@ def patterns_case(n: int, seeds: list[int], mandate_month: int, plateau_steps: i
     plateau = [RunSpec.make(n, s, plateau_steps, series=("ever_used_connected",)) for s in seeds]
     assisted = [RunSpec.make(n, s, assisted_steps, policy=ASSISTED) for s in seeds]
     unassisted = [RunSpec.make(n, s, assisted_steps) for s in seeds]
-    own = parameter_set_for("calibrated", BOTTLENECK_PORTFOLIO)
+    own = parameter_set_name(CALIBRATED, BOTTLENECK_PORTFOLIO)  # named, so the runner's cache key has it
     probe = spec_config(RunSpec.make(n, seeds[0], 1, portfolio=BOTTLENECK_PORTFOLIO, parameters=own))
     launch = launch_month(probe.services[BOTTLENECK_SERVICE], decimal_year(probe.start_date)) or 0
     bottleneck = [RunSpec.make(n, s, launch + 24, portfolio=BOTTLENECK_PORTFOLIO, parameters=own)
