@@ -118,19 +118,12 @@ def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> p
     return summary
 
 
-def seed_measures(cfg: CompareConfig, seeds: list[int]) -> dict[int, str]:
-    """The measure of use each seed's posterior draw comes from (one measure when a file is named)."""
-    if cfg.posterior_file is not None:
-        return dict.fromkeys(seeds, next(iter(cfg.use_measures)))
-    return measure_of_seeds(seeds, dict(cfg.use_measures))
-
-
 def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs' records; returns the scenario summary."""
     runs = tables.read_runs(records, root=out)
-    if cfg.uncertainty == "posterior":  # the measure of use each seed's posterior was fitted to
+    if cfg.uncertainty == "posterior" and cfg.posterior_file is None:  # each seed's measure of use
         runs.insert(runs.columns.get_loc("seed") + 1, measures.COLUMN,
-                    runs["seed"].map(seed_measures(cfg, sorted(set(runs["seed"])))))
+                    runs["seed"].map(measure_of_seeds(sorted(set(runs["seed"])), dict(cfg.use_measures))))
     missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
     if missing:
         raise RunnerError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
@@ -169,8 +162,8 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
-        "posterior_file": "; ".join(str(posterior_path(cfg.posterior_file, cfg.portfolio, m))
-                                    for m, w in cfg.use_measures.items() if w > 0),
+        "posterior_file": str(cfg.posterior_file) if cfg.posterior_file is not None else "; ".join(
+            str(posterior_path(None, cfg.portfolio, m)) for m, w in cfg.use_measures.items() if w > 0),
         "shipped": shipped_status(),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)

@@ -25,6 +25,7 @@ from sim.declarations import uncertain_parameters
 
 UNCERTAINTY = ("none", "posterior")
 MEASURE_COLUMN = "use_measure"  # in tables of runs or draws: the measure of use a seed's world is fitted to
+NAMED_FILE = "posterior_file"  # the "measure" of every seed when a posterior file is named
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "posterior.parquet"
 
@@ -200,9 +201,8 @@ def measure_of_seeds(seeds: list[int], weights: dict[str, float] | None = None) 
 def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
                 weights: dict[str, float] | None) -> tuple[dict[int, str], dict[str, pd.DataFrame]]:
     """Each seed's measure and each used measure's posterior (a named file stands for one measure)."""
-    if posterior_file is not None:
-        only = next(iter(weights)) if weights and len(weights) == 1 else DEFAULT_MEASURE
-        return {s: only for s in seeds}, {only: load_posterior(posterior_path(posterior_file))}
+    if posterior_file is not None:  # one named file for every seed: the measures' weights do not apply
+        return dict.fromkeys(seeds, NAMED_FILE), {NAMED_FILE: load_posterior(posterior_path(posterior_file))}
     allocation = measure_of_seeds(seeds, weights)
     used = [m for m, w in (weights or {DEFAULT_MEASURE: 1.0}).items() if w > 0]
     return allocation, {m: load_posterior(shipped_posterior(portfolio, m), key=f"use_measures.{m}",
@@ -228,8 +228,8 @@ def seeded_configs(base: SimConfig, seeds: list[int], uncertainty: str,
     return [replace(apply_overrides(base, draws[seed][1]), seed=seed) for seed in seeds]
 
 
-def check_measures(measures: dict[str, float], posterior_file: str | None) -> None:
-    """Known measures of use, weights >= 0 with a positive sum; one measure with a named file."""
+def check_measures(measures: dict[str, float]) -> None:
+    """Known measures of use, weights >= 0 with a positive sum."""
     for name, weight in measures.items():
         check_measure(name, "use_measures")
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
@@ -237,9 +237,6 @@ def check_measures(measures: dict[str, float], posterior_file: str | None) -> No
     if not measures or sum(measures.values()) <= 0:
         raise ConfigError(f"use_measures={dict(measures)!r}: no weight; allowed: at least one measure with "
                           f"a weight > 0 ({', '.join(use_measures())})")
-    if posterior_file is not None and len([w for w in measures.values() if w > 0]) > 1:
-        raise ConfigError(f"use_measures={dict(measures)!r}: a mixture with posterior_file={posterior_file}; "
-                          "allowed: one measure when a posterior file is named, or posterior_file=null")
 
 
 def check_uncertainty(uncertainty: str, posterior_file: str | None, portfolio: str = "general",
@@ -247,6 +244,6 @@ def check_uncertainty(uncertainty: str, posterior_file: str | None, portfolio: s
     if uncertainty not in UNCERTAINTY:
         raise ConfigError(f"uncertainty={uncertainty!r}: unknown; allowed: {', '.join(UNCERTAINTY)}")
     measures = {DEFAULT_MEASURE: 1.0} if measures is None else measures
-    check_measures(measures, posterior_file)
+    check_measures(measures)
     if uncertainty == "posterior":
         _posteriors([0], posterior_file, portfolio, {m: w for m, w in measures.items() if w > 0})

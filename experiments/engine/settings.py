@@ -152,10 +152,13 @@ class ReplicatedSettings(RunSettings):
                                      "posterior.parquet, or posterior_<portfolio>[_<measure>].parquet "
                                      "beside it)", _APP)
     use_measures: dict[str, float] = par(
-        {"kominfo": 1.0}, "weights", "which survey's measure of the use of online services the posterior "
-        "is calibrated on (configs/calibration/use/: kominfo, poll, apjii), with weights: more than one "
-        "draws from a mixture of their posteriors, the seeds split in proportion to the weights, and "
-        "the report gives the decision under each (assumption: the weights)", _APP)
+        {"kominfo": 0.5, "poll": 0.25, "apjii": 0.25}, "weights", "which survey's measure of the use of "
+        "online services the posterior is calibrated on (configs/calibration/use/), with weights (0: not "
+        "used): the seeds are split between the measures' posteriors in proportion, and the report gives "
+        "the decision under each. Set every weight, e.g. use_measures={kominfo:1,poll:0,apjii:0} (a "
+        "dict given on the command line is merged into this one); ignored when posterior_file is set. "
+        "The default weights are an assumption: half on Kominfo-KIC 2021, the strongest survey (face to "
+        "face, n=10,000), a quarter each on the weak poll and on APJII's broad question", _APP)
 
 
 @dataclass

@@ -83,9 +83,13 @@ def test_bad_measure_weights_are_one_line(weights, fragment):
     assert "\n" not in str(err.value)
 
 
-def test_a_mixture_with_a_named_posterior_file_is_refused():
-    with pytest.raises(ConfigError, match="a mixture with posterior_file=x.parquet"):
-        check_uncertainty("posterior", "x.parquet", "general", {"kominfo": 1, "poll": 1})
+def test_a_named_posterior_file_serves_every_seed_whatever_the_weights(tmp_path):
+    path = tmp_path / "mine.parquet"
+    pd.DataFrame({"params.adoption.need_rate": np.full(5, 0.2)}).to_parquet(path)
+    weights = {"kominfo": 0.5, "poll": 0.25, "apjii": 0.25}
+    check_uncertainty("posterior", str(path), "indonesia", weights)
+    configs = seeded_configs(compose(), [0, 1, 2, 3], "posterior", str(path), "indonesia", weights)
+    assert {c.params.adoption.need_rate for c in configs} == {0.2}
 
 
 def test_a_missing_measure_posterior_names_the_command_that_makes_it(tmp_path, monkeypatch):
