@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from experiments.engine.settings import RunSettings, composed
 from sim.config import ConfigError, SimConfig, apply_overrides, compose, group_options, validate
 from sim.declarations import uncertain_parameters
 from sim.parameters import Prior, get_value
@@ -191,16 +192,12 @@ def _replace_path(node: Any, parts: list[str], value: Any) -> Any:
     return replace(node, **{head: _replace_path(child, parts[1:], value)})
 
 
-def scenario_bases(scenarios: Sequence[str], population: str, network: str,
-                   settings: dict[str, Any], parameters: str = "calibrated") -> dict[str, SimConfig]:
-    """Each scenario composed once with the app's model settings (typed, dotted keys), for copying per
-    sample point (no progress bar, no agent objects)."""
-    out = {}
-    for name in scenarios:
-        cfg = compose(policy=name, population=population, network=network, overrides=dict(settings),
-                      parameters=parameters)
-        out[name] = replace(cfg, progress=False, materialise_agents="never")
-    return out
+def scenario_bases(cfg: RunSettings, scenarios: Sequence[str]) -> dict[str, SimConfig]:
+    """Each scenario composed once as the app's model (profile, network, portfolio, parameter set and
+    model settings: :func:`experiments.engine.settings.composed`), for copying per sample point (no
+    progress bar, no agent objects)."""
+    return {name: replace(composed(cfg, name), progress=False, materialise_agents="never")
+            for name in scenarios}
 
 
 def point_configs(bases: dict[str, SimConfig], values: pd.DataFrame, seeds: Sequence[int]) -> list[SimConfig]:

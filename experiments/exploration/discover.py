@@ -46,7 +46,6 @@ from experiments.engine.settings import (
     DiscoverConfig,
     check_varied_overrides,
     check_work,
-    model_settings,
     validate_discover,
 )
 from experiments.exploration import design, prim
@@ -62,8 +61,7 @@ BOX_COLUMNS = ["box", "parameter", "low", "high", "prior_low", "prior_high", "qp
 def _settings(cfg: DiscoverConfig) -> tuple[design.Space, design.Condition, dict[str, SimConfig]]:
     validate_discover(cfg)
     condition = design.parse_condition(cfg.condition, SUMMARY_METRICS)
-    bases = design.scenario_bases(condition.scenarios, cfg.population, cfg.network, model_settings(cfg),
-                                  cfg.parameter_set)
+    bases = design.scenario_bases(cfg, condition.scenarios)
     base = bases[condition.scenarios[0]]
     space = design.load_space(cfg.uncertainty_file, cfg.parameters, base)
     check_varied_overrides(cfg, space.names)

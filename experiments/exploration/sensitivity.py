@@ -53,7 +53,6 @@ from experiments.engine.settings import (
     SensitivityConfig,
     check_varied_overrides,
     check_work,
-    model_settings,
     validate_sensitivity,
 )
 from experiments.exploration import design
@@ -91,8 +90,7 @@ def _settings(cfg: SensitivityConfig) -> Settings:
     known = SUMMARY_METRICS
     outcomes = [design.parse_outcome(name, known) for name in cfg.outcomes]
     scenarios = design.outcome_scenarios(outcomes, cfg.policy, cfg.baseline)
-    bases = design.scenario_bases(scenarios, cfg.population, cfg.network, model_settings(cfg),
-                                  cfg.parameter_set)
+    bases = design.scenario_bases(cfg, scenarios)
     space = design.load_space(cfg.uncertainty_file, cfg.parameters, bases[scenarios[0]])
     check_varied_overrides(cfg, space.names)
     k = len(space.parameters)

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from experiments.engine.posterior import shipped_checks
+from experiments.engine.targets import use_measures
 from sim import summary
 
 MORRIS_OUTCOMES = ("adoption_final", "gap_urban_rural")
@@ -204,8 +206,11 @@ def services_block(folder: Path, checks_path: Path, wall: str) -> str:
         return (f"{r[f'{name}_mean']:.1%} [{r[f'{name}_p05']:.1%}, {r[f'{name}_p95']:.1%}]"
                 if np.isfinite(r[f"{name}_mean"]) else "-")
 
-    worlds = ("each seed one draw of the portfolio's own posterior "
-              "(`experiments/data/posterior_indonesia.parquet`)" if cfg.get("uncertainty") == "posterior"
+    weights = {m: w for m, w in (cfg.get("use_measures") or {}).items() if w > 0}
+    mixture = ", ".join(f"{m} {w / sum(weights.values()):.0%}" for m, w in weights.items())
+    worlds = (f"each seed one draw of the portfolio's posterior under one measure of use (mixture "
+              f"{mixture}; `experiments/data/posterior_indonesia[_<measure>].parquet`)"
+              if cfg.get("uncertainty") == "posterior"
               else "every seed the same parameter set (uncertainty=none)")
     lines = [para(f"`make shipped` (step services: `python -m experiments.compare portfolio=indonesia`): "
                   f"{len(scenarios)} scenarios x {cfg.get('seeds', '?')} seeds, {worlds}, "
@@ -231,5 +236,15 @@ def services_block(folder: Path, checks_path: Path, wall: str) -> str:
             lines.append(f"| {c['name']} | {c.get('service') or '-'} | {c['date']} | {c['observed']:.3g} | "
                          f"{c['predicted']:.3g} [{c['low']:.3g}, {c['high']:.3g}] | "
                          f"{'held out' if c['held_out'] else 'fitted'} | {'yes' if c['inside'] else 'no'} |")
+    others = []
+    for measure in use_measures()[1:]:
+        other = shipped_checks("indonesia", measure)
+        if other.is_file():
+            found = json.loads(other.read_text(encoding="utf-8"))
+            outside = [c["name"] for c in found if not c["inside"]]
+            others.append(f"`{other.name}` (measure {measure}): {len(found) - len(outside)} of {len(found)} "
+                          f"inside" + (f"; outside: {', '.join(outside)}" if outside else ""))
+    if others:
+        lines += ["", para("The posteriors under the other measures of use: " + "; ".join(others) + ".")]
     lines.append("")
     return "\n".join(lines)

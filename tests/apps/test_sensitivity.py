@@ -222,3 +222,15 @@ def test_the_shipped_morris_result_names_three_parameters():
     top = top_parameters("adoption_final")
     assert len(top) == 3 and len(set(top)) == 3
     assert all(isinstance(p, str) and p for p in top)
+
+
+def test_designs_run_the_portfolio_they_are_given():
+    """The sensitivity analysis and scenario discovery compose each scenario as the app's model: the
+    services of its portfolio and that portfolio's own calibrated parameter set."""
+    from experiments.engine.settings import SensitivityConfig
+    from experiments.exploration import design
+
+    own = design.scenario_bases(SensitivityConfig(), ["baseline"])["baseline"]
+    general = design.scenario_bases(SensitivityConfig(portfolio="general"), ["baseline"])["baseline"]
+    assert "tax_filing" in own.services and set(general.services) <= {"general"}
+    assert own.params != general.params  # each portfolio's own representative draw
