@@ -24,6 +24,7 @@ from experiments.engine.render import Block, pct, probability, scenario_label
 from sim.store.files import atomic_path
 
 COLUMN = MEASURE_COLUMN
+FEW_WORLDS = 10  # below this many worlds a measure's own P(best) has a Monte Carlo error of 0.15 or more
 LABELS = {"kominfo": "Kominfo-KIC 2021 (28% ever used, face-to-face, n=10,000)",
           "poll": "a 2021-2024 poll (47.8% ever accessed in 2021; a weak source)",
           "apjii": "APJII 2022 (84.9% of internet users access public services; broad wording)"}
@@ -71,6 +72,10 @@ def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float]
     else:
         verdict = ("The decision depends on which survey defines use: the leader differs between measures "
                    "(below), so a survey that settles the measure is worth commissioning before deciding.")
+    few = sorted(str(m) for m, r in lead.items() if int(r["worlds"]) < FEW_WORLDS)
+    if few:
+        verdict += (f" Few worlds under {', '.join(few)} (fewer than {FEW_WORLDS}): read its P(best) with "
+                    "its Monte Carlo error, and run more seeds before relying on it.")
     blocks: list[Block] = [("h2", "Which survey defines use"), ("p", (
         "Published measures of the use of online public services disagree, and each gives its own "
         f"calibrated posterior (configs/calibration/use/). These runs draw from a mixture ({mix}; the "

@@ -137,6 +137,7 @@ def test_the_report_says_whether_the_decision_holds_under_every_measure(tmp_path
     flip = measures.measure_section(_runs({"kominfo": "training", "poll": "infrastructure"}), scenarios,
                                     "baseline", weights, 0.8, tmp_path)
     assert "depends on which survey defines use" in flip[1][1]
+    assert "Few worlds under kominfo, poll" in flip[1][1]  # 5 worlds each
     leaders = [row[3] for row in flip[2][2]]
     assert leaders == ["training", "infrastructure"]
     one = _runs({"kominfo": "training"})
