@@ -79,8 +79,9 @@ def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float]
     blocks: list[Block] = [("h2", "Which survey defines use"), ("p", (
         "Published measures of the use of online public services disagree, and each gives its own "
         f"calibrated posterior (configs/calibration/use/). These runs draw from a mixture ({mix}; the "
-        "weights are an assumption, setting use_measures), the seeds split in proportion; the tables "
-        f"above describe the mixture. Here each measure's worlds alone. {verdict}"))]
+        "weights are an assumption: use_measures={kominfo:1,poll:0,apjii:0} runs one measure alone), "
+        "the seeds split in proportion; the tables above describe the mixture. Here each measure's "
+        f"worlds alone. {verdict}"))]
     rows = []
     for measure, r in lead.items():
         b = base.loc[measure]

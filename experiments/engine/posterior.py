@@ -206,7 +206,9 @@ def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
     allocation = measure_of_seeds(seeds, weights)
     used = [m for m, w in (weights or {DEFAULT_MEASURE: 1.0}).items() if w > 0]
     return allocation, {m: load_posterior(shipped_posterior(portfolio, m), key=f"use_measures.{m}",
-                                          remedy=calibrate_command(portfolio, m)) for m in used}
+                                          remedy=f"{calibrate_command(portfolio, m)}, or "
+                                                 f"use_measures.{m}=0 to leave the measure out")
+                        for m in used}
 
 
 def draws_for_seeds(seeds: list[int], posterior_file: str | None = None, portfolio: str = "general",

@@ -89,7 +89,7 @@ def test_bad_input_gives_one_clear_line_and_no_results(bad_runs, case_id, args, 
 @pytest.mark.parametrize(("module", "expected"), [
     ("sim", ["policy=<name>", "parameters=<name>", "policy.start_date", "policy.mandate.start_month",
              "policy.end_month", "seed=42", "start_date=2020-01", "steps=120"]),
-    ("experiments.compare", ["seeds=10", "launcher=joblib", "reuse=false", "hydra.run.dir"]),
+    ("experiments.compare", ["seeds=20", "launcher=joblib", "reuse=false", "hydra.run.dir"]),
     ("experiments.frontier", ["n_splits=", "pairs", "seeds=", "maximize="]),
     ("experiments.validation", ["quick=false", "launcher=joblib", "cases="]),
     ("experiments.calibration", ["quick=false", "population_size=400", "ship=false", "hydra.run.dir"]),

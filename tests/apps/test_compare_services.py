@@ -32,6 +32,7 @@ def test_a_comparison_with_the_indonesia_portfolio_reports_each_service(tmp_path
 
 def test_a_comparison_of_the_general_service_has_no_service_table(tmp_path):
     cfg = CompareConfig(population="small", n_citizens=1000, steps=6, seeds=2, portfolio="general",
+                        use_measures={"kominfo": 1.0, "poll": 0.0, "apjii": 0.0},  # the one shipped
                         scenarios=["baseline", "training"], launcher="basic", progress=False)
     compare.run_compare(cfg, tmp_path)
     assert not (tmp_path / "service_summary.csv").exists()
