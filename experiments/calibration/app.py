@@ -35,7 +35,7 @@ from experiments.calibration.config import (
     inferred_parameters,
     validate_calibrate,
 )
-from experiments.calibration.inference import Simulator, run_abc, run_rejection
+from experiments.calibration.inference import REJECTION_STATE, Simulator, run_abc, run_rejection
 from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import (
     calibrate_command,
@@ -112,6 +112,8 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
         posterior, record = run_abc(cfg, fitted, out, jobs)
     with atomic_path(out / "posterior.parquet") as tmp:
         posterior.to_parquet(tmp, index=False)
+    if "state" in record:  # what continue_from=<this folder> needs to take the run further
+        atomic_write(out / REJECTION_STATE, json.dumps(record.pop("state"), indent=2))
 
     draws = equal_weight_draws(posterior, cfg.predictive_draws, cfg.seed)
     simulator = Simulator(cfg, list(draws.columns), targets)

@@ -55,6 +55,10 @@ class CalibrateConfig(WorkLimit):
     seed: int = par(0, "-", "seed of the sampler and the runs", _APP, low=0, integer=True)
     quick: bool = par(False, "switch", "true: the same pipeline at test-suite size", _APP)
     ship: bool = par(False, "switch", "true: copy the posterior to experiments/data/", _APP)
+    continue_from: str | None = par(None, "-", "the folder of an earlier rejection run with the same "
+                                    "settings: its simulations are not run again, only the next ones up to "
+                                    "max_simulations (the posterior is the one a single longer run gives)",
+                                    _APP)
 
 
 ConfigStore.instance().store(name="calibrate_schema", node=CalibrateConfig)
@@ -92,6 +96,8 @@ def validate_calibrate(cfg: CalibrateConfig) -> None:
     _check(cfg.population_size <= cfg.max_simulations, "population_size", cfg.population_size,
            f"an integer in [4, max_simulations={cfg.max_simulations:,}] (each particle is a simulation)")
     _check(cfg.n_jobs != 0, "n_jobs", cfg.n_jobs, "-1 (every core) or an integer >= 1")
+    _check(cfg.continue_from is None or cfg.method == "rejection", "continue_from", cfg.continue_from,
+           "null with method=smc (only a rejection run can be continued)")
     for key in cfg.initial:
         declaration(key)
     known = {d.key for d, _ in uncertain_set(cfg)}

@@ -30,6 +30,7 @@ below e.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -55,6 +56,8 @@ from sim.parameters import Declared, Prior
 from sim.store.files import atomic_path
 
 log = logging.getLogger(__name__)
+
+REJECTION_STATE = "rejection.json"  # beside posterior.parquet: what continue_from needs
 
 
 def start_overrides(cfg: CalibrateConfig, months: int) -> dict[str, Any]:
@@ -205,6 +208,45 @@ def _simulate_batch(simulator: Simulator, values: list[dict[str, float]], seeds:
     return [simulator.run(v, s) for v, s in zip(values, seeds, strict=True)]
 
 
+def rejection_identity(cfg: CalibrateConfig, fitted: list[Target]) -> dict[str, Any]:
+    """What fixes a rejection run's sequence of draws and its acceptance: two runs with the same
+    identity differ only in how far they got, so one can continue the other (``continue_from``)."""
+    return {"seed": cfg.seed, "population_size": cfg.population_size, "tolerance": tolerance(cfg, fitted),
+            "n_citizens": cfg.n_citizens, "start_date": cfg.start_date, "portfolio": cfg.portfolio,
+            "population": cfg.population, "network": cfg.network,
+            "targets": [[t.name, t.observed, t.sd] for t in fitted],
+            "parameters": [d.key for d, _ in inferred_parameters(cfg)],
+            "marginalised": [d.key for d, _ in marginalised_parameters(cfg)],
+            "initial": {k: v for k, v in sorted(dict(cfg.initial).items())}}
+
+
+def previous_run(cfg: CalibrateConfig, fitted: list[Target]) -> tuple[list[dict[str, float]], int]:
+    """The kept draws (in index order) and the number of simulations of the run ``continue_from``
+    names, checked to be the same run (one-line ConfigError naming what differs)."""
+    folder = Path(str(cfg.continue_from))
+    state_path, draws_path = folder / REJECTION_STATE, folder / "posterior.parquet"
+    where = f"continue_from={cfg.continue_from}"
+    if not state_path.is_file() or not draws_path.is_file():
+        raise ConfigError(f"{where}: no {REJECTION_STATE} and posterior.parquet there; allowed: the folder "
+                          "of a finished rejection calibration")
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    ours = json.loads(json.dumps(rejection_identity(cfg, fitted)))  # as the file holds it
+    for key, value in ours.items():
+        if state.get("identity", {}).get(key) != value:
+            raise ConfigError(f"{where}: its {key} differs from this run's; allowed: the folder of a run "
+                              "with the same settings (only max_simulations and max_walltime_minutes may "
+                              "differ)")
+    done = int(state["simulations"])
+    if done % cfg.population_size:
+        raise ConfigError(f"{where}: it stopped inside a batch ({done:,} simulations); allowed: a run "
+                          "stopped by its wall time or between batches")
+    if done >= cfg.max_simulations:
+        raise ConfigError(f"max_simulations={cfg.max_simulations}: not above the {done:,} simulations "
+                          f"{where} already ran; allowed: a larger number")
+    kept = pd.read_parquet(draws_path).drop(columns="weight", errors="ignore").to_dict("records")
+    return kept, done
+
+
 def run_rejection(cfg: CalibrateConfig, fitted: list[Target], n_jobs: int,
                   progress: bool = True) -> tuple[pd.DataFrame, dict]:
     """ABC rejection, reproducible and bounded: the same ``seed`` gives the same posterior on any
@@ -231,9 +273,15 @@ def run_rejection(cfg: CalibrateConfig, fitted: list[Target], n_jobs: int,
     kept: list[dict[str, float]] = []
     done, stop = 0, "accepted"
     batch = cfg.population_size
+    if cfg.continue_from is not None:
+        kept, done = previous_run(cfg, fitted)
+        for _ in range(done // batch):  # the streams as the previous run left them, without its runs
+            draws_rng.random((batch, len(params)))
+            nuisance_rng.random((batch, len(nuisance)))
+            seed_rng.integers(0, 2**32, size=batch)
     with (Parallel(n_jobs=n_jobs) as parallel,
-          tqdm(total=cfg.max_simulations, desc="simulations", unit="run", disable=not progress,
-               dynamic_ncols=True) as bar):
+          tqdm(total=cfg.max_simulations, initial=done, desc="simulations", unit="run",
+               disable=not progress, dynamic_ncols=True) as bar):
         while len(kept) < cfg.population_size:
             if done >= cfg.max_simulations:
                 stop = "max_simulations"
@@ -267,5 +315,6 @@ def run_rejection(cfg: CalibrateConfig, fitted: list[Target], n_jobs: int,
     record = {"generations": [{"generation": 0, "epsilon": eps, "simulations": done,
                                "acceptance_rate": len(kept) / done}],
               "parameters": [d.key for d, _ in params], "effective_sample_size": float(len(kept)),
-              "marginalised": [d.key for d, _ in nuisance], "stopped_by": stop, "method": "rejection"}
+              "marginalised": [d.key for d, _ in nuisance], "stopped_by": stop, "method": "rejection",
+              "state": {"identity": rejection_identity(cfg, fitted), "simulations": done}}
     return posterior, record

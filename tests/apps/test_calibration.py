@@ -17,6 +17,7 @@ import yaml
 from experiments.calibration.app import calibration_targets
 from experiments.calibration.config import (
     CalibrateConfig,
+    effective,
     inferred_parameters,
     marginalised_parameters,
 )
@@ -190,8 +191,6 @@ def test_p_best_shares_sum_to_one_and_split_ties():
 
 
 def _quick_rejection(**changes):
-    from experiments.calibration.config import effective
-
     cfg = effective(CalibrateConfig(quick=True))
     for key, value in changes.items():
         setattr(cfg, key, value)
@@ -222,3 +221,30 @@ def test_rejection_stops_at_max_simulations_and_says_so_when_nothing_fits():
     impossible = [replace(t, observed=t.observed + 50 * t.sd) for t in fitted]
     with pytest.raises(RunnerError, match=r"kept no parameter set in 6 simulations.*max_simulations"):
         run_rejection(cfg, impossible, n_jobs=1, progress=False)
+
+
+def test_a_rejection_run_continued_gives_the_posterior_of_one_longer_run(tmp_path):
+    """continue_from: the streams are advanced past the earlier run's simulations without running
+    them, so 20 simulations then 20 more keep exactly the draws of one run of 40; a run with other
+    settings cannot be continued (one line naming what differs)."""
+    from experiments.calibration.inference import REJECTION_STATE, run_rejection
+
+    cfg = effective(CalibrateConfig(quick=True, portfolio="general"))
+    cfg.n_citizens, cfg.population_size, cfg.tolerance, cfg.max_walltime_minutes = 300, 4, 7.0, 10
+    fitted = [t for t in calibration_targets(cfg) if not t.held_out]
+    whole, _ = run_rejection(replace(cfg, max_simulations=40), fitted, 1, progress=False)
+    first, record = run_rejection(replace(cfg, max_simulations=20), fitted, 2, progress=False)
+    first.to_parquet(tmp_path / "posterior.parquet", index=False)
+    (tmp_path / REJECTION_STATE).write_text(json.dumps(record["state"]))
+    more, more_record = run_rejection(replace(cfg, max_simulations=40, continue_from=str(tmp_path)),
+                                      fitted, 1, progress=False)
+    assert len(first) < len(whole)  # the second half found draws of its own
+    pd.testing.assert_frame_equal(more[whole.columns], whole)
+    assert more_record["generations"][0]["simulations"] == 40
+    with pytest.raises(ConfigError, match=r"continue_from=.*its tolerance differs") as err:
+        run_rejection(replace(cfg, tolerance=6.0, max_simulations=40, continue_from=str(tmp_path)), fitted,
+                      1, progress=False)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="not above the 20 simulations"):
+        run_rejection(replace(cfg, max_simulations=20, continue_from=str(tmp_path)), fitted, 1,
+                      progress=False)
