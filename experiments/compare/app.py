@@ -167,6 +167,11 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "shipped": shipped_status(),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)
+    survey = measures.headline_item(runs, scenarios, cfg.baseline, cfg.clear_winner_share)
+    if survey is not None:  # the headline's list gains the decision under each measure of use
+        head = next(i for i, b in enumerate(blocks) if b[0] == "h2" and b[1].startswith("Headline"))
+        at_list = next(i for i, b in enumerate(blocks) if i > head and b[0] == "ul")
+        blocks[at_list] = ("ul", [*blocks[at_list][1], survey])
     others = summary[summary["scenario"] != cfg.baseline].sort_values("rank", kind="stable")
     best = None if others.empty else str(others.iloc[0]["scenario"])
     at = next((i for i, b in enumerate(blocks) if b[:2] == ("h2", "Assumptions that drive these results")),

@@ -13,6 +13,7 @@ Written as ``measures.csv``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,13 +55,9 @@ def leaders(table: pd.DataFrame, baseline: str) -> dict[str, pd.Series]:
     return {m: ordered[ordered[COLUMN] == m].iloc[0] for m in table[COLUMN].unique()}
 
 
-def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float],
-                   clear_share: float) -> list[Block]:
-    """The report section: the mixture's weights, each measure's leader, and whether they agree."""
-    lead = leaders(table, baseline)
-    base = table[table["is_baseline"]].set_index(COLUMN)
-    total = sum(w for w in weights.values() if w > 0)
-    mix = ", ".join(f"{m} {w / total:.0%}" for m, w in weights.items() if w > 0)
+def verdict_of(lead: dict[str, pd.Series], clear_share: float) -> str:
+    """In words: whether the leader is the same, and clear, under every measure; a caution for a
+    measure with few worlds."""
     names = {str(r["scenario"]) for r in lead.values()}
     clear = all(r["p_best"] >= clear_share for r in lead.values())
     if len(names) == 1 and clear:
@@ -76,6 +73,31 @@ def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float]
     if few:
         verdict += (f" Few worlds under {', '.join(few)} (fewer than {FEW_WORLDS}): read its P(best) with "
                     "its Monte Carlo error, and run more seeds before relying on it.")
+    return verdict
+
+
+def headline_item(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str,
+                  clear_share: float) -> str | None:
+    """The headline's line on the measures of use (None unless the runs mix measures): each measure's
+    leader with its P(best), and the verdict."""
+    if COLUMN not in runs or runs[COLUMN].nunique() < 2:
+        return None
+    lead = leaders(measures_table(runs, scenarios, baseline), baseline)
+    each = "; ".join(f"{m}: {scenario_label(str(r['scenario']))} "
+                     f"({probability(float(r['p_best']), float(r['p_best_mc_se']))}, "
+                     f"{int(r['worlds'])} worlds)" for m, r in lead.items())
+    first = re.split(r"[:(]", verdict_of(lead, clear_share))[0].strip()
+    return f"{first} (leader under each survey's measure of use: {each}; section Which survey defines use)."
+
+
+def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float],
+                   clear_share: float) -> list[Block]:
+    """The report section: the mixture's weights, each measure's leader, and whether they agree."""
+    lead = leaders(table, baseline)
+    base = table[table["is_baseline"]].set_index(COLUMN)
+    total = sum(w for w in weights.values() if w > 0)
+    mix = ", ".join(f"{m} {w / total:.0%}" for m, w in weights.items() if w > 0)
+    verdict = verdict_of(lead, clear_share)
     blocks: list[Block] = [("h2", "Which survey defines use"), ("p", (
         "Published measures of the use of online public services disagree, and each gives its own "
         f"calibrated posterior (configs/calibration/use/). These runs draw from a mixture ({mix}; the "

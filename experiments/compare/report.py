@@ -213,6 +213,22 @@ def draws_name(setup: dict[str, Any]) -> str:
     return "calibrated worlds" if setup.get("uncertainty") == "posterior" else "seeds"
 
 
+def _mixture(setup: dict[str, Any]) -> bool:
+    return str(setup.get("posterior_file", "")).count(";") > 0
+
+
+def posterior_words(setup: dict[str, Any]) -> str:
+    """Which posterior a seed draws from, in words: one, or its measure of use's in a mixture."""
+    return ("the calibrated posterior of its measure of use (see Which survey defines use)"
+            if _mixture(setup) else "the calibrated posterior")
+
+
+def fitted_survey(setup: dict[str, Any]) -> str:
+    """The survey the measure of use is fitted to: Kominfo-KIC 2021, or each measure's in a mixture."""
+    return ("Kominfo-KIC 2021, or in a mixture each world's own survey" if _mixture(setup)
+            else "Kominfo-KIC 2021")
+
+
 def decision_item(summary: pd.DataFrame, setup: dict[str, Any]) -> str:
     """The headline decision: the winner with its P(best) and Monte Carlo error when one scenario is best
     in at least ``clear_winner_share`` of the draws, else "no clear winner" and the leading scenarios."""
@@ -252,9 +268,9 @@ def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, An
                      f"{', '.join(fails)}.")
     blocks: list[Block] = [
         ("h2", "Parameter uncertainty"),
-        ("p", f"Each seed runs one draw of the calibrated posterior ({setup.get('posterior_file')}), "
-              "the same draw for every scenario, so the ranges below span parameter uncertainty "
-              "and run-to-run noise together.")]
+        ("p", f"Each seed runs one draw of {posterior_words(setup)} "
+              f"({setup.get('posterior_file')}), the same draw for every scenario, so the ranges below "
+              "span parameter uncertainty and run-to-run noise together.")]
     if items:
         blocks.append(("ul", items))
     return blocks
@@ -352,7 +368,8 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
             items.append(
                 f"Measures: {metric_label('adoption_final')} counts current users as a share of everyone; "
                 "the measure the calibration fits, people with internet access who have ever used the "
-                f"services (Kominfo-KIC 2021), ends at {pct(*stat(base, 'ever_used_connected_final'))} under "
+                f"services ({fitted_survey(setup)}), ends at "
+                f"{pct(*stat(base, 'ever_used_connected_final'))} under "
                 f"{base_name} and {pct(*stat(top, 'ever_used_connected_final'))} under "
                 f"{scenario_label(top['scenario'])}.")
         paid = others[others["cost_idr_bn_mean"] > 0]

@@ -142,3 +142,15 @@ def test_the_report_says_whether_the_decision_holds_under_every_measure(tmp_path
     assert leaders == ["training", "infrastructure"]
     one = _runs({"kominfo": "training"})
     assert measures.measure_section(one, scenarios, "baseline", {"kominfo": 1}, 0.8, tmp_path) == []
+
+
+def test_the_headline_names_each_measures_leader():
+    scenarios = ["baseline", "training", "infrastructure"]
+    flip = measures.headline_item(_runs({"kominfo": "training", "poll": "infrastructure"}), scenarios,
+                                  "baseline", 0.8)
+    assert flip.startswith("The decision depends on which survey defines use")
+    assert "kominfo: training (100% ± 0%, 5 worlds); poll: infrastructure" in flip
+    same = measures.headline_item(_runs({"kominfo": "training", "poll": "training"}), scenarios, "baseline",
+                                  0.8)
+    assert same.startswith("The decision holds under every measure")
+    assert measures.headline_item(_runs({"kominfo": "training"}), scenarios, "baseline", 0.8) is None
