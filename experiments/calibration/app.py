@@ -35,7 +35,13 @@ from experiments.calibration.config import (
     inferred_parameters,
     validate_calibrate,
 )
-from experiments.calibration.inference import REJECTION_STATE, Simulator, run_abc, run_rejection
+from experiments.calibration.inference import (
+    REJECTION_STATE,
+    Simulator,
+    previous_run,
+    run_abc,
+    run_rejection,
+)
 from experiments.engine.app import elapsed, hydra_app
 from experiments.engine.posterior import (
     calibrate_command,
@@ -64,6 +70,8 @@ def check(cfg: CalibrateConfig) -> None:
         raise ConfigError(f"targets={cfg.targets}: no fitted target; allowed: at least one with "
                           "held_out: false")
     check_against_targets(effective(replace(cfg)), targets)
+    if cfg.continue_from is not None:  # the earlier run exists and is this run, shorter
+        previous_run(effective(replace(cfg)), [t for t in targets if not t.held_out])
 
 
 def _project_path(path: str) -> Path:

@@ -217,7 +217,7 @@ def rejection_identity(cfg: CalibrateConfig, fitted: list[Target]) -> dict[str, 
             "targets": [[t.name, t.observed, t.sd] for t in fitted],
             "parameters": [d.key for d, _ in inferred_parameters(cfg)],
             "marginalised": [d.key for d, _ in marginalised_parameters(cfg)],
-            "initial": {k: v for k, v in sorted(dict(cfg.initial).items())}}
+            "initial": dict(sorted(dict(cfg.initial).items()))}
 
 
 def previous_run(cfg: CalibrateConfig, fitted: list[Target]) -> tuple[list[dict[str, float]], int]:

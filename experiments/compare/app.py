@@ -121,9 +121,10 @@ def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> p
 def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs' records; returns the scenario summary."""
     runs = tables.read_runs(records, root=out)
-    if cfg.uncertainty == "posterior" and cfg.posterior_file is None:  # each seed's measure of use
-        runs.insert(runs.columns.get_loc("seed") + 1, measures.COLUMN,
-                    runs["seed"].map(measure_of_seeds(sorted(set(runs["seed"])), dict(cfg.use_measures))))
+    mixed = cfg.uncertainty == "posterior" and cfg.posterior_file is None
+    if mixed:  # each seed's measure of use, allocated over the seeds the comparison ran
+        allocation = measure_of_seeds(seed_list(cfg.first_seed, cfg.seeds), dict(cfg.use_measures))
+        runs.insert(runs.columns.get_loc("seed") + 1, measures.COLUMN, runs["seed"].map(allocation))
     missing = [s for s in cfg.scenarios if s not in set(runs["scenario"])]
     if missing:
         raise RunnerError(f"no finished runs for scenario(s) {', '.join(missing)} in {out / 'runs'}")
@@ -164,14 +165,11 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
         "posterior_file": str(cfg.posterior_file) if cfg.posterior_file is not None else "; ".join(
             str(posterior_path(None, cfg.portfolio, m)) for m, w in cfg.use_measures.items() if w > 0),
+        "measures": [m for m, w in cfg.use_measures.items() if w > 0] if mixed else [],
+        "measures_headline": measures.headline_item(runs, scenarios, cfg.baseline, cfg.clear_winner_share),
         "shipped": shipped_status(),
     }
     blocks = report.compare_blocks(summary, cfg.baseline, setup, paths, baseline_configs, gaps, pairwise)
-    survey = measures.headline_item(runs, scenarios, cfg.baseline, cfg.clear_winner_share)
-    if survey is not None:  # the headline's list gains the decision under each measure of use
-        head = next(i for i, b in enumerate(blocks) if b[0] == "h2" and b[1].startswith("Headline"))
-        at_list = next(i for i, b in enumerate(blocks) if i > head and b[0] == "ul")
-        blocks[at_list] = ("ul", [*blocks[at_list][1], survey])
     others = summary[summary["scenario"] != cfg.baseline].sort_values("rank", kind="stable")
     best = None if others.empty else str(others.iloc[0]["scenario"])
     at = next((i for i, b in enumerate(blocks) if b[:2] == ("h2", "Assumptions that drive these results")),

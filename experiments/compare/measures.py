@@ -13,7 +13,6 @@ Written as ``measures.csv``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from experiments.engine.render import Block, pct, probability, scenario_label
 from sim.store.files import atomic_path
 
 COLUMN = MEASURE_COLUMN
-FEW_WORLDS = 10  # below this many worlds a measure's own P(best) has a Monte Carlo error of 0.15 or more
+FEW_WORLDS = 10  # below this many worlds a P(best) near one half has a Monte Carlo error above 0.15
 LABELS = {"kominfo": "Kominfo-KIC 2021 (28% ever used, face-to-face, n=10,000)",
           "poll": "a 2021-2024 poll (47.8% ever accessed in 2021; a weak source)",
           "apjii": "APJII 2022 (84.9% of internet users access public services; broad wording)"}
@@ -55,39 +54,46 @@ def leaders(table: pd.DataFrame, baseline: str) -> dict[str, pd.Series]:
     return {m: ordered[ordered[COLUMN] == m].iloc[0] for m in table[COLUMN].unique()}
 
 
-def verdict_of(lead: dict[str, pd.Series], clear_share: float) -> str:
-    """In words: whether the leader is the same, and clear, under every measure; a caution for a
-    measure with few worlds."""
+def verdict_of(lead: dict[str, pd.Series], clear_share: float) -> tuple[str, str]:
+    """In words: whether the leader is the same, and clear, under every measure (the short verdict,
+    for the headline), then why (and a caution for a measure with few worlds)."""
     names = {str(r["scenario"]) for r in lead.values()}
     clear = all(r["p_best"] >= clear_share for r in lead.values())
     if len(names) == 1 and clear:
-        verdict = (f"The decision holds under every measure: {scenario_label(names.pop())} is best in at "
-                   f"least {clear_share:.0%} of the worlds calibrated on each.")
+        short = "The decision holds under every measure"
+        why = (f": {scenario_label(names.pop())} is best in at least {clear_share:.0%} of the worlds "
+               "calibrated on each.")
     elif len(names) == 1:
-        verdict = (f"{scenario_label(names.pop())} leads under every measure, but not clearly under all "
-                   f"(best in fewer than {clear_share:.0%} of some measure's worlds).")
+        short = f"{scenario_label(names.pop())} leads under every measure, but not clearly under all"
+        why = f" (best in fewer than {clear_share:.0%} of some measure's worlds)."
     else:
-        verdict = ("The decision depends on which survey defines use: the leader differs between measures "
-                   "(below), so a survey that settles the measure is worth commissioning before deciding.")
+        short = "The decision depends on which survey defines use"
+        why = (": the leader differs between measures (below), so a survey that settles the measure is "
+               "worth commissioning before deciding.")
     few = sorted(str(m) for m, r in lead.items() if int(r["worlds"]) < FEW_WORLDS)
     if few:
-        verdict += (f" Few worlds under {', '.join(few)} (fewer than {FEW_WORLDS}): read its P(best) with "
-                    "its Monte Carlo error, and run more seeds before relying on it.")
-    return verdict
+        why += (f" Few worlds under {', '.join(few)} (fewer than {FEW_WORLDS}): read its P(best) with its "
+                "Monte Carlo error, and run more seeds before relying on it.")
+    return short, why
+
+
+def mixes_measures(runs: pd.DataFrame) -> bool:
+    """Whether the runs drew from more than one measure's posterior."""
+    return COLUMN in runs and runs[COLUMN].nunique() > 1
 
 
 def headline_item(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str,
                   clear_share: float) -> str | None:
-    """The headline's line on the measures of use (None unless the runs mix measures): each measure's
-    leader with its P(best), and the verdict."""
-    if COLUMN not in runs or runs[COLUMN].nunique() < 2:
+    """The headline's line on the measures of use (None unless the runs mix measures): the short
+    verdict, and each measure's leader with its P(best)."""
+    if not mixes_measures(runs):
         return None
     lead = leaders(measures_table(runs, scenarios, baseline), baseline)
     each = "; ".join(f"{m}: {scenario_label(str(r['scenario']))} "
                      f"({probability(float(r['p_best']), float(r['p_best_mc_se']))}, "
                      f"{int(r['worlds'])} worlds)" for m, r in lead.items())
-    first = re.split(r"[:(]", verdict_of(lead, clear_share))[0].strip()
-    return f"{first} (leader under each survey's measure of use: {each}; section Which survey defines use)."
+    short, _ = verdict_of(lead, clear_share)
+    return f"{short} (leader under each survey's measure of use: {each}; section Which survey defines use)."
 
 
 def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float],
@@ -97,7 +103,7 @@ def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float]
     base = table[table["is_baseline"]].set_index(COLUMN)
     total = sum(w for w in weights.values() if w > 0)
     mix = ", ".join(f"{m} {w / total:.0%}" for m, w in weights.items() if w > 0)
-    verdict = verdict_of(lead, clear_share)
+    verdict = "".join(verdict_of(lead, clear_share))
     blocks: list[Block] = [("h2", "Which survey defines use"), ("p", (
         "Published measures of the use of online public services disagree, and each gives its own "
         f"calibrated posterior (configs/calibration/use/). These runs draw from a mixture ({mix}; the "
@@ -119,7 +125,7 @@ def measure_blocks(table: pd.DataFrame, baseline: str, weights: dict[str, float]
 def measure_section(runs: pd.DataFrame, scenarios: Sequence[str], baseline: str,
                     weights: dict[str, float], clear_share: float, out: Path) -> list[Block]:
     """Write ``measures.csv`` and return the report blocks; none unless the runs mix measures."""
-    if COLUMN not in runs or runs[COLUMN].nunique() < 2:
+    if not mixes_measures(runs):
         return []
     table = measures_table(runs, scenarios, baseline)
     with atomic_path(out / "measures.csv") as tmp:

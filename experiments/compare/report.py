@@ -214,7 +214,8 @@ def draws_name(setup: dict[str, Any]) -> str:
 
 
 def _mixture(setup: dict[str, Any]) -> bool:
-    return str(setup.get("posterior_file", "")).count(";") > 0
+    """Whether the seeds drew from more than one measure's posterior (``setup["measures"]``)."""
+    return len(setup.get("measures") or []) > 1
 
 
 def posterior_words(setup: dict[str, Any]) -> str:
@@ -356,6 +357,8 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     # ---- headline
     blocks.append(("h2", "Headline: which policy, for whom, at what cost"))
     items = [decision_item(summary, setup)] if "p_best" in summary else []
+    if setup.get("measures_headline"):  # the decision under each measure of use, beside the mixture's
+        items.append(setup["measures_headline"])
     if not others.empty:
         top = others.iloc[0]
         items.append(f"Top of the ranking besides {base_name}: {scenario_label(top['scenario'])}, "

@@ -203,8 +203,9 @@ def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
     """Each seed's measure and each used measure's posterior (a named file stands for one measure)."""
     if posterior_file is not None:  # one named file for every seed: the measures' weights do not apply
         return dict.fromkeys(seeds, NAMED_FILE), {NAMED_FILE: load_posterior(posterior_path(posterior_file))}
+    weights = weights or {DEFAULT_MEASURE: 1.0}
     allocation = measure_of_seeds(seeds, weights)
-    used = [m for m, w in (weights or {DEFAULT_MEASURE: 1.0}).items() if w > 0]
+    used = [m for m, w in weights.items() if w > 0]
     return allocation, {m: load_posterior(shipped_posterior(portfolio, m), key=f"use_measures.{m}",
                                           remedy=f"{calibrate_command(portfolio, m)}, or "
                                                  f"use_measures.{m}=0 to leave the measure out")
@@ -248,4 +249,4 @@ def check_uncertainty(uncertainty: str, posterior_file: str | None, portfolio: s
     measures = {DEFAULT_MEASURE: 1.0} if measures is None else measures
     check_measures(measures)
     if uncertainty == "posterior":
-        _posteriors([0], posterior_file, portfolio, {m: w for m, w in measures.items() if w > 0})
+        _posteriors([0], posterior_file, portfolio, measures)  # every weighted measure's file, read

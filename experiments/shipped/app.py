@@ -253,7 +253,7 @@ def step_figures(ctx: Context) -> None:
 
 # The services step's scenarios: the baseline, the two levers the planners weigh, the channels and
 # consolidation the services bring, and a mandate for every service against one for a single service
-# (every policy of configs/policy/ but that one runs in the main job).
+# (both also run in the main job, under the same portfolio).
 SERVICE_SCENARIOS = ("baseline", "training", "infrastructure", "service_centres", "partnerships",
                      "consolidation", "mandate", "mandate_business_licence")
 
