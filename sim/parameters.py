@@ -64,7 +64,12 @@ class Block:
 
 
 def lock(block: Any) -> None:
-    """Make ``block`` and every block inside it read-only (see :class:`Block`)."""
+    """Make ``block`` and every block inside it (a portfolio's services too) read-only (see
+    :class:`Block`)."""
+    if isinstance(block, dict):
+        for value in block.values():
+            lock(value)
+        return
     if not is_dataclass(block) or isinstance(block, type):
         return
     for f in fields(block):

@@ -77,8 +77,13 @@ def check(cfg: CompareConfig) -> None:
     validate_compare(cfg)
     base = composed(cfg, cfg.baseline)
     scenarios = scenario_list(cfg)
-    check_work(cfg, len(scenarios) * cfg.seeds, base.population.n_citizens, base.steps,
-               {"seeds": cfg.seeds})
+    if cfg.p_best_precision is None or cfg.reuse:
+        check_work(cfg, len(scenarios) * cfg.seeds, base.population.n_citizens, base.steps,
+                   {"seeds": cfg.seeds})
+    else:  # as many seeds as the precision may add
+        key = "max_seeds" if cfg.max_seeds > cfg.seeds else "seeds"
+        check_work(cfg, len(scenarios) * max(cfg.seeds, cfg.max_seeds), base.population.n_citizens,
+                   base.steps, {key: getattr(cfg, key)})
     for scenario in scenarios:
         composed(cfg, scenario)
 
@@ -93,17 +98,50 @@ def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
     return out
 
 
-def collect_runs(cfg: CompareConfig, out: Path) -> list[RunRecord]:
+def collect_runs(cfg: CompareConfig, out: Path, announce: bool = True) -> list[RunRecord]:
     """Run (or resume, or with reuse take) every scenario x seed into ``out/runs``."""
     configs = sim_configs(cfg)
     size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
-    if not cfg.reuse:
+    if announce and not cfg.reuse:
         history = policy_start_month(configs[0])
         print(f"policy comparison: {len(cfg.scenarios)} scenarios x {cfg.seeds} seeds = {len(configs)} runs "
               f"of {size}: {history} months of history from {configs[0].start_date}, then "
               f"{configs[0].steps - history} months of policy ({cfg.launcher} launcher)", flush=True)
     return run_configs(configs, out, launcher=cfg.launcher, n_jobs=cfg.n_jobs, progress=cfg.progress,
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
+
+
+def add_seeds_until_precise(cfg: CompareConfig, out: Path,
+                            records: list[RunRecord]) -> tuple[CompareConfig, list[RunRecord]]:
+    """With ``p_best_precision``, more seeds until every scenario's P(best) is that precise
+    (:func:`experiments.engine.stats.draws_for_precision`) or ``max_seeds`` are run; the config
+    returned names the seeds run. Each batch asks for the draws the estimate so far needs (at least a
+    quarter more), so a clear decision stops early and a close one runs up to the limit. Earlier seeds
+    keep their measure of use and draw (:func:`experiments.engine.posterior.measure_of_seeds`), so
+    the runs done stay valid, and a rerun into the same folder takes the same steps."""
+    if cfg.p_best_precision is None or cfg.reuse:
+        return cfg, records
+    while cfg.seeds < cfg.max_seeds:
+        runs = tables.read_runs(records, root=out)
+        have, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
+        if needed <= have:
+            print(f"P(best) known to within {error:.3f} (Monte Carlo error, cautious) from {have} worlds: "
+                  f"enough for p_best_precision={cfg.p_best_precision:g}", flush=True)
+            break
+        seeds = min(max(needed, cfg.seeds + -(-cfg.seeds // 4)), cfg.max_seeds)
+        print(f"P(best) known to within {error:.3f} from {have} worlds, p_best_precision="
+              f"{cfg.p_best_precision:g} asks for about {needed}: running seeds "
+              f"{cfg.first_seed + cfg.seeds} to {cfg.first_seed + seeds - 1} "
+              f"({(seeds - cfg.seeds) * len(cfg.scenarios)} runs)", flush=True)
+        cfg = replace(cfg, seeds=seeds)
+        records = collect_runs(cfg, out, announce=False)
+    else:
+        runs = tables.read_runs(records, root=out)
+        _, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
+        if error > cfg.p_best_precision:
+            print(f"P(best) known to within {error:.3f} from max_seeds={cfg.max_seeds} worlds, short of "
+                  f"p_best_precision={cfg.p_best_precision:g} (about {needed} needed)", flush=True)
+    return cfg, records
 
 
 def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.DataFrame:
@@ -163,6 +201,8 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
         "uncertainty": cfg.uncertainty, "clear_winner_share": cfg.clear_winner_share,
+        "p_best_precision": cfg.p_best_precision, "max_seeds": cfg.max_seeds,
+        "distinct_draws": len({repr(c.params) for c in baseline_configs}),
         "posterior_file": str(cfg.posterior_file) if cfg.posterior_file is not None else "; ".join(
             str(posterior_path(None, cfg.portfolio, m)) for m, w in cfg.use_measures.items() if w > 0),
         "measures": [m for m, w in cfg.use_measures.items() if w > 0] if mixed else [],
@@ -213,6 +253,7 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
     check(cfg)
     with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
         records = collect_runs(cfg, out)
+        cfg, records = add_seeds_until_precise(cfg, out, records)
         return write_outputs(cfg, out, records, started)
 
 

@@ -277,6 +277,24 @@ def uncertainty_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, An
     return blocks
 
 
+def seeds_sentence(setup: dict[str, Any], summary: pd.DataFrame) -> str:
+    """How the number of seeds was set (a fixed number, or added until P(best) was precise enough)
+    and, under posterior uncertainty, how many distinct posterior draws the worlds are."""
+    n = int(setup["seeds"])
+    out = ""
+    target = setup.get("p_best_precision")
+    if target is not None:
+        reached = float(summary["p_best_mc_se"].max()) if "p_best_mc_se" in summary else float("nan")
+        out += (f"Seeds were added in batches until every scenario's P(best) was known to within "
+                f"±{target:g} (a cautious Monte Carlo error; at most {setup.get('max_seeds')} seeds): "
+                f"{n} seeds, the largest error now {reached:.3f}. ")
+    draws = setup.get("distinct_draws")
+    if setup.get("uncertainty") == "posterior" and draws is not None and int(draws) < n:
+        out += (f"The {n} worlds are {int(draws)} distinct posterior draws: a posterior with fewer draws "
+                "than its share of the seeds is gone through again, each time with a new seed. ")
+    return out
+
+
 def pairwise_blocks(pairwise: pd.DataFrame, order: Sequence[str], setup: dict[str, Any]) -> list[Block]:
     """P(row beats column) on final adoption, in percent, rows and columns in the ranking's order."""
     table = pairwise.set_index("scenario").loc[list(order), list(order)]
@@ -328,6 +346,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
     warning = few_draws_warning(setup["seeds"], setup.get("uncertainty", "posterior"))
     if warning:
         blocks.append(("p", warning))
+    how_many = seeds_sentence(setup, summary)
     blocks.append(("p", (
         f"{len(summary)} policy scenarios x {setup['seeds']} seeds on the {words(setup['population'])} "
         f"population profile ({setup['n_citizens']:,} agents, {setup['population_total'] / 1e6:,.0f} million "
@@ -335,7 +354,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         f"{setup.get('policy_start_date') or setup.get('start_date', 'month 0')}, after "
         f"{setup.get('history_months', 0)} months of history from {setup.get('start_date', 'month 0')} "
         "that every scenario shares (figures show both; tables and effects cover the forecast). "
-        "Every scenario with spending "
+        + how_many + "Every scenario with spending "
         f"may spend up to IDR {budget:,.0f} bn a month (IDR {budget * steps:,.0f} bn over {steps} months). "
         f"Ranges in brackets are the 5%-95% {spread}: 90% of the runs fall between them. "
         + ("Each seed runs one draw of the calibrated parameters (one world), the same draw in every "

@@ -22,6 +22,7 @@ import yaml
 from experiments.engine.targets import DEFAULT_MEASURE, check_measure, use_measures
 from sim.config import ConfigError, SimConfig, apply_overrides
 from sim.declarations import uncertain_parameters
+from sim.parameters import Declared
 
 UNCERTAINTY = ("none", "posterior")
 MEASURE_COLUMN = "use_measure"  # in tables of runs or draws: the measure of use a seed's world is fitted to
@@ -104,14 +105,14 @@ def load_posterior(path: str | Path = SHIPPED, key: str = "posterior_file",
     if frame.empty or not len(frame.columns):
         raise ConfigError(f"{where}: no draws ({len(frame)} rows, {len(frame.columns)} columns); "
                           f"allowed: {fix} with at least one row")
+    uncertain = {d.key: d for d in uncertain_parameters()}
     for column in frame.columns:
-        _check_column(frame[column], str(column), where)
+        _check_column(frame[column], str(column), where, uncertain)
     return frame
 
 
-def _check_column(values: pd.Series, column: str, where: str) -> None:
+def _check_column(values: pd.Series, column: str, where: str, uncertain: dict[str, Declared]) -> None:
     """One posterior column: an uncertain parameter's key, numbers, finite, inside the declared range."""
-    uncertain = {d.key: d for d in uncertain_parameters()}
     if column not in uncertain:
         raise ConfigError(f"{where}: column {column!r} is not an uncertain parameter; allowed: keys of "
                           "parameters with a prior (docs/parameters.md)")
@@ -129,10 +130,19 @@ def _check_column(values: pd.Series, column: str, where: str) -> None:
                               f"{spec.allowed()}")
 
 
-def draw_for_seed(posterior: pd.DataFrame, seed: int) -> dict[str, float]:
-    """The parameter set a seed uses: a fixed function of the seed, so scenarios share it."""
-    row = np.random.default_rng([seed, 20_250_101]).integers(len(posterior))
-    return {key: float(value) for key, value in posterior.iloc[int(row)].items()}
+def posterior_row(n_rows: int, index: int) -> int:
+    """The row of a posterior of ``n_rows`` draws that its ``index``-th world (0, 1, ...) takes: a
+    fixed shuffle of the rows, gone through in order and then again, so the first ``n_rows`` worlds
+    are distinct draws (sampling with replacement would repeat some and leave others out) and adding
+    worlds never changes the earlier ones' draws."""
+    order = np.random.default_rng([n_rows, 20_250_101]).permutation(n_rows)
+    return int(order[index % n_rows])
+
+
+def draw_for_seed(posterior: pd.DataFrame, index: int) -> dict[str, float]:
+    """The parameter set of the ``index``-th world drawn from ``posterior`` (:func:`posterior_row`)."""
+    row = posterior_row(len(posterior), index)
+    return {key: float(value) for key, value in posterior.iloc[row].items()}
 
 
 def equal_weight_draws(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -186,16 +196,31 @@ def posterior_path(path: str | None, portfolio: str = "general", measure: str = 
 
 def measure_of_seeds(seeds: list[int], weights: dict[str, float] | None = None) -> dict[int, str]:
     """Which measure of use each seed's world is calibrated on, for a mixture of the measures'
-    posteriors: the seeds in order are split into blocks in proportion to the weights (systematic
-    allocation), so each measure has its share of the worlds to within one and its own decision can be
-    read from them; a draw from the mixture with random counts could leave a measure with none."""
+    posteriors. The seeds in increasing order are dealt out one at a time to the measure furthest
+    below its share so far (sequential apportionment), so that every first k seeds give each measure
+    its share of k to within one: a comparison that adds seeds keeps its earlier seeds' measures and
+    draws, and a draw from the mixture with random counts could leave a measure with none."""
     weights = weights or {DEFAULT_MEASURE: 1.0}
     names = [m for m, w in weights.items() if w > 0]
-    cumulative = np.cumsum([weights[m] for m in names]) / sum(weights[m] for m in names)
-    ordered = sorted(seeds)
-    return {seed: names[min(int(np.searchsorted(cumulative, (k + 0.5) / len(ordered), side="right")),
-                            len(names) - 1)]
-            for k, seed in enumerate(ordered)}
+    shares = np.array([weights[m] for m in names], dtype=float) / sum(weights[m] for m in names)
+    counts = np.zeros(len(names))
+    out = {}
+    for k, seed in enumerate(sorted(seeds)):
+        chosen = int(np.argmax(shares * (k + 1) - counts))  # the largest shortfall; ties: the first
+        counts[chosen] += 1
+        out[seed] = names[chosen]
+    return out
+
+
+def world_index(allocation: dict[int, str]) -> dict[int, int]:
+    """Each seed's place among the seeds of its measure (0, 1, ...), in increasing seed order: which
+    draw of that measure's posterior it takes (:func:`posterior_row`)."""
+    seen: dict[str, int] = {}
+    out = {}
+    for seed in sorted(allocation):
+        out[seed] = seen.get(allocation[seed], 0)
+        seen[allocation[seed]] = out[seed] + 1
+    return out
 
 
 def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
@@ -215,9 +240,12 @@ def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
 def draws_for_seeds(seeds: list[int], posterior_file: str | None = None, portfolio: str = "general",
                     measures: dict[str, float] | None = None) -> dict[int, tuple[str, dict[str, float]]]:
     """Each seed's measure of use (:func:`measure_of_seeds`) and its draw of that measure's posterior
-    (:func:`draw_for_seed`): a fixed function of the seed, so every scenario shares it."""
+    (:func:`draw_for_seed`, by the seed's place among its measure's seeds): a fixed function of the
+    seeds, so every scenario shares it, and distinct draws until a measure has more seeds than draws."""
     allocation, posteriors = _posteriors(seeds, posterior_file, portfolio, measures)
-    return {seed: (allocation[seed], draw_for_seed(posteriors[allocation[seed]], seed)) for seed in seeds}
+    index = world_index(allocation)
+    return {seed: (allocation[seed], draw_for_seed(posteriors[allocation[seed]], index[seed]))
+            for seed in seeds}
 
 
 def seeded_configs(base: SimConfig, seeds: list[int], uncertainty: str,

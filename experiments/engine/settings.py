@@ -28,6 +28,7 @@ there with the app key to use instead, so that no setting is silently overwritte
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ from hydra.core.config_store import ConfigStore
 from experiments.engine.posterior import UNCERTAINTY, check_uncertainty
 from sim.config import (
     APP_PORTFOLIO,
+    CONFIG_DIR,
     LEVERS,
     ConfigError,
     SimConfig,
@@ -189,6 +191,14 @@ class CompareConfig(ReplicatedSettings):
                                     "otherwise the report says there is no clear winner",
                                     "assumption: a planner's threshold of a clear decision", low=0.5,
                                     low_open=True, high=1)
+    p_best_precision: float | None = par(
+        None, "probability", "add seeds (calibrated worlds) after the first `seeds` until every "
+        "scenario's P(best) has a Monte Carlo error of at most this (a cautious, Agresti-Coull "
+        "estimate: twenty worlds that all agree are not taken as certain), up to max_seeds; null: "
+        "exactly `seeds` seeds (the main job sets 0.03, configs/experiment/compare.yaml)", _APP,
+        low=0, low_open=True, high=0.5)
+    max_seeds: int = par(400, "runs", "the most seeds p_best_precision may add up to (the work check "
+                         "counts them; at or below seeds, none are added)", _APP, low=2, integer=True)
 
 
 @dataclass
@@ -381,10 +391,37 @@ def model_settings(cfg: RunSettings) -> dict[str, Any]:
 
 
 def composed(cfg: RunSettings, policy: str, extra: dict[str, Any] | None = None) -> SimConfig:
-    """One run's model config (checked by the model's own validation)."""
-    return compose(policy=policy, population=cfg.population, network=cfg.network,
-                   overrides={**model_settings(cfg), **(extra or {})},
-                   parameters=cfg.parameter_set, portfolio=cfg.portfolio)
+    """One run's model config (checked by the model's own validation).
+
+    An app composes each scenario more than once (its checks before the sweep, then its runs), so a
+    config composed from scalar settings is kept while no file under ``configs/`` changes: a
+    validated config is read-only and is shared."""
+    overrides = {**model_settings(cfg), **(extra or {})}
+    key = (policy, cfg.population, cfg.network, cfg.parameter_set, cfg.portfolio,
+           tuple(sorted(overrides.items())), _config_files_signature())
+    try:
+        hash(key)
+    except TypeError:  # a list among the settings: composed afresh
+        return _compose(*key[:5], overrides)
+    return _composed_once(key)
+
+
+def _config_files_signature() -> tuple[int, int, int]:
+    """How many config files there are, the newest one's modification time and their total size (a
+    few dozen stats)."""
+    stats = [path.stat() for path in CONFIG_DIR.rglob("*.yaml")]
+    return len(stats), max((s.st_mtime_ns for s in stats), default=0), sum(s.st_size for s in stats)
+
+
+@functools.lru_cache(maxsize=256)
+def _composed_once(key: tuple[Any, ...]) -> SimConfig:
+    return _compose(*key[:5], dict(key[5]))
+
+
+def _compose(policy: str, population: str, network: str, parameter_set: str, portfolio: str,
+             overrides: dict[str, Any]) -> SimConfig:
+    return compose(policy=policy, population=population, network=network, overrides=overrides,
+                   parameters=parameter_set, portfolio=portfolio)
 
 
 def validate_compare(cfg: CompareConfig) -> None:

@@ -217,6 +217,32 @@ def p_best_table(runs: pd.DataFrame, scenarios: Sequence[str],
     return pd.DataFrame({"p_best": shares, "p_best_mc_se": proportion_mc_se(shares, n)})
 
 
+def cautious_mc_se(p: float | np.ndarray, n: int) -> Any:
+    """A Monte Carlo error of a share ``p`` of ``n`` draws that is not 0 at a share of 0 or 1: the
+    Agresti-Coull form, sqrt(q (1 - q) / (n + 4)) with q = (p n + 2) / (n + 4). Twenty draws that all
+    agree give 0.056, not 0: the rule that decides when there are enough draws must not stop at once."""
+    q = (np.asarray(p) * n + 2.0) / (n + 4.0)
+    return np.sqrt(q * (1 - q) / (n + 4.0))
+
+
+def draws_for_precision(runs: pd.DataFrame, scenarios: Sequence[str], target: float,
+                        metric: str = "adoption_final") -> tuple[int, int, float]:
+    """How many draws make every scenario's P(best) as precise as ``target`` (its
+    :func:`cautious_mc_se` at most that), judged from the draws in ``runs``: returns (draws there,
+    draws needed, the largest cautious error now). The scenario with P(best) nearest one half needs
+    the most."""
+    shares = p_best(runs, scenarios, metric).to_numpy(dtype=float)
+    n = len(_wide(runs, scenarios, metric))
+    if n == 0 or not np.isfinite(shares).any():
+        return n, n, float("nan")
+    error = float(np.nanmax(cautious_mc_se(shares, n)))
+    if error <= target:
+        return n, n, error
+    q = (shares * n + 2.0) / (n + 4.0)
+    variance = float(np.nanmax(q * (1 - q)))
+    return n, max(n + 1, int(np.ceil(variance / target**2 - 4.0))), error
+
+
 def pairwise(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> pd.DataFrame:
     """P(row scenario's ``metric`` > column scenario's) over the draws, paired by seed; a tie counts
     half, so P(a > b) + P(b > a) = 1. The diagonal (a scenario against itself) is empty. One row per

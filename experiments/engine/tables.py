@@ -99,9 +99,18 @@ def varied_settings(configs: Sequence[SimConfig]) -> pd.DataFrame:
     its runs says which value each run had without reading the run folders' configs back."""
     flats = [flat_config(cfg) for cfg in configs]
     keys = [key for key in (flats[0] if flats else {}) if key not in NOT_PARAM_KEYS
-            and len({json.dumps(flat.get(key), sort_keys=True, default=str) for flat in flats}) > 1]
+            and _differ([flat.get(key) for flat in flats])]
     return pd.DataFrame({f"{PARAM_PREFIX}{key}": [flat.get(key) for flat in flats] for key in keys},
                         index=range(len(flats)))
+
+
+def _differ(values: list[Any]) -> bool:
+    """Whether the values are not all the same: compared as they are where they can be (numbers, text;
+    a value of one type per key), as JSON text otherwise (a portfolio's mapping of services)."""
+    first = values[0] if values else None
+    if isinstance(first, (int, float, str, bool, type(None))) and all(type(v) is type(first) for v in values):
+        return any(v != first for v in values)
+    return len({json.dumps(v, sort_keys=True, default=str) for v in values}) > 1
 
 
 def read_runs(records: Iterable[RunRecord], root: Path | None = None) -> pd.DataFrame:

@@ -78,6 +78,8 @@ BAD = [
     ("frontier", ["posterior_file="], [r"posterior_file=''", r"empty"]),
     ("compare", ["first_seed=range(0,-3)"], [r"first_seed=range\(0,-3\)", r"empty sweep"]),
     ("compare", ["seeds=1000000000"], [r"seeds=1000000000", r"agent-months", r"max_agent_months"]),
+    # the seeds p_best_precision may add count in the work check
+    ("compare", ["max_seeds=100000000"], [r"max_seeds=100000000", r"agent-months", r"lower max_seeds"]),
     ("compare", ["steps=1000000000"],
      [r"steps=1000000000", r"allowed: an integer in \[1, 1140\] \(forecast months after 60"]),
     ("compare", [f"steps={LONGEST}", "n_citizens=10000000"], [r"agent-months", r"lower n_citizens"]),

@@ -45,7 +45,8 @@ SEEDS = 2
 STEPS = 6
 SCENARIOS = ["baseline", "training", "inclusive", "lagging_provinces"]  # the last targets provinces
 N_SPLITS = 3
-COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2"]
+COMMON = ["population=small", "n_citizens=null", f"seeds={SEEDS}", f"steps={STEPS}", "n_jobs=2",
+          "p_best_precision=null"]  # the seeds given, no more
 # the frontier: enough seeds (worlds) for a regret per split, still below the bootstrap's minimum
 FRONTIER_SEEDS = 4
 FRONTIER = ["population=small", "n_citizens=300", f"seeds={FRONTIER_SEEDS}", "steps=13", "n_jobs=2"]

@@ -16,6 +16,7 @@ from experiments.engine import posterior
 from experiments.engine.posterior import (
     calibrate_command,
     check_uncertainty,
+    draws_for_seeds,
     measure_of_seeds,
     representative_set,
     seeded_configs,
@@ -70,6 +71,31 @@ def test_seeds_split_between_measures_in_proportion_to_the_weights(n):
         assert abs(counts.get(m, 0) - w * n) <= 1, (m, counts)
     assert set(measure_of_seeds(seeds).values()) == {DEFAULT_MEASURE}
     assert "poll" not in measure_of_seeds(seeds, {"kominfo": 1.0, "poll": 0.0}).values()
+
+
+def test_adding_seeds_keeps_the_earlier_seeds_measures_and_draws(tmp_path, monkeypatch):
+    weights = {"kominfo": 0.5, "poll": 0.25, "apjii": 0.25}
+    first, more = list(range(5, 25)), list(range(5, 205))
+    assert {s: measure_of_seeds(more, weights)[s] for s in first} == measure_of_seeds(first, weights)
+    counts = Counter()  # and every first k seeds are split in proportion to within one
+    for k, seed in enumerate(more):
+        counts[measure_of_seeds(more, weights)[seed]] += 1
+        assert all(abs(counts[m] - w * (k + 1)) < 1 for m, w in weights.items())
+    monkeypatch.setattr(posterior, "SHIPPED", tmp_path / "posterior.parquet")
+    for measure in weights:
+        pd.DataFrame({"params.adoption.need_rate": np.linspace(0.1, 0.3, 7)}).to_parquet(
+            shipped_posterior("general", measure))
+    few, many = draws_for_seeds(first, measures=weights), draws_for_seeds(more, measures=weights)
+    assert all(many[s] == few[s] for s in first)
+
+
+def test_a_measures_worlds_are_distinct_draws_until_its_posterior_is_used_up(tmp_path):
+    path = tmp_path / "draws.parquet"
+    pd.DataFrame({"params.adoption.need_rate": np.linspace(0.1, 0.3, 49)}).to_parquet(path)
+    draws = draws_for_seeds(list(range(98)), posterior_file=str(path))
+    values = [draws[s][1]["params.adoption.need_rate"] for s in range(98)]
+    assert len(set(values[:49])) == 49  # every draw once (random rows would repeat about 18 of 49)
+    assert values[49:] == values[:49]  # then the same order again
 
 
 @pytest.mark.parametrize(("weights", "fragment"), [

@@ -67,7 +67,8 @@ def test_a_folder_in_use_is_refused_and_a_dead_holder_is_no_lock(tmp_path):
 def test_the_command_line_refuses_with_one_line_and_exit_2(finished):
     res = subprocess.run([sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=300",
                           "steps=3", "seeds=2", "scenarios=[baseline,inclusive]", "launcher=basic",
-                          "progress=false", "uncertainty=none", f"hydra.run.dir={finished}"],
+                          "progress=false", "uncertainty=none", "p_best_precision=null",
+                          f"hydra.run.dir={finished}"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
@@ -105,7 +106,8 @@ def test_reuse_refuses_a_damaged_dataset_part_and_leaves_hydra_files_alone(finis
     (out / ".hydra" / "config.yaml").write_text("steps: 3  # the finished run's\n")
     res = subprocess.run([sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=300",
                           "steps=3", "seeds=2", "scenarios=[baseline,training]", "launcher=basic",
-                          "progress=false", "uncertainty=none", "reuse=true", f"hydra.run.dir={out}"],
+                          "progress=false", "uncertainty=none", "reuse=true", "p_best_precision=null",
+                          f"hydra.run.dir={out}"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()

@@ -210,7 +210,7 @@ def test_a_signal_stops_the_runs_with_how_many_finished(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- the app, stopped and resumed
 KILL_ARGS = ["population=small", "n_citizens=10000", "steps=24", "seeds=6", "scenarios=[baseline,training]",
-             "n_jobs=2", "progress=false"]
+             "n_jobs=2", "progress=false", "p_best_precision=null"]
 
 
 def _live_members(pgid: int) -> list[int]:
@@ -319,7 +319,8 @@ def test_a_killed_worker_pool_ends_in_one_line_with_the_resume_hint(tmp_path):
 
     out = tmp_path / "broken"
     cmd = [sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=5000", "steps=24",
-           "seeds=10", "scenarios=[baseline,training]", "n_jobs=2", "progress=false", f"hydra.run.dir={out}"]
+           "seeds=10", "scenarios=[baseline,training]", "n_jobs=2", "progress=false", "p_best_precision=null",
+           f"hydra.run.dir={out}"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:

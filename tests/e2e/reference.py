@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 # Small enough for the suite (about 10 s together), large enough that every lever spends, the
 # posterior draws differ between seeds and the frontier has a reference line.
 APPS: dict[str, list[str]] = {
-    "compare": ["n_citizens=600", "seeds=2", "steps=6", "launcher=basic", "progress=false",
+    "compare": ["n_citizens=600", "seeds=2", "p_best_precision=null", "steps=6", "launcher=basic",
+                "progress=false",
                 "scenarios=[baseline,training,infrastructure,comprehensive]"],
     "frontier": ["n_citizens=600", "seeds=2", "steps=6", "n_splits=3", "launcher=basic", "progress=false",
                  "bootstrap=0"],

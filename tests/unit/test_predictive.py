@@ -128,3 +128,21 @@ def test_the_clear_winner_share_is_declared_with_its_range():
     for bad in (0.5, 1.01, 0.3):
         with pytest.raises(ConfigError, match="clear_winner_share"):
             validate_compare(CompareConfig(clear_winner_share=bad))
+
+
+def test_the_cautious_error_is_not_zero_when_every_draw_agrees_and_meets_the_target_at_the_draws_asked():
+    assert stats.cautious_mc_se(1.0, 20) == pytest.approx(np.sqrt(22 / 24 * 2 / 24 / 24))
+    assert stats.cautious_mc_se(0.5, 10_000) == pytest.approx(0.005, rel=1e-3)
+    rng = np.random.default_rng(0)
+    names = ["a", "b"]
+    # "a" best in about 70-80% of the draws: about 0.2 / 0.03**2 = 220 draws for +-0.03
+    values = np.column_stack([np.zeros(20), np.where(rng.random(20) < 0.8, -1.0, 1.0)])
+    have, needed, error = stats.draws_for_precision(_runs(values, names), names, 0.03)
+    share = float(stats.p_best(_runs(values, names), names)["a"])
+    assert have == 20 and error == pytest.approx(float(stats.cautious_mc_se(share, 20))) and error > 0.03
+    q = (share * 20 + 2) / 24  # the cautious share now, taken as the share to expect
+    assert np.sqrt(q * (1 - q) / (needed + 4)) <= 0.03 < np.sqrt(q * (1 - q) / (needed + 3))
+    assert 150 < needed < 300
+    agree = np.column_stack([np.zeros(90), -np.ones(90)])  # 90 of 90 agree: cautious error 0.017
+    assert stats.draws_for_precision(_runs(agree, names), names, 0.03) == (
+        90, 90, pytest.approx(float(stats.cautious_mc_se(1.0, 90))))
