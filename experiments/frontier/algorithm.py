@@ -229,3 +229,29 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
     return flag_underspent(table)
 
 
+# --------------------------------------------------------------------------- the split under each measure
+def measure_splits(outcomes: dict[str, pd.DataFrame], measure_of_seed: pd.Series,
+                   maximize: bool = True) -> pd.DataFrame:
+    """Per pair and measure of use, the split most often best in that measure's worlds alone: one row
+    with ``pair``, ``use_measure``, ``worlds``, ``share_a`` (that split; a tie goes to the lower
+    expected regret), ``p_best`` and its Monte Carlo error ``p_best_mc_se``, ``expected_regret`` in
+    those worlds, and ``objective_mean`` of that split there. ``outcomes``: :func:`pair_outcomes`;
+    ``measure_of_seed``: each seed's measure (index: seed). Under a mixture of posteriors this says
+    whether the split a planner would choose depends on which survey defines use."""
+    rows = []
+    for pair, matrix in outcomes.items():
+        for measure in dict.fromkeys(measure_of_seed.dropna()):
+            seeds = [s for s in matrix.columns if measure_of_seed.get(s) == measure]
+            if not seeds:
+                continue
+            values = matrix[seeds].to_numpy()
+            s = decision.summarise_regret(values, maximize)
+            best = int(np.lexsort((s.expected, -s.p_best))[0])
+            rows.append({"pair": pair, "use_measure": measure, "worlds": len(seeds),
+                         "share_a": float(matrix.index[best]), "p_best": float(s.p_best[best]),
+                         "p_best_mc_se": float(np.sqrt(s.p_best[best] * (1 - s.p_best[best]) / len(seeds))),
+                         "expected_regret": float(s.expected[best]),
+                         "objective_mean": float(values[best].mean())})
+    return pd.DataFrame(rows, columns=["pair", "use_measure", "worlds", "share_a", "p_best", "p_best_mc_se",
+                                       "expected_regret", "objective_mean"])
+

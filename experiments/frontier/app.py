@@ -150,10 +150,16 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
     with atomic_path(out / "frontier.csv") as tmp:
         table.to_csv(tmp, index=False)
     population_total = float(runs["population_total"].iloc[0])
-    voi = algorithm.value_of_information(algorithm.pair_outcomes(runs, splits, cfg.objective),
-                                         seed_draws(cfg), cfg.objective, cfg.maximize, population_total)
+    outcomes = algorithm.pair_outcomes(runs, splits, cfg.objective)
+    draws = seed_draws(cfg)
+    voi = algorithm.value_of_information(outcomes, draws, cfg.objective, cfg.maximize, population_total)
     with atomic_path(out / "value_of_information.csv") as tmp:
         voi.to_csv(tmp, index=False)
+    by_measure = None
+    if draws is not None and MEASURE_COLUMN in draws:  # a mixture of the measures' posteriors
+        by_measure = algorithm.measure_splits(outcomes, draws[MEASURE_COLUMN], cfg.maximize)
+        with atomic_path(out / "measure_splits.csv") as tmp:
+            by_measure.to_csv(tmp, index=False)
     fig = figures.frontier(table, cfg.objective, cfg.equity_metrics, out / "frontier.png")
     ran = records[0].config  # the report describes the runs it was made from
     setup: dict[str, Any] = {
@@ -166,7 +172,7 @@ def _sweep_and_report(cfg: FrontierConfig, out: Path, started: float) -> pd.Data
         "population_total": population_total, "uncertainty": cfg.uncertainty,
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
     }
-    blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics, voi)
+    blocks = report.frontier_blocks(table, setup, fig, cfg.objective, cfg.equity_metrics, voi, by_measure)
     render.write(blocks, out, "frontier", "Budget frontier")
     return table
 

@@ -21,6 +21,7 @@ from experiments.engine.render import (
     num,
     pct,
     pp,
+    probability,
     spending_cells,
     stat,
     value_text,
@@ -184,7 +185,8 @@ def _amount(value: float, objective: str) -> str:
 
 
 def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | None, objective: str,
-                    equity_metrics: Sequence[str], voi: pd.DataFrame | None = None) -> list[Block]:
+                    equity_metrics: Sequence[str], voi: pd.DataFrame | None = None,
+                    by_measure: pd.DataFrame | None = None) -> list[Block]:
     """The frontier's summary as blocks: the best split per pair only where it beats both neighbouring
     splits, the regret of choosing each split, the splits that could not spend their budget, one row
     per split, and the value of information (``voi``: see
@@ -270,8 +272,39 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
                      pct(r["p_best"], digits=0) if all_finite(r.get("p_best", np.nan)) else "-",
                      *regret])
     blocks.append(("table", header, rows))
+    if by_measure is not None and not by_measure.empty:
+        blocks += measure_blocks(by_measure, objective)
     if voi is not None:
         blocks += information_blocks(voi, objective, setup)
     return blocks
+
+
+def measure_blocks(by_measure: pd.DataFrame, objective: str) -> list[Block]:
+    """The split most often best under each measure of use (``measure_splits.csv``), and whether the
+    choice depends on which survey defines use."""
+    items, rows = [], []
+    for pair, d in by_measure.groupby("pair", sort=False):
+        a, b = str(pair).split("/")
+        name = f"{lever_label(a)} against {lever_label(b)}"
+        shares = set(d["share_a"].round(6))
+        verdict = ("the same split leads under every measure" if len(shares) == 1
+                   else "the split that leads depends on which survey defines use")
+        items.append(f"{name}: {verdict} (" + "; ".join(
+            f"{r['use_measure']}: {r['share_a']:.0%} {lever_label(a)}, best in "
+            f"{probability(r['p_best'], r['p_best_mc_se'])} of its {int(r['worlds'])} worlds"
+            for _, r in d.iterrows()) + ").")
+        for _, r in d.iterrows():
+            rows.append([name, str(r["use_measure"]), str(int(r["worlds"])),
+                         f"{r['share_a']:.0%} {lever_label(a)} / {1 - r['share_a']:.0%} {lever_label(b)}",
+                         probability(r["p_best"], r["p_best_mc_se"]),
+                         _amount(r["expected_regret"], objective)])
+    return [("h2", "The split under each measure of use"),
+            ("p", "The worlds of each survey's measure of the use of online services alone (the seeds "
+                  "are split between the measures' posteriors): the split most often best there, with its "
+                  "P(best) and Monte Carlo error, and its expected regret in those worlds. With few worlds "
+                  "per measure a leader is tentative; measure_splits.csv has the numbers."),
+            ("ul", items),
+            ("table", ["pair", "measure of use", "worlds", "split most often best", "P(best)",
+                       "expected regret"], rows)]
 
 

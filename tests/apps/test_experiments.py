@@ -53,6 +53,7 @@ FRONTIER = ["population=small", "n_citizens=300", f"seeds={FRONTIER_SEEDS}", "st
 # names of the files the experiments (and the model runs they launch) write
 OUTPUT_NAMES = {"runs.parquet", "scenario_summary.csv", "scenario_summary_long.csv", "pairwise.csv",
                 "run_summaries.csv", "report.md", "report.html", "frontier.csv", "value_of_information.csv",
+                "measure_splits.csv",
                 "frontier.png", "frontier.md", "frontier.html", "multirun.yaml",
                 "summary.json", "timeseries.parquet", "config.json", "compare.log", "frontier.log", "cli.log",
                 *FIGURES.values()}

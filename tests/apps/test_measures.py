@@ -180,3 +180,28 @@ def test_the_headline_names_each_measures_leader():
                                   0.8)
     assert same.startswith("The decision holds under every measure")
     assert measures.headline_item(_runs({"kominfo": "training"}), scenarios, "baseline", 0.8) is None
+
+
+def test_the_frontier_names_the_split_each_measure_prefers_and_says_when_they_differ():
+    from experiments.frontier import algorithm
+    from experiments.frontier.report import measure_blocks
+
+    shares = [0.0, 0.5, 1.0]
+    seeds = list(range(12))
+    measure = pd.Series({s: "kominfo" if s < 8 else "apjii" for s in seeds})
+    rng = np.random.default_rng(3)
+    # kominfo worlds: all on the first lever (share 1.0) is best; apjii worlds: none of it (share 0.0)
+    values = np.array([[0.50 + (0.0 if measure[s] == "kominfo" else 0.1) + 0.1 * share * (
+        1 if measure[s] == "kominfo" else -1) + rng.normal(0, 0.001) for s in seeds] for share in shares])
+    outcomes = {"training/infrastructure": pd.DataFrame(values, index=shares, columns=seeds)}
+    table = algorithm.measure_splits(outcomes, measure)
+    best = table.set_index("use_measure")
+    assert best.loc["kominfo", "share_a"] == 1.0 and best.loc["apjii", "share_a"] == 0.0
+    assert best.loc["kominfo", "worlds"] == 8 and best.loc["apjii", "p_best"] == 1.0
+    assert best.loc["kominfo", "expected_regret"] == 0.0
+    text = str(measure_blocks(table, "adoption_final"))
+    assert "depends on which survey defines use" in text
+    same = algorithm.measure_splits({"training/infrastructure": outcomes["training/infrastructure"]
+                                     .iloc[:, :8]}, measure)
+    assert "the same split leads under every measure" in str(measure_blocks(same, "adoption_final"))
+
