@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
-## The main job: every policy scenario x 10 seeds, tables, figures and report (pass ARGS="seeds=20").
+## The main job: every policy scenario x 20 seeds, then more seeds until every P(best) is known to within
+## 0.03, tables, figures and report (pass ARGS="p_best_precision=null" for exactly `seeds` seeds).
 run: install
 	$(BIN)/python -m experiments.compare $(ARGS)
 
