@@ -111,16 +111,36 @@ def collect_runs(cfg: CompareConfig, out: Path, announce: bool = True) -> list[R
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
 
 
-def add_seeds_until_precise(cfg: CompareConfig, out: Path,
-                            records: list[RunRecord]) -> tuple[CompareConfig, list[RunRecord]]:
+def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunRecord]
+                            ) -> tuple[CompareConfig, list[RunRecord], pd.DataFrame | None]:
     """With ``p_best_precision``, more seeds until every scenario's P(best) is that precise
-    (:func:`experiments.engine.stats.draws_for_precision`) or ``max_seeds`` are run; the config
-    returned names the seeds run. Each batch asks for the draws the estimate so far needs (at least a
+    (:func:`experiments.engine.stats.draws_for_precision`) or ``max_seeds`` are run; returns the
+    config naming the seeds run, their records and the table of their runs (None when no seeds are
+    added: nothing was read). Each batch asks for the draws the estimate so far needs (at least a
     quarter more), so a clear decision stops early and a close one runs up to the limit. Earlier seeds
     keep their measure of use and draw (:func:`experiments.engine.posterior.measure_of_seeds`), so
     the runs done stay valid, and a rerun into the same folder takes the same steps."""
     if cfg.p_best_precision is None or cfg.reuse:
-        return cfg, records
+        return cfg, records, None
+    runs = tables.read_runs(records, root=out)
+    while True:
+        have, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
+        if needed <= have:
+            print(f"P(best) known to within {error:.3f} (Monte Carlo error, cautious) from {have} worlds: "
+                  f"enough for p_best_precision={cfg.p_best_precision:g}", flush=True)
+            return cfg, records, runs
+        if cfg.seeds >= cfg.max_seeds:
+            print(f"P(best) known to within {error:.3f} from max_seeds={cfg.max_seeds} worlds, short of "
+                  f"p_best_precision={cfg.p_best_precision:g} (about {needed} needed)", flush=True)
+            return cfg, records, runs
+        seeds = min(max(needed, cfg.seeds + -(-cfg.seeds // 4)), cfg.max_seeds)
+        print(f"P(best) known to within {error:.3f} from {have} worlds, p_best_precision="
+              f"{cfg.p_best_precision:g} asks for about {needed}: running seeds "
+              f"{cfg.first_seed + cfg.seeds} to {cfg.first_seed + seeds - 1} "
+              f"({(seeds - cfg.seeds) * len(cfg.scenarios)} runs)", flush=True)
+        cfg = replace(cfg, seeds=seeds)
+        records = collect_runs(cfg, out, announce=False)
+        runs = tables.read_runs(records, root=out)
     while cfg.seeds < cfg.max_seeds:
         runs = tables.read_runs(records, root=out)
         have, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
@@ -156,9 +176,11 @@ def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> p
     return summary
 
 
-def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float) -> pd.DataFrame:
-    """Tables, figures and the report from the finished runs' records; returns the scenario summary."""
-    runs = tables.read_runs(records, root=out)
+def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float,
+                  runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Tables, figures and the report from the finished runs' records (``runs``: their table, when it
+    has been read already); returns the scenario summary."""
+    runs = tables.read_runs(records, root=out) if runs is None else runs
     mixed = cfg.uncertainty == "posterior" and cfg.posterior_file is None
     if mixed:  # each seed's measure of use, allocated over the seeds the comparison ran
         allocation = measure_of_seeds(seed_list(cfg.first_seed, cfg.seeds), dict(cfg.use_measures))
@@ -253,8 +275,8 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
     check(cfg)
     with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
         records = collect_runs(cfg, out)
-        cfg, records = add_seeds_until_precise(cfg, out, records)
-        return write_outputs(cfg, out, records, started)
+        cfg, records, runs = add_seeds_until_precise(cfg, out, records)
+        return write_outputs(cfg, out, records, started, runs)
 
 
 def show(summary: pd.DataFrame, cfg: CompareConfig, out: Path) -> None:

@@ -286,8 +286,8 @@ def seeds_sentence(setup: dict[str, Any], summary: pd.DataFrame) -> str:
     if target is not None:
         reached = float(summary["p_best_mc_se"].max()) if "p_best_mc_se" in summary else float("nan")
         out += (f"Seeds were added in batches until every scenario's P(best) was known to within "
-                f"±{target:g} (a cautious Monte Carlo error; at most {setup.get('max_seeds')} seeds): "
-                f"{n} seeds, the largest error now {reached:.3f}. ")
+                f"±{target:g} (a cautious Monte Carlo error) or {setup.get('max_seeds')} seeds had run: "
+                f"{n} seeds; the largest Monte Carlo error in the table below is {reached:.3f}. ")
     draws = setup.get("distinct_draws")
     if setup.get("uncertainty") == "posterior" and draws is not None and int(draws) < n:
         out += (f"The {n} worlds are {int(draws)} distinct posterior draws: a posterior with fewer draws "

@@ -139,7 +139,7 @@ def posterior_row(n_rows: int, index: int) -> int:
     return int(order[index % n_rows])
 
 
-def draw_for_seed(posterior: pd.DataFrame, index: int) -> dict[str, float]:
+def draw_of_world(posterior: pd.DataFrame, index: int) -> dict[str, float]:
     """The parameter set of the ``index``-th world drawn from ``posterior`` (:func:`posterior_row`)."""
     row = posterior_row(len(posterior), index)
     return {key: float(value) for key, value in posterior.iloc[row].items()}
@@ -240,11 +240,11 @@ def _posteriors(seeds: list[int], posterior_file: str | None, portfolio: str,
 def draws_for_seeds(seeds: list[int], posterior_file: str | None = None, portfolio: str = "general",
                     measures: dict[str, float] | None = None) -> dict[int, tuple[str, dict[str, float]]]:
     """Each seed's measure of use (:func:`measure_of_seeds`) and its draw of that measure's posterior
-    (:func:`draw_for_seed`, by the seed's place among its measure's seeds): a fixed function of the
+    (:func:`draw_of_world`, by the seed's place among its measure's seeds): a fixed function of the
     seeds, so every scenario shares it, and distinct draws until a measure has more seeds than draws."""
     allocation, posteriors = _posteriors(seeds, posterior_file, portfolio, measures)
     index = world_index(allocation)
-    return {seed: (allocation[seed], draw_for_seed(posteriors[allocation[seed]], index[seed]))
+    return {seed: (allocation[seed], draw_of_world(posteriors[allocation[seed]], index[seed]))
             for seed in seeds}
 
 

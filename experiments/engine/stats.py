@@ -217,11 +217,16 @@ def p_best_table(runs: pd.DataFrame, scenarios: Sequence[str],
     return pd.DataFrame({"p_best": shares, "p_best_mc_se": proportion_mc_se(shares, n)})
 
 
+def _cautious_share(p: float | np.ndarray, n: int) -> Any:
+    """The Agresti-Coull share (p n + 2) / (n + 4): two successes and two failures added."""
+    return (np.asarray(p) * n + 2.0) / (n + 4.0)
+
+
 def cautious_mc_se(p: float | np.ndarray, n: int) -> Any:
     """A Monte Carlo error of a share ``p`` of ``n`` draws that is not 0 at a share of 0 or 1: the
     Agresti-Coull form, sqrt(q (1 - q) / (n + 4)) with q = (p n + 2) / (n + 4). Twenty draws that all
     agree give 0.056, not 0: the rule that decides when there are enough draws must not stop at once."""
-    q = (np.asarray(p) * n + 2.0) / (n + 4.0)
+    q = _cautious_share(p, n)
     return np.sqrt(q * (1 - q) / (n + 4.0))
 
 
@@ -238,7 +243,7 @@ def draws_for_precision(runs: pd.DataFrame, scenarios: Sequence[str], target: fl
     error = float(np.nanmax(cautious_mc_se(shares, n)))
     if error <= target:
         return n, n, error
-    q = (shares * n + 2.0) / (n + 4.0)
+    q = _cautious_share(shares, n)
     variance = float(np.nanmax(q * (1 - q)))
     return n, max(n + 1, int(np.ceil(variance / target**2 - 4.0))), error
 

@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.engine.stats import MIN_SEEDS, effect_metrics, paired_effects, predictive, t_interval
+from experiments.engine.stats import (
+    MIN_SEEDS,
+    effect_metrics,
+    paired_effects,
+    predictive,
+    proportion_mc_se,
+    t_interval,
+)
 from experiments.engine.tables import flag_underspent, present_gaps, summary_metrics
 from experiments.frontier import decision
 from sim.config import LEVERS
@@ -249,7 +256,7 @@ def measure_splits(outcomes: dict[str, pd.DataFrame], measure_of_seed: pd.Series
             best = int(np.lexsort((s.expected, -s.p_best))[0])
             rows.append({"pair": pair, "use_measure": measure, "worlds": len(seeds),
                          "share_a": float(matrix.index[best]), "p_best": float(s.p_best[best]),
-                         "p_best_mc_se": float(np.sqrt(s.p_best[best] * (1 - s.p_best[best]) / len(seeds))),
+                         "p_best_mc_se": float(proportion_mc_se(s.p_best[best], len(seeds))),
                          "expected_regret": float(s.expected[best]),
                          "objective_mean": float(values[best].mean())})
     return pd.DataFrame(rows, columns=["pair", "use_measure", "worlds", "share_a", "p_best", "p_best_mc_se",

@@ -26,7 +26,7 @@ from experiments.engine import stats
 from experiments.engine.posterior import (
     SHIPPED,
     check_uncertainty,
-    draw_for_seed,
+    draw_of_world,
     posterior_path,
     seeded_configs,
     shipped_checks,
@@ -175,7 +175,7 @@ def test_posterior_draws_are_paired_across_scenarios(tmp_path):
     for ca, cb, seed in zip(a, b, seeds, strict=True):
         assert ca.seed == cb.seed == seed
         assert ca.params.adoption.intercept == cb.params.adoption.intercept
-        assert ca.params.adoption.intercept == draw_for_seed(posterior, seed)["params.adoption.intercept"]
+        assert ca.params.adoption.intercept == draw_of_world(posterior, seed)["params.adoption.intercept"]
     assert len({c.params.adoption.intercept for c in a}) > 1
     with pytest.raises(ConfigError, match="no posterior"):
         seeded_configs(compose(), seeds, "posterior", str(tmp_path / "missing.parquet"))
