@@ -141,27 +141,6 @@ def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunReco
         cfg = replace(cfg, seeds=seeds)
         records = collect_runs(cfg, out, announce=False)
         runs = tables.read_runs(records, root=out)
-    while cfg.seeds < cfg.max_seeds:
-        runs = tables.read_runs(records, root=out)
-        have, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
-        if needed <= have:
-            print(f"P(best) known to within {error:.3f} (Monte Carlo error, cautious) from {have} worlds: "
-                  f"enough for p_best_precision={cfg.p_best_precision:g}", flush=True)
-            break
-        seeds = min(max(needed, cfg.seeds + -(-cfg.seeds // 4)), cfg.max_seeds)
-        print(f"P(best) known to within {error:.3f} from {have} worlds, p_best_precision="
-              f"{cfg.p_best_precision:g} asks for about {needed}: running seeds "
-              f"{cfg.first_seed + cfg.seeds} to {cfg.first_seed + seeds - 1} "
-              f"({(seeds - cfg.seeds) * len(cfg.scenarios)} runs)", flush=True)
-        cfg = replace(cfg, seeds=seeds)
-        records = collect_runs(cfg, out, announce=False)
-    else:
-        runs = tables.read_runs(records, root=out)
-        _, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
-        if error > cfg.p_best_precision:
-            print(f"P(best) known to within {error:.3f} from max_seeds={cfg.max_seeds} worlds, short of "
-                  f"p_best_precision={cfg.p_best_precision:g} (about {needed} needed)", flush=True)
-    return cfg, records
 
 
 def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.DataFrame:
