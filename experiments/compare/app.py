@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -88,19 +88,37 @@ def check(cfg: CompareConfig) -> None:
         composed(cfg, scenario)
 
 
-def sim_configs(cfg: CompareConfig) -> list[SimConfig]:
-    """Every run's model config: each scenario composed once, then one copy per seed."""
+@dataclass(frozen=True)
+class Race:
+    """Racing: the seeds after the first ``screened`` run only the ``kept`` scenarios (the baseline and
+    :func:`experiments.engine.stats.contenders`); the others run the first ``screened`` seeds alone."""
+
+    screened: int
+    kept: tuple[str, ...]
+
+    def seeds_of(self, scenario: str, seeds: int) -> int:
+        """How many seeds ``scenario`` runs when the comparison runs ``seeds``."""
+        return seeds if scenario in self.kept else min(seeds, self.screened)
+
+    def dropped(self, scenarios: list[str]) -> list[str]:
+        return [s for s in scenarios if s not in self.kept]
+
+
+def sim_configs(cfg: CompareConfig, race: Race | None = None) -> list[SimConfig]:
+    """Every run's model config: each scenario composed once, then one copy per seed it runs."""
     out = []
     for scenario in cfg.scenarios:
         base = replace(composed(cfg, scenario), progress=False, materialise_agents="never")
-        out += seeded_configs(base, seed_list(cfg.first_seed, cfg.seeds), cfg.uncertainty,
+        seeds = cfg.seeds if race is None else race.seeds_of(scenario, cfg.seeds)
+        out += seeded_configs(base, seed_list(cfg.first_seed, seeds), cfg.uncertainty,
                               cfg.posterior_file, cfg.portfolio, cfg.use_measures)
     return out
 
 
-def collect_runs(cfg: CompareConfig, out: Path, announce: bool = True) -> list[RunRecord]:
+def collect_runs(cfg: CompareConfig, out: Path, announce: bool = True, race: Race | None = None
+                 ) -> list[RunRecord]:
     """Run (or resume, or with reuse take) every scenario x seed into ``out/runs``."""
-    configs = sim_configs(cfg)
+    configs = sim_configs(cfg, race)
     size = f"{cfg.n_citizens:,} citizens" if cfg.n_citizens else f"the {cfg.population} profile"
     if announce and not cfg.reuse:
         history = policy_start_month(configs[0])
@@ -111,35 +129,58 @@ def collect_runs(cfg: CompareConfig, out: Path, announce: bool = True) -> list[R
                        ray_address=cfg.ray_address, reuse=cfg.reuse)
 
 
+def start_race(cfg: CompareConfig, runs: pd.DataFrame) -> Race | None:
+    """With ``racing``, the race after the first batch: the baseline and the contenders go on, the
+    others stop (None when every scenario goes on)."""
+    if not cfg.racing:
+        return None
+    scenarios = list(cfg.scenarios)
+    going_on = set(stats.contenders(runs, [s for s in scenarios if s != cfg.baseline])) | {cfg.baseline}
+    race = Race(cfg.seeds, tuple(s for s in scenarios if s in going_on))
+    dropped = race.dropped(scenarios)
+    if not dropped:
+        return None
+    print(f"racing: {len(dropped)} of {len(scenarios)} scenarios were best in none of the first {cfg.seeds} "
+          f"worlds (P(best) below {stats.screening_bound(cfg.seeds):.2f} each, 95% confidence) and stop "
+          f"there; {', '.join(race.kept)} go on (racing=false runs every scenario on every seed)", flush=True)
+    return race
+
+
 def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunRecord]
-                            ) -> tuple[CompareConfig, list[RunRecord], pd.DataFrame | None]:
+                            ) -> tuple[CompareConfig, list[RunRecord], pd.DataFrame | None, Race | None]:
     """With ``p_best_precision``, more seeds until every scenario's P(best) is that precise
     (:func:`experiments.engine.stats.draws_for_precision`) or ``max_seeds`` are run; returns the
-    config naming the seeds run, their records and the table of their runs (None when no seeds are
-    added: nothing was read). Each batch asks for the draws the estimate so far needs (at least a
-    quarter more), so a clear decision stops early and a close one runs up to the limit. Earlier seeds
-    keep their measure of use and draw (:func:`experiments.engine.posterior.measure_of_seeds`), so
-    the runs done stay valid, and a rerun into the same folder takes the same steps."""
-    if cfg.p_best_precision is None or cfg.reuse:
-        return cfg, records, None
+    config naming the seeds run, their records, the table of their runs (None when no seeds are
+    added: nothing was read) and the race (:class:`Race`; None when every scenario ran every seed).
+    Each batch asks for the draws the estimate so far needs (at least a quarter more), so a clear
+    decision stops early and a close one runs up to the limit; with ``racing`` the added seeds run
+    only the scenarios still in contention (:func:`start_race`). Earlier seeds keep their measure of
+    use and draw (:func:`experiments.engine.posterior.measure_of_seeds`), so the runs done stay valid,
+    and a rerun into the same folder (or ``reuse=true``) takes the same steps."""
+    if cfg.p_best_precision is None:
+        return cfg, records, None, None
     runs = tables.read_runs(records, root=out)
+    race, screened = None, False
     while True:
         have, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
         if needed <= have:
             print(f"P(best) known to within {error:.3f} (Monte Carlo error, cautious) from {have} worlds: "
                   f"enough for p_best_precision={cfg.p_best_precision:g}", flush=True)
-            return cfg, records, runs
+            return cfg, records, runs, race
         if cfg.seeds >= cfg.max_seeds:
             print(f"P(best) known to within {error:.3f} from max_seeds={cfg.max_seeds} worlds, short of "
                   f"p_best_precision={cfg.p_best_precision:g} (about {needed} needed)", flush=True)
-            return cfg, records, runs
+            return cfg, records, runs, race
+        if not screened:
+            race, screened = start_race(cfg, runs), True
         seeds = min(max(needed, cfg.seeds + -(-cfg.seeds // 4)), cfg.max_seeds)
+        going_on = len(cfg.scenarios) if race is None else len(race.kept)
         print(f"P(best) known to within {error:.3f} from {have} worlds, p_best_precision="
               f"{cfg.p_best_precision:g} asks for about {needed}: running seeds "
               f"{cfg.first_seed + cfg.seeds} to {cfg.first_seed + seeds - 1} "
-              f"({(seeds - cfg.seeds) * len(cfg.scenarios)} runs)", flush=True)
+              f"({(seeds - cfg.seeds) * going_on} runs)", flush=True)
         cfg = replace(cfg, seeds=seeds)
-        records = collect_runs(cfg, out, announce=False)
+        records = collect_runs(cfg, out, announce=False, race=race)
         runs = tables.read_runs(records, root=out)
 
 
@@ -156,9 +197,10 @@ def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> p
 
 
 def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], started: float,
-                  runs: pd.DataFrame | None = None) -> pd.DataFrame:
+                  runs: pd.DataFrame | None = None, race: Race | None = None) -> pd.DataFrame:
     """Tables, figures and the report from the finished runs' records (``runs``: their table, when it
-    has been read already); returns the scenario summary."""
+    has been read already; ``race``: which scenarios stopped after the first seeds); returns the
+    scenario summary."""
     runs = tables.read_runs(records, root=out) if runs is None else runs
     mixed = cfg.uncertainty == "posterior" and cfg.posterior_file is None
     if mixed:  # each seed's measure of use, allocated over the seeds the comparison ran
@@ -197,7 +239,9 @@ def write_outputs(cfg: CompareConfig, out: Path, records: list[RunRecord], start
         "steps": model_cfg.steps - history, "history_months": history,
         "start_date": model_cfg.start_date, "policy_start_date": model_cfg.policy.start_date,
         "parameter_set": model_cfg.parameter_set,
-        "seeds": int(runs.groupby("scenario")["seed"].nunique().min()),
+        "seeds": int(runs["seed"].nunique()),
+        "screened_seeds": None if race is None else race.screened,
+        "dropped": [] if race is None else race.dropped(scenarios),
         "network": cfg.network, "population_total": float(model_cfg.population.population_total),
         "budget_idr_bn_per_month": float(model_cfg.budget_idr_bn_per_month),
         "created": datetime.now().strftime("%Y-%m-%d %H:%M"), "wall_time": elapsed(started),
@@ -254,8 +298,8 @@ def run_compare(cfg: CompareConfig, out: Path, started: float | None = None) -> 
     check(cfg)
     with claim_folder(out, experiment_settings("compare", cfg), reuse=cfg.reuse):
         records = collect_runs(cfg, out)
-        cfg, records, runs = add_seeds_until_precise(cfg, out, records)
-        return write_outputs(cfg, out, records, started, runs)
+        cfg, records, runs, race = add_seeds_until_precise(cfg, out, records)
+        return write_outputs(cfg, out, records, started, runs, race)
 
 
 def show(summary: pd.DataFrame, cfg: CompareConfig, out: Path) -> None:

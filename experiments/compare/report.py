@@ -39,7 +39,7 @@ from experiments.engine.render import (
     words,
 )
 from experiments.engine.stamp import CURRENT, SHIPPED, Freshness, status_sentence
-from experiments.engine.stats import clear_winner
+from experiments.engine.stats import clear_winner, screening_bound
 from experiments.exploration import drivers
 from sim.config import LEVERS, SimConfig, policy_start_month
 from sim.parameters import get_value
@@ -288,6 +288,16 @@ def seeds_sentence(setup: dict[str, Any], summary: pd.DataFrame) -> str:
         out += (f"Seeds were added in batches until every scenario's P(best) was known to within "
                 f"±{target:g} (a cautious Monte Carlo error) or {setup.get('max_seeds')} seeds had run: "
                 f"{n} seeds; the largest Monte Carlo error in the table below is {reached:.3f}. ")
+    dropped, screened = setup.get("dropped") or [], setup.get("screened_seeds")
+    if dropped and screened:
+        names = ", ".join(scenario_label(d) for d in dropped)
+        out += (f"Racing: {len(dropped)} scenarios ({names}) were best in none of the first {screened} "
+                f"worlds, so each one's P(best) is below {screening_bound(int(screened)):.2f} (95% "
+                f"confidence), and they ran those {screened} seeds only; the seeds added after them ran "
+                "the baseline and the scenarios still in contention. "
+                "P(best) counts each world's best among the scenarios run in it, and the ranges and "
+                f"effects of a scenario that stopped come from its {screened} worlds (racing=false runs "
+                "every scenario on every seed). ")
     draws = setup.get("distinct_draws")
     if setup.get("uncertainty") == "posterior" and draws is not None and int(draws) < n:
         out += (f"The {n} worlds are {int(draws)} distinct posterior draws: a posterior with fewer draws "
@@ -295,10 +305,19 @@ def seeds_sentence(setup: dict[str, Any], summary: pd.DataFrame) -> str:
     return out
 
 
+def scenario_seeds(setup: dict[str, Any]) -> str:
+    """How many seeds the scenarios ran, in words: "180 seeds", or with racing "20 seeds (180 for the
+    3 still in contention)"."""
+    n, screened, dropped = int(setup["seeds"]), setup.get("screened_seeds"), setup.get("dropped") or []
+    if not dropped or screened is None:
+        return f"{n} seeds"
+    return f"{int(screened)} seeds ({n} for the scenarios still in contention after them)"
+
+
 def pairwise_blocks(pairwise: pd.DataFrame, order: Sequence[str], setup: dict[str, Any]) -> list[Block]:
     """P(row beats column) on final adoption, in percent, rows and columns in the ranking's order."""
     table = pairwise.set_index("scenario").loc[list(order), list(order)]
-    n = int(setup["seeds"])
+    n = int(setup["screened_seeds"] if setup.get("dropped") else setup["seeds"])  # the fewest a pair shares
     worst = float(np.sqrt(0.25 / max(n, 1)))
     rows = [[scenario_label(a), *("-" if a == b or not all_finite(table.loc[a, b])
                                   else f"{table.loc[a, b]:.0%}" for b in order)] for a in order]
@@ -348,7 +367,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         blocks.append(("p", warning))
     how_many = seeds_sentence(setup, summary)
     blocks.append(("p", (
-        f"{len(summary)} policy scenarios x {setup['seeds']} seeds on the {words(setup['population'])} "
+        f"{len(summary)} policy scenarios x {scenario_seeds(setup)} on the {words(setup['population'])} "
         f"population profile ({setup['n_citizens']:,} agents, {setup['population_total'] / 1e6:,.0f} million "
         f"people), {words(setup['network'])} social network; a {steps}-month forecast from "
         f"{setup.get('policy_start_date') or setup.get('start_date', 'month 0')}, after "

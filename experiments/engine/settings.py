@@ -199,6 +199,9 @@ class CompareConfig(ReplicatedSettings):
         low=0, low_open=True, high=0.5)
     max_seeds: int = par(400, "runs", "the most seeds p_best_precision may add up to (the work check "
                          "counts them; at or below seeds, none are added)", _APP, low=2, integer=True)
+    racing: bool = par(True, "switch", "with p_best_precision: the seeds added after the first `seeds` "
+                       "run only the baseline and the scenarios best in at least one of the first worlds "
+                       "(at least two); false: every scenario runs every seed", _APP)
 
 
 @dataclass

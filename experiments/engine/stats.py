@@ -190,18 +190,44 @@ def change_column(metric: str) -> str:
 
 def p_best(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> pd.Series:
     """Share of seeds (with parameter uncertainty: of posterior draws) in which each scenario ranks
-    first on ``metric``; a tie shares the seed equally, so the shares sum to 1."""
-    wide = _wide(runs, scenarios, metric)
-    if wide.empty:
+    first on ``metric`` among the scenarios run on that seed; a tie shares the seed equally, so the
+    shares sum to 1. A scenario not run on a seed (racing: :func:`contenders`) is not best there."""
+    values = _wide(runs, scenarios, metric).to_numpy(dtype=float)
+    if values.size == 0:
         return pd.Series(np.nan, index=list(scenarios))
-    values = wide.to_numpy()
-    best = np.isclose(values, values.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    best = np.isclose(values, np.nanmax(values, axis=1, keepdims=True), rtol=0, atol=1e-12)
     return pd.Series((best / best.sum(axis=1, keepdims=True)).mean(axis=0), index=list(scenarios))
 
 
 def _wide(runs: pd.DataFrame, scenarios: Sequence[str], metric: str) -> pd.DataFrame:
-    """One row per seed (draw) with every scenario's ``metric``; seeds missing a scenario are dropped."""
-    return runs.pivot_table(index="seed", columns="scenario", values=metric)[list(scenarios)].dropna()
+    """One row per seed (draw) on which any of ``scenarios`` ran, one column per scenario (NaN where
+    it was not run)."""
+    wide = runs.pivot_table(index="seed", columns="scenario", values=metric).reindex(columns=list(scenarios))
+    return wide.dropna(how="all")
+
+
+def contenders(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> list[str]:
+    """The scenarios still in the race after the draws in ``runs``: every one best on at least one draw
+    (in the given order), and never fewer than two (with one leader, the other scenario with the
+    highest mean joins it), since a P(best) among one scenario says nothing.
+
+    Racing (screening, then selection): the draws added for precision run only these (and the
+    baseline); a scenario best on none of the first n draws has a P(best) below 1 - 0.05^(1/n) with 95%
+    confidence (0.14 at 20 draws), and counts as not best on the draws it is not run on."""
+    names = list(scenarios)
+    shares = p_best(runs, names, metric)
+    kept = [s for s in names if shares[s] > 0]
+    if len(kept) >= 2 or len(names) < 2:
+        return kept
+    means = runs[runs["scenario"].isin(names)].groupby("scenario")[metric].mean().drop(kept)
+    runner_up = means.idxmax()
+    return [s for s in names if s in kept or s == runner_up]
+
+
+def screening_bound(draws: int, confidence: float = 0.95) -> float:
+    """The upper confidence bound on the P(best) of a scenario best on none of ``draws`` draws:
+    1 - (1 - confidence)^(1/draws) (an exact binomial bound; the rule of three at 95%)."""
+    return float(1.0 - (1.0 - confidence) ** (1.0 / draws)) if draws > 0 else 1.0
 
 
 def proportion_mc_se(p: float | np.ndarray | pd.Series, n: int) -> Any:
@@ -249,18 +275,19 @@ def draws_for_precision(runs: pd.DataFrame, scenarios: Sequence[str], target: fl
 
 
 def pairwise(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adoption_final") -> pd.DataFrame:
-    """P(row scenario's ``metric`` > column scenario's) over the draws, paired by seed; a tie counts
-    half, so P(a > b) + P(b > a) = 1. The diagonal (a scenario against itself) is empty. One row per
-    scenario in the given order, first column ``scenario``."""
-    wide = _wide(runs, scenarios, metric).to_numpy()
+    """P(row scenario's ``metric`` > column scenario's) over the draws both were run on, paired by
+    seed; a tie counts half, so P(a > b) + P(b > a) = 1. The diagonal (a scenario against itself) is
+    empty. One row per scenario in the given order, first column ``scenario``."""
+    wide = _wide(runs, scenarios, metric).to_numpy(dtype=float)
     names = list(scenarios)
     out = np.full((len(names), len(names)), np.nan)
-    if wide.size:
-        for i in range(len(names)):
-            for j in range(len(names)):
-                if i != j:
-                    tie = np.isclose(wide[:, i], wide[:, j], rtol=0, atol=1e-12)
-                    out[i, j] = float(np.mean(np.where(tie, 0.5, wide[:, i] > wide[:, j])))
+    for i in range(len(names)):
+        for j in range(len(names)):
+            both = np.isfinite(wide[:, i]) & np.isfinite(wide[:, j]) if wide.size else []
+            if i != j and np.any(both):
+                a, b = wide[both, i], wide[both, j]
+                tie = np.isclose(a, b, rtol=0, atol=1e-12)
+                out[i, j] = float(np.mean(np.where(tie, 0.5, a > b)))
     table = pd.DataFrame(out, columns=names)
     table.insert(0, "scenario", names)
     return table

@@ -146,3 +146,36 @@ def test_the_cautious_error_is_not_zero_when_every_draw_agrees_and_meets_the_tar
     agree = np.column_stack([np.zeros(90), -np.ones(90)])  # 90 of 90 agree: cautious error 0.017
     assert stats.draws_for_precision(_runs(agree, names), names, 0.03) == (
         90, 90, pytest.approx(float(stats.cautious_mc_se(1.0, 90))))
+
+
+def _raced(values: np.ndarray, names: list[str], screened: int, kept: list[str]) -> pd.DataFrame:
+    """The runs of a race: every scenario on the first ``screened`` draws, only ``kept`` after them."""
+    runs = _runs(values, names)
+    return runs[(runs["seed"] < screened) | runs["scenario"].isin(kept)].reset_index(drop=True)
+
+
+def test_under_racing_p_best_counts_each_draws_best_among_the_scenarios_run_on_it():
+    names = ["a", "b", "c"]
+    # c is best on draw 1 of the first two and would be best on draw 3, where it is not run
+    values = np.array([[0.5, 0.4, 0.1], [0.5, 0.4, 0.9], [0.3, 0.6, 0.1], [0.5, 0.4, 0.9]])
+    runs = _raced(values, names, screened=2, kept=["a", "b"])
+    shares = stats.p_best(runs, names)
+    assert shares.to_dict() == pytest.approx({"a": 2 / 4, "b": 1 / 4, "c": 1 / 4})
+    assert stats.p_best_table(runs, names)["p_best_mc_se"]["a"] == pytest.approx(np.sqrt(0.25 / 4))
+    # a pair is compared on the draws both ran: a against c on the first two only
+    wide = stats.pairwise(runs, names).set_index("scenario")
+    assert wide.loc["a", "c"] == pytest.approx(0.5) and wide.loc["a", "b"] == pytest.approx(3 / 4)
+    assert stats.draws_for_precision(runs, names, 0.5)[0] == 4
+
+
+def test_contenders_are_the_scenarios_ever_best_and_never_fewer_than_two():
+    names = ["a", "b", "c", "d"]
+    values = np.array([[0.5, 0.4, 0.1, 0.2], [0.5, 0.6, 0.1, 0.2], [0.9, 0.4, 0.1, 0.2]])
+    assert stats.contenders(_runs(values, names), names) == ["a", "b"]
+    # one scenario best on every draw: the other with the highest mean joins it
+    only = np.array([[0.9, 0.4, 0.1, 0.6], [0.9, 0.8, 0.1, 0.2], [0.9, 0.85, 0.2, 0.2]])
+    assert stats.contenders(_runs(only, names), names) == ["a", "b"]
+    # the bound on a P(best) never seen: the rule of three at 95%
+    assert stats.screening_bound(20) == pytest.approx(1 - 0.05 ** (1 / 20))
+    assert 0.13 < stats.screening_bound(20) < 0.15
+    assert stats.screening_bound(100) == pytest.approx(0.0295, abs=1e-3)
