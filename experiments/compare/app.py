@@ -272,11 +272,12 @@ def print_ranking(summary: pd.DataFrame, baseline: str, uncertainty: str) -> Non
     """The ranking of ``scenario_summary.csv`` (by P(best)), each level and effect with its 5 %-95 %
     range across calibrated worlds (across seeds under ``uncertainty=none``)."""
     ranked = summary.sort_values("rank", kind="stable")
+    worlds = int(summary["n_seeds"].max())
     rows = []
     for _, r in ranked.iterrows():
         base = r["scenario"] == baseline
         rows.append([
-            r["rank"], r["scenario"], render.probability(r["p_best"], r["p_best_mc_se"]),
+            r["rank"], r["scenario"], render.p_best_text(r, worlds),
             render.pct(*render.stat(r, "adoption_final")),
             "-" if base else render.num(*(v / 1e6 for v in render.stat(r, "additional_adopters")),
                                         fmt="{:+.1f}"),

@@ -27,6 +27,7 @@ from experiments.engine.render import (
     metric_label,
     metric_phrase,
     num,
+    p_best_text,
     pct,
     pp,
     probability,
@@ -459,7 +460,7 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         is_base = r["scenario"] == baseline
         per_month, total = spending_cells(r)
         rows.append([
-            r["rank"], scenario_label(r["scenario"]), probability(r["p_best"], r["p_best_mc_se"]),
+            r["rank"], scenario_label(r["scenario"]), p_best_text(r, int(summary["n_seeds"].max())),
             pct(*stat(r, "adoption_final")),
             pct(*stat(r, "ever_used_connected_final"), interval=False),
             "-" if is_base else pp(*stat(r, "adoption_change")),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from experiments.engine.stats import MIN_SEEDS
+from experiments.engine.stats import MIN_SEEDS, screening_bound
 from sim import summary
 from sim.metrics import GROUPS
 from sim.provinces import N_PROVINCES
@@ -190,6 +190,15 @@ def probability(p: float, mc_se: float | None = None) -> str:
         return "n/a"
     text = f"{p:.0%}"
     return text + (f" ± {mc_se:.0%}" if mc_se is not None and all_finite(mc_se) else "")
+
+
+def p_best_text(row: pd.Series, worlds: int) -> str:
+    """A scenario's P(best) with its Monte Carlo error, or, for a scenario that stopped racing (run on
+    fewer than the ``worlds`` the others ran), its bound: "0% (under 14%, stopped after 20 worlds)"."""
+    n = row.get("n_seeds")
+    if n is not None and all_finite(n) and 0 < int(n) < worlds:
+        return f"{row['p_best']:.0%} (under {screening_bound(int(n)):.0%}, stopped after {int(n)} worlds)"
+    return probability(row["p_best"], row["p_best_mc_se"])
 
 
 def differs_from_zero(row: pd.Series, metric: str) -> bool | None:

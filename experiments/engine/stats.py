@@ -295,9 +295,14 @@ def pairwise(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adopti
 
 def ranking(summary: pd.DataFrame, metric: str = "adoption_final") -> pd.DataFrame:
     """Scenarios from best to worst by ``p_best`` (the share of draws in which each is best), then by
-    the mean of ``metric``; ``rank`` 1 is the most often best. A decision under uncertainty is a
-    probability, so the order follows it rather than a difference of means."""
-    out = summary.sort_values(["p_best", f"{metric}_mean"], ascending=False, kind="stable")
+    the mean paired change of ``metric`` against the baseline (where the summary has it; else by the
+    mean of ``metric``); ``rank`` 1 is the most often best. A decision under uncertainty is a
+    probability, so the order follows it rather than a difference of means; the tie-break is the
+    paired change because under racing scenarios ran different worlds, and a mean over other worlds
+    is no comparison, while a change against the baseline in the same worlds is."""
+    change = f"{change_column(metric)}_mean"
+    then = change if change in summary else f"{metric}_mean"
+    out = summary.sort_values(["p_best", then], ascending=False, kind="stable")
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out

@@ -42,6 +42,8 @@ def test_the_added_seeds_run_only_the_baseline_and_the_scenarios_best_in_the_fir
     report = (raced / "report.md").read_text()
     assert f"x {RACE.seeds} seeds ({RACE.max_seeds} for the scenarios still in contention" in report
     assert "Racing: " in report and f"below {stats.screening_bound(RACE.seeds):.2f}" in report
+    bound = f"under {stats.screening_bound(RACE.seeds):.0%}, stopped after {RACE.seeds} worlds"
+    assert report.count(bound) == len(set(RACE.scenarios) - going_on)  # one ranking row each
 
 
 def test_reuse_takes_the_same_steps_over_the_same_runs(raced):
