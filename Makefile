@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## The main job: every policy scenario x 20 seeds, then more seeds until every P(best) is known to within
-## 0.03, tables, figures and report (pass ARGS="p_best_precision=null" for exactly `seeds` seeds).
+## 0.03 (those run only the scenarios still in contention: racing=true), tables, figures and report
+## (pass ARGS="p_best_precision=null" for exactly `seeds` seeds, ARGS="racing=false" to run them all).
 run: install
 	$(BIN)/python -m experiments.compare $(ARGS)
 
