@@ -111,9 +111,12 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     fitted = [t for t in targets if not t.held_out]
     jobs = resolve_jobs(cfg.n_jobs)
     params = inferred_parameters(cfg)
+    keeps = (f"the first {cfg.population_size} prior draws that fit, from up to {cfg.max_simulations:,} "
+             "simulations" if cfg.method == "rejection" else
+             f"{cfg.population_size} particles x up to {cfg.max_generations} generations")
     print(f"calibration: ABC ({cfg.method}) over {len(params)} parameters, {len(fitted)} fitted and "
-          f"{len(targets) - len(fitted)} held-out targets, {cfg.population_size} particles x up to "
-          f"{cfg.max_generations} generations, {cfg.n_citizens:,} citizens, {jobs} processes", flush=True)
+          f"{len(targets) - len(fitted)} held-out targets, {keeps}, {cfg.n_citizens:,} citizens, {jobs} "
+          "processes", flush=True)
     if cfg.method == "rejection":
         posterior, record = run_rejection(cfg, fitted, jobs)
     else:
