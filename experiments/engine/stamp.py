@@ -13,7 +13,8 @@ and when, so that a reader can tell whether it still describes the model:
   as JSON, so that no reader of the file itself has to change.
 
 :func:`shipped_status` compares each stamp with the last commit that changed the model code
-(:data:`MODEL_PATHS`, without the shipped results that live among them): a result is *current* when its
+(:data:`MODEL_PATHS`, without the shipped results that live among them and without the settings of
+the apps the result's step does not run, :data:`STEP_APPS`): a result is *current* when its
 commit contains that change, *older than the model code* when it does not (or when the model code has
 uncommitted changes), and *unknown* without git or without a stamp.
 """
@@ -54,6 +55,14 @@ SHIPPED: dict[str, str] = {
 # results inside these folders (the calibrated parameter set) are not code: shipping them must not
 # make everything else look old.
 MODEL_PATHS = ("sim", "configs")
+# The apps' settings (configs/experiment/<app>.yaml) are not model code: a shipped result depends on the
+# settings of the apps its step runs and on no other app's, so a new default of the frontier leaves the
+# Morris screening current while a new default of the sensitivity app does not.
+APP_SETTINGS = "configs/experiment"
+STEP_APPS: dict[str, tuple[str, ...]] = {
+    "docs": (), "morris": ("sensitivity",), "validation": ("validate",),
+    "figures": ("sensitivity", "discover"), "services": ("compare",), "posterior": ("calibrate",),
+}
 
 STAMP_SUFFIX = ".stamp"
 _MARK = re.compile(r"<!-- generated: (?P<name>[\w.-]+); commit (?P<commit>\S+) \((?P<tree>clean|dirty)\), "
@@ -96,10 +105,20 @@ def git(root: Path, *args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _outside_shipped(paths: tuple[str, ...] = ()) -> list[str]:
-    """A pathspec of ``paths`` (everything when empty) without the shipped results."""
+def _outside_shipped(paths: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> list[str]:
+    """A pathspec of ``paths`` (everything when empty) without the shipped results and ``exclude``."""
     return ["--", *(paths or (".",)), *(f":(exclude){p}" for p in SHIPPED),
-            *(f":(exclude){p}{STAMP_SUFFIX}" for p in SHIPPED)]
+            *(f":(exclude){p}{STAMP_SUFFIX}" for p in SHIPPED), *(f":(exclude){p}" for p in exclude)]
+
+
+def other_apps_settings(step: str | None, root: Path = REPO) -> tuple[str, ...]:
+    """The settings files of the apps that ``step`` does not run (:data:`STEP_APPS`); none for a step
+    not listed there, whose result then counts every app's settings as its own."""
+    if step not in STEP_APPS:
+        return ()
+    own = {f"{app}.yaml" for app in STEP_APPS[step]}
+    return tuple(sorted(f"{APP_SETTINGS}/{p.name}" for p in (root / APP_SETTINGS).glob("*.yaml")
+                        if p.name not in own))
 
 
 def current_stamp(by: str, root: Path = REPO) -> Stamp:
@@ -176,15 +195,18 @@ class Freshness:
     stamp: Stamp | None
 
 
-def model_commit(root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS) -> str | None:
-    """The last commit that changed the model code (None without git or without such a commit)."""
-    return git(root, "log", "-1", "--format=%H", *_outside_shipped(paths)) or None
+def model_commit(root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS, step: str | None = None
+                 ) -> str | None:
+    """The last commit that changed the model code a result of ``step`` depends on (None without git
+    or without such a commit)."""
+    pathspec = _outside_shipped(paths, other_apps_settings(step, root))
+    return git(root, "log", "-1", "--format=%H", *pathspec) or None
 
 
 def freshness(path: str, root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS,
               model: str | None = None) -> Freshness:
     """Whether the shipped result at ``root/path`` was generated from a commit that already had the
-    latest change of the model code."""
+    latest change of the model code it depends on (``model``: that change's commit, when known)."""
     stamp = read_stamp(root / path)
     if git(root, "rev-parse", "--git-dir") is None:
         return Freshness(path, UNKNOWN, "no git repository", stamp)
@@ -192,12 +214,13 @@ def freshness(path: str, root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS
         return Freshness(path, UNKNOWN, "no commit stamp", stamp)
     if not stamp.commit:
         return Freshness(path, UNKNOWN, "its commit is not recorded", stamp)
-    model = model or model_commit(root, paths)
+    step = SHIPPED.get(path)
+    model = model or model_commit(root, paths, step)
     if model is None:
         return Freshness(path, UNKNOWN, "no commit of the model code", stamp)
     if git(root, "cat-file", "-e", f"{stamp.commit}^{{commit}}") is None:
         return Freshness(path, UNKNOWN, f"commit {stamp.commit[:7]} not in this repository", stamp)
-    if git(root, "status", "--porcelain", *_outside_shipped(paths)):
+    if git(root, "status", "--porcelain", *_outside_shipped(paths, other_apps_settings(step, root))):
         return Freshness(path, OLDER, "the model code has uncommitted changes", stamp)
     if git(root, "merge-base", "--is-ancestor", model, stamp.commit) is None:
         return Freshness(path, OLDER, f"from {stamp.commit[:7]}; the model code changed in {model[:7]}",
@@ -209,8 +232,15 @@ def freshness(path: str, root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS
 def shipped_status(root: Path = REPO, shipped: tuple[str, ...] | None = None,
                    paths: tuple[str, ...] = MODEL_PATHS) -> list[Freshness]:
     """:func:`freshness` of every shipped result (:data:`SHIPPED`, or ``shipped``) that exists."""
-    model = model_commit(root, paths)
-    return [freshness(p, root, paths, model) for p in (shipped or tuple(SHIPPED)) if (root / p).exists()]
+    models: dict[str | None, str | None] = {}
+    rows = []
+    for p in shipped or tuple(SHIPPED):
+        if (root / p).exists():
+            step = SHIPPED.get(p)
+            if step not in models:
+                models[step] = model_commit(root, paths, step)
+            rows.append(freshness(p, root, paths, models[step]))
+    return rows
 
 
 def status_sentence(rows: list[Freshness]) -> str:

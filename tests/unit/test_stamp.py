@@ -148,3 +148,23 @@ def test_the_comparison_report_lists_the_shipped_results_not_current() -> None:
     assert blocks[2][2] == [["experiments/data/morris.csv", st.OLDER, rows[0].reason, "step morris"]]
     current = "Shipped results: all 1 generated from the current model code."
     assert shipped_blocks(rows[1:]) == [("h2", "Shipped results"), ("p", current)]
+
+
+def test_a_new_default_of_an_app_ages_only_the_results_that_app_makes(repo: Path) -> None:
+    apps = repo / "configs" / "experiment"
+    apps.mkdir()
+    for app in ("frontier", "sensitivity"):
+        (apps / f"{app}.yaml").write_text("seeds: 5\n")
+    _commit(repo, "app settings")
+    _ship(repo)
+    _commit(repo, "results")
+    (apps / "frontier.yaml").write_text("seeds: 20\n")  # no shipped result runs the frontier
+    assert set(_status(repo).values()) == {st.CURRENT}
+    _commit(repo, "frontier default")
+    assert set(_status(repo).values()) == {st.CURRENT}
+    (apps / "sensitivity.yaml").write_text("seeds: 20\n")  # the Morris screening runs this app
+    changed = _commit(repo, "sensitivity default")
+    rows = {r.path: r for r in st.shipped_status(repo)}
+    assert rows["experiments/data/morris.csv"].status == st.OLDER
+    assert changed[:7] in rows["experiments/data/morris.csv"].reason
+    assert rows["docs/metrics.md"].status == st.CURRENT  # the generated documents run no app
