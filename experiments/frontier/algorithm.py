@@ -110,10 +110,11 @@ def regret_columns(matrix: pd.DataFrame, objective: str, maximize: bool,
     split's objective in that world minus this split's), ``regret_p95`` (its 95th percentile: exceeded
     in 1 world of 20), ``regret_max`` (its largest), the same three in people when the objective is
     final adoption (``..._adopters``; NaN otherwise), ``p_best`` (share of worlds in which the
-    split is best; ties share) and the flags ``lowest_expected_regret`` and ``minimax_regret``."""
+    split is best; ties share) with its Monte Carlo error ``p_best_mc_se`` and the flags
+    ``lowest_expected_regret`` and ``minimax_regret``."""
     columns = ["expected_regret", "regret_p95", "regret_max", "expected_regret_adopters",
-               "regret_p95_adopters", "regret_max_adopters", "p_best", "lowest_expected_regret",
-               "minimax_regret"]
+               "regret_p95_adopters", "regret_max_adopters", "p_best", "p_best_mc_se",
+               "lowest_expected_regret", "minimax_regret"]
     if matrix.shape[1] == 0:  # no seed ran at every split: no world to compare the splits in
         return pd.DataFrame(np.nan, index=matrix.index, columns=columns).assign(
             lowest_expected_regret=False, minimax_regret=False)
@@ -124,7 +125,8 @@ def regret_columns(matrix: pd.DataFrame, objective: str, maximize: bool,
         "expected_regret_adopters": decision.in_people(s.expected, objective, population_total),
         "regret_p95_adopters": decision.in_people(s.p95, objective, population_total),
         "regret_max_adopters": decision.in_people(s.maximum, objective, population_total),
-        "p_best": s.p_best, "lowest_expected_regret": idx == s.lowest_expected,
+        "p_best": s.p_best, "p_best_mc_se": proportion_mc_se(s.p_best, matrix.shape[1]),
+        "lowest_expected_regret": idx == s.lowest_expected,
         "minimax_regret": idx == s.minimax,
     }, index=matrix.index)[columns]
 
@@ -221,9 +223,9 @@ def frontier_table(runs: pd.DataFrame, splits: Sequence[tuple[dict[str, Any], Co
         clear = distinct and margin >= practical
         regret = regret_columns(matrix, objective, maximize, population_total).to_dict("records")
         for i, r in enumerate(pair_rows):
-            r.update(p_best=regret[i].pop("p_best"), is_best=clear and i == best, best_share_ci_low=low,
-                     best_share_ci_high=high, top_split=i == best, best_distinguishable=distinct,
-                     best_margin=margin, **regret[i])
+            r.update(p_best=regret[i].pop("p_best"), p_best_mc_se=regret[i].pop("p_best_mc_se"),
+                     is_best=clear and i == best, best_share_ci_low=low, best_share_ci_high=high,
+                     top_split=i == best, best_distinguishable=distinct, best_margin=margin, **regret[i])
         rows += pair_rows
     if not ref.empty:
         row = {"pair": "reference", "lever_a": "", "lever_b": "", "share_a": np.nan, "share_b": np.nan,

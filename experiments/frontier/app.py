@@ -14,7 +14,8 @@ infrastructure) moves from 0 % to 100 % of the first lever in ``n_splits`` steps
   95 % intervals over seeds; else no split is best), the 95 % bootstrap range of the top share over
   resamples of the seeds (``best_share_ci_low/high``, from 5 seeds), and the decision measures over the
   worlds (each seed one posterior draw, the same at every split; :mod:`experiments.frontier.decision`):
-  ``p_best`` (share of worlds in which the split is best), ``expected_regret``, ``regret_p95`` and
+  ``p_best`` (share of worlds in which the split is best) with its Monte Carlo error ``p_best_mc_se``,
+  ``expected_regret``, ``regret_p95`` and
   ``regret_max`` (what choosing it loses against the best split of each world: on average, in 1 world
   of 20, at worst; also in adopters, ``..._adopters``, when the objective is final adoption),
   ``lowest_expected_regret`` and ``minimax_regret``; the reference is the row with
@@ -185,7 +186,8 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         share = ("no extra spending" if r["pair"] == "reference"
                  else f"{r['share_a']:.0%} {render.lever_label(r['lever_a'])}")
         mark = "  <- best" if r.get("is_best") is True else ""
-        p_best = render.pct(r["p_best"], digits=0) if render.all_finite(r.get("p_best")) else "-"
+        p_best = (render.probability(r["p_best"], r["p_best_mc_se"]) if render.all_finite(r.get("p_best"))
+                  else "-")
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),
                      *[render.value_text(r, g, interval=False, sign=False) for g in cfg.equity_metrics],
