@@ -168,3 +168,10 @@ def test_a_new_default_of_an_app_ages_only_the_results_that_app_makes(repo: Path
     assert rows["experiments/data/morris.csv"].status == st.OLDER
     assert changed[:7] in rows["experiments/data/morris.csv"].reason
     assert rows["docs/metrics.md"].status == st.CURRENT  # the generated documents run no app
+
+
+def test_every_shipped_step_names_the_apps_it_runs_and_each_has_its_settings_file() -> None:
+    assert set(st.SHIPPED.values()) <= set(st.STEP_APPS)
+    for apps in st.STEP_APPS.values():
+        for app in apps:
+            assert (st.REPO / st.APP_SETTINGS / f"{app}.yaml").is_file(), app
