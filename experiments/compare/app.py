@@ -185,8 +185,9 @@ def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunReco
 
 
 def ranked_summary(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.DataFrame:
-    """The scenario summary with ``rank`` (by P(best), then mean final adoption), ``p_best`` and its
-    Monte Carlo error ``p_best_mc_se`` in front, scenarios in the order given."""
+    """The scenario summary with ``rank`` (by P(best), then the mean paired change of final adoption
+    against the baseline), ``p_best`` and its Monte Carlo error ``p_best_mc_se`` in front, scenarios in
+    the order given."""
     summary = tables.scenario_summary(runs, scenarios, baseline)
     best = stats.p_best_table(runs, scenarios)
     summary.insert(1, "p_best", summary["scenario"].map(best["p_best"]))

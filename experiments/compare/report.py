@@ -477,11 +477,11 @@ def compare_blocks(summary: pd.DataFrame, baseline: str, setup: dict[str, Any], 
         ])
     blocks.append(("table", header, rows))
     blocks.append(("p", f"Ranked by P(best), the share of {worlds} in which a scenario has the highest "
-                        f"final adoption (± its Monte Carlo error), then by mean final adoption. Gaps are "
-                        "differences of adoption shares in percentage points at the end of the horizon "
-                        "(positive: the first group is ahead), rounded as their ranges allow (the ranges "
-                        "are in scenario_summary.csv). Months to 25% adoption averages the seeds that "
-                        "reach it. Spending per month is over the months a scenario may spend."))
+                        "final adoption (± its Monte Carlo error), then by the mean change against the "
+                        "baseline. Gaps are differences of adoption shares in percentage points at the end "
+                        "of the horizon (positive: the first group is ahead), rounded as their ranges allow "
+                        "(the ranges are in scenario_summary.csv). Months to 25% adoption averages the seeds "
+                        "that reach it. Spending per month is over the months a scenario may spend."))
     if pairwise is not None:
         blocks += pairwise_blocks(pairwise, list(ranked["scenario"]), setup)
 

@@ -186,7 +186,7 @@ def print_frontier(table: pd.DataFrame, cfg: FrontierConfig) -> None:
         share = ("no extra spending" if r["pair"] == "reference"
                  else f"{r['share_a']:.0%} {render.lever_label(r['lever_a'])}")
         mark = "  <- best" if r.get("is_best") is True else ""
-        p_best = (render.probability(r["p_best"], r["p_best_mc_se"]) if render.all_finite(r.get("p_best"))
+        p_best = (render.probability(r["p_best"], r.get("p_best_mc_se")) if render.all_finite(r.get("p_best"))
                   else "-")
         rows.append([share + (" (could not spend its budget)" if bool(r.get("underspent")) else ""),
                      render.value_text(r, cfg.objective, sign=False),

@@ -119,11 +119,11 @@ def regret_items(d: pd.DataFrame, objective: str) -> list[str]:
     top = d.sort_values("p_best", ascending=False, kind="stable").iloc[0]
     if top["p_best"] >= CLEAR_WINNER:
         items.append(f"{name}: {_split_text(top)} is best in "
-                     f"{probability(top['p_best'], top['p_best_mc_se'])} of the worlds.")
+                     f"{probability(top['p_best'], top.get('p_best_mc_se'))} of the worlds.")
     else:
         items.append(f"{name}: no clear winner: no split is best in {CLEAR_WINNER:.0%} of the worlds or "
                      f"more (the most often best, {_split_text(top)}, in "
-                     f"{probability(top['p_best'], top['p_best_mc_se'])}).")
+                     f"{probability(top['p_best'], top.get('p_best_mc_se'))}).")
     return items
 
 
@@ -271,7 +271,7 @@ def frontier_blocks(table: pd.DataFrame, setup: dict[str, Any], figure: Path | N
                   for k in ("expected_regret", "regret_p95")]
         rows.append([split, level, *effect, *(value_text(r, g, sign=False) for g in equity_metrics),
                      *spending_cells(r),
-                     probability(r["p_best"], r["p_best_mc_se"]) if all_finite(r.get("p_best", np.nan))
+                     probability(r["p_best"], r.get("p_best_mc_se")) if all_finite(r.get("p_best", np.nan))
                      else "-", *regret])
     blocks.append(("table", header, rows))
     if by_measure is not None and not by_measure.empty:
