@@ -414,6 +414,10 @@ def _joblib(units: Sequence[Sequence[Task]], code: str, n_jobs: int, out_dir: Pa
     with warnings.catch_warnings():  # "N tasks ... cancelled" on a stop: the stop line says so
         warnings.filterwarnings("ignore", message=r".*You could benefit from adjusting the input task",
                                 category=UserWarning)
+        # a worker that idled out between two batches (the main job's seeds added after its first
+        # ones) is replaced by loky; a worker that died mid-run raises TerminatedWorkerError instead
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given",
+                                category=UserWarning)
         try:
             for group in results:
                 yield from group
