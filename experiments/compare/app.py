@@ -150,8 +150,9 @@ def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunReco
                             ) -> tuple[CompareConfig, list[RunRecord], pd.DataFrame | None, Race | None]:
     """With ``p_best_precision``, more seeds until every scenario's P(best) is that precise
     (:func:`experiments.engine.stats.draws_for_precision`) or ``max_seeds`` are run; returns the
-    config naming the seeds run, their records, the table of their runs (None when no seeds are
-    added: nothing was read) and the race (:class:`Race`; None when every scenario ran every seed).
+    config naming the seeds run, their records, the table of their runs (None without
+    ``p_best_precision``: nothing was read) and the race (:class:`Race`; None when every scenario ran
+    every seed).
     Each batch asks for the draws the estimate so far needs (at least a quarter more), so a clear
     decision stops early and a close one runs up to the limit; with ``racing`` the added seeds run
     only the scenarios still in contention (:func:`start_race`). Earlier seeds keep their measure of
@@ -160,7 +161,7 @@ def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunReco
     if cfg.p_best_precision is None:
         return cfg, records, None, None
     runs = tables.read_runs(records, root=out)
-    race, screened = None, False
+    first, race = cfg.seeds, None
     while True:
         have, needed, error = stats.draws_for_precision(runs, list(cfg.scenarios), cfg.p_best_precision)
         if needed <= have:
@@ -171,8 +172,8 @@ def add_seeds_until_precise(cfg: CompareConfig, out: Path, records: list[RunReco
             print(f"P(best) known to within {error:.3f} from max_seeds={cfg.max_seeds} worlds, short of "
                   f"p_best_precision={cfg.p_best_precision:g} (about {needed} needed)", flush=True)
             return cfg, records, runs, race
-        if not screened:
-            race, screened = start_race(cfg, runs), True
+        if cfg.seeds == first:  # the race is decided once, on the first batch
+            race = start_race(cfg, runs)
         seeds = min(max(needed, cfg.seeds + -(-cfg.seeds // 4)), cfg.max_seeds)
         going_on = len(cfg.scenarios) if race is None else len(race.kept)
         print(f"P(best) known to within {error:.3f} from {have} worlds, p_best_precision="

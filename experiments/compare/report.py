@@ -308,7 +308,7 @@ def seeds_sentence(setup: dict[str, Any], summary: pd.DataFrame) -> str:
 
 def scenario_seeds(setup: dict[str, Any]) -> str:
     """How many seeds the scenarios ran, in words: "180 seeds", or with racing "20 seeds (180 for the
-    3 still in contention)"."""
+    scenarios still in contention after them)"."""
     n, screened, dropped = int(setup["seeds"]), setup.get("screened_seeds"), setup.get("dropped") or []
     if not dropped or screened is None:
         return f"{n} seeds"

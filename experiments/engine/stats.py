@@ -281,10 +281,11 @@ def pairwise(runs: pd.DataFrame, scenarios: Sequence[str], metric: str = "adopti
     wide = _wide(runs, scenarios, metric).to_numpy(dtype=float)
     names = list(scenarios)
     out = np.full((len(names), len(names)), np.nan)
+    ran = np.isfinite(wide)
     for i in range(len(names)):
         for j in range(len(names)):
-            both = np.isfinite(wide[:, i]) & np.isfinite(wide[:, j]) if wide.size else []
-            if i != j and np.any(both):
+            both = ran[:, i] & ran[:, j]
+            if i != j and both.any():
                 a, b = wide[both, i], wide[both, j]
                 tie = np.isclose(a, b, rtol=0, atol=1e-12)
                 out[i, j] = float(np.mean(np.where(tie, 0.5, a > b)))
