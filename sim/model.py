@@ -44,9 +44,16 @@ from sim.config import (
 )
 from sim.metrics import METRIC_NAMES, observe, province_table
 from sim.networks import build_network, degrees, network_block
+from sim.parallel import in_background
 from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
-from sim.rules.adoption import ServiceMonth, ServiceOutcome, step_citizens, step_reduced_form
+from sim.rules.adoption import (
+    ServiceMonth,
+    ServiceOutcome,
+    citizen_uniforms,
+    step_citizens,
+    step_reduced_form,
+)
 from sim.rules.bureaucracy import replace_leavers, update_offices, update_staff
 from sim.rules.channels import follow_centre_openings
 from sim.rules.consolidation import advance_consolidation
@@ -318,6 +325,10 @@ class DigitalAdoptionModel(mesa.Model):
         cfg, state, rngs = self.cfg, self.state, self.rngs
         mech, par = cfg.mechanisms, cfg.params
         if par.adoption.rule == "utaut":
+            # The citizens' and the trust rule's draws come from streams of their own that nothing
+            # before them uses, so a second core can draw them while the phases before them run.
+            draws = in_background(state.citizens.n, _citizen_and_trust_uniforms, rngs["citizens"],
+                                  rngs["trust"], state.citizens.n)
             follow_trends(state, par.trends, self.month, rngs["trends"])
             follow_centre_openings(state, self.start_year + (self.month + 1) / 12)
         levers = LeverInputs(bureaucracy=par.bureaucracy, adoption=par.adoption, platform=par.platform,
@@ -337,9 +348,9 @@ class DigitalAdoptionModel(mesa.Model):
                 mandated_mask(state, cfg.policy.mandate, cfg.population.outer_islands)
                 if mandate else None
             )
+            uniforms, fair_u = draws.result()
             outcome = step_citizens(state, par.adoption, par.platform, mech, rngs["citizens"], mandated,
-                                    cfg.policy.mandate.scope, self._service_month())
-            fair_u = rngs["trust"].random(state.citizens.n, dtype=np.float32)
+                                    cfg.policy.mandate.scope, self._service_month(), uniforms)
             if mech.trust_dynamics:
                 rise = state.platform.transparency - par.platform.transparency_initial
                 update_trust(state, par.trust, outcome.success, outcome.failure,
@@ -457,6 +468,13 @@ def _policy_key(key: str) -> str:
         raise ConfigError(f"{dotted}: not a policy key; set_policy changes the policy block and "
                           f"{', '.join(POLICY_TOP_LEVEL_KEYS)} (build a new model for other keys)")
     return f"policy.{dotted}"
+
+
+def _citizen_and_trust_uniforms(citizens: np.random.Generator, trust: np.random.Generator,
+                                n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A month's draws of the citizens' stream (:func:`citizen_uniforms`) and of the trust stream (one
+    per citizen: fair or unfair office encounters)."""
+    return citizen_uniforms(citizens, n), trust.random(n, dtype=np.float32)
 
 
 class MetricCollector(mesa.DataCollector):

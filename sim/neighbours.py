@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from sim.parallel import product, row_parts
+
 
 def neighbour_share(
     adjacency: sparse.csr_array | None,
@@ -49,12 +51,12 @@ def neighbour_share(
     else:
         x = np.asarray(values, dtype=np.float64)
         matrix = cache.adjacency64
-    if rows is None:
-        counts = matrix @ x
-    elif rows.size * ROW_SUBSET_FRACTION < n:
+    if rows is not None and rows.size * ROW_SUBSET_FRACTION < n:
         counts = matrix[rows] @ x
     else:
-        counts = (matrix @ x)[rows]
+        counts = cache.product(x) if matrix is adjacency else matrix @ x
+        if rows is not None:
+            counts = counts[rows]
     return counts / np.maximum(degree_rows, 1.0)
 
 
@@ -121,6 +123,22 @@ class NetworkCache:
         )
         self._symmetric: bool | None = None
         self._tracked: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (flags, counts)
+        self._parts: list[sparse.csr_array] | None = None
+        self._parts_built = False
+
+    def __getstate__(self) -> dict:
+        """Copies (a branched model, a pickled state) rebuild the row parts on first use: they are
+        views of the adjacency, which a copy would otherwise duplicate."""
+        state = self.__dict__.copy()
+        state["_parts"], state["_parts_built"] = None, False
+        return state
+
+    def product(self, x: np.ndarray) -> np.ndarray:
+        """``adjacency @ x``, split by rows over the run's threads (:mod:`sim.parallel`): the same
+        result bit for bit, in about half the time on two cores at a million citizens."""
+        if not self._parts_built:
+            self._parts, self._parts_built = row_parts(self.adjacency), True
+        return product(self.adjacency, self._parts, x)
 
     @property
     def adjacency64(self) -> sparse.csr_array:
@@ -135,7 +153,7 @@ class NetworkCache:
         """Sum of ``values`` over each citizen's neighbours, in float32 (the float32 adjacency times
         the values rounded to float32: half the memory traffic of a float64 product, and a relative
         error of a few 1e-7, far below anything a mean of trust levels is used for)."""
-        return self.adjacency @ np.asarray(values, dtype=np.float32)
+        return self.product(np.asarray(values, dtype=np.float32))
 
     def can_track(self) -> bool:
         """Counts can be updated from changed rows only if the network is undirected (symmetric),
@@ -162,7 +180,7 @@ class NetworkCache:
         previous = self._tracked.get(name)
         changed = None if previous is None else np.flatnonzero(flags != previous[0])
         if changed is None or changed.size * TRACK_RECOUNT_FRACTION > n:
-            counts = (self.adjacency @ flags.astype(np.float32)).astype(np.int32)
+            counts = self.product(flags.astype(np.float32)).astype(np.int32)
             self._tracked[name] = (flags.copy(), counts)
             return counts
         snapshot, counts = previous

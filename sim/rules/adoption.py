@@ -262,6 +262,12 @@ def step_reduced_form(state: State, params: AdoptionParams, rng: np.random.Gener
     c.aware |= c.state == USER
 
 
+def citizen_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The month's uniform draws of every citizen, one row per decision: awareness, need, adoption,
+    success, lapse (float32; see :func:`step_citizens`)."""
+    return rng.random((5, n), dtype=np.float32)
+
+
 def step_citizens(
     state: State,
     params: AdoptionParams,
@@ -271,6 +277,7 @@ def step_citizens(
     mandated: np.ndarray | None = None,
     mandate_scope: float = 1.0,
     services: ServiceMonth | None = None,
+    uniforms: np.ndarray | None = None,
 ) -> ServiceOutcome:
     """UTAUT rule: awareness, adoption among those in need, then service experiences.
 
@@ -291,9 +298,14 @@ def step_citizens(
     one general service. With a portfolio, a citizen is in need when they need any service; they
     decide on the strongest pull among those, a mandate obliges them when it covers one of them, and
     a user's online use of each service waits for its in-person first step where it has one.
+
+    ``uniforms``: this month's :func:`citizen_uniforms` from ``rng``, if they were drawn ahead (on
+    another thread, :func:`sim.parallel.in_background`); None draws them here.
     """
     c, o = state.citizens, state.offices
-    awareness_u, need_u, adopt_u, success_u, lapse_u = rng.random((5, c.n), dtype=np.float32)
+    if uniforms is None:
+        uniforms = citizen_uniforms(rng, c.n)
+    awareness_u, need_u, adopt_u, success_u, lapse_u = uniforms
     spread_awareness(state, params, awareness_u)
     if services is None:
         in_need = need_u < params.need_rate

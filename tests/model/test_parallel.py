@@ -1,0 +1,67 @@
+"""A run on two threads gives the same numbers, bit for bit, as on one (sim.parallel)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+import sim.parallel as parallel
+from sim.model import DigitalAdoptionModel
+from sim.store.files import parquet_bytes
+
+
+def test_row_parts_cover_every_row_and_give_the_same_product_bit_for_bit():
+    adjacency = DigitalAdoptionModel(n_citizens=5_000, steps=61, seed=2).state.adjacency
+    x = np.random.default_rng(0).random(adjacency.shape[0]).astype(np.float32)
+    for threads in (2, 3, 5):
+        parts = parallel.row_parts(adjacency, threads=threads)
+        assert parts is None or sum(p.shape[0] for p in parts) == adjacency.shape[0]
+        got = parallel.product(adjacency, parts, x)
+        assert got.dtype == np.float32 and np.array_equal(got, adjacency @ x)
+
+
+def test_parts_share_the_matrix_arrays_and_are_none_when_the_split_cannot_pay():
+    adjacency = sparse.random_array((1_000, 1_000), density=0.01, format="csr", dtype=np.float32, rng=1)
+    assert parallel.row_parts(adjacency, threads=1) is None
+    assert parallel.row_parts(adjacency, threads=2) is None  # 10,000 ties: below MIN_TIES_PER_PART
+    big = sparse.random_array((20_000, 20_000), density=0.002, format="csr", dtype=np.float32, rng=1)
+    parts = parallel.row_parts(big, threads=2)
+    assert parts is not None and len(parts) == 2
+    assert np.shares_memory(parts[1].indices, big.indices) and np.shares_memory(parts[1].data, big.data)
+
+
+def test_run_threads_follows_omp_num_threads(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert parallel.run_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert parallel.run_threads() >= 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert parallel.run_threads() >= 1
+
+
+def test_background_work_runs_on_another_thread_only_when_asked(monkeypatch):
+    monkeypatch.setattr(parallel, "run_threads", lambda: 2)
+    here = threading.get_ident()
+    assert parallel.in_background(10, threading.get_ident).result() == here  # small: in this thread
+    assert parallel.in_background(10**7, threading.get_ident).result() != here
+    monkeypatch.setattr(parallel, "run_threads", lambda: 1)
+    assert parallel.in_background(10**7, threading.get_ident).result() == here
+
+
+def _outputs(**kwargs) -> tuple[bytes, list[float]]:
+    model = DigitalAdoptionModel(n_citizens=1_500, steps=66, seed=11, **kwargs).run(progress=False)
+    return parquet_bytes(model.timeseries()), model.state.citizens.trust.tolist()
+
+
+@pytest.mark.parametrize("kwargs", [{"policy": "comprehensive"},
+                                    {"policy": "outreach", "portfolio": "indonesia"}])
+def test_a_run_on_two_threads_equals_the_run_on_one(kwargs, monkeypatch):
+    monkeypatch.setattr(parallel, "run_threads", lambda: 1)
+    one = _outputs(**kwargs)
+    monkeypatch.setattr(parallel, "MIN_TIES_PER_PART", 1)
+    monkeypatch.setattr(parallel, "MIN_CITIZENS_IN_BACKGROUND", 0)
+    monkeypatch.setattr(parallel, "run_threads", lambda: 2)
+    assert _outputs(**kwargs) == one
