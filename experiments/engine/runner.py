@@ -343,7 +343,10 @@ def _check_root(code_root: str) -> None:
 
 
 def _quiet(cfg: SimConfig) -> SimConfig:
-    """The config as a worker runs it: no progress bar, no mesa Agent views (neither is in the hash)."""
+    """The config as a worker runs it: no progress bar, no mesa Agent views (neither is in the hash).
+    A config that is quiet already is returned as it is: a copy would have to be validated again."""
+    if not cfg.progress and cfg.materialise_agents == "never":
+        return cfg
     return replace(cfg, progress=False, materialise_agents="never")
 
 
