@@ -14,7 +14,8 @@ and when, so that a reader can tell whether it still describes the model:
 
 :func:`shipped_status` compares each stamp with the last commit that changed the model code
 (:data:`MODEL_PATHS`, without the shipped results that live among them and without the settings of
-the apps the result's step does not run, :data:`STEP_APPS`): a result is *current* when its
+the apps the result's step does not run, :data:`STEP_APPS`; commits checked to leave every result as it
+was, :mod:`experiments.engine.neutral`, do not count): a result is *current* when its
 commit contains that change, *older than the model code* when it does not (or when the model code has
 uncommitted changes), and *unknown* without git or without a stamp.
 """
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from experiments.engine.neutral import NEUTRAL_FILE, neutral_commits
 from experiments.engine.posterior import SHIPPED_CALIBRATIONS, shipped_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -200,7 +202,12 @@ def model_commit(root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS, step: 
     """The last commit that changed the model code a result of ``step`` depends on (None without git
     or without such a commit)."""
     pathspec = _outside_shipped(paths, other_apps_settings(step, root))
-    return git(root, "log", "-1", "--format=%H", *pathspec) or None
+    neutral = neutral_commits(root / NEUTRAL_FILE.relative_to(REPO))
+    if not neutral:
+        return git(root, "log", "-1", "--format=%H", *pathspec) or None
+    # changes checked to leave every result as it was (experiments.engine.neutral) do not count
+    history = git(root, "log", "--format=%H", *pathspec) or ""
+    return next((c for c in history.splitlines() if c not in neutral), None)
 
 
 def freshness(path: str, root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS,

@@ -175,3 +175,19 @@ def test_every_shipped_step_names_the_apps_it_runs_and_each_has_its_settings_fil
     for apps in st.STEP_APPS.values():
         for app in apps:
             assert (st.REPO / st.APP_SETTINGS / f"{app}.yaml").is_file(), app
+
+
+def test_a_change_checked_to_leave_every_result_as_it_was_does_not_age_them(repo: Path) -> None:
+    _ship(repo)
+    _commit(repo, "results")
+    (repo / "sim" / "model.py").write_text("RATE = 1  # computed faster\n")
+    faster = _commit(repo, "faster")
+    assert set(_status(repo).values()) == {st.OLDER}
+    neutral = repo / "experiments" / "data" / "neutral_commits.txt"
+    neutral.write_text(f"# comment line\n{faster} 2026-12-07 7-cases-equal faster\n")
+    _commit(repo, "record the neutral change")
+    assert set(_status(repo).values()) == {st.CURRENT}
+    (repo / "sim" / "model.py").write_text("RATE = 2\n")
+    changed = _commit(repo, "a real change after it")
+    rows = st.shipped_status(repo)
+    assert {r.status for r in rows} == {st.OLDER} and changed[:7] in rows[0].reason
