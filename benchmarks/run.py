@@ -89,7 +89,9 @@ def work_reference(n: int, months: int, policy: str, seed: int) -> dict[str, Any
     from benchmarks.reference_model import ReferenceModel
 
     wall, cpu = time.perf_counter(), time.process_time()
-    model = ReferenceModel(n_citizens=n, policy=policy, seed=seed, steps=months)
+    # the same policy from month 0 as the model's run (MODEL_OVERRIDES), whatever the months
+    model = ReferenceModel(n_citizens=n, policy=policy, seed=seed, steps=months,
+                           overrides={"policy.start_date": MODEL_OVERRIDES["policy.start_date"]})
     setup_s, setup_cpu = time.perf_counter() - wall, time.process_time() - cpu
     wall, cpu = time.perf_counter(), time.process_time()
     while model.running:
