@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.names import AGE_BANDS, LEVERS, REGIONS
+from sim.parallel import in_background
 from sim.provinces import N_PROVINCES, PROVINCE_REGION, PROVINCES
 from sim.state import LAPSED, NON_USER, USER, State
 
@@ -384,6 +385,10 @@ def observe(
 ) -> dict[str, float]:
     """One month's metrics as a flat dict of floats, in the order of :data:`METRICS`."""
     c, s, p = state.citizens, state.staff, state.platform
+    group_cells(state)  # built (once) before the trust metrics read it on another thread
+    # On two cores the trust metrics (a third of the observation at a million citizens) are computed
+    # beside the others (sim.parallel.in_background); their keys keep their places in the row.
+    trust = in_background(c.n, _trust_metrics, state)
     row: dict[str, float] = {"month": float(month), "year": start_year + month / 12}
     users = c.state == USER
     row["adoption"] = np.count_nonzero(users) / c.n
@@ -394,11 +399,7 @@ def observe(
     row["awareness"] = np.count_nonzero(c.aware) / c.n
     row["access"] = connected / c.n
     row["literacy_mean"] = float(np.mean(c.literacy))
-    # The mean as np.std computes it (keepdims), handed to np.std so that it is summed once.
-    trust_mean = np.mean(c.trust, keepdims=True)
-    row["trust_mean"] = float(trust_mean[0])
-    row["trust_sd"] = float(np.std(c.trust, mean=trust_mean))
-    row["trusting_share"] = np.count_nonzero(c.trust >= TRUSTING_THRESHOLD) / c.n
+    row.update(dict.fromkeys(TRUST_SUMMARY, 0.0))  # placeholders at their places, filled below
     row["digital_staff_share"] = float(np.mean(s.digital))
     row["trained_staff_share"] = float(np.mean(s.trained))
     row["led_office_share"] = float(np.mean(state.offices.led))
@@ -426,10 +427,24 @@ def observe(
     groups = adoption_by_group(state, users)
     row.update(groups)
     row.update(equity_gaps(state, groups, users))
-    trust_groups = trust_by_group(state)
+    summary, trust_groups = trust.result()
+    row.update(summary)
     row.update(trust_groups)
     row.update(trust_gaps(trust_groups))
     return row
+
+
+TRUST_SUMMARY = ("trust_mean", "trust_sd", "trusting_share")
+
+
+def _trust_metrics(state: State) -> tuple[dict[str, float], dict[str, float]]:
+    """The month's :data:`TRUST_SUMMARY` and :func:`trust_by_group` (reads the state only)."""
+    trust = state.citizens.trust
+    # The mean as np.std computes it (keepdims), handed to np.std so that it is summed once.
+    trust_mean = np.mean(trust, keepdims=True)
+    summary = {"trust_mean": float(trust_mean[0]), "trust_sd": float(np.std(trust, mean=trust_mean)),
+               "trusting_share": np.count_nonzero(trust >= TRUSTING_THRESHOLD) / trust.size}
+    return summary, trust_by_group(state)
 
 
 # Written once per run as ``provinces.csv`` (long format: province, island_group, metric, value):

@@ -19,6 +19,7 @@ it to 1, and a user can set it to keep one run on one core.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -26,11 +27,16 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from scipy import sparse
 
-# Fewer stored ties than this per part and a thread's hand-off costs more than the split saves (measured:
-# at 100,000 citizens and 10 ties each the split product is 1.6x faster; at 10,000 it is not faster).
+# Fewer stored ties than this per part and a thread's hand-off costs more than the split saves. Measured
+# on the model's network (10th percentile of 200 products, two threads): 10,000 citizens (58,000 stored
+# ties) split 0.84x as fast as one product, 30,000 (174,000) 0.91x, 100,000 (579,000) 1.57x.
 MIN_TIES_PER_PART = 200_000
-# Below this many citizens a month's draws take less time than handing them to a thread.
+# Work for fewer citizens than this runs in the calling thread. A setting, not a measured break-even:
+# below it a month takes a few milliseconds (20,000 citizens: about 4 ms) and a thread's hand-off, tens
+# of microseconds, is no longer negligible, while the gain (the overlapped draws) shrinks with the size.
 MIN_CITIZENS_IN_BACKGROUND = 100_000
+
+POOL_PREFIX = "sim-parallel"
 
 T = TypeVar("T")
 
@@ -71,8 +77,8 @@ def row_parts(matrix: sparse.csr_array, threads: int | None = None) -> list[spar
 
 def product(matrix: sparse.csr_array, parts: list[sparse.csr_array] | None, x: np.ndarray) -> np.ndarray:
     """``matrix @ x``, over the row ``parts`` on as many threads where there are parts."""
-    if parts is None:
-        return matrix @ x
+    if parts is None or _on_pool_thread():
+        return matrix @ x  # the same sums in one pass (a job on the pool must not wait on the pool)
     pool = _thread_pool(len(parts) - 1)
     pending = [pool.submit(part.__matmul__, x) for part in parts[1:]]
     first = parts[0] @ x
@@ -93,15 +99,20 @@ def in_background(n_citizens: int, work: Callable[..., T], *args: Any) -> Future
     """``work(*args)`` on the pool's thread when the run may use two threads and is large enough to
     gain; otherwise now, in this thread. Either way ``.result()`` gives its value. ``work`` must touch
     nothing the calling thread uses until then (e.g. only a random stream of its own)."""
-    if n_citizens < MIN_CITIZENS_IN_BACKGROUND or run_threads() < 2:
+    if n_citizens < MIN_CITIZENS_IN_BACKGROUND or run_threads() < 2 or _on_pool_thread():
         return _Done(work(*args))
     return _thread_pool(1).submit(work, *args)
+
+
+def _on_pool_thread() -> bool:
+    """Whether this code runs as a job of the pool (whose only worker would then wait on itself)."""
+    return threading.current_thread().name.startswith(POOL_PREFIX)
 
 
 def _thread_pool(workers: int) -> ThreadPoolExecutor:
     """The process's pool (rebuilt after a fork, whose child has none of the parent's threads)."""
     global _pool, _pool_pid
     if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < workers:
-        _pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="sim-product")
+        _pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix=POOL_PREFIX)
         _pool_pid = os.getpid()
     return _pool

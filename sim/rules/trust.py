@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
+from sim.parallel import in_background
 from sim.parameters import Block, par
 from sim.state import USER, Citizens, State
 
@@ -158,6 +159,9 @@ def update_trust(
     below o's fairness.
     """
     c = state.citizens
+    # The neighbours' mean reads this month's expressed trust, which nothing below changes until the
+    # mix: on two cores it is computed while the anchors are pushed (sim.parallel.in_background).
+    neighbours = in_background(c.n, state.neighbour_mean, c.trust)
     if success.size:
         push_anchor(c, success, params.success_gain)
     if failure.size:
@@ -173,10 +177,10 @@ def update_trust(
         # No clip on this whole-population push: expit takes any finite log-odds.
         c.trust_anchor += transparency_push(params, transparency_rise, c.access)
     # expressed_trust, fused in place: this runs over the whole population every month.
-    mean = state.neighbour_mean(c.trust)
-    mean *= params.susceptibility
     level = logistic(c.trust_anchor)
     level *= 1.0 - params.susceptibility
+    mean = neighbours.result()
+    mean *= params.susceptibility
     level += mean
     c.trust = level
 

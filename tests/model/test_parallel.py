@@ -65,3 +65,14 @@ def test_a_run_on_two_threads_equals_the_run_on_one(kwargs, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_CITIZENS_IN_BACKGROUND", 0)
     monkeypatch.setattr(parallel, "run_threads", lambda: 2)
     assert _outputs(**kwargs) == one
+
+
+def test_a_product_inside_background_work_does_not_wait_on_the_pool(monkeypatch):
+    """The pool has one worker on two cores: a job on it that multiplies (the trust rule's neighbour
+    mean) does the product itself instead of queueing behind itself."""
+    monkeypatch.setattr(parallel, "run_threads", lambda: 2)
+    adjacency = sparse.random_array((20_000, 20_000), density=0.002, format="csr", dtype=np.float32, rng=3)
+    parts = parallel.row_parts(adjacency, threads=2)
+    x = np.random.default_rng(1).random(20_000).astype(np.float32)
+    job = parallel.in_background(10**7, parallel.product, adjacency, parts, x)
+    assert np.array_equal(job.result(timeout=30), adjacency @ x)
