@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 _pool: ThreadPoolExecutor | None = None
 _pool_pid: int | None = None
+_pool_workers = 0
 
 
 def run_threads() -> int:
@@ -110,9 +111,13 @@ def _on_pool_thread() -> bool:
 
 
 def _thread_pool(workers: int) -> ThreadPoolExecutor:
-    """The process's pool (rebuilt after a fork, whose child has none of the parent's threads)."""
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < workers:
-        _pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix=POOL_PREFIX)
+    """The process's pool with at least ``workers`` threads (rebuilt after a fork, whose child has none
+    of the parent's threads, and when more threads are asked for; the old pool's idle threads end)."""
+    global _pool, _pool_pid, _pool_workers
+    if _pool is None or _pool_pid != os.getpid() or _pool_workers < workers:
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.shutdown(wait=False)
+        _pool_workers = max(workers, 1)
+        _pool = ThreadPoolExecutor(max_workers=_pool_workers, thread_name_prefix=POOL_PREFIX)
         _pool_pid = os.getpid()
     return _pool

@@ -76,3 +76,13 @@ def test_a_product_inside_background_work_does_not_wait_on_the_pool(monkeypatch)
     x = np.random.default_rng(1).random(20_000).astype(np.float32)
     job = parallel.in_background(10**7, parallel.product, adjacency, parts, x)
     assert np.array_equal(job.result(timeout=30), adjacency @ x)
+
+
+def test_a_larger_pool_replaces_the_old_one_and_its_pending_work_still_finishes():
+    gate = threading.Event()
+    old = parallel._thread_pool(1)
+    pending = old.submit(lambda: gate.wait(10) and 42)
+    new = parallel._thread_pool(3)
+    assert new is not old and parallel._thread_pool(2) is new
+    gate.set()
+    assert pending.result(timeout=10) == 42
