@@ -8,6 +8,8 @@ delegates to it, so rules ask the state and never see the caches.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from scipy import sparse
 
@@ -123,22 +125,23 @@ class NetworkCache:
         )
         self._symmetric: bool | None = None
         self._tracked: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (flags, counts)
-        self._parts: list[sparse.csr_array] | None = None
-        self._parts_built = False
 
     def __getstate__(self) -> dict:
         """Copies (a branched model, a pickled state) rebuild the row parts on first use: they are
         views of the adjacency, which a copy would otherwise duplicate."""
         state = self.__dict__.copy()
-        state["_parts"], state["_parts_built"] = None, False
+        state.pop("parts", None)
         return state
+
+    @cached_property
+    def parts(self) -> list[sparse.csr_array] | None:
+        """The adjacency's row blocks, one per thread, or None for one product (:mod:`sim.parallel`)."""
+        return row_parts(self.adjacency)
 
     def product(self, x: np.ndarray) -> np.ndarray:
         """``adjacency @ x``, split by rows over the run's threads (:mod:`sim.parallel`): the same
         result bit for bit, in about half the time on two cores at a million citizens."""
-        if not self._parts_built:
-            self._parts, self._parts_built = row_parts(self.adjacency), True
-        return product(self.adjacency, self._parts, x)
+        return product(self.adjacency, self.parts, x)
 
     @property
     def adjacency64(self) -> sparse.csr_array:

@@ -34,7 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-NEUTRAL_FILE = REPO / "experiments" / "data" / "neutral_commits.txt"
+NEUTRAL_PATH = "experiments/data/neutral_commits.txt"  # from the repository's root
+NEUTRAL_FILE = REPO / NEUTRAL_PATH
 SETTINGS = "configs"  # a recordable commit changes nothing here
 
 # Model keyword arguments of each compared run (every case runs past the 60 months of history, so the
@@ -93,17 +94,14 @@ def fingerprints(commit: str, cases: list[dict] = CASES) -> dict[str, str]:
         git("worktree", "add", "--detach", "--quiet", str(tree), commit)
         try:
             proc = subprocess.run([sys.executable, "-c", _FINGERPRINT, str(tree), json.dumps(cases)],
-                                  cwd=tree, env=_env(tree), capture_output=True, text=True, check=False)
+                                  cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
+                                  text=True, check=False)
         finally:
             git("worktree", "remove", "--force", str(tree))
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
         raise SystemExit(f"the cases failed at {commit[:7]}: {tail[0]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def _env(tree: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(tree)}
 
 
 def changed_paths(commit: str) -> list[str]:
@@ -151,7 +149,7 @@ def record(commit: str, path: Path = NEUTRAL_FILE) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("commit", help="the commit to check (its parent is the comparison)")
-    parser.add_argument("--record", action="store_true", help=f"add it to {NEUTRAL_FILE.relative_to(REPO)}")
+    parser.add_argument("--record", action="store_true", help=f"add it to {NEUTRAL_PATH}")
     args = parser.parse_args(argv)
     try:
         ok, verdict = check(args.commit)
@@ -162,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     print(verdict)
     if ok and args.record:
         record(args.commit)
-        print(f"recorded in {NEUTRAL_FILE.relative_to(REPO)}")
+        print(f"recorded in {NEUTRAL_PATH}")
     return 0 if ok else 1
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from experiments.engine.neutral import NEUTRAL_FILE, neutral_commits
+from experiments.engine.neutral import NEUTRAL_PATH, neutral_commits
 from experiments.engine.posterior import SHIPPED_CALIBRATIONS, shipped_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,7 +202,7 @@ def model_commit(root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS, step: 
     """The last commit that changed the model code a result of ``step`` depends on (None without git
     or without such a commit)."""
     pathspec = _outside_shipped(paths, other_apps_settings(step, root))
-    neutral = neutral_commits(root / NEUTRAL_FILE.relative_to(REPO))
+    neutral = neutral_commits(root / NEUTRAL_PATH)
     if not neutral:
         return git(root, "log", "-1", "--format=%H", *pathspec) or None
     # changes checked to leave every result as it was (experiments.engine.neutral) do not count

@@ -75,7 +75,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """The frame's columns as Parquet bytes (zstd, no index); the same frame always gives the same
+    """The frame's columns as Parquet bytes (lz4, no index); the same frame always gives the same
     bytes. Built from the column arrays directly: pandas' own conversion adds metadata that a flat
     table of numbers does not need and costs as much as writing the file."""
     buffer = io.BytesIO()
