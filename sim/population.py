@@ -35,7 +35,15 @@ from sim.provinces import (
 from sim.rules.adoption import keeps_to_counter
 from sim.rules.trust import anchor_log_odds, logistic
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
-from sim.weights import draw_people, group_totals, quantiles, ranks, stratified_counts, stratum_weights
+from sim.weights import (
+    draw_people,
+    group_totals,
+    mean,
+    quantiles,
+    ranks,
+    stratified_counts,
+    stratum_weights,
+)
 
 if TYPE_CHECKING:
     from sim.rules.adoption import AdoptionParams
@@ -282,20 +290,17 @@ def logit_normal_with_mean(eta: np.ndarray, target_mean: float, weight: np.ndarr
     bisection whenever a step would leave the bracket (a handful of passes over the data). With survey
     ``weight`` the mean is the population's (:mod:`sim.weights`).
     """
-    def average(x: np.ndarray) -> float:
-        return float(x.mean()) if weight is None else float(np.dot(weight, x) / weight.sum())
-
     lo, hi, shift = -8.0, 8.0, 0.0
     for _ in range(100):
         p = logistic(eta + shift)
-        gap = average(p) - target_mean
+        gap = mean(p, weight) - target_mean
         if gap > 0:
             hi = shift
         else:
             lo = shift
         if abs(gap) < 1e-13 or hi - lo < 1e-12:
             break
-        slope = average(p * (1.0 - p))
+        slope = mean(p * (1.0 - p), weight)
         newton = shift - gap / slope if slope > 0 else hi + 1.0
         shift = newton if lo < newton < hi else (lo + hi) / 2
     return logistic(eta + shift)
