@@ -378,6 +378,12 @@ def validate(cfg: SimConfig) -> None:
            f"a number in (0, n_citizens={pop.n_citizens}): lower network.mean_degree or raise "
            "population.n_citizens")
 
+    if pop.province_min_share > 0:
+        _check(cfg.network.kind != "mean_field" and cfg.params.adoption.rule == "utaut",
+               "population.province_min_share", pop.province_min_share,
+               "0 with network.kind=mean_field or a reduced adoption rule (bass, threshold), whose "
+               "population shares are unweighted; a stratified sample needs a network and the utaut rule")
+
     if pop.access_level is not None:
         national = sum(s * a for s, a in zip(pop.region_shares, pop.access_by_region, strict=True))
         _check(0 < national < 1, "population.access_level", pop.access_level,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim import weights
 from sim.names import AGE_BANDS, LEVERS, REGIONS
 from sim.parallel import in_background
 from sim.provinces import N_PROVINCES, PROVINCE_REGION, PROVINCES
@@ -34,7 +35,8 @@ def group_shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndar
 
 
 def concentration_index(
-    outcome: np.ndarray, income_rank: np.ndarray, rank_mean: float | None = None
+    outcome: np.ndarray, income_rank: np.ndarray, rank_mean: float | None = None,
+    weight: np.ndarray | None = None,
 ) -> float:
     """Concentration index of ``outcome`` over income rank: 2 cov(y, R) / mean(y).
 
@@ -42,8 +44,18 @@ def concentration_index(
     richer (Wagstaff, Paci & van Doorslaer 1991). Returns 0 when nobody has the outcome.
     For a yes/no outcome, cov(y, R) = mean(y R) - mean(y) mean(R) needs only the ranks of those
     with the outcome. ``rank_mean``: ``income_rank.mean()`` where the caller has it already (the
-    ranks never change after synthesis).
+    ranks never change after synthesis). ``weight``: survey weights (:mod:`sim.weights`), the ranks
+    being the population's.
     """
+    if weight is not None:
+        y = outcome.astype(np.float64)
+        total = float(weight.sum())
+        y_mean = float(np.dot(weight, y)) / total
+        if y_mean <= 0:
+            return 0.0
+        r_mean = float(np.dot(weight, income_rank)) / total if rank_mean is None else rank_mean
+        cov = float(np.dot(weight * y, income_rank)) / total - y_mean * r_mean
+        return float(2.0 * cov / y_mean)
     if rank_mean is None:
         rank_mean = income_rank.mean()
     if outcome.dtype == np.bool_:
@@ -85,10 +97,11 @@ def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
     def build() -> tuple[np.ndarray, np.ndarray]:
         shape = (2, len(REGIONS), 5, len(AGE_BANDS), 3)
         code = np.ravel_multi_index(tuple(a.astype(np.intp) for a in sources), shape)
-        counts = np.bincount(code, minlength=int(np.prod(shape))).reshape(shape)
+        counts = (np.bincount(code, minlength=int(np.prod(shape))) if c.weight is None
+                  else weights.group_totals(code, int(np.prod(shape)), c.weight)).reshape(shape)
         return code.astype(np.intp, copy=False), counts
 
-    return state.cached("metrics.group_cells", sources, build)
+    return state.cached("metrics.group_cells", (*sources, c.weight), build)
 
 
 def _axis_counts(state: State) -> list[tuple[tuple[int, ...], np.ndarray]]:
@@ -139,7 +152,8 @@ def adoption_by_group(state: State, users: np.ndarray | None = None) -> dict[str
     if users is None:
         users = c.state == USER
     code, counts = group_cells(state)
-    hits = _tracked_cell_counts(state, "metrics.user_cells", users, code, counts.size)
+    hits = (_tracked_cell_counts(state, "metrics.user_cells", users, code, counts.size) if c.weight is None
+            else weights.group_totals(code, counts.size, c.weight, users))
     return _by_group("adoption", _group_margins(state, hits))
 
 
@@ -182,7 +196,7 @@ CELL_RECOUNT_FRACTION = 8
 def trust_by_group(state: State) -> dict[str, float]:
     """Mean trust by the same groups as adoption (one weighted count per group cell)."""
     code, counts = group_cells(state)
-    sums = np.bincount(code, weights=state.citizens.trust, minlength=counts.size)
+    sums = weights.group_totals(code, counts.size, state.citizens.weight, state.citizens.trust)
     return _by_group("trust", _group_margins(state, sums))
 
 
@@ -207,8 +221,10 @@ def equity_gaps(
         users = c.state == USER
     gaps = {f"gap_{name}": value for name, value in _gaps("adoption", groups).items()}
     # The mean income rank is fixed after synthesis: computed once per model.
-    rank_mean = state.cached("metrics.income_rank_mean", (c.income_rank,), c.income_rank.mean)
-    gaps["concentration_index"] = concentration_index(users, c.income_rank, rank_mean)
+    rank_mean = state.cached("metrics.income_rank_mean", (c.income_rank, c.weight),
+                             lambda: c.income_rank.mean() if c.weight is None
+                             else weights.mean(c.income_rank, c.weight))
+    gaps["concentration_index"] = concentration_index(users, c.income_rank, rank_mean, c.weight)
     return gaps
 
 
@@ -374,9 +390,9 @@ def observe(
     state: State,
     month: int,
     spent_bn: dict[str, float],
-    needs: int,
-    digital_attempts: int,
-    digital_successes: int,
+    needs: float,
+    digital_attempts: float,
+    digital_successes: float,
     hours: float,
     breach: bool,
     breach_probability: float,
@@ -390,15 +406,16 @@ def observe(
     # beside the others (sim.parallel.in_background); their keys keep their places in the row.
     trust = in_background(c.n, _trust_metrics, state)
     row: dict[str, float] = {"month": float(month), "year": start_year + month / 12}
-    users = c.state == USER
-    row["adoption"] = np.count_nonzero(users) / c.n
-    connected = np.count_nonzero(c.access)
-    row["ever_used_connected"] = (np.count_nonzero(c.access & (c.state != NON_USER)) / connected
+    users, w = c.state == USER, c.weight  # w: survey weights, None in a proportional sample (sim.weights)
+    everyone = weights.size(w, c.n)
+    row["adoption"] = weights.total(users, w) / everyone
+    connected = weights.total(c.access, w)
+    row["ever_used_connected"] = (weights.total(c.access & (c.state != NON_USER), w) / connected
                                   if connected else 0.0)
-    row["lapsed"] = np.count_nonzero(c.state == LAPSED) / c.n
-    row["awareness"] = np.count_nonzero(c.aware) / c.n
-    row["access"] = connected / c.n
-    row["literacy_mean"] = float(np.mean(c.literacy))
+    row["lapsed"] = weights.total(c.state == LAPSED, w) / everyone
+    row["awareness"] = weights.total(c.aware, w) / everyone
+    row["access"] = connected / everyone
+    row["literacy_mean"] = weights.mean(c.literacy, w)
     row.update(dict.fromkeys(TRUST_SUMMARY, 0.0))  # placeholders at their places, filled below
     row["digital_staff_share"] = float(np.mean(s.digital))
     row["trained_staff_share"] = float(np.mean(s.trained))
@@ -411,9 +428,9 @@ def observe(
     row["security"] = float(p.security)
     row["transparency"] = float(p.transparency)
     row["mandate_active"] = float(mandate_active)
-    row["centre_coverage"] = np.count_nonzero(c.centre_covered) / c.n
+    row["centre_coverage"] = weights.share(c.centre_covered, w)
     row["separate_apps"] = float(p.separate_apps)
-    row["assisted_access"] = np.count_nonzero(c.centre_covered | c.partner_covered) / c.n
+    row["assisted_access"] = weights.share(c.centre_covered | c.partner_covered, w)
     row["success_rate"] = digital_successes / digital_attempts if digital_attempts else 0.0
     row["digital_transaction_share"] = digital_successes / needs if needs else 0.0
     row["hours_per_transaction"] = hours / needs if needs else 0.0
@@ -439,11 +456,16 @@ TRUST_SUMMARY = ("trust_mean", "trust_sd", "trusting_share")
 
 def _trust_metrics(state: State) -> tuple[dict[str, float], dict[str, float]]:
     """The month's :data:`TRUST_SUMMARY` and :func:`trust_by_group` (reads the state only)."""
-    trust = state.citizens.trust
-    # The mean as np.std computes it (keepdims), handed to np.std so that it is summed once.
-    trust_mean = np.mean(trust, keepdims=True)
-    summary = {"trust_mean": float(trust_mean[0]), "trust_sd": float(np.std(trust, mean=trust_mean)),
-               "trusting_share": np.count_nonzero(trust >= TRUSTING_THRESHOLD) / trust.size}
+    trust, w = state.citizens.trust, state.citizens.weight
+    if w is None:
+        # The mean as np.std computes it (keepdims), handed to np.std so that it is summed once.
+        trust_mean = np.mean(trust, keepdims=True)
+        level, spread = float(trust_mean[0]), float(np.std(trust, mean=trust_mean))
+    else:
+        level = weights.mean(trust, w)
+        spread = float(np.sqrt(max(weights.mean((trust - level) ** 2, w), 0.0)))
+    summary = {"trust_mean": level, "trust_sd": spread,
+               "trusting_share": weights.share(trust >= TRUSTING_THRESHOLD, w)}
     return summary, trust_by_group(state)
 
 
@@ -468,18 +490,21 @@ PROVINCE_METRICS: tuple[Metric, ...] = (
 FEW_PROVINCE_AGENTS = 300
 
 
-def _province_mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+def _province_mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None,
+                   weight: np.ndarray | None = None) -> np.ndarray:
     """Mean of ``values`` per province code (NaN for a province with nobody in ``mask``).
 
     The mask is read once (copied): a mask that a rule changes in place, such as ``access``, could
     otherwise change between selecting the values and selecting the groups when a dashboard reads the
-    state while its Play thread steps the model, and the two selections would differ in length."""
+    state while its Play thread steps the model, and the two selections would differ in length.
+    ``weight``: the citizens' survey weights (None for offices and staff, and in a proportional sample)."""
     k = N_PROVINCES
     if mask is not None:
         keep = np.array(mask, dtype=bool)
         values, groups = values[keep], groups[keep]
-    counts = np.bincount(groups, minlength=k)
-    sums = np.bincount(groups, weights=values.astype(np.float64), minlength=k)
+        weight = None if weight is None else weight[keep]
+    counts = weights.group_totals(groups, k, weight)
+    sums = weights.group_totals(groups, k, weight, values.astype(np.float64))
     return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)
 
 
@@ -490,23 +515,24 @@ def province_citizen_columns(state: State) -> dict[str, np.ndarray]:
     over the citizen arrays) while a run writes the whole table once, at its end; both read the
     province figures from here, so a province's adoption means the same on the page and in the report.
     """
-    c = state.citizens
+    c, w = state.citizens, state.citizens.weight
     users = c.state == USER
     agents = np.bincount(c.province, minlength=N_PROVINCES).astype(np.float64)
-    urban, rural = _province_mean(users, c.province, c.urban), _province_mean(users, c.province, ~c.urban)
+    urban, rural = (_province_mean(users, c.province, c.urban, w),
+                    _province_mean(users, c.province, ~c.urban, w))
     return {
-        "citizens_represented": agents * state.people_per_citizen,
+        "citizens_represented": weights.group_totals(c.province, N_PROVINCES, w) * state.people_per_citizen,
         "citizen_agents": agents,
-        "adoption": _province_mean(users, c.province),
+        "adoption": _province_mean(users, c.province, weight=w),
         # as the national figure (observe): among the connected, who has ever used the services
-        "ever_used_connected": _province_mean(c.state != NON_USER, c.province, c.access),
+        "ever_used_connected": _province_mean(c.state != NON_USER, c.province, c.access, w),
         "adoption_urban": urban,
         "adoption_rural": rural,
         "gap_urban_rural": urban - rural,
-        "access": _province_mean(c.access, c.province),
-        "literacy_mean": _province_mean(c.literacy, c.province),
-        "awareness": _province_mean(c.aware, c.province),
-        "trust_mean": _province_mean(c.trust, c.province),
+        "access": _province_mean(c.access, c.province, weight=w),
+        "literacy_mean": _province_mean(c.literacy, c.province, weight=w),
+        "awareness": _province_mean(c.aware, c.province, weight=w),
+        "trust_mean": _province_mean(c.trust, c.province, weight=w),
     }
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
+from sim import weights
 from sim.agents import Citizen, CivilServant, ServiceOffice
 from sim.config import (
     SimConfig,
@@ -43,7 +44,7 @@ from sim.config import (
     with_changes,
 )
 from sim.metrics import METRIC_NAMES, observe, province_table
-from sim.networks import build_network, degrees, network_block
+from sim.networks import build_network, degrees, network_block, weighted_by_neighbour
 from sim.parallel import in_background
 from sim.parameters import ConfigError
 from sim.population import initial_platform, synthesise_citizens, synthesise_offices_and_staff
@@ -283,6 +284,8 @@ class DigitalAdoptionModel(mesa.Model):
             citizens.aware[:] = True
         block = network_block(citizens.region, citizens.urban, citizens.quintile)
         adjacency = build_network(cfg.network, citizens.n, block, self.rngs["network"])
+        if citizens.weight is not None and adjacency is not None:
+            adjacency = weighted_by_neighbour(adjacency, citizens.weight)
         total_staff_real = pop.population_total / pop.residents_per_civil_servant
         state = State(
             citizens=citizens,
@@ -299,7 +302,8 @@ class DigitalAdoptionModel(mesa.Model):
             follow_centre_openings(state, decimal_year(cfg.start_date))
             if cfg.services:
                 portfolio = build_portfolio(cfg.services, citizens.income_rank, citizens.office, offices.n,
-                                            decimal_year(cfg.start_date), self.rngs["services"])
+                                            decimal_year(cfg.start_date), self.rngs["services"],
+                                            citizens.weight)
                 state.services = None if portfolio.is_single_general() else portfolio
         update_offices(state.staff, state.offices)
         return state
@@ -451,7 +455,8 @@ class DigitalAdoptionModel(mesa.Model):
 
     @property
     def adoption(self) -> float:
-        return float(np.mean(self.state.citizens.state == USER))
+        c = self.state.citizens
+        return float(weights.share(c.state == USER, c.weight))
 
 
 def _wants_agents(cfg: SimConfig) -> bool:

@@ -29,7 +29,8 @@ def neighbour_share(
     With ``rows`` (citizen indices), only those citizens' shares are computed, from their rows
     of the adjacency alone when they are few. Boolean flags are counted in float32 against the
     float32 adjacency: the counts are exact (whole numbers below 2**24) and the product reads
-    half the memory of a float64 one.
+    half the memory of a float64 one. On a network weighted by survey weights
+    (:func:`sim.networks.weighted_by_neighbour`) the share is of the neighbours' weight.
 
     With ``track`` (a name, e.g. ``"aware"``), the counts of a boolean flag are kept from one
     call to the next and updated from the citizens whose flag changed since the last call (the
@@ -47,7 +48,7 @@ def neighbour_share(
     if track is not None and values.dtype == np.bool_ and cache.can_track():
         counts = cache.tracked_counts(track, values)
         return (counts if rows is None else counts[rows]) / np.maximum(degree_rows, 1.0)
-    if values.dtype == np.bool_ and cache.exact_float32:
+    if values.dtype == np.bool_ and (cache.exact_float32 or cache.weighted_float32):
         x = np.asarray(values, dtype=np.float32)
         matrix = adjacency
     else:
@@ -123,6 +124,9 @@ class NetworkCache:
             and float(degree.max(initial=0.0)) < 2**24 / 8
             and self.unit_weights
         )
+        # Ties weighted by the neighbours' survey weights (sim.weights): flags are summed in float32 like
+        # other values in [0, 1] (neighbour_mean), a relative error of a few 1e-7.
+        self.weighted_float32 = adjacency.dtype == np.float32 and not self.unit_weights
         self._symmetric: bool | None = None
         self._tracked: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (flags, counts)
 

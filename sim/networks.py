@@ -299,6 +299,22 @@ def locality_order(cfg: NetworkConfig, block: np.ndarray) -> np.ndarray | None:
 
 
 def degrees(adjacency: sparse.csr_array | None, n: int) -> np.ndarray:
+    """Each citizen's number of ties, or on a weighted network the weight of their ties."""
     if adjacency is None:
         return np.full(n, float(n - 1))
+    if adjacency.data.size and not np.all(adjacency.data == 1):
+        return np.asarray(adjacency.sum(axis=1), dtype=np.float64).ravel()
     return np.diff(adjacency.indptr).astype(np.float64)
+
+
+def weighted_by_neighbour(adjacency: sparse.csr_array, weight: np.ndarray) -> sparse.csr_array:
+    """The adjacency with each tie weighted by the neighbour's survey weight (:mod:`sim.weights`).
+
+    In a sample stratified by province, an over-sampled province's citizens are more numerous among
+    everyone's ties than its people are among real acquaintances; weighted by the people each neighbour
+    stands for, a share or mean over one's neighbours counts them as the population would. The graph
+    (who is tied to whom) is unchanged; the neighbour products cost the same."""
+    data = weight[adjacency.indices].astype(adjacency.dtype)
+    out = sparse.csr_array((data, adjacency.indices, adjacency.indptr), shape=adjacency.shape)
+    out.has_sorted_indices = True
+    return out

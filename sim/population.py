@@ -30,10 +30,20 @@ from sim.provinces import (
     draw_provinces,
     literacy_log_odds,
     office_effects,
+    population_shares,
 )
 from sim.rules.adoption import keeps_to_counter
 from sim.rules.trust import anchor_log_odds, logistic
 from sim.state import NON_USER, USER, Citizens, Offices, Platform, Staff
+from sim.weights import (
+    draw_people,
+    group_totals,
+    mean,
+    quantiles,
+    ranks,
+    stratified_counts,
+    stratum_weights,
+)
 
 if TYPE_CHECKING:
     from sim.rules.adoption import AdoptionParams
@@ -54,6 +64,13 @@ class PopulationConfig(Block):
     name: str = par("indonesia", "-", "profile name", "-")
     n_citizens: int = par(20_000, "agents", "citizen agents; each stands for population_total / "
                           "n_citizens people", "-", low=10, integer=True)
+    province_min_share: float = par(
+        0.0, "share of the citizen agents", "the share of the citizen agents every province gets at least "
+        "(0.015: 300 of 20,000): 0 draws provinces in proportion to their people (Papua Selatan, 0.2% of "
+        "the people, then has about 40 of 20,000); above 0 the sample is stratified by province and each "
+        "citizen carries a survey weight, the people they stand for (every aggregate is weighted, "
+        "sim.weights); at most 1/38, an equal share each (a sampling design: it changes the precision of "
+        "the figures, not what they estimate)", "-", low=0, high=1 / N_PROVINCES)
     population_total: float = par(
         280_000_000.0, "people", "people represented", "BPS projection 2024 (Census 2020: 270.2 M)",
         low=0, low_open=True)
@@ -198,6 +215,7 @@ def rake_access_probability(
     quintile: np.ndarray,
     pop: PopulationConfig,
     province: np.ndarray | None = None,
+    citizen_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Access probability per cell, whose group means match the profile's marginals, and each
     citizen's cell (the probability of citizen i is ``probability[cell[i]]``).
@@ -221,7 +239,7 @@ def rake_access_probability(
         (unit.astype(np.intp), urban.astype(np.intp), age_band.astype(np.intp),
          quintile.astype(np.intp)), shape
     )
-    weight = np.bincount(code, minlength=int(np.prod(shape))).astype(float)
+    weight = group_totals(code, int(np.prod(shape)), citizen_weight)  # people per cell
     cell_unit, cell_urban, cell_age, cell_quintile = np.unravel_index(np.arange(weight.size), shape)
     cell_region = unit_region[cell_unit]
     dims = [
@@ -251,6 +269,7 @@ def _literacy(
     pop: PopulationConfig,
     rng: np.random.Generator,
     province: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
     eta = (
         np.asarray(pop.literacy_region_log_odds)[region]
@@ -260,40 +279,42 @@ def _literacy(
         + pop.literacy_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
         + rng.normal(0.0, pop.literacy_sd_logit, region.size)
     )
-    return logit_normal_with_mean(eta, pop.literacy_mean)
+    return logit_normal_with_mean(eta, pop.literacy_mean, weight)
 
 
-def logit_normal_with_mean(eta: np.ndarray, target_mean: float) -> np.ndarray:
+def logit_normal_with_mean(eta: np.ndarray, target_mean: float, weight: np.ndarray | None = None
+                           ) -> np.ndarray:
     """expit(eta + shift) with the one shift that makes its mean ``target_mean``.
 
     Solves mean(expit(eta + shift)) = target for shift in [-8, 8]: Newton steps, falling back to
-    bisection whenever a step would leave the bracket (a handful of passes over the data).
+    bisection whenever a step would leave the bracket (a handful of passes over the data). With survey
+    ``weight`` the mean is the population's (:mod:`sim.weights`).
     """
     lo, hi, shift = -8.0, 8.0, 0.0
     for _ in range(100):
         p = logistic(eta + shift)
-        gap = p.mean() - target_mean
+        gap = mean(p, weight) - target_mean
         if gap > 0:
             hi = shift
         else:
             lo = shift
         if abs(gap) < 1e-13 or hi - lo < 1e-12:
             break
-        slope = float(np.mean(p * (1.0 - p)))
+        slope = mean(p * (1.0 - p), weight)
         newton = shift - gap / slope if slope > 0 else hi + 1.0
         shift = newton if lo < newton < hi else (lo + hi) / 2
     return logistic(eta + shift)
 
 
 def _trust(urban: np.ndarray, quintile: np.ndarray, pop: PopulationConfig,
-           rng: np.random.Generator) -> np.ndarray:
+           rng: np.random.Generator, weight: np.ndarray | None = None) -> np.ndarray:
     """Initial trust: logit-normal with income and urban/rural effects, mean at the published level."""
     eta = (
         pop.trust_income_log_odds_per_quintile * (quintile.astype(float) - 2.0)
         + pop.trust_urban_log_odds * (urban.astype(float) - pop.urban_share)
         + rng.normal(0.0, pop.trust_sd_logit, urban.size)
     )
-    return logit_normal_with_mean(eta, pop.trust_mean)
+    return logit_normal_with_mean(eta, pop.trust_mean, weight)
 
 
 def in_regions(region: np.ndarray, names: list[str]) -> np.ndarray:
@@ -351,32 +372,36 @@ def synthesise_citizens(
     profile's figures were measured to the start date (:mod:`sim.rules.trends`).
     """
     n = pop.n_citizens
-    region = rng.choice(len(REGIONS), size=n, p=np.asarray(pop.region_shares)).astype(np.int8)
-    province = draw_provinces(region, rng)
+    weight = None
+    if pop.province_min_share > 0:
+        province, weight = stratified_provinces(pop, rng)
+        region = PROVINCE_REGION[province]
+    else:
+        region = rng.choice(len(REGIONS), size=n, p=np.asarray(pop.region_shares)).astype(np.int8)
+        province = draw_provinces(region, rng)
     urban = rng.random(n) < pop.urban_share
     age_band = rng.choice(len(pop.age_shares), size=n, p=np.asarray(pop.age_shares)).astype(np.int8)
     # Income: a latent score, richer in towns and on Java (assumption), turned into exact ranks.
     java = (region == 0).astype(float)
     score = 0.6 * urban + 0.3 * java + rng.normal(0.0, 1.0, n)
-    order = income_order(score)
-    income_rank = np.empty(n)
-    income_rank[order] = (np.arange(n) + 0.5) / n
+    income_rank = ranks(income_order(score), weight)
     quintile = np.minimum((income_rank * 5).astype(np.int8), 4)
     order = None if network is None else locality_order(network, network_block(region, urban, quintile))
     if order is not None:
         region, province, urban, age_band, income_rank, quintile = (
             x[order] for x in (region, province, urban, age_band, income_rank, quintile))
+        weight = None if weight is None else weight[order]
 
-    probability, cell = rake_access_probability(region, urban, age_band, quintile, pop, province)
+    probability, cell = rake_access_probability(region, urban, age_band, quintile, pop, province, weight)
     cell_log_odds = logit(np.clip(probability, 1e-9, 1 - 1e-9)) + trend_shift[0]
     access_log_odds = cell_log_odds[cell]
     access = rng.random(n) < expit(cell_log_odds)[cell]
-    literacy = _literacy(region, urban, age_band, quintile, pop, rng, province)
+    literacy = _literacy(region, urban, age_band, quintile, pop, rng, province, weight)
     if trend_shift[1]:
         literacy = expit(logit(np.clip(literacy, 1e-9, 1 - 1e-9)) + trend_shift[1])
-    cut = np.quantile(literacy, [1 / 3, 2 / 3])
+    cut = quantiles(literacy, [1 / 3, 2 / 3], weight)
     literacy_tercile = np.searchsorted(cut, literacy, side="right").astype(np.int8)
-    trust = _trust(urban, quintile, pop, rng)
+    trust = _trust(urban, quintile, pop, rng, weight)
 
     attachment = attachment_rng.random(n, dtype=np.float32)
     centre_order = attachment_rng.random(n, dtype=np.float32)
@@ -386,9 +411,14 @@ def synthesise_citizens(
         # Initial users: a share of the connected (the measure's base), none of those who keep to the
         # counter by choice; they are aware in any case.
         eligible = np.flatnonzero(access & ~keeps_to_counter(attachment, adoption))
-        k = (adoption.initial_adopters if adoption.initial_adopters >= 0
-             else int(round(pop.adoption_initial * int(access.sum()))))
-        state[rng.choice(eligible, size=min(k, eligible.size), replace=False)] = USER
+        if weight is None:
+            k = (adoption.initial_adopters if adoption.initial_adopters >= 0
+                 else int(round(pop.adoption_initial * int(access.sum()))))
+            state[rng.choice(eligible, size=min(k, eligible.size), replace=False)] = USER
+        else:  # the same share of the connected people, each eligible citizen with the same chance
+            people = (adoption.initial_adopters if adoption.initial_adopters >= 0
+                      else pop.adoption_initial * float(weight[access].sum()))
+            state[draw_people(eligible, people, weight, rng)] = USER
     else:
         # Reduced forms: every citizen is eligible, initial adopters chosen at random.
         k = (adoption.initial_adopters if adoption.initial_adopters >= 0
@@ -431,7 +461,19 @@ def synthesise_citizens(
         centre_order=centre_order,
         centre_covered=np.zeros(n, dtype=np.bool_),  # set from the published openings by the model
         partner_covered=np.zeros(n, dtype=np.bool_),
+        weight=weight,
     )
+
+
+def stratified_provinces(pop: PopulationConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each citizen's province in a sample stratified by province (at least ``province_min_share`` of
+    the agents in each, rounded down, :func:`sim.weights.stratified_counts`) and each citizen's survey
+    weight (mean 1). The provinces' counts are exact; their order is shuffled, so that nothing else
+    depends on them."""
+    n, shares = pop.n_citizens, population_shares(pop.region_shares)
+    counts = stratified_counts(shares, n, min(int(pop.province_min_share * n + 1e-9), n // N_PROVINCES))
+    province = rng.permutation(np.repeat(np.arange(N_PROVINCES, dtype=np.int8), counts))
+    return province, stratum_weights(shares, counts, n)[province]
 
 
 def synthesise_offices_and_staff(
@@ -446,7 +488,7 @@ def synthesise_offices_and_staff(
     will get the province's effect (:func:`sim.provinces.office_effects`).
     """
     cell = citizens.province.astype(np.int64) * 2 + citizens.urban
-    residents = np.bincount(cell, minlength=2 * N_PROVINCES)
+    residents = group_totals(cell, 2 * N_PROVINCES, citizens.weight)  # people, in citizen agents
     staff_needed = residents / pop.residents_per_civil_servant
     offices_per_cell = np.where(
         residents > 0, np.maximum(1, np.round(staff_needed / pop.office_size)), 0

@@ -49,6 +49,9 @@ class Citizens:
     counter_attachment: np.ndarray  # float32 uniform: attachment to the office counter, strongest
     #                         near 0 (below offline_preference: never adopts by choice; below
     #                         1 - mandate compliance: does not comply with a mandate)
+    # float64 survey weight, mean 1 (people stood for / people_per_citizen) in a sample stratified by
+    # province; None in a proportional sample, where every citizen stands for the same people (sim.weights)
+    weight: np.ndarray | None = None
 
     @property
     def n(self) -> int:

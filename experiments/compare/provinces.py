@@ -4,8 +4,10 @@ Each run writes its final state by province (``provinces.csv``, :func:`sim.metri
 Here the runs are gathered per scenario and province: final adoption and access (mean and 5%-95% range
 across runs) and each scenario's paired effect on adoption against the baseline run of the same seed
 (mean and range of the per-seed differences), with the fewest citizen agents the province held in any
-run, because a province estimate is only as good as its agent count: at the default 20,000 citizens
-the smallest provinces hold a few dozen agents, and their ranges are mostly sampling noise.
+run, because a province estimate is only as good as its agent count: in a sample in proportion to the
+people the smallest provinces hold a few dozen of 20,000 agents, and their ranges are mostly sampling
+noise; the main job therefore stratifies its sample by province (``province_min_share``: at least 300 of
+20,000 in each, with survey weights, :mod:`sim.weights`).
 
 A scenario that confines its levers to some provinces (``policy.provinces``) is also read side by side:
 the residents of its targeted provinces together against everyone else, each group's final adoption
@@ -90,15 +92,18 @@ def targeted_provinces(records: Iterable[RunRecord]) -> dict[str, list[str]]:
 
 def _pooled(table: pd.DataFrame, names: Sequence[str], inside: bool) -> pd.DataFrame:
     """Per run (scenario, seed): citizen agents, final adoption and access among the residents of the
-    named provinces (``inside``) or of all the others, each province weighted by its agents."""
+    named provinces (``inside``) or of all the others, each province weighted by the people its agents
+    stand for (``citizens_represented``: by its agents in a proportional sample, by its people in one
+    stratified by province)."""
     part = table[table["province"].isin(names) == inside]
-    agents = part["citizen_agents"].fillna(0.0)
-    frame = pd.DataFrame({"scenario": part["scenario"], "seed": part["seed"], "agents": agents,
-                          "users": part["adoption"].fillna(0.0) * agents,
-                          "connected": part["access"].fillna(0.0) * agents})
+    people = part["citizens_represented"].fillna(0.0)
+    frame = pd.DataFrame({"scenario": part["scenario"], "seed": part["seed"],
+                          "agents": part["citizen_agents"].fillna(0.0), "people": people,
+                          "users": part["adoption"].fillna(0.0) * people,
+                          "connected": part["access"].fillna(0.0) * people})
     runs = frame.groupby(["scenario", "seed"], sort=False).sum().reset_index()
-    runs["adoption"] = runs["users"] / runs["agents"].where(runs["agents"] > 0)
-    runs["access"] = runs["connected"] / runs["agents"].where(runs["agents"] > 0)
+    runs["adoption"] = runs["users"] / runs["people"].where(runs["people"] > 0)
+    runs["access"] = runs["connected"] / runs["people"].where(runs["people"] > 0)
     return runs[["scenario", "seed", "agents", "adoption", "access"]]
 
 
@@ -143,7 +148,7 @@ def targeting_blocks(targeting: pd.DataFrame, targeted: dict[str, list[str]], ba
             f"{scenario_label(baseline)} and under {label}, and the effect of {label} on adoption and "
             "on internet access (paired by seed: the same calibrated world under both), mean and 5%-95% "
             f"{spread} over {seeds} seeds. Each side pools the citizen agents of its provinces (each "
-            "province counts by its residents), so it rests on far more agents than any one province. "
+            "province counts by its people), so it rests on far more agents than any one province. "
             "An effect on the untargeted side is what reaches the rest of the country through the "
             "social network and the national platform. Both sides: province_targeting.csv."))]
         header = ["provinces", "number", "agents (fewest)", f"final adoption, {scenario_label(baseline)}",
@@ -202,20 +207,29 @@ def tile_map(values: pd.Series, title: str, path: Path, label: str, diverging: b
 
 
 def province_blocks(summary: pd.DataFrame, baseline: str, best: str | None, figures: dict[str, Path],
-                    spread: str, targeting: list[Block] | None = None) -> list[Block]:
+                    spread: str, targeting: list[Block] | None = None, min_share: float = 0.0) -> list[Block]:
     """The report's province section: the maps, a table of the baseline and the leading scenario's
-    effect per province, how many agents stand behind each estimate, then the side-by-side blocks of
-    the province-targeted scenarios (``targeting``, :func:`targeting_blocks`)."""
+    effect per province, how many agents stand behind each estimate (and the sampling design that put
+    them there: ``min_share``, the runs' ``population.province_min_share``), then the side-by-side blocks
+    of the province-targeted scenarios (``targeting``, :func:`targeting_blocks`)."""
     base = summary[summary["scenario"] == baseline].set_index("province")
     few = base.index[base["agents_min"] < FEW_AGENTS].tolist()
+    fewest = int(base["agents_min"].min())
+    design = (f"The sample is stratified by province: every province gets at least {min_share:.1%} of the "
+              "citizen agents, the smallest over-sampled, and each agent carries a survey weight, the "
+              "people it stands for, so that every national figure weighs the provinces by their people "
+              f"(province_min_share={min_share:g}). " if min_share > 0 else
+              "Provinces get citizen agents in proportion to their people. ")
+    noise = (f"{len(few)} of 38 provinces hold fewer than {FEW_AGENTS} in some run (fewest: {fewest:,}), so "
+             "their ranges are mostly sampling noise; run more citizen agents, or stratify the sample "
+             "(province_min_share=0.015 gives 300 of 20,000 to each), for a province estimate. " if few else
+             f"every province holds at least {fewest:,} in every run. ")
     blocks: list[Block] = [("h2", "By province"), ("p", (
         f"Final adoption in each of the 38 provinces under {scenario_label(baseline)} (mean and 5%-95% "
         f"{spread}), and the paired effect of "
         + (f"{scenario_label(best)}" if best else "each scenario")
-        + " on it. A province's estimate rests on the citizen agents living there: "
-        f"{len(few)} of 38 provinces hold fewer than {FEW_AGENTS} in some run (fewest: "
-        f"{int(base['agents_min'].min()):,}), so their ranges are mostly sampling noise; run more "
-        "citizen agents for a province estimate. The map is a tile cartogram (one square per province, "
+        + " on it. " + design + "A province's estimate rests on the citizen agents living there: "
+        + noise + "The map is a tile cartogram (one square per province, "
         "neighbours kept close), not a map of boundaries. Every scenario and province: "
         "province_summary.csv."))]
     for key, caption in (("baseline", f"Final adoption by province under {scenario_label(baseline)} (%)."),
@@ -264,4 +278,5 @@ def province_section(records: Sequence[RunRecord], baseline: str, best: str | No
                                      out / "figures" / "provinces_effect.png", "percentage points",
                                      diverging=True)
     return province_blocks(summary, baseline, best, figures, spread,
-                           targeting_blocks(targeting, targeted, baseline, spread) if len(targeting) else [])
+                           targeting_blocks(targeting, targeted, baseline, spread) if len(targeting) else [],
+                           min_share=records[0].config.population.province_min_share if records else 0.0)

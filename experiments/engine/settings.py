@@ -50,6 +50,7 @@ from sim.config import (
 )
 from sim.declarations import declaration
 from sim.parameters import check_declared_ranges, par
+from sim.provinces import N_PROVINCES
 
 EXPERIMENT_CONFIG_DIR = "experiment"  # below sim.config.CONFIG_DIR
 LAUNCHERS = ("joblib", "basic", "ray")
@@ -85,6 +86,12 @@ class ModelChoice:
     population: str = par("indonesia", "-", "population profile (configs/population/)", _APP)
     n_citizens: int | None = par(20_000, "agents", "agents per run; null: the profile's own size", _APP,
                                  low=10, integer=True)
+    province_min_share: float | None = par(
+        None, "share of the citizen agents", "the share of the citizen agents every province gets at "
+        "least, in a sample stratified by province with survey weights (population.province_min_share, "
+        "docs/ODD.md); null: the model's declared 0, provinces in proportion to their people (the main "
+        "job sets 0.015, 300 of 20,000 citizens, configs/experiment/compare.yaml)", _APP, low=0,
+        high=1 / N_PROVINCES)
     network: str = par("homophilous", "-", "citizens' social network (configs/network/)", _APP)
     portfolio: str = par(APP_PORTFOLIO, "-", PORTFOLIO_DOC, _APP)
     parameter_set: str = par("calibrated", "-", "parameter set under every run (configs/parameters/): "
@@ -360,6 +367,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 def own_model_keys(cfg: RunSettings) -> dict[str, str]:
     """Model keys the app sets from its own settings, with the app key to use instead."""
     return {"steps": "steps", "population.n_citizens": "n_citizens",
+            "population.province_min_share": "province_min_share",
             "budget_idr_bn_per_month": "budget_idr_bn_per_month", "progress": "progress",
             "materialise_agents": "(the app builds no agent objects)", "seed": cfg.SEED_KEY,
             **cfg.OWN_MODEL_KEYS}
@@ -388,6 +396,8 @@ def model_settings(cfg: RunSettings) -> dict[str, Any]:
     out: dict[str, Any] = {"steps": max(history, 0) + cfg.steps}
     if cfg.n_citizens is not None:
         out["population.n_citizens"] = cfg.n_citizens
+    if cfg.province_min_share is not None:
+        out["population.province_min_share"] = cfg.province_min_share
     if cfg.budget_idr_bn_per_month is not None:
         out["budget_idr_bn_per_month"] = cfg.budget_idr_bn_per_month
     return {**out, **extra}

@@ -41,6 +41,7 @@ from sim.rules.services import (
 )
 from sim.scenario import Mechanisms
 from sim.state import LAPSED, USER, State
+from sim.weights import of_rows
 
 
 @dataclass
@@ -148,9 +149,10 @@ class ServiceMonth:
 class ServiceOutcome:
     """This month's service encounters: counts for the metrics, who met what for the trust rule."""
 
-    needs: int = 0
-    digital_attempts: int = 0
-    digital_successes: int = 0
+    # counts of citizen agents, or of people in citizen agents in a stratified sample (sim.weights)
+    needs: float = 0
+    digital_attempts: float = 0
+    digital_successes: float = 0
     hours: float = 0.0  # citizen-agent hours spent on services this month
     success: np.ndarray = field(default_factory=lambda: _EMPTY)  # citizens whose digital use succeeded
     failure: np.ndarray = field(default_factory=lambda: _EMPTY)  # ... failed
@@ -372,11 +374,15 @@ def step_citizens(
     offline[success] = False
     offline_idx = np.flatnonzero(offline)
     offline_hours = o.offline_hours[c.office[offline_idx]]
-    hours = float(params.digital_hours * users.size + offline_hours.sum())
+    w = c.weight  # survey weights: the counts are of people, in citizen agents (sim.weights)
+    if w is None:
+        hours = float(params.digital_hours * users.size + offline_hours.sum())
+    else:
+        hours = float(params.digital_hours * of_rows(users, w) + np.dot(w[offline_idx], offline_hours))
     return ServiceOutcome(
-        needs=int(need.size),
-        digital_attempts=int(users.size),
-        digital_successes=int(success.size),
+        needs=of_rows(need, w),
+        digital_attempts=of_rows(users, w),
+        digital_successes=of_rows(success, w),
         hours=hours,
         success=success,
         failure=failure,

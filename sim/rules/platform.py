@@ -23,6 +23,7 @@ import numpy as np
 from sim.parameters import Block, par
 from sim.scenario import Mechanisms
 from sim.state import USER, Platform, State
+from sim.weights import share
 
 
 @dataclass
@@ -116,9 +117,9 @@ def depreciate_stocks(platform: Platform, params: PlatformParams) -> None:
 
 def coproduction_feedback(state: State, params: PlatformParams) -> None:
     c = state.citizens
-    # The count of users over the population: the value np.mean gives (an exact whole-number sum
-    # divided by n) without converting every flag to a float.
-    user_share = np.count_nonzero(c.state == USER) / c.n
+    # The users' share of the people (sim.weights): without weights the value np.mean gives (an exact
+    # whole-number sum divided by n) without converting every flag to a float.
+    user_share = share(c.state == USER, c.weight)
     p = state.platform
     p.usability += params.feedback_rate * user_share * (1 - p.usability)
 

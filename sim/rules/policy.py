@@ -40,6 +40,7 @@ from sim.rules.platform import STOCK_LEVERS, PlatformParams, invest_in_stocks
 from sim.rules.trust import TrustParams, push_anchor
 from sim.scenario import Allocation, Mechanisms, PolicyConfig
 from sim.state import State
+from sim.weights import draw_people, group_totals, mean, of_rows, size
 
 _UNIT_COST_SOURCE = "assumption (order of magnitude of Indonesian programmes)"
 
@@ -98,14 +99,23 @@ class LeverInputs:
 
 
 # --------------------------------------------------------------------------- who is targeted
-def _capped(group: np.ndarray, score: np.ndarray, share: float) -> np.ndarray:
+def _capped(group: np.ndarray, score: np.ndarray, share: float, weight: np.ndarray | None = None
+            ) -> np.ndarray:
     """``group``, or, if it is larger, its members with the highest ``score`` (need, or for offices
-    the share of targeted residents) up to ``share`` of everyone."""
-    cap = int(np.floor(share * group.size))
+    the share of targeted residents) up to ``share`` of everyone (of the people, with the citizens'
+    survey ``weight``, :mod:`sim.weights`)."""
     members = np.flatnonzero(group)
+    mask = np.zeros(group.size, dtype=bool)
+    if weight is not None:
+        cap_people = share * float(weight.sum())
+        if float(weight[members].sum()) <= cap_people:
+            return group
+        ranked = members[np.argsort(-score[members], kind="stable")]
+        mask[ranked[np.cumsum(weight[ranked]) <= cap_people + 1e-9]] = True
+        return mask
+    cap = int(np.floor(share * group.size))
     if members.size <= cap:
         return group
-    mask = np.zeros(group.size, dtype=bool)
     if cap > 0:
         mask[members[np.argpartition(-score[members], cap - 1)[:cap]]] = True
     return mask
@@ -140,10 +150,11 @@ def citizen_target_mask(state: State, pol: PolicyConfig, outer_islands: Sequence
         group = citizen_group(state, pol.targeting, outer_islands)
         if pol.provinces:
             group = group & in_provinces(c.province, pol.provinces)
-        return group if pol.targeting == "universal" else _capped(group, c.need_score, pol.target_share)
+        return (group if pol.targeting == "universal"
+                else _capped(group, c.need_score, pol.target_share, c.weight))
 
     key = f"policy.citizens.{pol.targeting}.{pol.target_share}.{'|'.join(pol.provinces)}"
-    return state.cached(key, (c.need_score, c.region, c.urban, c.province), build)
+    return state.cached(key, (c.need_score, c.region, c.urban, c.province, c.weight), build)
 
 
 def office_target_mask(state: State, pol: PolicyConfig, outer_islands: Sequence[str]) -> np.ndarray:
@@ -158,15 +169,15 @@ def office_target_mask(state: State, pol: PolicyConfig, outer_islands: Sequence[
 
     def build() -> np.ndarray:
         targeted = citizen_target_mask(state, pol, outer_islands)
-        served = np.bincount(c.office, minlength=o.n)
-        hits = np.bincount(c.office, weights=targeted, minlength=o.n)
+        served = group_totals(c.office, o.n, c.weight)  # residents (people, in citizen agents)
+        hits = group_totals(c.office, o.n, c.weight, targeted)
         share = np.divide(hits, served, out=np.zeros(o.n), where=served > 0)
         # Rank by the share of targeted residents; office need breaks ties (fractional part < 1).
         score = share * 1e3 + o.need_score
         return _capped(share > 0, score, pol.target_share)
 
     key = f"policy.offices.{pol.targeting}.{pol.target_share}.{'|'.join(pol.provinces)}"
-    return state.cached(key, (o.need_score, c.office, c.need_score, c.province), build)
+    return state.cached(key, (o.need_score, c.office, c.need_score, c.province, c.weight), build)
 
 
 # --------------------------------------------------------------------------- take-up
@@ -255,10 +266,11 @@ def _coproduction_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -
     if mech.trust_dynamics and chosen.size:
         push_anchor(c, chosen, inputs.trust.coproduction_gain)
     if mech.coproduction and chosen.size:
-        share = chosen.size / c.n
+        share = of_rows(chosen, c.weight) / size(c.weight, c.n)  # of the people (sim.weights)
         p = state.platform
         p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
-        low = np.mean((c.literacy_tercile[chosen] == 0) | (c.age_band[chosen] == 3))
+        low = mean((c.literacy_tercile[chosen] == 0) | (c.age_band[chosen] == 3),
+                   None if c.weight is None else c.weight[chosen])
         p.accessibility += min(1.0, plat.participant_rate * share * low) * (1 - p.accessibility)
 
 
@@ -426,10 +438,19 @@ def apply_policy(
             unit = unit_cost_idr(state, costs, lever)
             k = _buy_units(state, lever.name, money, unit)
             candidates = lever.eligible(state, inputs) & _target(state, pol, outer_islands, lever.recipients)
-            chosen = choose(candidates, k, rng)
+            weight = state.citizens.weight if lever.recipients == "citizens" else None
+            if weight is None:
+                chosen = choose(candidates, k, rng)
+                used: float = chosen.size
+                _settle(state, lever.name, k, chosen.size)
+            else:  # units of people (sim.weights): what the chosen do not use carries over
+                pool = np.flatnonzero(candidates)
+                chosen = draw_people(pool, k, weight, rng)
+                used = float(weight[chosen].sum())
+                state.carry_idr[lever.name] = (0.0 if chosen.size == pool.size
+                                               else state.carry_idr[lever.name] + (k - used) * unit)
             lever.apply(state, inputs, chosen)
-            _settle(state, lever.name, k, chosen.size)
-            spent[lever.name] = chosen.size * unit / IDR_PER_BN
+            spent[lever.name] = used * unit / IDR_PER_BN
     consolidation = budget_idr_bn_per_month * pol.allocation.consolidation if spending else 0.0
     spent["consolidation"] = fund_consolidation(state.platform, consolidation, costs.consolidation_project_bn)
     stocks = stock_spending(pol.allocation, budget_idr_bn_per_month, spending)

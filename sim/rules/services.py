@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.parameters import Block, par
+from sim.weights import of_rows
 
 ELIGIBILITY = ("everyone", "by_income", "at_random")
 
@@ -109,6 +110,15 @@ class Portfolio:
     used_count: np.ndarray  # int64 (K,): citizens who have used each service online
     # this month, per service: needs, online uses, in-person first steps done, refused for lack of slots
     month_counts: dict[str, np.ndarray] = field(default_factory=dict)
+    # the citizens' survey weights (sim.weights): every count is then of people, in citizen agents
+    weight: np.ndarray | None = None
+
+    def people(self, rows: np.ndarray, flags: np.ndarray | None = None) -> np.ndarray | float:
+        """The citizens ``rows``: their number (``flags`` None), or per service the number with
+        ``flags`` (bool, rows x K) set; of people with survey weights."""
+        if flags is None:
+            return of_rows(rows, self.weight)
+        return flags.sum(axis=0) if self.weight is None else self.weight[rows] @ flags
 
     @property
     def k(self) -> int:
@@ -123,7 +133,8 @@ class Portfolio:
 
 
 def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray, office: np.ndarray,
-                    n_offices: int, start_year: float, rng: np.random.Generator) -> Portfolio:
+                    n_offices: int, start_year: float, rng: np.random.Generator,
+                    weight: np.ndarray | None = None) -> Portfolio:
     """Eligibility per service, drawn once: by income rank, or at random (from the services stream),
     then the citizens' places in office queues (one draw each, only if a service has an in-person step)."""
     n = income_rank.size
@@ -148,7 +159,8 @@ def build_portfolio(services: dict[str, ServiceParams], income_rank: np.ndarray,
                      activated=np.zeros((n, len(names)), dtype=bool),
                      office_citizens=np.bincount(office, minlength=n_offices),
                      queue_u=rng.random(n, dtype=np.float32) if in_person else np.zeros(0, np.float32),
-                     used_count=np.zeros(len(names), dtype=np.int64))
+                     used_count=np.zeros(len(names), dtype=np.int64 if weight is None else np.float64),
+                     weight=weight)
 
 
 MAX_SERVICES = 8  # a citizen's needs this month are one byte, one bit per service
@@ -265,8 +277,9 @@ def activate(portfolio: Portfolio, needs: Needs, users: np.ndarray, office: np.n
     office completes at most ceil(capacity x its citizens) a month, in the order of their places in
     the queue this month; those it cannot serve yet use the counter this time."""
     online = needs.of(users)
-    done = np.zeros(portfolio.k, dtype=np.int64)
-    refused = np.zeros(portfolio.k, dtype=np.int64)
+    kind = np.int64 if portfolio.weight is None else np.float64
+    done = np.zeros(portfolio.k, dtype=kind)
+    refused = np.zeros(portfolio.k, dtype=kind)
     for k, s in enumerate(portfolio.params):
         if not s.in_person_first:
             continue
@@ -284,7 +297,8 @@ def activate(portfolio: Portfolio, needs: Needs, users: np.ndarray, office: np.n
         portfolio.activated[users[served_rows], k] = True
         refused_rows = waiting[order[~served]]
         online[refused_rows, k] = False
-        done[k], refused[k] = served_rows.size, refused_rows.size
+        done[k] = portfolio.people(users[served_rows])
+        refused[k] = portfolio.people(users[refused_rows])
     portfolio.month_counts["activations"] = done
     portfolio.month_counts["activations_refused"] = refused
     return online
@@ -301,17 +315,20 @@ def record_month(portfolio: Portfolio, needs: Needs, users: np.ndarray, online: 
     They count as the service's electronic transactions, not as the person's own use: the person has
     not used the online channel, so ``used`` and the national measures are unchanged. The count is the
     expected one, rounded (no draw: nobody's state depends on which of them it was)."""
-    need_counts = np.array([w.size for w in needs.who], dtype=np.int64)
-    successes = ok.sum(axis=0)
+    weighted = portfolio.weight is not None
+    need_counts = np.array([portfolio.people(w) for w in needs.who],
+                           dtype=np.float64 if weighted else np.int64)
+    successes = portfolio.people(users, ok)
     portfolio.month_counts["needs"] = need_counts
-    portfolio.month_counts["online"] = online.sum(axis=0)
+    portfolio.month_counts["online"] = portfolio.people(users, online)
     portfolio.month_counts["online_successes"] = successes
     by_default = np.array([start is not None and month >= start for start in portfolio.default_from])
+    assisted = assisted_electronic * (need_counts - successes)
     portfolio.month_counts["assisted_electronic"] = np.where(
-        by_default, np.rint(assisted_electronic * (need_counts - successes)), 0).astype(np.int64)
+        by_default, assisted if weighted else np.rint(assisted), 0).astype(need_counts.dtype)
     new = ok & ~portfolio.used[users]
     portfolio.used[users] |= new
-    portfolio.used_count += new.sum(axis=0)
+    portfolio.used_count += portfolio.people(users, new)
 
 SERVICE_COLUMNS = ("month", "service", "eligible_share", "needs", "online", "online_successes",
                    "assisted_electronic", "activations", "activations_refused", "used_share_of_eligible",
@@ -329,20 +346,23 @@ def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
     """One row per service for ``month`` (the counts of the month just simulated; zeros at month 0)."""
     counts = portfolio.month_counts
     zero = np.zeros(portfolio.k, dtype=np.int64)
-    eligible = np.array([e.size for e in portfolio.eligible_idx])
+    eligible = np.array([portfolio.people(e) for e in portfolio.eligible_idx])
     used = portfolio.used_count  # only the eligible ever need, so only they ever use
-    n = portfolio.used.shape[0]
+    n = portfolio.used.shape[0] if portfolio.weight is None else float(portfolio.weight.sum())
+
+    def count(key: str, k: int) -> int | float:  # whole agents, or people in agents with weights
+        return counts.get(key, zero)[k].item()
+
     rows = []
     for k, name in enumerate(portfolio.names):
-        needs = int(counts.get("needs", zero)[k])
-        successes = int(counts.get("online_successes", zero)[k])
-        assisted = int(counts.get("assisted_electronic", zero)[k])
+        needs, successes = count("needs", k), count("online_successes", k)
+        assisted = count("assisted_electronic", k)
         rows.append({
             "month": month, "service": name, "eligible_share": eligible[k] / n, "needs": needs,
-            "online": int(counts.get("online", zero)[k]), "online_successes": successes,
+            "online": count("online", k), "online_successes": successes,
             "assisted_electronic": assisted,
-            "activations": int(counts.get("activations", zero)[k]),
-            "activations_refused": int(counts.get("activations_refused", zero)[k]),
+            "activations": count("activations", k),
+            "activations_refused": count("activations_refused", k),
             "used_share_of_eligible": used[k] / eligible[k] if eligible[k] else float("nan"),
             "online_share": successes / needs if needs else float("nan"),
             "electronic_share": electronic_share(successes, assisted, needs),

@@ -68,7 +68,7 @@ def test_the_command_line_refuses_with_one_line_and_exit_2(finished):
     res = subprocess.run([sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=300",
                           "steps=3", "seeds=2", "scenarios=[baseline,inclusive]", "launcher=basic",
                           "progress=false", "uncertainty=none", "p_best_precision=null",
-                          f"hydra.run.dir={finished}"],
+                          "province_min_share=null", f"hydra.run.dir={finished}"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
@@ -107,7 +107,7 @@ def test_reuse_refuses_a_damaged_dataset_part_and_leaves_hydra_files_alone(finis
     res = subprocess.run([sys.executable, "-m", "experiments.compare", "population=small", "n_citizens=300",
                           "steps=3", "seeds=2", "scenarios=[baseline,training]", "launcher=basic",
                           "progress=false", "uncertainty=none", "reuse=true", "p_best_precision=null",
-                          f"hydra.run.dir={out}"],
+                          "province_min_share=null", f"hydra.run.dir={out}"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()

@@ -210,7 +210,7 @@ def test_a_signal_stops_the_runs_with_how_many_finished(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- the app, stopped and resumed
 KILL_ARGS = ["population=small", "n_citizens=10000", "steps=24", "seeds=6", "scenarios=[baseline,training]",
-             "n_jobs=2", "progress=false", "p_best_precision=null"]
+             "n_jobs=2", "progress=false", "p_best_precision=null", "province_min_share=null"]
 
 
 def _live_members(pgid: int) -> list[int]:

@@ -26,6 +26,7 @@ def _table() -> pd.DataFrame:
             for i, province in enumerate(PROVINCES):
                 rows.append({"scenario": scenario, "seed": seed, "province": province,
                              "island_group": str(PROVINCE_REGION[i]), "citizen_agents": 50.0 + i + seed,
+                             "citizens_represented": (50.0 + i + seed) * 14_000,
                              "adoption": 0.3 + 0.1 * seed + 0.001 * i + lift, "access": 0.8})
     return pd.DataFrame(rows)
 
@@ -48,6 +49,12 @@ def test_the_section_says_how_many_provinces_have_few_agents():
     blocks = province_blocks(summary, "baseline", "training", {}, "range across calibrated worlds")
     text = " ".join(str(b[1]) for b in blocks if b[0] == "p")
     assert f"38 of 38 provinces hold fewer than {FEW_AGENTS}" in text
+    assert "in proportion to their people" in text
+    summary["agents_min"] = 300.0  # a stratified sample: enough everywhere, and the design is named
+    text = " ".join(str(b[1]) for b in province_blocks(summary, "baseline", "training", {}, "range",
+                                                         min_share=0.015) if b[0] == "p")
+    assert "every province holds at least 300" in text and "fewer than" not in text
+    assert "at least 1.5% of the citizen agents" in text and "survey weight" in text
     table = next(b for b in blocks if b[0] == "table")
     assert len(table[2]) == 38 and table[2][0][-1].startswith("+2")
 
@@ -77,6 +84,7 @@ def _targeted_table() -> pd.DataFrame:
                 lift = (0.04 + 0.005 * seed) if scenario == "focus" and inside else 0.0
                 rows.append({"scenario": scenario, "seed": seed, "province": province,
                              "island_group": str(PROVINCE_REGION[i]), "citizen_agents": 100.0,
+                             "citizens_represented": 1.4e6,
                              "adoption": 0.2 + 0.01 * seed + 0.002 * i + lift,
                              "access": 0.7 + (0.1 if scenario == "focus" and inside else 0.0)})
     return pd.DataFrame(rows)
@@ -94,14 +102,22 @@ def test_targeted_and_untargeted_provinces_are_pooled_and_paired_by_seed():
     assert sides.loc["targeted", "adoption_change_p95"] == pytest.approx(0.059)
     assert sides.loc["untargeted", "adoption_change_mean"] == pytest.approx(0.0, abs=1e-12)
     assert sides.loc["targeted", "access_change_mean"] == pytest.approx(0.1)
-    # pooled by agents: the targeted side's baseline level is its provinces' mean level
+    # pooled by people (equal here): the targeted side's baseline level is its provinces' mean level
     codes = [PROVINCES.index(p) for p in TARGETED]
     assert sides.loc["targeted", "adoption_baseline_mean"] == pytest.approx(0.22 + 0.002 * np.mean(codes))
 
 
-def test_a_province_weighs_by_its_agents_and_an_empty_one_not_at_all():
+def test_a_province_weighs_by_its_people_and_an_empty_one_not_at_all():
     table = _targeted_table()
+    # a stratified sample: Papua over-sampled (its 100 agents stand for few people) weighs by its people
+    table.loc[table["province"] == "Papua", "citizens_represented"] = 1e5
+    summary = targeting_summary(table, "baseline", {"focus": TARGETED}).set_index("side")
+    levels = table[(table["scenario"] == "baseline") & table["province"].isin(TARGETED)]
+    weighted = levels.assign(users=levels["adoption"] * levels["citizens_represented"]).groupby("seed")
+    by_seed = weighted["users"].sum() / weighted["citizens_represented"].sum()
+    assert summary.loc["targeted", "adoption_baseline_mean"] == pytest.approx(by_seed.mean(), rel=1e-12)
     table.loc[table["province"] == "Papua", "citizen_agents"] = 0.0
+    table.loc[table["province"] == "Papua", "citizens_represented"] = 0.0
     table.loc[table["province"] == "Papua", "adoption"] = np.nan  # nobody there: no value
     summary = targeting_summary(table, "baseline", {"focus": TARGETED}).set_index("side")
     assert summary.loc["targeted", "agents_min"] == 200
