@@ -100,7 +100,12 @@ def draw_people(pool: np.ndarray, people: float, weight: np.ndarray | None,
     if weight is None:
         k = min(int(round(people)), pool.size)
         return np.sort(rng.choice(pool, size=k, replace=False)) if k > 0 else pool[:0]
-    order = rng.permutation(pool)
+    if pool.size == 0 or people <= 0:
+        return pool[:0]
+    # A random order of the pool, drawn only as far as it can be needed: no citizen weighs less than
+    # the lightest, so ``people / lightest`` of them always stand for at least ``people``.
+    enough = int(np.ceil(people / float(weight.min()))) + 1
+    order = rng.choice(pool, size=enough, replace=False) if enough < pool.size else rng.permutation(pool)
     within = np.cumsum(weight[order]) <= people + 1e-9
     return np.sort(order[: int(np.count_nonzero(within))])
 

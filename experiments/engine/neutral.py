@@ -11,7 +11,8 @@ such a claim and records the commits that pass:
     python -m experiments.engine.neutral <commit> --record   # check, then add it to the list
 
 The check runs the same model cases (:data:`CASES`: sizes that take the threaded paths and sizes that
-do not, a portfolio of services, three networks, a mandate, a reduced-form rule) with the code of the
+do not, a portfolio of services, three networks, a mandate, a reduced-form rule, the main job's sample
+stratified by province with survey weights) with the code of the
 commit and with the code of its parent, each in a process of its own importing that tree, and compares
 a checksum of every value each run reports (the monthly table, the table by province, the table by
 service), not of the files, whose encoding may change without the numbers changing. A commit that
@@ -51,6 +52,9 @@ CASES: list[dict] = [
     {"n_citizens": 5_000, "policy": "service_centres", "steps": 70, "seed": 8, "network": "small_world"},
     {"n_citizens": 3_000, "policy": "baseline", "steps": 30, "seed": 9,
      "overrides": {"params.adoption.rule": "bass"}},
+    # the main job's sample: stratified by province with survey weights, a targeted scenario
+    {"n_citizens": 20_000, "policy": "inclusive", "steps": 72, "seed": 10, "portfolio": "indonesia",
+     "overrides": {"population.province_min_share": 0.015}},
 ]
 
 # Run in a process whose import path starts with one tree: only long-standing public calls, so that it
