@@ -112,33 +112,62 @@ def changed_paths(commit: str) -> list[str]:
     return git("diff", "--name-only", f"{commit}^", commit).splitlines()
 
 
-def neutral_commits(path: Path = NEUTRAL_FILE) -> set[str]:
-    """Full hashes of the recorded commits (lines starting with ``#`` are comments)."""
+# How far a recorded commit is neutral: for every result, or only for results whose runs draw the
+# proportional sample (the commit changed only the cases stratified by province, ``stratified``).
+ALL, PROPORTIONAL = "all", "proportional"
+_PROPORTIONAL_MARK = "proportional-sample-only"
+
+
+def stratified(case: dict) -> bool:
+    """Whether a case draws its citizens stratified by province (the main job's sample)."""
+    return float(case.get("overrides", {}).get("population.province_min_share", 0.0)) > 0
+
+
+def neutral_scopes(path: Path = NEUTRAL_FILE) -> dict[str, str]:
+    """Full hash -> scope (:data:`ALL` or :data:`PROPORTIONAL`) of the recorded commits (lines starting
+    with ``#`` are comments)."""
     if not path.is_file():
-        return set()
-    return {line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")}
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            fields = line.split()
+            partial = len(fields) > 2 and fields[2].endswith(_PROPORTIONAL_MARK)
+            out[fields[0]] = PROPORTIONAL if partial else ALL
+    return out
 
 
-def check(commit: str) -> tuple[bool, str]:
-    """Whether ``commit`` leaves every case's values as its parent gave them, and a one-line verdict."""
+def neutral_commits(path: Path = NEUTRAL_FILE) -> set[str]:
+    """Full hashes of the commits recorded as neutral for every result."""
+    return {c for c, scope in neutral_scopes(path).items() if scope == ALL}
+
+
+def check(commit: str) -> tuple[str | None, str]:
+    """How far ``commit`` leaves the cases' values as its parent gave them (:data:`ALL`; :data:`PROPORTIONAL`
+    when only the stratified cases changed; None when another did), and a one-line verdict."""
     full = git("rev-parse", "--verify", f"{commit}^{{commit}}")
     settings = [p for p in changed_paths(full) if p.startswith(f"{SETTINGS}/")]
     if settings:
-        return False, (f"{full[:7]} changes {settings[0]}: a change to {SETTINGS}/ alters declared values "
-                       f"or an app's settings, which the cases need not exercise; allowed: commits that "
-                       f"leave {SETTINGS}/ alone")
+        return None, (f"{full[:7]} changes {settings[0]}: a change to {SETTINGS}/ alters declared values "
+                      f"or an app's settings, which the cases need not exercise; allowed: commits that "
+                      f"leave {SETTINGS}/ alone")
     before, after = fingerprints(f"{full}^"), fingerprints(full)
     differ = [CASES[int(i)] for i in before if before[i] != after.get(i)]
-    if differ:
-        return False, (f"{full[:7]} changes the values of {len(differ)} of {len(CASES)} cases, "
-                       f"e.g. {differ[0]}")
-    return True, f"{full[:7]} leaves the values of all {len(CASES)} cases unchanged"
+    if not differ:
+        return ALL, f"{full[:7]} leaves the values of all {len(CASES)} cases unchanged"
+    if all(stratified(case) for case in differ):
+        kept = len(CASES) - len(differ)
+        return PROPORTIONAL, (f"{full[:7]} leaves the values of the {kept} cases with a proportional sample "
+                              f"unchanged and changes the {len(differ)} stratified by province: neutral for "
+                              "the results whose runs do not stratify (every shipped result but the "
+                              "comparison's)")
+    return None, (f"{full[:7]} changes the values of {len(differ)} of {len(CASES)} cases, "
+                  f"e.g. {differ[0]}")
 
 
-def record(commit: str, path: Path = NEUTRAL_FILE) -> None:
+def record(commit: str, path: Path = NEUTRAL_FILE, scope: str = ALL) -> None:
     full = git("rev-parse", "--verify", f"{commit}^{{commit}}")
-    if full in neutral_commits(path):
+    if full in neutral_scopes(path):
         return
     date = datetime.now(UTC).strftime("%Y-%m-%d")
     subject = git("log", "-1", "--format=%s", full)[:80]
@@ -146,8 +175,10 @@ def record(commit: str, path: Path = NEUTRAL_FILE) -> None:
         path.write_text("# Commits that change the model code (sim/) and leave every result as it was, "
                         "checked by\n# python -m experiments.engine.neutral <commit> --record "
                         "(commit, date checked, cases, subject)\n", encoding="utf-8")
+    equal = (f"{len(CASES)}-cases-equal" if scope == ALL else
+             f"{sum(not stratified(c) for c in CASES)}-of-{len(CASES)}-cases-equal-{_PROPORTIONAL_MARK}")
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(f"{full} {date} {len(CASES)}-cases-equal {subject}\n")
+        fh.write(f"{full} {date} {equal} {subject}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,16 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help=f"add it to {NEUTRAL_PATH}")
     args = parser.parse_args(argv)
     try:
-        ok, verdict = check(args.commit)
+        scope, verdict = check(args.commit)
     except subprocess.CalledProcessError:
         print(f"commit={args.commit!r}: not a commit with a parent in this repository; allowed: a commit "
               f"hash or name such as HEAD", file=sys.stderr)
         return 2
     print(verdict)
-    if ok and args.record:
-        record(args.commit)
-        print(f"recorded in {NEUTRAL_PATH}")
-    return 0 if ok else 1
+    if scope is not None and args.record:
+        record(args.commit, scope=scope)
+        print(f"recorded in {NEUTRAL_PATH}" + ("" if scope == ALL else " (for the proportional sample)"))
+    return 0 if scope is not None else 1
 
 
 if __name__ == "__main__":

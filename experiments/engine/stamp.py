@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from experiments.engine.neutral import NEUTRAL_PATH, neutral_commits
+from experiments.engine.neutral import ALL, NEUTRAL_PATH, neutral_scopes
 from experiments.engine.posterior import SHIPPED_CALIBRATIONS, shipped_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,6 +65,9 @@ STEP_APPS: dict[str, tuple[str, ...]] = {
     "docs": (), "morris": ("sensitivity",), "validation": ("validate",),
     "figures": ("sensitivity", "discover"), "services": ("compare",), "posterior": ("calibrate",),
 }
+# Apps whose runs draw the sample stratified by province (configs/experiment/compare.yaml sets
+# province_min_share); the others draw the model's proportional sample.
+STRATIFYING_APPS = ("compare",)
 
 STAMP_SUFFIX = ".stamp"
 _MARK = re.compile(r"<!-- generated: (?P<name>[\w.-]+); commit (?P<commit>\S+) \((?P<tree>clean|dirty)\), "
@@ -202,12 +205,17 @@ def model_commit(root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS, step: 
     """The last commit that changed the model code a result of ``step`` depends on (None without git
     or without such a commit)."""
     pathspec = _outside_shipped(paths, other_apps_settings(step, root))
-    neutral = neutral_commits(root / NEUTRAL_PATH)
-    if not neutral:
+    scopes = neutral_scopes(root / NEUTRAL_PATH)
+    if not scopes:
         return git(root, "log", "-1", "--format=%H", *pathspec) or None
-    # changes checked to leave every result as it was (experiments.engine.neutral) do not count
+    # changes checked to leave every result as it was (experiments.engine.neutral) do not count; those
+    # that left only the proportional sample's results as they were count for the steps whose runs
+    # stratify (and for a result of no known step)
+    stratifies = (step is None or step not in STEP_APPS
+                  or any(app in STRATIFYING_APPS for app in STEP_APPS[step]))
     history = git(root, "log", "--format=%H", *pathspec) or ""
-    return next((c for c in history.splitlines() if c not in neutral), None)
+    return next((c for c in history.splitlines()
+                 if c not in scopes or (scopes[c] != ALL and stratifies)), None)
 
 
 def freshness(path: str, root: Path = REPO, paths: tuple[str, ...] = MODEL_PATHS,

@@ -191,3 +191,19 @@ def test_a_change_checked_to_leave_every_result_as_it_was_does_not_age_them(repo
     changed = _commit(repo, "a real change after it")
     rows = st.shipped_status(repo)
     assert {r.status for r in rows} == {st.OLDER} and changed[:7] in rows[0].reason
+
+
+def test_a_change_neutral_for_the_proportional_sample_ages_only_the_comparisons_results(repo: Path) -> None:
+    """A commit that changed only the stratified sample's values (the comparison's) leaves the results of
+    the apps that draw the proportional sample current, and ages the comparison's (docs/services.md)."""
+    stamp = _ship(repo)
+    (repo / "docs" / "services.md").write_text(st.stamped_markdown("# Services\n", stamp, "services"))
+    _commit(repo, "results")
+    (repo / "sim" / "model.py").write_text("RATE = 1  # a lever draws fewer numbers when stratified\n")
+    change = _commit(repo, "stratified draw")
+    neutral = repo / "experiments" / "data" / "neutral_commits.txt"
+    neutral.write_text(f"{change} 2026-12-07 7-of-8-cases-equal-proportional-sample-only stratified draw\n")
+    _commit(repo, "record it for the proportional sample")
+    status = _status(repo)
+    assert status["experiments/data/morris.csv"] == st.CURRENT and status["docs/metrics.md"] == st.CURRENT
+    assert status["docs/services.md"] == st.OLDER
