@@ -76,6 +76,14 @@ class Citizen(_ArrayAgent):
     def is_user(self) -> bool:
         return self.state == 1
 
+    @property
+    def people(self) -> float:
+        """The real people this agent stands for: ``people_per_citizen``, times the survey weight in a
+        sample stratified by province (``population.province_min_share``, :mod:`sim.weights`)."""
+        state = self.model.state
+        weight = state.citizens.weight
+        return state.people_per_citizen * (1.0 if weight is None else float(weight[self.index]))
+
 
 class CivilServant(_ArrayAgent):
     """A civil servant (ASN) in an office hierarchy."""

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.agents import Citizen
 from sim.model import DigitalAdoptionModel
 from sim.parameters import ConfigError
 from sim.provinces import N_PROVINCES, population_shares
@@ -42,6 +43,18 @@ def test_every_province_gets_its_floor_and_the_weights_stand_for_its_people():
     proportional = DigitalAdoptionModel(n_citizens=20_000, steps=1, seed=1).state.citizens
     assert proportional.weight is None
     assert np.bincount(proportional.province, minlength=N_PROVINCES).min() < 100
+
+
+def test_an_agent_says_how_many_people_it_stands_for():
+    model = DigitalAdoptionModel(n_citizens=20_000, steps=1, seed=2, overrides=STRATIFIED,
+                                 materialise_agents="always")
+    citizens = model.agents_by_type[Citizen]
+    people = np.array([a.people for a in citizens])
+    assert people.sum() == pytest.approx(model.cfg.population.population_total, rel=1e-9)
+    papua_selatan = [a.people for a in citizens if a.province == "Papua Selatan"]
+    assert len(papua_selatan) >= 300 and max(papua_selatan) < 0.2 * model.state.people_per_citizen
+    plain = DigitalAdoptionModel(n_citizens=2_000, steps=1, seed=2, materialise_agents="always")
+    assert {a.people for a in plain.agents_by_type[Citizen]} == {plain.state.people_per_citizen}
 
 
 def test_weighted_national_figures_agree_with_a_proportional_sample():
