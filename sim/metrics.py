@@ -48,13 +48,11 @@ def concentration_index(
     being the population's.
     """
     if weight is not None:
-        y = outcome.astype(np.float64)
-        total = float(weight.sum())
-        y_mean = float(np.dot(weight, y)) / total
+        y_mean = weights.mean(outcome, weight)
         if y_mean <= 0:
             return 0.0
-        r_mean = float(np.dot(weight, income_rank)) / total if rank_mean is None else rank_mean
-        cov = float(np.dot(weight * y, income_rank)) / total - y_mean * r_mean
+        r_mean = weights.mean(income_rank, weight) if rank_mean is None else rank_mean
+        cov = weights.mean(income_rank * outcome, weight) - y_mean * r_mean
         return float(2.0 * cov / y_mean)
     if rank_mean is None:
         rank_mean = income_rank.mean()
@@ -97,8 +95,7 @@ def group_cells(state: State) -> tuple[np.ndarray, np.ndarray]:
     def build() -> tuple[np.ndarray, np.ndarray]:
         shape = (2, len(REGIONS), 5, len(AGE_BANDS), 3)
         code = np.ravel_multi_index(tuple(a.astype(np.intp) for a in sources), shape)
-        counts = (np.bincount(code, minlength=int(np.prod(shape))) if c.weight is None
-                  else weights.group_totals(code, int(np.prod(shape)), c.weight)).reshape(shape)
+        counts = weights.group_totals(code, int(np.prod(shape)), c.weight).reshape(shape)
         return code.astype(np.intp, copy=False), counts
 
     return state.cached("metrics.group_cells", (*sources, c.weight), build)
@@ -407,7 +404,7 @@ def observe(
     trust = in_background(c.n, _trust_metrics, state)
     row: dict[str, float] = {"month": float(month), "year": start_year + month / 12}
     users, w = c.state == USER, c.weight  # w: survey weights, None in a proportional sample (sim.weights)
-    everyone = weights.size(w, c.n)
+    everyone = c.n  # the people everyone stands for, in citizen agents, with or without weights
     row["adoption"] = weights.total(users, w) / everyone
     connected = weights.total(c.access, w)
     row["ever_used_connected"] = (weights.total(c.access & (c.state != NON_USER), w) / connected
@@ -463,7 +460,7 @@ def _trust_metrics(state: State) -> tuple[dict[str, float], dict[str, float]]:
         level, spread = float(trust_mean[0]), float(np.std(trust, mean=trust_mean))
     else:
         level = weights.mean(trust, w)
-        spread = float(np.sqrt(max(weights.mean((trust - level) ** 2, w), 0.0)))
+        spread = float(np.sqrt(weights.mean((trust - level) ** 2, w)))
     summary = {"trust_mean": level, "trust_sd": spread,
                "trusting_share": weights.share(trust >= TRUSTING_THRESHOLD, w)}
     return summary, trust_by_group(state)

@@ -29,16 +29,11 @@ def total(mask: np.ndarray, weight: np.ndarray | None) -> float:
     return float(np.einsum("i,i->", weight, mask))
 
 
-def size(weight: np.ndarray | None, n: int) -> float:
-    """The people the ``n`` citizens stand for, in citizen agents: ``n`` with or without weights (the
-    weights are scaled to sum to ``n``, :func:`stratum_weights`; their float sum differs from ``n`` only
-    in the last digits)."""
-    return n
-
-
 def share(mask: np.ndarray, weight: np.ndarray | None) -> float:
-    """Share of the population with ``mask`` set."""
-    return total(mask, weight) / size(weight, mask.size)
+    """Share of the population with ``mask`` set. The people all citizens stand for are their number
+    with or without weights (the weights are scaled to sum to it, :func:`stratum_weights`; their float
+    sum differs only in the last digits)."""
+    return total(mask, weight) / mask.size
 
 
 def mean(values: np.ndarray, weight: np.ndarray | None) -> float:

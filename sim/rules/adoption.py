@@ -378,7 +378,8 @@ def step_citizens(
     if w is None:
         hours = float(params.digital_hours * users.size + offline_hours.sum())
     else:
-        hours = float(params.digital_hours * of_rows(users, w) + np.dot(w[offline_idx], offline_hours))
+        hours = float(params.digital_hours * of_rows(users, w)
+                      + np.einsum("i,i->", w[offline_idx], offline_hours))
     return ServiceOutcome(
         needs=of_rows(need, w),
         digital_attempts=of_rows(users, w),

@@ -40,7 +40,7 @@ from sim.rules.platform import STOCK_LEVERS, PlatformParams, invest_in_stocks
 from sim.rules.trust import TrustParams, push_anchor
 from sim.scenario import Allocation, Mechanisms, PolicyConfig
 from sim.state import State
-from sim.weights import draw_people, group_totals, mean, of_rows, size
+from sim.weights import draw_people, group_totals, mean, of_rows
 
 _UNIT_COST_SOURCE = "assumption (order of magnitude of Indonesian programmes)"
 
@@ -266,7 +266,7 @@ def _coproduction_apply(state: State, inputs: LeverInputs, chosen: np.ndarray) -
     if mech.trust_dynamics and chosen.size:
         push_anchor(c, chosen, inputs.trust.coproduction_gain)
     if mech.coproduction and chosen.size:
-        share = of_rows(chosen, c.weight) / size(c.weight, c.n)  # of the people (sim.weights)
+        share = of_rows(chosen, c.weight) / c.n  # of the people (sim.weights: weights sum to n)
         p = state.platform
         p.usability += min(1.0, plat.participant_rate * share) * (1 - p.usability)
         low = mean((c.literacy_tercile[chosen] == 0) | (c.age_band[chosen] == 3),

@@ -348,7 +348,7 @@ def service_rows(portfolio: Portfolio, month: int) -> list[dict[str, object]]:
     zero = np.zeros(portfolio.k, dtype=np.int64)
     eligible = np.array([portfolio.people(e) for e in portfolio.eligible_idx])
     used = portfolio.used_count  # only the eligible ever need, so only they ever use
-    n = portfolio.used.shape[0] if portfolio.weight is None else float(portfolio.weight.sum())
+    n = portfolio.used.shape[0]  # the people all citizens stand for, with or without weights
 
     def count(key: str, k: int) -> int | float:  # whole agents, or people in agents with weights
         return counts.get(key, zero)[k].item()
