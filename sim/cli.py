@@ -41,7 +41,7 @@ from sim.config import (
 from sim.help import sim_help, wants_help
 from sim.model import DigitalAdoptionModel
 from sim.rules.trends import add_months
-from sim.store.files import write_run
+from sim.store.files import model_files, write_files
 from sim.summary import label as output_label
 
 GROUPS = ("population", "network", "policy", "parameters", "portfolio")
@@ -293,8 +293,7 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     summary = model.summary()
     try:
-        write_run(out_dir, summary, model.timeseries(), cfg=sim_cfg, provinces=model.province_table(),
-                  services=model.service_table())
+        write_files(out_dir, model_files(model, sim_cfg))
     except OSError as exc:
         print(f"error: cannot write the results into {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(1)

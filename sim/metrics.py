@@ -488,19 +488,21 @@ FEW_PROVINCE_AGENTS = 300
 
 
 def _province_mean(values: np.ndarray, groups: np.ndarray, mask: np.ndarray | None = None,
-                   weight: np.ndarray | None = None) -> np.ndarray:
+                   weight: np.ndarray | None = None, counts: np.ndarray | None = None) -> np.ndarray:
     """Mean of ``values`` per province code (NaN for a province with nobody in ``mask``).
 
     The mask is read once (copied): a mask that a rule changes in place, such as ``access``, could
     otherwise change between selecting the values and selecting the groups when a dashboard reads the
     state while its Play thread steps the model, and the two selections would differ in length.
-    ``weight``: the citizens' survey weights (None for offices and staff, and in a proportional sample)."""
+    ``weight``: the citizens' survey weights (None for offices and staff, and in a proportional sample).
+    ``counts``: the people per province, where the caller has them already (without a mask only)."""
     k = N_PROVINCES
     if mask is not None:
         keep = np.array(mask, dtype=bool)
         values, groups = values[keep], groups[keep]
         weight = None if weight is None else weight[keep]
-    counts = weights.group_totals(groups, k, weight)
+    if counts is None or mask is not None:
+        counts = weights.group_totals(groups, k, weight)
     sums = weights.group_totals(groups, k, weight, values.astype(np.float64))
     return np.divide(sums, counts, out=np.full(k, np.nan), where=counts > 0)
 
@@ -515,27 +517,37 @@ def province_citizen_columns(state: State) -> dict[str, np.ndarray]:
     c, w = state.citizens, state.citizens.weight
     users = c.state == USER
     agents = np.bincount(c.province, minlength=N_PROVINCES).astype(np.float64)
+    people = agents if w is None else weights.group_totals(c.province, N_PROVINCES, w)
+
+    def mean(values: np.ndarray) -> np.ndarray:  # over everyone in the province
+        return _province_mean(values, c.province, weight=w, counts=people)
+
     urban, rural = (_province_mean(users, c.province, c.urban, w),
                     _province_mean(users, c.province, ~c.urban, w))
     return {
-        "citizens_represented": weights.group_totals(c.province, N_PROVINCES, w) * state.people_per_citizen,
+        "citizens_represented": people * state.people_per_citizen,
         "citizen_agents": agents,
-        "adoption": _province_mean(users, c.province, weight=w),
+        "adoption": mean(users),
         # as the national figure (observe): among the connected, who has ever used the services
         "ever_used_connected": _province_mean(c.state != NON_USER, c.province, c.access, w),
         "adoption_urban": urban,
         "adoption_rural": rural,
         "gap_urban_rural": urban - rural,
-        "access": _province_mean(c.access, c.province, weight=w),
-        "literacy_mean": _province_mean(c.literacy, c.province, weight=w),
-        "awareness": _province_mean(c.aware, c.province, weight=w),
-        "trust_mean": _province_mean(c.trust, c.province, weight=w),
+        "access": mean(c.access),
+        "literacy_mean": mean(c.literacy),
+        "awareness": mean(c.aware),
+        "trust_mean": mean(c.trust),
     }
 
 
 def province_table(state: State) -> pd.DataFrame:
     """The state by province, one row per province x metric of :data:`PROVINCE_METRICS` (NaN where
-    a province has no citizens or no offices at this population size).
+    a province has no citizens or no offices at this population size)."""
+    return pd.DataFrame(province_columns(state))
+
+
+def province_columns(state: State) -> dict[str, np.ndarray]:
+    """:func:`province_table`'s columns (province, island_group, metric, value), one array each.
 
     A handful of counts over the arrays (no loop over agents): cheap enough to write with every run.
     """
@@ -550,12 +562,12 @@ def province_table(state: State) -> pd.DataFrame:
         "competence_mean": _province_mean(s.competence, staff_province),
     }
     names = [m.name for m in PROVINCE_METRICS]
-    return pd.DataFrame({
+    return {
         "province": np.repeat(np.array(PROVINCES, dtype=object), len(names)),
         "island_group": np.repeat(np.array(REGIONS, dtype=object)[PROVINCE_REGION], len(names)),
         "metric": np.tile(np.array(names, dtype=object), k),
         "value": np.column_stack([columns[name] for name in names]).ravel(),
-    })
+    }
 
 
 def metrics_markdown() -> str:

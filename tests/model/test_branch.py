@@ -89,6 +89,18 @@ def test_a_branch_is_independent_of_its_trunk_and_of_other_branches():
     pd.testing.assert_frame_equal(trunk.run().timeseries(), scratch.timeseries(), check_exact=True)
 
 
+def test_branches_share_the_network_which_nobody_can_change():
+    """The network is the one piece of state a branch does not copy (half the bytes of a small run's
+    state): its arrays are read-only, so no rule can change one branch's network under another."""
+    trunk = _at_start(_config())
+    one, two = trunk.branch(_config("training")), trunk.branch(_config("outreach"))
+    assert one.state.adjacency is trunk.state.adjacency is two.state.adjacency
+    for array in (trunk.state.adjacency.data, trunk.state.adjacency.indices, trunk.state.adjacency.indptr):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = array[0]
+    assert one.state.degree is not trunk.state.degree  # the rest is copied
+
+
 def test_branching_before_the_policy_start_is_allowed():
     trunk = DigitalAdoptionModel(config=_config())
     for _ in range(3):
