@@ -70,8 +70,8 @@ def lock(block: Any) -> None:
         for value in block.values():
             lock(value)
         return
-    if not is_dataclass(block) or isinstance(block, type):
-        return
+    if not is_dataclass(block) or isinstance(block, type) or is_locked(block):
+        return  # a locked block's blocks are locked already
     for f in fields(block):
         lock(getattr(block, f.name))
     if isinstance(block, Block):

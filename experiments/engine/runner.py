@@ -47,7 +47,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from experiments.engine.settings import LAUNCHERS
-from sim.config import ConfigError, SimConfig
+from sim.config import ConfigError, SimConfig, quiet
 from sim.store.files import (
     CONFIG_FILE,
     SUMMARY_FILE,
@@ -342,14 +342,6 @@ def _check_root(code_root: str) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
-def _quiet(cfg: SimConfig) -> SimConfig:
-    """The config as a worker runs it: no progress bar, no mesa Agent views (neither is in the hash).
-    A config that is quiet already is returned as it is: a copy would have to be validated again."""
-    if not cfg.progress and cfg.materialise_agents == "never":
-        return cfg
-    return replace(cfg, progress=False, materialise_agents="never")
-
-
 
 
 def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, dict[str, bytes]]:
@@ -357,7 +349,7 @@ def simulate(cfg: SimConfig, key: str, code: str, code_root: str) -> tuple[str, 
     from sim.model import DigitalAdoptionModel
 
     _check_root(code_root)
-    model = DigitalAdoptionModel(config=_quiet(cfg)).run()
+    model = DigitalAdoptionModel(config=quiet(cfg)).run()
     return key, model_files(model, cfg, code, key)
 
 
@@ -384,12 +376,12 @@ def _simulate_each(cfgs: Sequence[SimConfig], keys: Sequence[str], code: str,
     from sim.model import DigitalAdoptionModel
 
     _check_root(code_root)
-    trunk = DigitalAdoptionModel(config=_quiet(cfgs[0]))
+    trunk = DigitalAdoptionModel(config=quiet(cfgs[0]))
     end = min(policy_start_month(cfgs[0]), cfgs[0].steps)
     while trunk.month < end:
         trunk.step()
     for cfg, key in zip(cfgs, keys, strict=True):
-        model = trunk.branch(_quiet(cfg)).run()
+        model = trunk.branch(quiet(cfg)).run()
         files = model_files(model, cfg, code, key)
         # mesa's wrapped step refers to its model, so a finished branch lingers until the next cyclic
         # garbage collection (a few branches at a time, measured; breaking the cycle by hand costs as much

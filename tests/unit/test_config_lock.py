@@ -13,9 +13,10 @@ from dataclasses import FrozenInstanceError, replace
 import pytest
 from omegaconf import OmegaConf
 
-from sim.config import Allocation, ConfigError, SimConfig, compose, to_sim_config, with_changes
+from sim.config import Allocation, ConfigError, SimConfig, compose, quiet, to_sim_config, with_changes
 from sim.model import DigitalAdoptionModel
 from sim.parameters import is_locked
+from sim.store.provenance import config_hash
 
 
 def test_a_validated_config_refuses_attribute_assignment():
@@ -82,3 +83,25 @@ def test_replace_copies_and_pickles_keep_their_meaning():
     assert back == cfg and is_locked(back)
     with pytest.raises(FrozenInstanceError):
         back.policy.name = "other"
+
+
+def test_a_quiet_copy_of_a_validated_config_is_validated_without_checking_again(monkeypatch):
+    """A sweep's worker runs every config without a progress bar or agent views; the copy changes
+    nothing a result depends on, so a validated config's copy is locked as it is (no second check),
+    and an unvalidated one's is not (the model checks it)."""
+    import sim.config
+
+    cfg = compose(policy="training")
+    assert cfg.progress  # the declared default: the copy differs
+    checked = []
+    monkeypatch.setattr(sim.config, "validate", lambda c: checked.append(c))
+    copy = quiet(cfg)
+    assert copy is not cfg and is_locked(copy) and not copy.progress and copy.materialise_agents == "never"
+    assert config_hash(copy) == config_hash(cfg) and to_sim_config(copy) is copy and checked == []
+    assert quiet(copy) is copy
+    with pytest.raises(FrozenInstanceError):
+        copy.seed = 3
+    loose = quiet(replace(cfg, seed=4))  # never validated: its copy is not locked either
+    assert not is_locked(loose)
+    to_sim_config(loose)
+    assert checked == [loose]
