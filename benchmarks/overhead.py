@@ -7,7 +7,9 @@ One seed of the main job's scenarios, as a worker runs it (:func:`experiments.en
 the history once, then one branch per scenario run to its end and its files built as bytes), at the main
 job's size (20,000 citizens, 60 months of history and 60 of forecast, the Indonesia portfolio, at least
 300 agents per province), one thread (``OMP_NUM_THREADS=1``, as in a worker of a sweep on every core).
-Timed with clocks around the three parts, no profiler (cProfile inflates the copy's many small calls).
+Timed with clocks around the three parts, no profiler (cProfile inflates the copy's many small calls),
+after :func:`~experiments.engine.runner.prepare_worker` as in a worker. Three seeds or more: Python's
+full garbage collections come every few runs and fall in one part or another.
 The overhead is the branching and the files as a share of the whole seed, history included.
 """
 
@@ -21,11 +23,12 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.run import _load, machine, write_block
+from experiments.engine.runner import prepare_worker
 from experiments.engine.settings import default_scenarios
 from sim.config import SimConfig, compose, policy_start_month, quiet
 from sim.model import DigitalAdoptionModel
 from sim.store.files import model_files
-from sim.store.provenance import code_version, config_hash
+from sim.store.provenance import CODE_ROOT, code_version, config_hash
 
 CITIZENS = 20_000
 MONTHS = 120  # 60 of history, 60 of forecast
@@ -97,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     started, load_before = _dt.datetime.now().isoformat(timespec="seconds"), _load()
     code = code_version()
-    one_seed(configs(0)[:2], code)  # warm-up: imports, first-touch caches
+    prepare_worker(str(CODE_ROOT))  # as a worker does before its first run
+    one_seed(configs(0)[:2], code)  # warm-up: first-touch caches
     seeds = [one_seed(configs(seed + 1), code) for seed in range(args.seeds)]
     info = machine()
     text = (f"Measured {started} with `python -m benchmarks.overhead` ({CITIZENS:,} citizens, "
