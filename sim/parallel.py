@@ -62,8 +62,22 @@ def row_parts(matrix: sparse.csr_array, threads: int | None = None) -> list[spar
     parts = min(threads, matrix.nnz // MIN_TIES_PER_PART)
     if parts < 2:
         return None
+    return _row_blocks(matrix, np.linspace(0, matrix.nnz, parts + 1)[1:-1])
+
+
+def row_halves(matrix: sparse.csr_array, head_share: float) -> list[sparse.csr_array] | None:
+    """The matrix cut into two row blocks, the first holding about ``head_share`` of the stored ties
+    (:func:`begin_product`); None where the run has one thread or either block would hold too few ties
+    to pay for a thread's hand-off."""
+    if run_threads() < 2 or min(head_share, 1 - head_share) * matrix.nnz < MIN_TIES_PER_PART:
+        return None
+    return _row_blocks(matrix, np.array([head_share * matrix.nnz]))
+
+
+def _row_blocks(matrix: sparse.csr_array, cut_ties: np.ndarray) -> list[sparse.csr_array]:
+    """The matrix's row blocks between the rows where the stored ties reach ``cut_ties``."""
     indptr = matrix.indptr
-    cuts = np.searchsorted(indptr, np.linspace(0, matrix.nnz, parts + 1)[1:-1]).tolist()
+    cuts = np.searchsorted(indptr, cut_ties).tolist()
     bounds = [0, *cuts, matrix.shape[0]]
     blocks = []
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
@@ -86,6 +100,33 @@ def product(matrix: sparse.csr_array, parts: list[sparse.csr_array] | None, x: n
     return np.concatenate([first, *(job.result() for job in pending)])
 
 
+class BegunProduct:
+    """``matrix @ x`` begun (:func:`begin_product`): its first rows on the pool's thread from now on, the
+    other rows on the calling thread when :meth:`result` is asked for."""
+
+    def __init__(self, head: sparse.csr_array, tail: sparse.csr_array, x: np.ndarray) -> None:
+        self._head = _thread_pool(1).submit(head.__matmul__, x)
+        self._tail, self._x = tail, x
+
+    def result(self) -> np.ndarray:
+        rest = self._tail @ self._x
+        return np.concatenate([self._head.result(), rest])
+
+
+def begin_product(matrix: sparse.csr_array, halves: list[sparse.csr_array] | None,
+                  x: np.ndarray) -> Pending[np.ndarray]:
+    """``matrix @ x`` for a caller with work of its own to do meanwhile: the first of the row ``halves``
+    (:func:`row_halves`) goes to the pool's thread now, the caller works, then multiplies the other
+    rows itself and joins the two (``.result()``). Where the caller's work takes about as long as the
+    tail, neither thread waits for the other, where :func:`in_background` left the caller waiting for
+    the whole product on one thread. Every row's sum is the one product's, bit for bit. Without halves
+    (one thread, a small network) or on the pool's own thread, the product is done now, in one pass."""
+    if halves is None or _on_pool_thread():
+        return _Done(matrix @ x)
+    head, tail = halves
+    return BegunProduct(head, tail, x)
+
+
 class _Done(Generic[T]):
     """A result computed in the calling thread, read like a finished Future."""
 
@@ -94,6 +135,10 @@ class _Done(Generic[T]):
 
     def result(self) -> T:
         return self._value
+
+
+# What a begun computation gives: read its value with ``.result()``.
+Pending = Future[T] | BegunProduct | _Done[T]
 
 
 def in_background(n_citizens: int, work: Callable[..., T], *args: Any) -> Future[T] | _Done[T]:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from sim.neighbours import NetworkCache, neighbour_mean, neighbour_share
+from sim.neighbours import BegunMean, NetworkCache, begin_neighbour_mean, neighbour_mean, neighbour_share
 
 NON_USER, USER, LAPSED = 0, 1, 2
 
@@ -157,6 +157,11 @@ class State:
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each citizen's neighbours (own value where there are none)."""
         return neighbour_mean(self.adjacency, self.degree, self._network(), values)
+
+    def begin_neighbour_mean(self, values: np.ndarray) -> BegunMean:
+        """:meth:`neighbour_mean` begun on the second thread; ``.result()`` finishes it
+        (:func:`sim.neighbours.begin_neighbour_mean`)."""
+        return begin_neighbour_mean(self.adjacency, self.degree, self._network(), values)
 
     def _network(self) -> NetworkCache | None:
         """Derived network arrays, rebuilt only if ``adjacency`` or ``degree`` is replaced."""

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
-from sim.parallel import in_background
 from sim.parameters import Block, par
 from sim.state import USER, Citizens, State
 
@@ -160,8 +159,9 @@ def update_trust(
     """
     c = state.citizens
     # The neighbours' mean reads this month's expressed trust, which nothing below changes until the
-    # mix: on two cores it is computed while the anchors are pushed (sim.parallel.in_background).
-    neighbours = in_background(c.n, state.neighbour_mean, c.trust)
+    # mix: on two cores most of it is computed while the anchors are pushed, the rest after
+    # (sim.parallel.begin_product).
+    neighbours = state.begin_neighbour_mean(c.trust)
     if success.size:
         push_anchor(c, success, params.success_gain)
     if failure.size:

@@ -86,3 +86,27 @@ def test_a_larger_pool_replaces_the_old_one_and_its_pending_work_still_finishes(
     assert new is not old and parallel._thread_pool(2) is new
     gate.set()
     assert pending.result(timeout=10) == 42
+
+
+def test_a_begun_product_is_the_product_bit_for_bit_with_its_head_on_another_thread(monkeypatch):
+    """The trust rule's neighbour mean: most rows on the pool's thread while the caller works, the
+    rest on the caller's thread at ``.result()``; halves only where both hold enough ties."""
+    monkeypatch.setattr(parallel, "run_threads", lambda: 2)
+    big = sparse.random_array((20_000, 20_000), density=0.002, format="csr", dtype=np.float32, rng=4)
+    x = np.random.default_rng(2).random(20_000).astype(np.float32)
+    monkeypatch.setattr(parallel, "MIN_TIES_PER_PART", 300_000)
+    assert parallel.row_halves(big, 0.7) is None  # 800,000 ties: 240,000 in the tail
+    monkeypatch.setattr(parallel, "MIN_TIES_PER_PART", 200_000)
+    halves = parallel.row_halves(big, 0.7)
+    assert halves is not None and sum(h.shape[0] for h in halves) == 20_000
+    assert abs(halves[0].nnz / big.nnz - 0.7) < 0.01 and np.shares_memory(halves[1].data, big.data)
+    threads = []
+    monkeypatch.setattr(type(halves[0]), "__matmul__", lambda self, v: (
+        threads.append(threading.current_thread().name), sparse.csr_array._matmul_dispatch(self, v))[1])
+    begun = parallel.begin_product(big, halves, x)
+    assert isinstance(begun, parallel.BegunProduct)
+    assert np.array_equal(begun.result(), big._matmul_dispatch(x))
+    assert threads[0].startswith(parallel.POOL_PREFIX) and threads[1] == threading.current_thread().name
+    monkeypatch.setattr(parallel, "run_threads", lambda: 1)
+    assert parallel.row_halves(big, 0.7) is None
+    assert np.array_equal(parallel.begin_product(big, None, x).result(), big._matmul_dispatch(x))
