@@ -105,7 +105,8 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     cfg = effective(cfg)
     check(cfg)
     # the commit the shipped files come from is the one the run starts on (it takes two hours)
-    stamp = current_stamp(calibrate_command(cfg.portfolio, cfg.use_measure)) if cfg.ship else None
+    command = calibrate_command(cfg.portfolio, cfg.use_measure, _command_line())
+    stamp = current_stamp(command) if cfg.ship else None
     out.mkdir(parents=True, exist_ok=True)
     targets = calibration_targets(cfg)
     fitted = [t for t in targets if not t.held_out]
@@ -150,6 +151,13 @@ def run_calibration(cfg: CalibrateConfig, out: Path, started: float | None = Non
     if stamp is not None:
         ship(posterior, checks, cfg.seed, stamp, cfg.portfolio, cfg.use_measure)
     return {"checks": checks, "identification": ident, "record": record}
+
+
+def _command_line() -> list[str]:
+    """The settings this run was given on its command line (none outside a Hydra app)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
 def ship(posterior, checks: list[dict], seed: int, stamp: Stamp | None = None,

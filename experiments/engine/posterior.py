@@ -10,6 +10,7 @@ posterior median) becomes ``configs/parameters/calibrated.yaml``, the parameter 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,10 +65,16 @@ def shipped_files(portfolio: str, measure: str) -> tuple[Path, Path, Path]:
             representative_set(portfolio, measure))
 
 
-def calibrate_command(portfolio: str = "general", measure: str = DEFAULT_MEASURE) -> str:
-    """The command that makes (and ships) the posterior of a portfolio and measure of use."""
+def calibrate_command(portfolio: str = "general", measure: str = DEFAULT_MEASURE,
+                      settings: Sequence[str] = ()) -> str:
+    """The command that makes (and ships) the posterior of a portfolio and measure of use; with
+    ``settings`` (``key=value`` as given on a run's command line), the command of that run, so that a
+    shipped posterior's stamp says how many simulations and what bounds made it. Hydra's own settings
+    (``hydra.*``) and those the command names already are left out."""
+    named = ("ship", "portfolio", "use_measure", "hydra.")
     args = ["ship=true", *([f"portfolio={portfolio}"] if portfolio != "general" else []),
-            *([f"use_measure={measure}"] if measure != DEFAULT_MEASURE else [])]
+            *([f"use_measure={measure}"] if measure != DEFAULT_MEASURE else []),
+            *(a for a in settings if not a.lstrip("+~").split("=", 1)[0].startswith(named))]
     return f"make calibrate ARGS={args[0]}" if len(args) == 1 else f"make calibrate ARGS='{' '.join(args)}'"
 
 

@@ -58,6 +58,12 @@ def test_shipped_files_are_named_after_portfolio_and_measure():
     assert calibrate_command() == "make calibrate ARGS=ship=true"
     assert (calibrate_command("indonesia", "poll")
             == "make calibrate ARGS='ship=true portfolio=indonesia use_measure=poll'")
+    # a run's own settings: what its stamp records (not Hydra's, not those named already)
+    given = ["ship=true", "portfolio=indonesia", "use_measure=apjii", "max_simulations=60000",
+             "hydra.run.dir=/tmp/x", "max_walltime_minutes=70"]
+    assert (calibrate_command("indonesia", "apjii", given)
+            == "make calibrate ARGS='ship=true portfolio=indonesia use_measure=apjii max_simulations=60000 "
+               "max_walltime_minutes=70'")
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 10, 40])
