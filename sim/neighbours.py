@@ -122,11 +122,11 @@ def begin_neighbour_mean(adjacency: sparse.csr_array | None, degree: np.ndarray,
 NEIGHBOUR_MEAN_RTOL = 1e-6
 
 # The share of a begun product's ties multiplied on the second thread (the rest on the caller's, after
-# its own work). The trust rule's work beside its neighbour mean (the anchors' pushes and logistic,
-# about 6 ms at a million citizens) costs about half the float32 product over all ties (12.5 ms alone);
-# measured at 1 M citizens, the trust rule took 14.5-16.7 ms a month with 0.6-0.7 of the ties on the
-# second thread, 15.4-22.8 ms with 0.5, 16.2-18.5 with 0.8, 21-22 ms with all of them (what it did
-# before). A setting: it changes no result.
+# its own work). The trust rule's work beside its neighbour mean (the anchors' pushes and logistic:
+# about 9 ms a month at a million citizens in the profile, with its timers) costs less than the float32
+# product over all ties (12.5 ms alone). Measured at 1 M citizens, the trust rule took 14.5-16.7 ms a
+# month with 0.6-0.7 of the ties on the second thread, 15.4-22.8 ms with 0.5, 16.2-18.5 with 0.8, 21-22
+# ms with all of them (what it did before). A setting: it changes no result.
 BEGUN_HEAD_SHARE = 0.7
 
 # For fewer than 1 / ROW_SUBSET_FRACTION of the citizens, a neighbour share for a subset of rows
