@@ -4,9 +4,10 @@
     python -m benchmarks.overhead --write         # and writes it into benchmarks/results.md
 
 One seed of the main job's scenarios, as a worker runs it (:func:`experiments.engine.runner.simulate_group`:
-the history once, then one branch per scenario run to its end and its files built as bytes), at the main
-job's size (20,000 citizens, 60 months of history and 60 of forecast, the Indonesia portfolio, at least
-300 agents per province), one thread (``OMP_NUM_THREADS=1``, as in a worker of a sweep on every core).
+the history once, then one branch per scenario run to its end and its files built as bytes), with the
+main job's settings (``configs/experiment/compare.yaml``: 20,000 citizens, 60 months of history and 60 of
+forecast, the Indonesia portfolio, at least 300 agents per province), one thread (``OMP_NUM_THREADS=1``,
+as in a worker of a sweep on every core).
 Timed with clocks around the three parts, no profiler (cProfile inflates the copy's many small calls),
 after :func:`~experiments.engine.runner.prepare_worker` as in a worker. Three seeds or more: Python's
 full garbage collections come every few runs and fall in one part or another.
@@ -22,17 +23,16 @@ import os
 import time
 from dataclasses import dataclass
 
+from omegaconf import OmegaConf
+
 from benchmarks.run import _load, machine, write_block
+from experiments.engine.app import APP_CONFIG_DIR
 from experiments.engine.runner import prepare_worker
-from experiments.engine.settings import default_scenarios
-from sim.config import SimConfig, compose, policy_start_month, quiet
+from experiments.engine.settings import CompareConfig, composed, scenario_list
+from sim.config import SimConfig, policy_start_month, quiet
 from sim.model import DigitalAdoptionModel
 from sim.store.files import model_files
 from sim.store.provenance import CODE_ROOT, code_version, config_hash
-
-CITIZENS = 20_000
-MONTHS = 120  # 60 of history, 60 of forecast
-MIN_SHARE = 0.015  # the main job's province floor (configs/experiment/compare.yaml)
 
 
 @dataclass
@@ -51,11 +51,17 @@ class Seed:
         return (self.branching + self.files) / self.whole
 
 
-def configs(seed: int) -> list[SimConfig]:
-    overrides = {"population.n_citizens": CITIZENS, "steps": MONTHS, "seed": seed,
-                 "population.province_min_share": MIN_SHARE}
-    return [quiet(compose(policy=name, portfolio="indonesia", overrides=overrides))
-            for name in default_scenarios("indonesia")]
+def main_job() -> CompareConfig:
+    """The main job's settings as ``make run`` uses them (configs/experiment/compare.yaml)."""
+    raw = OmegaConf.load(APP_CONFIG_DIR / "compare.yaml")
+    for key in ("defaults", "hydra"):
+        raw.pop(key, None)
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(CompareConfig), raw))
+
+
+def configs(job: CompareConfig, seed: int) -> list[SimConfig]:
+    """One seed's config per scenario of the main job, composed as the main job composes them."""
+    return [quiet(composed(job, name, {"seed": seed})) for name in scenario_list(job)]
 
 
 def one_seed(cfgs: list[SimConfig], code: str) -> Seed:
@@ -101,12 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     started, load_before = _dt.datetime.now().isoformat(timespec="seconds"), _load()
     code = code_version()
     prepare_worker(str(CODE_ROOT))  # as a worker does before its first run
-    one_seed(configs(0)[:2], code)  # warm-up: first-touch caches
-    seeds = [one_seed(configs(seed + 1), code) for seed in range(args.seeds)]
-    info = machine()
-    text = (f"Measured {started} with `python -m benchmarks.overhead` ({CITIZENS:,} citizens, "
-            f"{MONTHS} months, Indonesia portfolio, province floor {MIN_SHARE}, every scenario of the main "
-            f"job; "
+    job = main_job()
+    one_seed(configs(job, 0)[:2], code)  # warm-up: first-touch caches
+    seeds = [one_seed(configs(job, seed + 1), code) for seed in range(args.seeds)]
+    info, first = machine(), configs(job, 1)[0]
+    text = (f"Measured {started} with `python -m benchmarks.overhead` ({first.population.n_citizens:,} "
+            f"citizens, {first.steps} months, {job.portfolio} portfolio, province floor "
+            f"{first.population.province_min_share}, every scenario of the main job; "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}).\n\n"
             f"- Machine: {info['cpu']}; {info['software']}.\n"
             f"- Load average before: {load_before}; after: {_load()}.\n\n" + table(seeds))
